@@ -1,0 +1,33 @@
+using System.CommandLine;
+using Bulwark.Cli.Commands;
+using Bulwark.Cli.Infrastructure;
+
+namespace Bulwark.Cli;
+
+/// <summary>The command tree.</summary>
+public static class CliApplication
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand(
+            "Bulwark: backup and recovery for PostgreSQL databases and the versioned configuration around them.\n" +
+            ExitCodes.Describe());
+        GlobalOptions.AddTo(root);
+        foreach (var command in Commands())
+            root.Subcommands.Add(command);
+        return root;
+    }
+
+    private static IEnumerable<Command> Commands() =>
+    [
+        DemoCommand.Create(),
+        InitCommand.Create(),
+        BackupCommand.Create(),
+        ListCommand.Create(),
+        ShowCommand.Create(),
+        RestoreCommand.Create(),
+        VerifyCommand.Create(),
+        LogCommand.Create(),
+        UnlockCommand.Create(),
+    ];
+}

@@ -1,0 +1,72 @@
+using System.CommandLine;
+using Bulwark.Cli.Infrastructure;
+using Bulwark.Operations.Backup;
+
+namespace Bulwark.Cli.Commands;
+
+public static class BackupCommand
+{
+    public static Command Create()
+    {
+        var source = new Option<string?>("--source", "-s")
+        {
+            Description = "Database to back up (postgres:// URL or key=value), overriding 'postgres.url'",
+            HelpName = "URL",
+        };
+        var globals = new Option<bool>("--globals")
+        {
+            Description = "Also back up roles and tablespaces (pg_dumpall --globals-only; role passwords only as superuser)",
+        };
+        var tags = new Option<string[]>("--tag", "-t")
+        {
+            Description = "Tag the snapshot (repeatable)",
+            HelpName = "TAG",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var command = new Command("backup",
+            "Back up the database into the repository at one consistent point in time.\n" +
+            ExitCodes.Describe(0, 1, 2, 3, 4, 5, 6, 7, 130))
+        {
+            source, globals, tags,
+        };
+        command.SetHandler(async (run, ct) =>
+        {
+            var request = new BackupRequest
+            {
+                Source = run.Get(source),
+                Globals = run.Get(globals) ? true : null,
+                Tags = run.Get(tags) ?? [],
+            };
+            var context = run.Context;
+            var result = await run.Output.WithProgressAsync("backing up", null,
+                progress => new BackupOperation(context).RunAsync(request, progress, ct));
+            var manifest = result.Snapshot.Manifest;
+            var stats = manifest.Statistics!;
+            if (run.Json)
+            {
+                run.Output.WriteJson(new
+                {
+                    snapshot = result.Snapshot.Id.ToString(),
+                    shortId = result.Snapshot.ShortId,
+                    time = manifest.Time,
+                    durationSeconds = manifest.Duration.TotalSeconds,
+                    source = result.Source,
+                    repository = context.RepositoryDisplay,
+                    size = manifest.TotalSize,
+                    statistics = stats,
+                    streams = manifest.Streams.Select(s => new { s.Name, s.Kind, s.Size, s.Sha256 }),
+                });
+                return ExitCodes.Ok;
+            }
+            run.Output.Line($"snapshot {result.Snapshot.ShortId} saved to {context.RepositoryDisplay}");
+            run.Output.Line($"  source     {result.Source} (PostgreSQL {manifest.Source.ServerVersion})");
+            foreach (var stream in manifest.Streams)
+                run.Output.Line($"  {stream.Name,-10} {Format.Bytes(stream.Size)}, sha256 {stream.Sha256}");
+            run.Output.Line($"  new        {Format.Bytes(stats.NewBytes)} in {stats.NewChunks} chunks, stored as {Format.Bytes(stats.StoredBytes)}");
+            run.Output.Line($"  reused     {Format.Bytes(stats.ReusedBytes)} in {stats.ReusedChunks} chunks");
+            run.Output.Line($"  duration   {Format.Duration(manifest.Duration)}");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,53 @@
+using System.CommandLine;
+using Bulwark.Cli.Infrastructure;
+using Spectre.Console;
+
+namespace Bulwark.Cli.Commands;
+
+public static class ListCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("list", "List the snapshots, oldest first.\n" + ExitCodes.Describe(0, 2, 3, 6));
+        command.Aliases.Add("snapshots");
+        command.SetHandler(async (run, ct) =>
+        {
+            await using var repository = await run.Context.OpenRepositoryAsync(ct);
+            var snapshots = await repository.ListSnapshotsAsync(ct);
+            if (run.Json)
+            {
+                run.Output.WriteJson(snapshots.Select(s => new
+                {
+                    id = s.Id.ToString(),
+                    shortId = s.ShortId,
+                    time = s.Manifest.Time,
+                    host = s.Manifest.Host,
+                    database = s.Manifest.Source.Database,
+                    size = s.Manifest.TotalSize,
+                    newBytes = s.Manifest.Statistics?.NewBytes,
+                    storedBytes = s.Manifest.Statistics?.StoredBytes,
+                    durationSeconds = s.Manifest.Duration.TotalSeconds,
+                    tags = s.Manifest.Tags,
+                }));
+                return ExitCodes.Ok;
+            }
+            if (snapshots.Count == 0)
+            {
+                run.Output.Line($"no snapshots in {run.Context.RepositoryDisplay}");
+                return ExitCodes.Ok;
+            }
+            var table = run.Output.Table("ID", "Time", "Host", "Database", "Size", "New", "Duration", "Tags");
+            foreach (var s in snapshots)
+            {
+                var m = s.Manifest;
+                table.AddRow(s.ShortId, Format.Time(m.Time), Markup.Escape(m.Host), Markup.Escape(m.Source.Database ?? "-"),
+                    Format.Bytes(m.TotalSize), m.Statistics is null ? "-" : Format.Bytes(m.Statistics.NewBytes),
+                    Format.Duration(m.Duration), Markup.Escape(string.Join(",", m.Tags)));
+            }
+            run.Output.Write(table);
+            run.Output.Line($"{snapshots.Count} snapshot{(snapshots.Count == 1 ? "" : "s")} in {run.Context.RepositoryDisplay}");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,69 @@
+using System.CommandLine;
+using Bulwark.Cli.Infrastructure;
+using Bulwark.Operations.Restore;
+
+namespace Bulwark.Cli.Commands;
+
+public static class RestoreCommand
+{
+    public static Command Create()
+    {
+        var snapshot = new Argument<string>("snapshot") { Description = "Snapshot id (a unique prefix is enough) or 'latest'" };
+        var target = new Option<string?>("--target") { Description = "Database to restore into (postgres:// URL or key=value)", HelpName = "URL" };
+        var create = new Option<bool>("--create") { Description = "Create the target database (it must not exist)" };
+        var clean = new Option<bool>("--clean") { Description = "Restore into a non-empty database, dropping the objects it replaces" };
+        var schemas = new Option<string[]>("--schema", "-n") { Description = "Restore only this schema (repeatable)", HelpName = "SCHEMA" };
+        var tables = new Option<string[]>("--table") { Description = "Restore only this table (repeatable; its indexes are not restored)", HelpName = "TABLE" };
+        var jobs = new Option<int>("--jobs", "-j") { Description = "Parallel restore jobs (above 1 the dump is spooled to a temporary file and the restore is not one transaction)", DefaultValueFactory = _ => 1 };
+        var noOwner = new Option<bool>("--no-owner") { Description = "Do not restore object owners" };
+        var noAcl = new Option<bool>("--no-acl") { Description = "Do not restore privileges" };
+        var globals = new Option<bool>("--globals") { Description = "First create the snapshot's roles on the target server (existing roles are kept)" };
+        var toFile = new Option<string?>("--to-file") { Description = "Write the original dump (pg_restore-compatible) to this file instead, checking its SHA-256", HelpName = "PATH" };
+        var stream = new Option<string?>("--stream") { Description = "With --to-file: which stream to write (e.g. globals.sql)", HelpName = "NAME" };
+        var command = new Command("restore",
+            "Restore a snapshot into a database, or write its dump to a file.\n" +
+            "A sequential restore runs in one transaction: the target is complete or unchanged.\n" +
+            ExitCodes.Describe(0, 1, 2, 3, 4, 5, 7, 9, 10, 130))
+        {
+            snapshot, target, create, clean, schemas, tables, jobs, noOwner, noAcl, globals, toFile, stream,
+        };
+        command.SetHandler(async (run, ct) =>
+        {
+            var request = new RestoreRequest
+            {
+                Snapshot = run.Get(snapshot),
+                Target = run.Get(target),
+                ToFile = run.Get(toFile),
+                Stream = run.Get(stream),
+                Create = run.Get(create),
+                Clean = run.Get(clean),
+                Schemas = run.Get(schemas) ?? [],
+                Tables = run.Get(tables) ?? [],
+                Jobs = run.Get(jobs),
+                NoOwner = run.Get(noOwner),
+                NoPrivileges = run.Get(noAcl),
+                Globals = run.Get(globals),
+            };
+            var context = run.Context;
+            var result = await run.Output.WithProgressAsync("restoring", null,
+                progress => new RestoreOperation(context).RunAsync(request, progress, ct));
+            if (run.Json)
+            {
+                run.Output.WriteJson(result);
+                return ExitCodes.Ok;
+            }
+            if (result.File is not null)
+            {
+                run.Output.Line($"wrote {result.File} ({Format.Bytes(result.Bytes)}) from snapshot {result.Snapshot}");
+                run.Output.Line($"  sha256 {result.Sha256} (checked)");
+            }
+            else
+            {
+                run.Output.Line($"restored snapshot {result.Snapshot} into {result.Target}{(result.Created ? " (created)" : "")}");
+                run.Output.Line($"  {Format.Bytes(result.Bytes)} of dump in {Format.Duration(result.Duration)}");
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

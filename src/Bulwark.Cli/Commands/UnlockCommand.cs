@@ -1,0 +1,36 @@
+using System.CommandLine;
+using Bulwark.Cli.Infrastructure;
+using Bulwark.Repository.Locking;
+
+namespace Bulwark.Cli.Commands;
+
+public static class UnlockCommand
+{
+    public static Command Create()
+    {
+        var all = new Option<bool>("--all") { Description = "Remove every lock, not only stale ones (only when you know no Bulwark process uses the repository)" };
+        var command = new Command("unlock", "Remove stale locks (their process is gone, or they were not refreshed for 30 minutes).\n" + ExitCodes.Describe(0, 2, 3, 6))
+        {
+            all,
+        };
+        command.SetHandler(async (run, ct) =>
+        {
+            await using var repository = await run.Context.OpenRepositoryAsync(ct);
+            var removed = await RepositoryLock.RemoveAsync(repository, run.Get(all), ct);
+            var remaining = await RepositoryLock.ListAsync(repository, ct);
+            if (run.Json)
+            {
+                run.Output.WriteJson(new { removed, remaining = remaining.Select(r => r.Info) });
+                return ExitCodes.Ok;
+            }
+            foreach (var info in removed)
+                run.Output.Line($"removed lock: {info.Describe()}");
+            foreach (var status in remaining)
+                run.Output.Line($"kept active lock: {status.Info.Describe()}");
+            if (removed.Count == 0 && remaining.Count == 0)
+                run.Output.Line("no locks");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

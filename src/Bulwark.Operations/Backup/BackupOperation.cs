@@ -1,0 +1,93 @@
+using System.Globalization;
+using System.Reflection;
+using Bulwark.Operations.Logging;
+using Bulwark.Repository;
+using Bulwark.Repository.Locking;
+using Bulwark.Repository.Snapshots;
+using Bulwark.Repository.Streams;
+using Bulwark.Sources.Postgres;
+
+namespace Bulwark.Operations.Backup;
+
+/// <summary>
+/// One backup: takes a shared lock, dumps the database into the repository, and commits the manifest last. Any
+/// failure before the commit leaves no snapshot (only unreferenced chunks, which cleanup removes).
+/// </summary>
+public sealed class BackupOperation
+{
+    /// <summary>How many recent snapshots of the same database new chunks are deduplicated against.</summary>
+    public const int ParentCount = 3;
+
+    private readonly BulwarkContext _context;
+
+    public BackupOperation(BulwarkContext context)
+    {
+        _context = context;
+    }
+
+    public Task<BackupResult> RunAsync(BackupRequest request, IProgress<long>? progress,
+        CancellationToken cancellationToken) =>
+        _context.RunLoggedAsync("backup", scope => RunCoreAsync(request, scope, progress, cancellationToken));
+
+    private async Task<BackupResult> RunCoreAsync(BackupRequest request, OperationScope scope, IProgress<long>? progress,
+        CancellationToken cancellationToken)
+    {
+        var settings = _context.SourceSettings(request.Source);
+        await using var repository = await _context.OpenRepositoryAsync(cancellationToken).ConfigureAwait(false);
+        // The lock comes before reading manifests: cleanup then either sees this backup or this backup sees its result.
+        await using var repositoryLock = await repository.LockAsync(LockMode.Shared, "backup", cancellationToken).ConfigureAwait(false);
+        var started = _context.Time.GetUtcNow();
+
+        var parents = (await repository.ListSnapshotsAsync(cancellationToken).ConfigureAwait(false))
+            .Where(s => s.Manifest.Source.Database == settings.Database)
+            .TakeLast(ParentCount);
+        var uploader = new StreamUploader(repository, BackupRepository.ReferencedChunks(parents),
+            _context.Settings.Backup.Parallelism);
+
+        var postgres = _context.Settings.Postgres;
+        var backup = new PostgresBackup(settings, new PostgresBackupOptions
+        {
+            Globals = request.Globals ?? postgres.Globals,
+            Schemas = postgres.Schemas,
+            ExcludeSchemas = postgres.ExcludeSchemas,
+            ExcludeTableData = postgres.ExcludeTableData,
+            BinDirectory = _context.PostgresBinDirectory,
+        });
+        var result = await backup.RunAsync(uploader, progress, cancellationToken).ConfigureAwait(false);
+
+        var tools = new Dictionary<string, string>(result.Tools) { ["bulwark"] = Version };
+        var statistics = uploader.Statistics;
+        var manifest = new SnapshotManifest
+        {
+            Time = started,
+            EndTime = _context.Time.GetUtcNow(),
+            Host = repository.Options.HostName,
+            User = Environment.UserName,
+            Tags = _context.Settings.Backup.Tags.Concat(request.Tags).Distinct().ToList(),
+            Tools = tools,
+            Source = result.Source,
+            Streams = result.Streams,
+            Statistics = new BackupStatistics
+            {
+                NewBytes = statistics.NewBytes,
+                ReusedBytes = statistics.ReusedBytes,
+                StoredBytes = statistics.StoredBytes,
+                NewChunks = statistics.NewChunks,
+                ReusedChunks = statistics.ReusedChunks,
+            },
+        };
+        cancellationToken.ThrowIfCancellationRequested();
+        var snapshot = await repository.CommitSnapshotAsync(manifest, cancellationToken).ConfigureAwait(false);
+        scope.Snapshot = snapshot.ShortId;
+        scope.Bytes = manifest.TotalSize;
+        scope.Details["newBytes"] = statistics.NewBytes.ToString(CultureInfo.InvariantCulture);
+        scope.Details["storedBytes"] = statistics.StoredBytes.ToString(CultureInfo.InvariantCulture);
+        scope.Details["database"] = result.Source.Database ?? "";
+        return new BackupResult(snapshot, repository.Location, settings.Display);
+    }
+
+    /// <summary>This build's version, as recorded in manifests.</summary>
+    public static string Version { get; } =
+        typeof(BackupOperation).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
+        ?? "0.0.0";
+}

@@ -1,0 +1,12 @@
+namespace Bulwark.Operations.Backup;
+
+/// <summary>What to back up; unset values come from the configuration.</summary>
+public sealed record BackupRequest
+{
+    /// <summary>A connection URL that replaces 'postgres.url'.</summary>
+    public string? Source { get; init; }
+    /// <summary>Include roles; null keeps 'postgres.globals'.</summary>
+    public bool? Globals { get; init; }
+    /// <summary>Tags added to those of the configuration.</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
+}

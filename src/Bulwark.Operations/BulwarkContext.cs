@@ -1,0 +1,167 @@
+using Bulwark.Operations.Configuration;
+using Bulwark.Operations.Logging;
+using Bulwark.Repository;
+using Bulwark.Repository.Format;
+using Bulwark.Sources.Postgres;
+using Bulwark.Storage;
+
+namespace Bulwark.Operations;
+
+/// <summary>
+/// What every operation needs: the configuration, the clock, the storage backends, the operations log. One per
+/// process (or per test); cheap to create.
+/// </summary>
+public sealed class BulwarkContext
+{
+    public BulwarkContext(LoadedConfig config, TimeProvider? time = null, BackendRegistry? backends = null)
+    {
+        Config = config;
+        Time = time ?? TimeProvider.System;
+        Backends = backends ?? StorageSetup.CreateRegistry();
+        Log = new OperationLog(config.StateDirectory);
+    }
+
+    public LoadedConfig Config { get; }
+    public BulwarkConfig Settings => Config.Config;
+    public TimeProvider Time { get; }
+    public BackendRegistry Backends { get; }
+    public OperationLog Log { get; }
+
+    /// <summary>A repository location given on the command line, which wins over the configuration.</summary>
+    public string? RepositoryOverride { get; init; }
+
+    /// <summary>Opens the cipher of an encrypted repository (asks for the passphrase).</summary>
+    public Func<BulwarkRepositoryContext, CancellationToken, Task<IObjectCipher>>? OpenCipher { get; init; }
+
+    /// <summary>The repository location, resolved (a relative folder is relative to the configuration file).</summary>
+    public string RepositoryLocation
+    {
+        get
+        {
+            if (!string.IsNullOrWhiteSpace(RepositoryOverride))
+                return Storage.BackendRegistry.SchemeOf(RepositoryOverride) is null
+                    ? Path.GetFullPath(RepositoryOverride)
+                    : RepositoryOverride;
+            if (!string.IsNullOrWhiteSpace(Settings.Repository))
+                return Config.ResolveLocation(Settings.Repository);
+            throw new BulwarkException(ErrorKind.Configuration, "no repository is configured",
+                "pass --repo LOCATION, set 'repository:' in bulwark.yml, or set BULWARK_REPOSITORY");
+        }
+    }
+
+    /// <summary>The repository location without secrets.</summary>
+    public string RepositoryDisplay => Backends.Redact(RepositoryLocation);
+
+    public RepositoryOpenOptions RepositoryOptions => new()
+    {
+        Time = Time,
+        OpenCipher = OpenCipher,
+        CompressionLevel = Settings.Backup.CompressionLevel,
+        HostName = string.IsNullOrWhiteSpace(Settings.HostName) ? Environment.MachineName : Settings.HostName,
+    };
+
+    public async Task<BackupRepository> OpenRepositoryAsync(CancellationToken cancellationToken)
+    {
+        var backend = Backends.Open(RepositoryLocation);
+        try
+        {
+            return await BackupRepository.OpenAsync(backend, RepositoryOptions, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await backend.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>The database to back up: <paramref name="url"/> when given, else the configuration, else libpq defaults.</summary>
+    public PgConnectionSettings SourceSettings(string? url = null)
+    {
+        var settings = PgConnectionSettings.Resolve(url ?? Settings.Postgres.Url, Config.GetEnvironment);
+        SecretRedactor.Register(settings.Password);
+        return settings;
+    }
+
+    /// <summary>A restore target or other server named by a URL.</summary>
+    public PgConnectionSettings ConnectionSettings(string url)
+    {
+        var settings = PgConnectionSettings.Resolve(url, Config.GetEnvironment);
+        SecretRedactor.Register(settings.Password);
+        return settings;
+    }
+
+    public string? PostgresBinDirectory =>
+        string.IsNullOrWhiteSpace(Settings.Postgres.BinDir) ? null : Config.ResolvePath(Settings.Postgres.BinDir);
+
+    /// <summary>
+    /// Runs <paramref name="body"/> and appends its record to the operations log, whatever the outcome.
+    /// </summary>
+    public async Task<T> RunLoggedAsync<T>(string operation, Func<OperationScope, Task<T>> body)
+    {
+        var scope = new OperationScope();
+        var start = Time.GetUtcNow();
+        var outcome = OperationLog.Failed;
+        string? error = null;
+        string? kind = null;
+        try
+        {
+            var result = await body(scope).ConfigureAwait(false);
+            outcome = OperationLog.Ok;
+            return result;
+        }
+        catch (OperationCanceledException)
+        {
+            outcome = OperationLog.Cancelled;
+            throw;
+        }
+        catch (BulwarkException e)
+        {
+            error = e.Message;
+            kind = e.Kind.ToString();
+            throw;
+        }
+        catch (Exception e)
+        {
+            error = $"{e.GetType().Name}: {e.Message}";
+            kind = nameof(ErrorKind.Internal);
+            throw;
+        }
+        finally
+        {
+            var end = Time.GetUtcNow();
+            string? repository;
+            try
+            {
+                repository = RepositoryDisplay;
+            }
+            catch (BulwarkException)
+            {
+                repository = null;
+            }
+            Log.Append(new OperationRecord
+            {
+                Id = Guid.NewGuid().ToString("N")[..16],
+                Operation = operation,
+                Start = start,
+                End = end,
+                Outcome = outcome,
+                DurationMs = (long)(end - start).TotalMilliseconds,
+                Bytes = scope.Bytes,
+                Repository = repository,
+                Snapshot = scope.Snapshot,
+                Error = error,
+                ErrorKind = kind,
+                Host = RepositoryOptions.HostName,
+                Details = scope.Details.Count == 0 ? null : scope.Details,
+            });
+        }
+    }
+}
+
+/// <summary>What an operation reports for its log record while it runs.</summary>
+public sealed class OperationScope
+{
+    public long Bytes { get; set; }
+    public string? Snapshot { get; set; }
+    public Dictionary<string, string> Details { get; } = [];
+}

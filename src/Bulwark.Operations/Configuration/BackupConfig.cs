@@ -1,0 +1,22 @@
+namespace Bulwark.Operations.Configuration;
+
+/// <summary>How backups run.</summary>
+public sealed class BackupConfig : IConfigSection
+{
+    /// <summary>Tags added to every snapshot.</summary>
+    public List<string> Tags { get; set; } = [];
+
+    /// <summary>Chunks compressed and uploaded at once; 0 chooses from the processor count.</summary>
+    public int Parallelism { get; set; }
+
+    /// <summary>zstd level, 1 (fastest) to 19.</summary>
+    public int CompressionLevel { get; set; } = 3;
+
+    public void Validate(LoadedConfig config, string key)
+    {
+        if (CompressionLevel is < 1 or > 19)
+            throw config.Error($"{key}.compression-level", $"{CompressionLevel} is out of range", "use 1 (fastest) to 19 (smallest)");
+        if (Parallelism is < 0 or > 64)
+            throw config.Error($"{key}.parallelism", $"{Parallelism} is out of range", "use 0 (automatic) to 64");
+    }
+}

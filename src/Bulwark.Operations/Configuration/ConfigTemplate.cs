@@ -1,0 +1,35 @@
+namespace Bulwark.Operations.Configuration;
+
+/// <summary>The commented bulwark.yml that 'bulwark init' writes.</summary>
+public static class ConfigTemplate
+{
+    public static string Render(string repository) => $"""
+        # Bulwark configuration. Every key can also be set by an environment variable named after its path,
+        # e.g. postgres.url -> BULWARK_POSTGRES_URL. Relative paths are relative to this file's folder.
+
+        # Where backups go: a folder (or, with the object-store backends, s3://bucket/prefix, azure://container/prefix).
+        repository: {repository}
+
+        # Local state: the operations log and caches. Default: ~/.local/state/bulwark
+        # state: ~/.local/state/bulwark
+
+        postgres:
+          # The database to back up, as a libpq URL or key=value string. Keep the password out of this file:
+          # PGPASSWORD, ~/.pgpass (mode 0600) or PGSERVICE supply it, as for psql.
+          url: postgres://postgres@localhost:5432/postgres
+          # Folder of pg_dump/pg_restore; by default the newest installed version is used.
+          # bin-dir: /usr/lib/postgresql/16/bin
+          # Also back up roles and tablespaces (pg_dumpall --globals-only).
+          globals: false
+          # schemas: [public]
+          # exclude-schemas: []
+          # exclude-table-data: [audit_log]
+
+        backup:
+          # Tags added to every snapshot.
+          tags: []
+          # zstd level 1 (fastest) to 19 (smallest).
+          compression-level: 3
+
+        """;
+}

@@ -1,0 +1,76 @@
+using System.Text;
+using System.Text.Json;
+using Bulwark.Repository.Format;
+
+namespace Bulwark.Operations.Logging;
+
+/// <summary>
+/// The operations log: JSON lines in the state folder, one record per operation, appended with one write each so
+/// that concurrent processes do not interleave. Secrets are removed before anything is written.
+/// </summary>
+public sealed class OperationLog
+{
+    public const string Ok = "ok";
+    public const string Failed = "failed";
+    public const string Cancelled = "cancelled";
+    public const string FileName = "operations.jsonl";
+
+    public OperationLog(string stateDirectory)
+    {
+        Path = System.IO.Path.Combine(stateDirectory, FileName);
+    }
+
+    public string Path { get; }
+
+    public void Append(OperationRecord record)
+    {
+        record = record with
+        {
+            Error = record.Error is null ? null : SecretRedactor.Redact(record.Error),
+            Repository = record.Repository is null ? null : SecretRedactor.Redact(record.Repository),
+        };
+        var line = SecretRedactor.Redact(JsonSerializer.Serialize(record, RepositoryJson.Options)) + "\n";
+        try
+        {
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+            using var file = new FileStream(Path, new FileStreamOptions
+            {
+                Mode = FileMode.Append,
+                Access = FileAccess.Write,
+                Share = FileShare.ReadWrite,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
+            file.Write(Encoding.UTF8.GetBytes(line));
+            file.Flush(flushToDisk: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new BulwarkException(ErrorKind.Configuration, $"cannot write the operations log {Path}: {e.Message}",
+                "check the permissions of the state folder, or set 'state:' in bulwark.yml");
+        }
+    }
+
+    /// <summary>Every record, oldest first. Lines that do not parse (a torn write after a crash) are skipped.</summary>
+    public IReadOnlyList<OperationRecord> Read()
+    {
+        if (!File.Exists(Path))
+            return [];
+        var records = new List<OperationRecord>();
+        using var stream = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        while (reader.ReadLine() is { } line)
+        {
+            if (line.Length == 0)
+                continue;
+            try
+            {
+                if (JsonSerializer.Deserialize<OperationRecord>(line, RepositoryJson.Options) is { } record)
+                    records.Add(record);
+            }
+            catch (JsonException)
+            {
+            }
+        }
+        return records;
+    }
+}

@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using Bulwark.Repository;
+using Bulwark.Repository.Locking;
+using Bulwark.Repository.Snapshots;
+using Bulwark.Repository.Streams;
+using Bulwark.Sources.Postgres;
+
+namespace Bulwark.Operations.Restore;
+
+/// <summary>Restores a snapshot into a database, or writes one of its streams to a file.</summary>
+public sealed class RestoreOperation
+{
+    private readonly BulwarkContext _context;
+
+    public RestoreOperation(BulwarkContext context)
+    {
+        _context = context;
+    }
+
+    public Task<RestoreResult> RunAsync(RestoreRequest request, IProgress<long>? progress, CancellationToken cancellationToken) =>
+        _context.RunLoggedAsync("restore", async scope =>
+        {
+            if ((request.Target is null) == (request.ToFile is null))
+                throw new BulwarkException(ErrorKind.Usage, "restore needs exactly one of --target and --to-file",
+                    "e.g. 'bulwark restore latest --target postgres://user@host/newdb --create'");
+            await using var repository = await _context.OpenRepositoryAsync(cancellationToken).ConfigureAwait(false);
+            await using var repositoryLock = await repository.LockAsync(LockMode.Shared, "restore", cancellationToken).ConfigureAwait(false);
+            var snapshot = await repository.ResolveSnapshotAsync(request.Snapshot, cancellationToken).ConfigureAwait(false);
+            scope.Snapshot = snapshot.ShortId;
+            var result = request.ToFile is not null
+                ? await ToFileAsync(repository, snapshot, request, progress, cancellationToken).ConfigureAwait(false)
+                : await ToDatabaseAsync(repository, snapshot, request, progress, cancellationToken).ConfigureAwait(false);
+            scope.Bytes = result.Bytes;
+            return result;
+        });
+
+    private async Task<RestoreResult> ToDatabaseAsync(BackupRepository repository, Snapshot snapshot,
+        RestoreRequest request, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        if (request.Jobs is < 1 or > 64)
+            throw new BulwarkException(ErrorKind.Usage, $"--jobs {request.Jobs} is out of range", "use 1 to 64");
+        var target = _context.ConnectionSettings(request.Target!);
+        var restore = new PostgresRestore(new PostgresRestoreOptions
+        {
+            Create = request.Create,
+            Clean = request.Clean,
+            Schemas = request.Schemas,
+            Tables = request.Tables,
+            Jobs = request.Jobs,
+            NoOwner = request.NoOwner,
+            NoPrivileges = request.NoPrivileges,
+            Globals = request.Globals,
+            BinDirectory = _context.PostgresBinDirectory,
+            SpoolDirectory = Path.Combine(_context.Config.StateDirectory, "spool"),
+        });
+        var result = await restore.RunAsync(repository, snapshot, target, progress, cancellationToken).ConfigureAwait(false);
+        return new RestoreResult
+        {
+            Snapshot = snapshot.ShortId,
+            Database = result.Database,
+            Target = target.Display,
+            Created = result.Created,
+            Bytes = result.Bytes,
+            Duration = result.Duration,
+        };
+    }
+
+    private static async Task<RestoreResult> ToFileAsync(BackupRepository repository, Snapshot snapshot,
+        RestoreRequest request, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var name = request.Stream ?? PostgresBackup.DumpStreamName;
+        var stream = snapshot.Manifest.FindStream(name)
+                     ?? throw new BulwarkException(ErrorKind.Usage, $"snapshot {snapshot.ShortId} has no stream '{name}'",
+                         $"its streams are: {string.Join(", ", snapshot.Manifest.Streams.Select(s => s.Name))}");
+        var path = Path.GetFullPath(request.ToFile!);
+        if (File.Exists(path) || Directory.Exists(path))
+            throw new BulwarkException(ErrorKind.Refused, $"{path} already exists", "choose a path that does not exist");
+        var folder = Path.GetDirectoryName(path)!;
+        if (!Directory.Exists(folder))
+            throw new BulwarkException(ErrorKind.Usage, $"folder {folder} does not exist", "create it first");
+        var temporary = Path.Combine(folder, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.partial");
+        try
+        {
+            await using (var file = new FileStream(temporary, new FileStreamOptions
+                         {
+                             Mode = FileMode.CreateNew,
+                             Access = FileAccess.Write,
+                             UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                         }))
+            {
+                // CopyStreamAsync checks length and SHA-256 against the manifest before we rename.
+                await repository.CopyStreamAsync(stream, file, progress, cancellationToken: cancellationToken).ConfigureAwait(false);
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(temporary, path);
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+        return new RestoreResult
+        {
+            Snapshot = snapshot.ShortId,
+            File = path,
+            Sha256 = stream.Sha256,
+            Bytes = stream.Size,
+            Duration = Stopwatch.GetElapsedTime(started),
+        };
+    }
+}

@@ -1,0 +1,22 @@
+namespace Bulwark.Operations.Restore;
+
+/// <summary>What to restore and where.</summary>
+public sealed record RestoreRequest
+{
+    /// <summary>"latest", an id prefix or a full id.</summary>
+    public required string Snapshot { get; init; }
+    /// <summary>The target database URL (restore into a database).</summary>
+    public string? Target { get; init; }
+    /// <summary>Write the stream to this file instead (the original pg_restore-compatible dump by default).</summary>
+    public string? ToFile { get; init; }
+    /// <summary>Which stream --to-file writes; the database dump by default.</summary>
+    public string? Stream { get; init; }
+    public bool Create { get; init; }
+    public bool Clean { get; init; }
+    public IReadOnlyList<string> Schemas { get; init; } = [];
+    public IReadOnlyList<string> Tables { get; init; } = [];
+    public int Jobs { get; init; } = 1;
+    public bool NoOwner { get; init; }
+    public bool NoPrivileges { get; init; }
+    public bool Globals { get; init; }
+}

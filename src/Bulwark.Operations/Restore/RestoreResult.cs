@@ -1,0 +1,14 @@
+namespace Bulwark.Operations.Restore;
+
+/// <summary>What a restore did: into a database (<see cref="Database"/>) or a file (<see cref="File"/>).</summary>
+public sealed record RestoreResult
+{
+    public required string Snapshot { get; init; }
+    public string? Database { get; init; }
+    public string? Target { get; init; }
+    public bool Created { get; init; }
+    public string? File { get; init; }
+    public string? Sha256 { get; init; }
+    public required long Bytes { get; init; }
+    public required TimeSpan Duration { get; init; }
+}

@@ -1,0 +1,317 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using Bulwark.Repository.Chunking;
+using Bulwark.Repository.Format;
+using Bulwark.Repository.Locking;
+using Bulwark.Repository.Snapshots;
+using Bulwark.Storage;
+
+namespace Bulwark.Repository;
+
+/// <summary>
+/// A Bulwark repository (format v1) on any storage backend: content-addressed chunks, snapshot manifests written
+/// last, immutable events and locks. Nothing is modified in place.
+/// </summary>
+public sealed class BackupRepository : IAsyncDisposable
+{
+    public const string ConfigName = "config";
+    public const string ChunksFolder = "chunks/";
+    public const string SnapshotsFolder = "snapshots/";
+    public const string EventsFolder = "events/";
+    public const string LocksFolder = "locks/";
+    public const string KeysFolder = "keys/";
+
+    private readonly ConcurrentDictionary<ObjectId, SnapshotManifest> _manifests = new();
+
+    private BackupRepository(IStorageBackend backend, RepositoryConfig config, ObjectCodec codec,
+        RepositoryOpenOptions options)
+    {
+        Backend = backend;
+        Config = config;
+        Codec = codec;
+        Options = options;
+        Chunker = new FastCdc(config.Chunker);
+    }
+
+    public IStorageBackend Backend { get; }
+    public RepositoryConfig Config { get; }
+    public ObjectCodec Codec { get; }
+    public FastCdc Chunker { get; }
+    public RepositoryOpenOptions Options { get; }
+    public TimeProvider Time => Options.Time;
+
+    /// <summary>Where the repository is, safe to print.</summary>
+    public string Location => Backend.Location;
+
+    /// <summary>
+    /// Creates a repository in an empty location. <paramref name="cipher"/> and <paramref name="encryption"/> come from
+    /// the caller when the repository is encrypted (keys are written by the caller before this returns).
+    /// </summary>
+    public static async Task<BackupRepository> InitAsync(IStorageBackend backend, RepositoryOpenOptions options,
+        ChunkerParameters? chunker = null, EncryptionParameters? encryption = null, IObjectCipher? cipher = null,
+        CancellationToken cancellationToken = default)
+    {
+        await backend.CreateAsync(cancellationToken).ConfigureAwait(false);
+        if (await backend.StatAsync(ConfigName, cancellationToken).ConfigureAwait(false) is not null)
+            throw new BulwarkException(ErrorKind.Repository, $"a repository already exists at {backend.Location}",
+                "use it as it is, or choose another location");
+        await foreach (var _ in backend.ListAsync(SnapshotsFolder, cancellationToken).ConfigureAwait(false))
+            throw new BulwarkException(ErrorKind.Repository,
+                $"{backend.Location} holds snapshots but no config object: it is a damaged repository",
+                "do not initialise over it; restore its config object from a copy");
+        var config = new RepositoryConfig
+        {
+            Format = RepositoryConfig.CurrentFormat,
+            Id = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)),
+            Created = options.Time.GetUtcNow(),
+            Chunker = chunker ?? ChunkerParameters.Default,
+            Encryption = encryption,
+        };
+        config.Chunker.Validate();
+        await backend.PutAsync(ConfigName, RepositoryJson.Serialize(config), cancellationToken).ConfigureAwait(false);
+        return new BackupRepository(backend, config, new ObjectCodec(cipher ?? PlainCipher.Instance, options.CompressionLevel), options);
+    }
+
+    /// <summary>Opens an existing repository, checking that this build can read its format.</summary>
+    public static async Task<BackupRepository> OpenAsync(IStorageBackend backend, RepositoryOpenOptions options,
+        CancellationToken cancellationToken = default)
+    {
+        byte[] raw;
+        try
+        {
+            raw = await backend.GetAsync(ConfigName, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectNotFoundException)
+        {
+            throw new BulwarkException(ErrorKind.Repository, $"there is no Bulwark repository at {backend.Location}",
+                "check the location, or create one with 'bulwark init'");
+        }
+        var config = RepositoryJson.Deserialize<RepositoryConfig>(raw, $"the config object of {backend.Location}");
+        if (config.Format > RepositoryConfig.CurrentFormat)
+            throw new BulwarkException(ErrorKind.Repository,
+                $"the repository at {backend.Location} has format {config.Format}; this Bulwark reads format {RepositoryConfig.CurrentFormat} and older",
+                "upgrade Bulwark to open it");
+        if (config.Format < 1 || config.Chunker is null)
+            throw new BulwarkException(ErrorKind.Repository, $"the config object of {backend.Location} is damaged",
+                "restore the config object from a copy of the repository");
+        IObjectCipher cipher = PlainCipher.Instance;
+        if (config.Encryption is not null)
+        {
+            if (options.OpenCipher is null)
+                throw new BulwarkException(ErrorKind.WrongPassphrase,
+                    $"the repository at {backend.Location} is encrypted and no passphrase was given",
+                    "set BULWARK_PASSWORD or BULWARK_PASSWORD_FILE");
+            cipher = await options.OpenCipher(new BulwarkRepositoryContext(backend, config), cancellationToken)
+                .ConfigureAwait(false);
+        }
+        return new BackupRepository(backend, config, new ObjectCodec(cipher, options.CompressionLevel), options);
+    }
+
+    // ---- chunks ----
+
+    public static string ChunkName(ObjectId id)
+    {
+        var hex = id.ToString();
+        return string.Concat(ChunksFolder, hex.AsSpan(0, 2), "/", hex);
+    }
+
+    public static bool TryParseChunkName(string name, out ObjectId id)
+    {
+        id = default;
+        return name.Length == ChunksFolder.Length + 3 + ObjectId.HexLength &&
+               name.StartsWith(ChunksFolder, StringComparison.Ordinal) &&
+               ObjectId.TryParse(name[^ObjectId.HexLength..], out id);
+    }
+
+    /// <summary>Stores an already packed chunk.</summary>
+    public Task WriteChunkAsync(ObjectId id, byte[] packed, CancellationToken cancellationToken) =>
+        Backend.PutAsync(ChunkName(id), packed, cancellationToken);
+
+    /// <summary>Reads a chunk and checks its content against its id.</summary>
+    public async Task<byte[]> ReadChunkAsync(ObjectId id, CancellationToken cancellationToken)
+    {
+        var name = ChunkName(id);
+        byte[] stored;
+        try
+        {
+            stored = await Backend.GetAsync(name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectNotFoundException)
+        {
+            throw new BulwarkException(ErrorKind.Integrity, $"chunk {name} is missing from {Location}",
+                "run 'bulwark verify' to see which snapshots it breaks");
+        }
+        return Codec.Unpack(stored, id, name);
+    }
+
+    /// <summary>Every chunk object in the repository.</summary>
+    public async IAsyncEnumerable<(ObjectId Id, StorageObjectInfo Info)> ListChunksAsync(
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var info in Backend.ListAsync(ChunksFolder, cancellationToken).ConfigureAwait(false))
+        {
+            if (TryParseChunkName(info.Name, out var id))
+                yield return (id, info);
+        }
+    }
+
+    // ---- snapshots ----
+
+    public static string SnapshotName(ObjectId id) => SnapshotsFolder + id;
+
+    /// <summary>Ids of every committed snapshot.</summary>
+    public async Task<IReadOnlyList<ObjectId>> ListSnapshotIdsAsync(CancellationToken cancellationToken)
+    {
+        var ids = new List<ObjectId>();
+        await foreach (var info in Backend.ListAsync(SnapshotsFolder, cancellationToken).ConfigureAwait(false))
+        {
+            if (ObjectId.TryParse(info.Name[SnapshotsFolder.Length..], out var id))
+                ids.Add(id);
+        }
+        return ids;
+    }
+
+    /// <summary>Every snapshot, oldest first. A damaged manifest is an error naming it.</summary>
+    public async Task<IReadOnlyList<Snapshot>> ListSnapshotsAsync(CancellationToken cancellationToken)
+    {
+        var ids = await ListSnapshotIdsAsync(cancellationToken).ConfigureAwait(false);
+        var snapshots = new Snapshot[ids.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, ids.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
+            async (i, ct) => snapshots[i] = await LoadSnapshotAsync(ids[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
+        return snapshots.OrderBy(s => s.Manifest.Time).ThenBy(s => s.Id).ToList();
+    }
+
+    public async Task<Snapshot> LoadSnapshotAsync(ObjectId id, CancellationToken cancellationToken)
+    {
+        if (_manifests.TryGetValue(id, out var cached))
+            return new Snapshot(id, cached);
+        var name = SnapshotName(id);
+        byte[] stored;
+        try
+        {
+            stored = await Backend.GetAsync(name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectNotFoundException)
+        {
+            throw new BulwarkException(ErrorKind.Usage, $"snapshot {id.ToShortString()} does not exist in {Location}",
+                "run 'bulwark list' to see the snapshots");
+        }
+        var json = Codec.Unpack(stored, id, name);
+        var manifest = RepositoryJson.Deserialize<SnapshotManifest>(json, $"manifest {name}");
+        _manifests[id] = manifest;
+        return new Snapshot(id, manifest);
+    }
+
+    /// <summary>Finds a snapshot by "latest", a unique id prefix, or a full id.</summary>
+    public async Task<Snapshot> ResolveSnapshotAsync(string reference, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(reference))
+            throw new BulwarkException(ErrorKind.Usage, "no snapshot named", "name a snapshot by id prefix or 'latest'");
+        if (string.Equals(reference, "latest", StringComparison.OrdinalIgnoreCase))
+        {
+            var all = await ListSnapshotsAsync(cancellationToken).ConfigureAwait(false);
+            return all.Count > 0
+                ? all[^1]
+                : throw new BulwarkException(ErrorKind.Usage, $"the repository at {Location} has no snapshots yet",
+                    "run 'bulwark backup' first");
+        }
+        var prefix = reference.ToLowerInvariant();
+        if (prefix.Length < 4 || !prefix.All(char.IsAsciiHexDigit))
+            throw new BulwarkException(ErrorKind.Usage,
+                $"'{reference}' is not a snapshot reference", "use 'latest' or at least 4 hex digits of an id");
+        var ids = await ListSnapshotIdsAsync(cancellationToken).ConfigureAwait(false);
+        var matches = ids.Where(id => id.ToString().StartsWith(prefix, StringComparison.Ordinal)).ToList();
+        return matches.Count switch
+        {
+            1 => await LoadSnapshotAsync(matches[0], cancellationToken).ConfigureAwait(false),
+            0 => throw new BulwarkException(ErrorKind.Usage, $"no snapshot {reference} in {Location}",
+                "run 'bulwark list' to see the snapshots"),
+            _ => throw new BulwarkException(ErrorKind.Usage,
+                $"'{reference}' matches {matches.Count} snapshots: {string.Join(", ", matches.Take(5).Select(m => m.ToShortString()))}",
+                "give more digits of the id"),
+        };
+    }
+
+    /// <summary>Writes the manifest: after this returns, the snapshot exists.</summary>
+    public async Task<Snapshot> CommitSnapshotAsync(SnapshotManifest manifest, CancellationToken cancellationToken)
+    {
+        var json = RepositoryJson.Serialize(manifest);
+        var id = Codec.ComputeId(json);
+        await Backend.PutAsync(SnapshotName(id), Codec.Pack(json), cancellationToken).ConfigureAwait(false);
+        _manifests[id] = manifest;
+        return new Snapshot(id, manifest);
+    }
+
+    /// <summary>Removes a snapshot's manifest; its chunks stay until garbage collection.</summary>
+    public async Task DeleteSnapshotAsync(ObjectId id, CancellationToken cancellationToken)
+    {
+        await Backend.DeleteAsync(SnapshotName(id), cancellationToken).ConfigureAwait(false);
+        _manifests.TryRemove(id, out _);
+    }
+
+    /// <summary>
+    /// Chunk ids referenced by the given snapshots. A backup deduplicates only against chunks referenced by
+    /// committed manifests, never against a bare listing: an orphan chunk left by a crash may be damaged or about to
+    /// be collected, so it is written again.
+    /// </summary>
+    public static HashSet<ObjectId> ReferencedChunks(IEnumerable<Snapshot> snapshots)
+    {
+        var set = new HashSet<ObjectId>();
+        foreach (var snapshot in snapshots)
+        foreach (var stream in snapshot.Manifest.Streams)
+        foreach (var chunk in stream.Chunks)
+            set.Add(chunk.Id);
+        return set;
+    }
+
+    // ---- events ----
+
+    /// <summary>
+    /// Stores an immutable record under events/KIND/, named by time and content so that listing gives the order
+    /// without reading. Returns the object name.
+    /// </summary>
+    public async Task<string> AppendEventAsync<T>(string kind, T record, CancellationToken cancellationToken)
+    {
+        ObjectNames.Validate(kind);
+        var json = RepositoryJson.Serialize(record);
+        var id = Codec.ComputeId(json);
+        var millis = Time.GetUtcNow().ToUnixTimeMilliseconds().ToString("D15", CultureInfo.InvariantCulture);
+        var name = $"{EventsFolder}{kind}/{millis}-{id}";
+        await Backend.PutAsync(name, Codec.Pack(json), cancellationToken).ConfigureAwait(false);
+        return name;
+    }
+
+    /// <summary>Every event of a kind, oldest first.</summary>
+    public async Task<IReadOnlyList<T>> ReadEventsAsync<T>(string kind, CancellationToken cancellationToken)
+    {
+        ObjectNames.Validate(kind);
+        var names = new List<string>();
+        await foreach (var info in Backend.ListAsync($"{EventsFolder}{kind}/", cancellationToken).ConfigureAwait(false))
+            names.Add(info.Name);
+        names.Sort(StringComparer.Ordinal);
+        var events = new T[names.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, names.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
+            async (i, ct) =>
+            {
+                var name = names[i];
+                var stored = await Backend.GetAsync(name, ct).ConfigureAwait(false);
+                var dash = name.LastIndexOf('-');
+                var json = ObjectId.TryParse(name[(dash + 1)..], out var id)
+                    ? Codec.Unpack(stored, id, name)
+                    : Codec.Decode(stored, name);
+                events[i] = RepositoryJson.Deserialize<T>(json, $"event {name}");
+            }).ConfigureAwait(false);
+        return events;
+    }
+
+    // ---- locks ----
+
+    /// <summary>Takes a lock; throws <see cref="ErrorKind.RepositoryLocked"/> naming the holder on conflict.</summary>
+    public Task<RepositoryLock> LockAsync(LockMode mode, string operation, CancellationToken cancellationToken) =>
+        RepositoryLock.AcquireAsync(this, mode, operation, cancellationToken);
+
+    public ValueTask DisposeAsync() => Backend.DisposeAsync();
+}

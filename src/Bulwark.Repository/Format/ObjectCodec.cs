@@ -1,0 +1,99 @@
+using ZstdSharp;
+
+namespace Bulwark.Repository.Format;
+
+/// <summary>
+/// Turns plaintext into a stored object and back. Stored form (format v1): one byte saying how the rest is encoded
+/// (0 = as is, 1 = a zstd frame), then the payload; the whole is sealed by the repository's cipher. Reading always
+/// checks that the plaintext hashes to the id it was stored under.
+/// </summary>
+public sealed class ObjectCodec
+{
+    private const byte Raw = 0;
+    private const byte Zstd = 1;
+
+    [ThreadStatic] private static Compressor? s_compressor;
+    [ThreadStatic] private static int s_compressorLevel;
+    [ThreadStatic] private static Decompressor? s_decompressor;
+
+    public ObjectCodec(IObjectCipher cipher, int compressionLevel = 3)
+    {
+        Cipher = cipher;
+        CompressionLevel = compressionLevel;
+    }
+
+    public IObjectCipher Cipher { get; }
+    public int CompressionLevel { get; }
+
+    public ObjectId ComputeId(ReadOnlySpan<byte> plaintext) => Cipher.ComputeId(plaintext);
+
+    /// <summary>Compresses (when it pays) and seals.</summary>
+    public byte[] Pack(ReadOnlySpan<byte> plaintext)
+    {
+        var compressor = s_compressor;
+        if (compressor is null || s_compressorLevel != CompressionLevel)
+        {
+            compressor?.Dispose();
+            compressor = s_compressor = new Compressor(CompressionLevel);
+            s_compressorLevel = CompressionLevel;
+        }
+        var bound = Compressor.GetCompressBound(plaintext.Length);
+        var packed = new byte[1 + bound];
+        var written = compressor.Wrap(plaintext, packed.AsSpan(1));
+        if (written < plaintext.Length - plaintext.Length / 32)
+        {
+            packed[0] = Zstd;
+            return Cipher.Encrypts ? Cipher.Seal(packed.AsSpan(0, 1 + written)) : packed.AsSpan(0, 1 + written).ToArray();
+        }
+        var raw = new byte[1 + plaintext.Length];
+        raw[0] = Raw;
+        plaintext.CopyTo(raw.AsSpan(1));
+        return Cipher.Encrypts ? Cipher.Seal(raw) : raw;
+    }
+
+    /// <summary>Opens, decompresses and checks the id. <paramref name="name"/> names the object in errors.</summary>
+    public byte[] Unpack(byte[] stored, ObjectId expectedId, string name)
+    {
+        var plaintext = Decode(stored, name);
+        if (Cipher.ComputeId(plaintext) != expectedId)
+            throw new BulwarkException(ErrorKind.Integrity,
+                $"object {name} is damaged: its content does not match its id",
+                "run 'bulwark verify --read-data' to find every damaged object and the snapshots it breaks");
+        return plaintext;
+    }
+
+    /// <summary>Opens and decompresses without an id check (for objects not named by their content).</summary>
+    public byte[] Decode(byte[] stored, string name)
+    {
+        var packed = Cipher.Open(stored, name);
+        if (packed.Length == 0)
+            throw Damaged(name, "it is empty");
+        switch (packed[0])
+        {
+            case Raw:
+                return packed.AsSpan(1).ToArray();
+            case Zstd:
+                try
+                {
+                    var decompressor = s_decompressor ??= new Decompressor();
+                    var payload = packed.AsSpan(1);
+                    var size = Decompressor.GetDecompressedSize(payload);
+                    if (size > int.MaxValue)
+                        throw Damaged(name, "its size header is impossible");
+                    var output = new byte[size];
+                    var written = decompressor.Unwrap(payload, output);
+                    return written == output.Length ? output : output.AsSpan(0, written).ToArray();
+                }
+                catch (ZstdException e)
+                {
+                    throw Damaged(name, "it does not decompress (" + e.Message + ")");
+                }
+            default:
+                throw Damaged(name, $"it has an unknown encoding {packed[0]}");
+        }
+    }
+
+    private static BulwarkException Damaged(string name, string why) =>
+        new(ErrorKind.Integrity, $"object {name} is damaged: {why}",
+            "run 'bulwark verify --read-data' to find every damaged object and the snapshots it breaks");
+}

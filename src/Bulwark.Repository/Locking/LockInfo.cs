@@ -1,0 +1,17 @@
+namespace Bulwark.Repository.Locking;
+
+/// <summary>The content of a lock object.</summary>
+public sealed record LockInfo
+{
+    public required string Id { get; init; }
+    public required LockMode Mode { get; init; }
+    public required string Operation { get; init; }
+    public required string Host { get; init; }
+    public required int ProcessId { get; init; }
+    public string? User { get; init; }
+    public required DateTimeOffset Created { get; init; }
+    public required DateTimeOffset Refreshed { get; init; }
+
+    public string Describe() =>
+        $"{Operation} ({Mode.ToString().ToLowerInvariant()}) by process {ProcessId} on {Host}{(User is null ? "" : " as " + User)} since {Created:u}";
+}

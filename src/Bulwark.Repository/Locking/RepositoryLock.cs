@@ -1,0 +1,186 @@
+using Bulwark.Repository.Format;
+using Bulwark.Storage;
+
+namespace Bulwark.Repository.Locking;
+
+/// <summary>
+/// A lock object in locks/, refreshed while held. A lock is stale when its process is gone (same host) or it was
+/// not refreshed for <see cref="StaleAfter"/>; stale locks never block, and those of dead local processes are removed.
+/// </summary>
+public sealed class RepositoryLock : IAsyncDisposable
+{
+    public static readonly TimeSpan RefreshInterval = TimeSpan.FromMinutes(5);
+    public static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(30);
+
+    private readonly BackupRepository _repository;
+    private readonly ITimer _timer;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private bool _released;
+
+    private RepositoryLock(BackupRepository repository, LockInfo info)
+    {
+        _repository = repository;
+        Info = info;
+        _timer = repository.Time.CreateTimer(_ => _ = RefreshAsync(), null, RefreshInterval, RefreshInterval);
+    }
+
+    public LockInfo Info { get; private set; }
+
+    public static string ObjectName(string id) => BackupRepository.LocksFolder + id;
+
+    internal static async Task<RepositoryLock> AcquireAsync(BackupRepository repository, LockMode mode,
+        string operation, CancellationToken cancellationToken)
+    {
+        var now = repository.Time.GetUtcNow();
+        var info = new LockInfo
+        {
+            Id = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)),
+            Mode = mode,
+            Operation = operation,
+            Host = repository.Options.HostName,
+            ProcessId = Environment.ProcessId,
+            User = Environment.UserName,
+            Created = now,
+            Refreshed = now,
+        };
+        await Write(repository, info, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var other in await ListAsync(repository, cancellationToken).ConfigureAwait(false))
+            {
+                if (other.Info.Id == info.Id)
+                    continue;
+                if (other.Stale)
+                {
+                    if (other.ProcessGone)
+                        await repository.Backend.DeleteAsync(ObjectName(other.Info.Id), cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                if (Conflicts(mode, other.Info.Mode))
+                    throw new BulwarkException(ErrorKind.RepositoryLocked,
+                        $"the repository at {repository.Location} is locked: {other.Info.Describe()}",
+                        "wait for it to finish; if that process is gone, run 'bulwark unlock'");
+            }
+        }
+        catch
+        {
+            await repository.Backend.DeleteAsync(ObjectName(info.Id), CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+        return new RepositoryLock(repository, info);
+    }
+
+    /// <summary>Every lock object in the repository, with whether it is stale.</summary>
+    public static async Task<IReadOnlyList<LockStatus>> ListAsync(BackupRepository repository,
+        CancellationToken cancellationToken)
+    {
+        var result = new List<LockStatus>();
+        var now = repository.Time.GetUtcNow();
+        await foreach (var obj in repository.Backend.ListAsync(BackupRepository.LocksFolder, cancellationToken).ConfigureAwait(false))
+        {
+            byte[] stored;
+            try
+            {
+                stored = await repository.Backend.GetAsync(obj.Name, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ObjectNotFoundException)
+            {
+                continue; // released meanwhile
+            }
+            LockInfo info;
+            try
+            {
+                info = RepositoryJson.Deserialize<LockInfo>(repository.Codec.Decode(stored, obj.Name), $"lock {obj.Name}");
+            }
+            catch (BulwarkException) when (now - obj.LastModified > StaleAfter)
+            {
+                continue; // a damaged, old lock blocks nothing
+            }
+            var gone = info.Host == repository.Options.HostName && !ProcessAlive(info.ProcessId);
+            var expired = now - info.Refreshed > StaleAfter;
+            result.Add(new LockStatus(info, gone || expired, gone));
+        }
+        return result;
+    }
+
+    /// <summary>Removes stale locks, or every lock with <paramref name="all"/>. Returns what was removed.</summary>
+    public static async Task<IReadOnlyList<LockInfo>> RemoveAsync(BackupRepository repository, bool all,
+        CancellationToken cancellationToken)
+    {
+        var removed = new List<LockInfo>();
+        foreach (var status in await ListAsync(repository, cancellationToken).ConfigureAwait(false))
+        {
+            if (!all && !status.Stale)
+                continue;
+            await repository.Backend.DeleteAsync(ObjectName(status.Info.Id), cancellationToken).ConfigureAwait(false);
+            removed.Add(status.Info);
+        }
+        return removed;
+    }
+
+    public static bool Conflicts(LockMode mine, LockMode theirs) =>
+        mine == LockMode.Exclusive || theirs == LockMode.Exclusive || (mine == LockMode.Prune && theirs == LockMode.Prune);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_released)
+                return;
+            _released = true;
+            await _timer.DisposeAsync().ConfigureAwait(false);
+            await _repository.Backend.DeleteAsync(ObjectName(Info.Id), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (BulwarkException)
+        {
+            // A lock left behind goes stale and blocks nothing for long; the operation's own outcome matters more.
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task RefreshAsync()
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_released)
+                return;
+            Info = Info with { Refreshed = _repository.Time.GetUtcNow() };
+            await Write(_repository, Info, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (BulwarkException)
+        {
+            // Tried again at the next interval; a lock goes stale only after several missed refreshes.
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private static Task Write(BackupRepository repository, LockInfo info, CancellationToken cancellationToken) =>
+        repository.Backend.PutAsync(ObjectName(info.Id), repository.Codec.Pack(RepositoryJson.Serialize(info)),
+            cancellationToken);
+
+    private static bool ProcessAlive(int pid)
+    {
+        if (OperatingSystem.IsLinux())
+            return Directory.Exists($"/proc/{pid}");
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>A lock and whether it is stale; <see cref="ProcessGone"/> when its process no longer runs on this host.</summary>
+public sealed record LockStatus(LockInfo Info, bool Stale, bool ProcessGone);

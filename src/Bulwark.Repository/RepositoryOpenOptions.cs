@@ -1,0 +1,25 @@
+using Bulwark.Repository.Format;
+
+namespace Bulwark.Repository;
+
+/// <summary>How to open a repository.</summary>
+public sealed record RepositoryOpenOptions
+{
+    /// <summary>Clock for snapshot times, locks and events.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// Builds the cipher of an encrypted repository (asks for the passphrase, unwraps the master key).
+    /// Null: encrypted repositories cannot be opened.
+    /// </summary>
+    public Func<BulwarkRepositoryContext, CancellationToken, Task<IObjectCipher>>? OpenCipher { get; init; }
+
+    /// <summary>zstd level for new objects.</summary>
+    public int CompressionLevel { get; init; } = 3;
+
+    /// <summary>This host's name as recorded in snapshots and locks.</summary>
+    public string HostName { get; init; } = Environment.MachineName;
+}
+
+/// <summary>What a cipher factory may read while a repository opens.</summary>
+public sealed record BulwarkRepositoryContext(Bulwark.Storage.IStorageBackend Backend, RepositoryConfig Config);

@@ -1,0 +1,51 @@
+namespace Bulwark.Repository.Snapshots;
+
+/// <summary>
+/// What a snapshot holds. Written last, as one object named by the id of its content: its existence is the commit.
+/// Readers ignore properties they do not know, so later versions may add some.
+/// </summary>
+public sealed record SnapshotManifest
+{
+    public int Format { get; init; } = 1;
+    public required DateTimeOffset Time { get; init; }
+    public required DateTimeOffset EndTime { get; init; }
+    public required string Host { get; init; }
+    public string? User { get; init; }
+    public IReadOnlyList<string> Tags { get; init; } = [];
+    /// <summary>Program versions: "bulwark", "pg_dump", …</summary>
+    public IReadOnlyDictionary<string, string> Tools { get; init; } = new Dictionary<string, string>();
+    public required SourceInfo Source { get; init; }
+    public required IReadOnlyList<StreamEntry> Streams { get; init; }
+    public BackupStatistics? Statistics { get; init; }
+
+    /// <summary>Wall time of the backup.</summary>
+    public TimeSpan Duration => EndTime - Time;
+
+    /// <summary>Sum of the stream sizes.</summary>
+    public long TotalSize => Streams.Sum(s => s.Size);
+
+    public StreamEntry? FindStream(string name) => Streams.FirstOrDefault(s => s.Name == name);
+}
+
+/// <summary>Where the data came from. Never holds a password.</summary>
+public sealed record SourceInfo
+{
+    /// <summary>"postgresql", or "files" for a snapshot of files only.</summary>
+    public required string Kind { get; init; }
+    public string? Database { get; init; }
+    /// <summary>Host and port as connected to, with no credentials.</summary>
+    public string? Server { get; init; }
+    public string? ServerVersion { get; init; }
+    public long? DatabaseSize { get; init; }
+    public string? User { get; init; }
+}
+
+/// <summary>What the backup wrote and what it could reuse.</summary>
+public sealed record BackupStatistics
+{
+    public long NewBytes { get; init; }
+    public long ReusedBytes { get; init; }
+    public long StoredBytes { get; init; }
+    public int NewChunks { get; init; }
+    public int ReusedChunks { get; init; }
+}

@@ -1,0 +1,201 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Threading.Channels;
+using Bulwark.Repository.Snapshots;
+
+namespace Bulwark.Repository.Streams;
+
+/// <summary>
+/// Stores streams into a repository: cuts them into content-defined chunks, hashes the whole stream, and hands
+/// chunks to parallel workers that hash, compress, seal and upload those the repository does not hold yet.
+/// Memory is bounded by the queue length times the maximum chunk size. One uploader serves one backup, so chunks
+/// repeated across its streams are stored once.
+/// </summary>
+public sealed class StreamUploader
+{
+    private readonly BackupRepository _repository;
+    private readonly IReadOnlySet<ObjectId> _known;
+    private readonly ConcurrentDictionary<ObjectId, byte> _written = new();
+    private readonly int _parallelism;
+
+    /// <param name="repository">Where chunks go.</param>
+    /// <param name="knownChunks">Chunks referenced by committed snapshots; only those are not written again.</param>
+    /// <param name="parallelism">Chunks hashed, compressed and uploaded at once.</param>
+    public StreamUploader(BackupRepository repository, IReadOnlySet<ObjectId> knownChunks, int parallelism = 0)
+    {
+        _repository = repository;
+        _known = knownChunks;
+        _parallelism = parallelism > 0 ? parallelism : Math.Max(2, Environment.ProcessorCount * 2);
+    }
+
+    public UploadStatistics Statistics { get; } = new();
+
+    /// <summary>Chunks this uploader wrote (not reused).</summary>
+    public ICollection<ObjectId> WrittenChunks => _written.Keys;
+
+    /// <summary>Reads <paramref name="source"/> to its end and stores it; returns the manifest entry.</summary>
+    public async Task<StreamEntry> UploadAsync(string name, string kind, Stream source,
+        IReadOnlyList<IStreamObserver>? observers = null, IReadOnlyDictionary<string, string>? attributes = null,
+        IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        using var failure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var ct = failure.Token;
+        var work = Channel.CreateBounded<(int Index, Buffer Chunk)>(
+            new BoundedChannelOptions(_parallelism * 2) { SingleWriter = true });
+        var observe = observers is { Count: > 0 }
+            ? Channel.CreateBounded<Buffer>(new BoundedChannelOptions(16) { SingleWriter = true, SingleReader = true })
+            : null;
+        var refs = new List<ChunkRef>();
+        var workers = Enumerable.Range(0, _parallelism)
+            .Select(_ => Task.Run(() => StopOnFailure(WorkAsync(work.Reader, refs, ct), failure), ct)).ToList();
+        var observer = observe is null
+            ? Task.CompletedTask
+            : Task.Run(() => StopOnFailure(ObserveAsync(observe.Reader, observers!, ct), failure), ct);
+
+        using var streamHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        long size = 0;
+        Exception? producerError = null;
+        try
+        {
+            var reader = new Chunking.ChunkReader(_repository.Chunker, source);
+            while (true)
+            {
+                var chunk = await reader.NextAsync(ct).ConfigureAwait(false);
+                if (chunk.IsEmpty)
+                    break;
+                streamHash.AppendData(chunk.Span);
+                size += chunk.Length;
+                var buffer = new Buffer(chunk.Span, observe is null ? 1 : 2);
+                int index;
+                lock (refs)
+                {
+                    index = refs.Count;
+                    refs.Add(default);
+                }
+                if (observe is not null)
+                    await observe.Writer.WriteAsync(buffer, ct).ConfigureAwait(false);
+                await work.Writer.WriteAsync((index, buffer), ct).ConfigureAwait(false);
+                progress?.Report(chunk.Length);
+            }
+        }
+        catch (Exception e)
+        {
+            producerError = e;
+            await failure.CancelAsync().ConfigureAwait(false);
+        }
+        work.Writer.TryComplete();
+        observe?.Writer.TryComplete();
+        var consumers = workers.Append(observer).ToList();
+        try
+        {
+            await Task.WhenAll(consumers).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Inspected below: the first failure that is not a cancellation it caused is the one to report.
+        }
+        var errors = consumers.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!).ToList();
+        if (producerError is not null)
+            errors.Insert(0, producerError);
+        var cause = errors.FirstOrDefault(e => e is not OperationCanceledException);
+        if (cause is not null)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
+        if (errors.Count > 0 || consumers.Any(t => t.IsCanceled))
+            throw new OperationCanceledException(cancellationToken);
+        return new StreamEntry
+        {
+            Name = name,
+            Kind = kind,
+            Size = size,
+            Sha256 = Convert.ToHexStringLower(streamHash.GetHashAndReset()),
+            Chunks = refs,
+            Attributes = attributes,
+        };
+    }
+
+    private static async Task StopOnFailure(Task task, CancellationTokenSource failure)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            await failure.CancelAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task WorkAsync(ChannelReader<(int Index, Buffer Chunk)> reader, List<ChunkRef> refs,
+        CancellationToken ct)
+    {
+        await foreach (var (index, chunk) in reader.ReadAllAsync(ct).ConfigureAwait(false))
+        {
+            try
+            {
+                var data = chunk.Data;
+                var id = _repository.Codec.ComputeId(data.Span);
+                if (!_known.Contains(id) && _written.TryAdd(id, 0))
+                {
+                    var packed = _repository.Codec.Pack(data.Span);
+                    await _repository.WriteChunkAsync(id, packed, ct).ConfigureAwait(false);
+                    Statistics.AddNew(data.Length, packed.Length);
+                }
+                else
+                {
+                    Statistics.AddReused(data.Length);
+                }
+                lock (refs)
+                    refs[index] = new ChunkRef(id, data.Length);
+            }
+            finally
+            {
+                chunk.Release();
+            }
+        }
+    }
+
+    private static async Task ObserveAsync(ChannelReader<Buffer> reader, IReadOnlyList<IStreamObserver> observers,
+        CancellationToken ct)
+    {
+        await foreach (var chunk in reader.ReadAllAsync(ct).ConfigureAwait(false))
+        {
+            try
+            {
+                foreach (var observer in observers)
+                    observer.Observe(chunk.Data.Span);
+            }
+            finally
+            {
+                chunk.Release();
+            }
+        }
+        foreach (var observer in observers)
+            observer.Complete();
+    }
+
+    /// <summary>A pooled copy of one chunk, returned to the pool when every consumer released it.</summary>
+    private sealed class Buffer
+    {
+        private readonly byte[] _array;
+        private readonly int _length;
+        private int _owners;
+
+        public Buffer(ReadOnlySpan<byte> data, int owners)
+        {
+            _array = ArrayPool<byte>.Shared.Rent(data.Length);
+            data.CopyTo(_array);
+            _length = data.Length;
+            _owners = owners;
+        }
+
+        public ReadOnlyMemory<byte> Data => _array.AsMemory(0, _length);
+
+        public void Release()
+        {
+            if (Interlocked.Decrement(ref _owners) == 0)
+                ArrayPool<byte>.Shared.Return(_array);
+        }
+    }
+}

@@ -1,0 +1,130 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Bulwark.Sources.Processes;
+
+namespace Bulwark.Sources.Postgres;
+
+/// <summary>
+/// Finds the PostgreSQL programs: in the configured folder if one is set, else the newest installed (PATH and the
+/// usual version folders such as /usr/lib/postgresql/N/bin), so that pg_dump is at least as new as the server.
+/// </summary>
+public sealed partial class PgTools
+{
+    private static readonly ConcurrentDictionary<string, PgVersion> VersionCache = new();
+    private readonly string? _binDirectory;
+
+    /// <param name="binDirectory">A folder that holds pg_dump and friends; null to search.</param>
+    public PgTools(string? binDirectory = null)
+    {
+        _binDirectory = string.IsNullOrWhiteSpace(binDirectory) ? null : binDirectory;
+    }
+
+    /// <summary>The path of <paramref name="program"/> and its version, checked to be usable with a server of <paramref name="serverMajor"/>.</summary>
+    public async Task<(string Path, PgVersion Version)> FindAsync(string program, int? serverMajor,
+        CancellationToken cancellationToken)
+    {
+        var candidates = Candidates(program).ToList();
+        if (candidates.Count == 0)
+            throw new BulwarkException(ErrorKind.ToolMissing,
+                _binDirectory is null
+                    ? $"{program} is not installed (searched PATH and /usr/lib/postgresql/*/bin)"
+                    : $"{program} is not in {_binDirectory}",
+                "install the PostgreSQL client programs (Debian/Ubuntu: apt-get install postgresql-client), or set 'postgres.bin-dir' in bulwark.yml");
+        (string Path, PgVersion Version)? best = null;
+        foreach (var path in candidates)
+        {
+            var version = await VersionOfAsync(path, cancellationToken).ConfigureAwait(false);
+            if (best is null || version.Major > best.Value.Version.Major)
+                best = (path, version);
+        }
+        var found = best!.Value;
+        if (serverMajor is { } major && found.Version.Major < major)
+            throw new BulwarkException(ErrorKind.ToolMissing,
+                $"{program} {found.Version} ({found.Path}) is older than the server (PostgreSQL {major}) and cannot dump it",
+                $"install the PostgreSQL {major} client programs (Debian/Ubuntu: apt-get install postgresql-client-{major}), or set 'postgres.bin-dir'");
+        return found;
+    }
+
+    public static async Task<PgVersion> VersionOfAsync(string path, CancellationToken cancellationToken)
+    {
+        if (VersionCache.TryGetValue(path, out var cached))
+            return cached;
+        var output = await ProcessRunner.RunAsync(path, ["--version"], null, cancellationToken).ConfigureAwait(false);
+        var match = VersionPattern().Match(output);
+        if (!match.Success)
+            throw new BulwarkException(ErrorKind.ToolMissing, $"cannot read the version of {path} (it printed '{output.Trim()}')",
+                "check that it is a PostgreSQL program");
+        var version = PgVersion.Parse(match.Groups[1].Value);
+        VersionCache[path] = version;
+        return version;
+    }
+
+    private IEnumerable<string> Candidates(string program)
+    {
+        if (_binDirectory is not null)
+        {
+            var path = Path.Combine(_binDirectory, program);
+            if (File.Exists(path))
+                yield return path;
+            yield break;
+        }
+        var seen = new HashSet<string>();
+        var pathVariable = Environment.GetEnvironmentVariable("PATH") ?? "";
+        var folders = pathVariable.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).ToList();
+        foreach (var root in new[] { "/usr/lib/postgresql", "/usr/local/pgsql", "/opt/homebrew/opt" })
+        {
+            if (!Directory.Exists(root))
+                continue;
+            folders.AddRange(Directory.EnumerateDirectories(root).Select(d => Path.Combine(d, "bin")));
+        }
+        folders.AddRange(Directory.Exists("/usr") ? Directory.EnumerateDirectories("/usr", "pgsql-*").Select(d => Path.Combine(d, "bin")) : []);
+        foreach (var folder in folders)
+        {
+            var path = Path.Combine(folder, program);
+            if (!File.Exists(path))
+                continue;
+            var real = ResolveLink(path);
+            if (seen.Add(real))
+                yield return path;
+        }
+    }
+
+    private static string ResolveLink(string path)
+    {
+        try
+        {
+            return new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? Path.GetFullPath(path);
+        }
+        catch (IOException)
+        {
+            return Path.GetFullPath(path);
+        }
+    }
+
+    [GeneratedRegex(@"\(PostgreSQL\)\s+([0-9]+(?:\.[0-9]+)*)")]
+    private static partial Regex VersionPattern();
+}
+
+/// <summary>A PostgreSQL version as its programs print it: 15.18, 16.2, 9.6.24.</summary>
+public readonly record struct PgVersion(int Major, int Minor)
+{
+    public static PgVersion Parse(string text)
+    {
+        var parts = text.Split('.');
+        var major = int.Parse(parts[0], CultureInfo.InvariantCulture);
+        var minor = parts.Length > 1 ? int.Parse(parts[1], CultureInfo.InvariantCulture) : 0;
+        if (major < 10 && parts.Length > 2)
+        {
+            // 9.6.24 is major 9.6; kept as 9 here, as no supported server is that old.
+            minor = int.Parse(parts[2], CultureInfo.InvariantCulture);
+        }
+        return new PgVersion(major, minor);
+    }
+
+    /// <summary>From server_version_num (150018 → 15.18).</summary>
+    public static PgVersion FromNumber(int number) =>
+        number >= 100000 ? new PgVersion(number / 10000, number % 10000) : new PgVersion(number / 10000, number % 100);
+
+    public override string ToString() => $"{Major}.{Minor}";
+}

@@ -1,0 +1,135 @@
+using System.Globalization;
+using Bulwark.Repository.Snapshots;
+using Bulwark.Repository.Streams;
+using Bulwark.Sources.Processes;
+using Npgsql;
+
+namespace Bulwark.Sources.Postgres;
+
+/// <summary>
+/// Dumps one database at one point in time into a repository: a REPEATABLE READ, READ ONLY transaction exports its
+/// snapshot and stays open while pg_dump (custom format, uncompressed, so that unchanged data deduplicates) dumps
+/// with --snapshot. pg_dump's output streams straight into the repository; nothing is spooled to disk.
+/// </summary>
+public sealed class PostgresBackup
+{
+    public const string DumpStreamName = "database.dump";
+    public const string DumpStreamKind = "pg_dump";
+    public const string GlobalsStreamName = "globals.sql";
+    public const string GlobalsStreamKind = "pg_dumpall-globals";
+
+    private readonly PgConnectionSettings _settings;
+    private readonly PostgresBackupOptions _options;
+    private readonly PgTools _tools;
+
+    public PostgresBackup(PgConnectionSettings settings, PostgresBackupOptions options)
+    {
+        _settings = settings;
+        _options = options;
+        _tools = new PgTools(options.BinDirectory);
+    }
+
+    public async Task<PostgresBackupResult> RunAsync(StreamUploader uploader, IProgress<long>? progress,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await PgErrors.OpenAsync(_settings, "connecting to", cancellationToken).ConfigureAwait(false);
+        var facts = await PgServerFacts.ReadAsync(connection, cancellationToken).ConfigureAwait(false);
+        var (pgDump, dumpVersion) = await _tools.FindAsync("pg_dump", facts.Version.Major, cancellationToken).ConfigureAwait(false);
+        var tools = new Dictionary<string, string> { ["pg_dump"] = dumpVersion.ToString() };
+
+        string snapshotId;
+        await using (var begin = new NpgsqlCommand("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", connection))
+            await begin.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await using (var export = new NpgsqlCommand("SELECT pg_export_snapshot()", connection))
+            snapshotId = (string)(await export.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        if (_options.InsideSnapshot is not null)
+            await _options.InsideSnapshot(connection, cancellationToken).ConfigureAwait(false);
+
+        var streams = new List<StreamEntry>();
+        var arguments = new List<string> { "--format=custom", "--compress=0", "--no-password", $"--snapshot={snapshotId}" };
+        arguments.AddRange(_options.Schemas.Select(s => $"--schema={s}"));
+        arguments.AddRange(_options.ExcludeSchemas.Select(s => $"--exclude-schema={s}"));
+        arguments.AddRange(_options.ExcludeTableData.Select(t => $"--exclude-table-data={t}"));
+        await using (var dump = ProcessRunner.Start(pgDump, arguments, _settings.ToEnvironment(), redirectInput: false,
+                         redirectOutput: true, cancellationToken))
+        {
+            var attributes = new Dictionary<string, string>
+            {
+                ["format"] = "custom",
+                ["encoding"] = facts.Encoding,
+                ["collate"] = facts.Collate,
+                ["ctype"] = facts.CType,
+            };
+            StreamEntry entry;
+            try
+            {
+                entry = await uploader.UploadAsync(DumpStreamName, DumpStreamKind, dump.StandardOutput,
+                    _options.DumpObservers?.Invoke(), attributes, progress, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                dump.Kill();
+                await dump.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+                throw;
+            }
+            var code = await dump.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (code != 0)
+                throw ToolFailed("pg_dump", code, dump.ErrorSummary);
+            if (entry.Size == 0)
+                throw new BulwarkException(ErrorKind.Failed, "pg_dump wrote nothing", "run pg_dump by hand to see why");
+            streams.Add(entry);
+        }
+
+        await using (var end = new NpgsqlCommand("COMMIT", connection))
+            await end.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+
+        if (_options.Globals)
+        {
+            var (pgDumpAll, dumpAllVersion) = await _tools.FindAsync("pg_dumpall", facts.Version.Major, cancellationToken).ConfigureAwait(false);
+            tools["pg_dumpall"] = dumpAllVersion.ToString();
+            var globalsArguments = new List<string> { "--globals-only", "--no-password", $"--database={_settings.Database}" };
+            if (!facts.IsSuperuser)
+                globalsArguments.Add("--no-role-passwords");
+            await using var dumpAll = ProcessRunner.Start(pgDumpAll, globalsArguments, _settings.ToEnvironment(),
+                redirectInput: false, redirectOutput: true, cancellationToken);
+            var entry = await uploader.UploadAsync(GlobalsStreamName, GlobalsStreamKind, dumpAll.StandardOutput,
+                attributes: new Dictionary<string, string> { ["role-passwords"] = facts.IsSuperuser ? "included" : "omitted" },
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+            var code = await dumpAll.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (code != 0)
+                throw ToolFailed("pg_dumpall", code, dumpAll.ErrorSummary);
+            streams.Add(entry);
+        }
+
+        var source = new SourceInfo
+        {
+            Kind = "postgresql",
+            Database = facts.Database,
+            Server = _settings.Host.StartsWith('/') ? $"{_settings.Host}:{_settings.Port}" : $"{_settings.Host}:{_settings.Port.ToString(CultureInfo.InvariantCulture)}",
+            ServerVersion = facts.VersionText,
+            DatabaseSize = facts.DatabaseSize,
+            User = facts.User,
+        };
+        return new PostgresBackupResult(streams, source, tools, facts);
+    }
+
+    internal static BulwarkException ToolFailed(string program, int code, string? summary)
+    {
+        summary ??= "no message";
+        if (summary.Contains("password authentication failed", StringComparison.OrdinalIgnoreCase) ||
+            summary.Contains("no password supplied", StringComparison.OrdinalIgnoreCase))
+            return new BulwarkException(ErrorKind.SourceUnavailable, $"{program} could not log in: {summary}",
+                "check the user and the password (PGPASSWORD, ~/.pgpass, or the connection URL)");
+        if (summary.Contains("could not connect", StringComparison.OrdinalIgnoreCase) ||
+            summary.Contains("connection to server", StringComparison.OrdinalIgnoreCase))
+            return new BulwarkException(ErrorKind.SourceUnavailable, $"{program} could not connect: {summary}",
+                "check that the server is running and reachable");
+        if (summary.Contains("server version mismatch", StringComparison.OrdinalIgnoreCase) ||
+            summary.Contains("unsupported version", StringComparison.OrdinalIgnoreCase))
+            return new BulwarkException(ErrorKind.ToolMissing, $"{program} does not support this server: {summary}",
+                "install client programs at least as new as the server, or set 'postgres.bin-dir'");
+        var signal = code > 128 ? $" (killed by signal {code - 128})" : "";
+        return new BulwarkException(ErrorKind.Failed, $"{program} failed with exit code {code}{signal}: {summary}",
+            "no snapshot was written; fix the cause and run the backup again");
+    }
+}

@@ -1,0 +1,25 @@
+using Bulwark.Repository.Streams;
+using Npgsql;
+
+namespace Bulwark.Sources.Postgres;
+
+/// <summary>What to dump and what to compute in passing.</summary>
+public sealed record PostgresBackupOptions
+{
+    /// <summary>Also dump roles and tablespaces (pg_dumpall --globals-only).</summary>
+    public bool Globals { get; init; }
+    /// <summary>Dump only these schemas (pg_dump --schema).</summary>
+    public IReadOnlyList<string> Schemas { get; init; } = [];
+    public IReadOnlyList<string> ExcludeSchemas { get; init; } = [];
+    /// <summary>Tables whose definition is dumped but not their rows (pg_dump --exclude-table-data).</summary>
+    public IReadOnlyList<string> ExcludeTableData { get; init; } = [];
+    /// <summary>Folder of the PostgreSQL programs; null to search.</summary>
+    public string? BinDirectory { get; init; }
+    /// <summary>Observers of the dump stream, created per backup.</summary>
+    public Func<IReadOnlyList<IStreamObserver>>? DumpObservers { get; init; }
+    /// <summary>
+    /// Runs inside the exported snapshot before pg_dump starts, on the connection that holds it: whatever it reads
+    /// sees exactly the data pg_dump dumps.
+    /// </summary>
+    public Func<NpgsqlConnection, CancellationToken, Task>? InsideSnapshot { get; init; }
+}

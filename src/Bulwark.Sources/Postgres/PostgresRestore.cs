@@ -1,0 +1,260 @@
+using System.Diagnostics;
+using Bulwark.Repository;
+using Bulwark.Repository.Snapshots;
+using Bulwark.Repository.Streams;
+using Bulwark.Sources.Processes;
+using Npgsql;
+
+namespace Bulwark.Sources.Postgres;
+
+/// <summary>
+/// Restores a snapshot's dump with pg_restore, fed straight from the repository. A sequential restore runs in one
+/// transaction and stops at the first error, so the target ends up complete or unchanged; a database this restore
+/// created is dropped again when the restore fails.
+/// </summary>
+public sealed class PostgresRestore
+{
+    private readonly PgTools _tools;
+    private readonly PostgresRestoreOptions _options;
+
+    public PostgresRestore(PostgresRestoreOptions options)
+    {
+        _options = options;
+        _tools = new PgTools(options.BinDirectory);
+    }
+
+    public async Task<PostgresRestoreResult> RunAsync(BackupRepository repository, Snapshot snapshot,
+        PgConnectionSettings target, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var dump = snapshot.Manifest.FindStream(PostgresBackup.DumpStreamName)
+                   ?? throw new BulwarkException(ErrorKind.Usage, $"snapshot {snapshot.ShortId} holds no database dump",
+                       "choose a snapshot of a database");
+        var archiveMajor = snapshot.Manifest.Tools.TryGetValue("pg_dump", out var v) ? PgVersion.Parse(v).Major : (int?)null;
+        var (pgRestore, _) = await _tools.FindAsync("pg_restore", archiveMajor, cancellationToken).ConfigureAwait(false);
+
+        var created = false;
+        if (_options.Create)
+        {
+            await CreateDatabaseAsync(target, dump, cancellationToken).ConfigureAwait(false);
+            created = true;
+        }
+        try
+        {
+            if (!_options.Create && !_options.Clean)
+                await EnsureEmptyAsync(target, cancellationToken).ConfigureAwait(false);
+            var globalsErrors = 0;
+            if (_options.Globals)
+                globalsErrors = await ApplyGlobalsAsync(repository, snapshot, target, cancellationToken).ConfigureAwait(false);
+
+            var arguments = new List<string> { "--no-password", $"--dbname={target.Database}" };
+            if (_options.Clean)
+                arguments.AddRange(["--clean", "--if-exists"]);
+            if (_options.NoOwner)
+                arguments.Add("--no-owner");
+            if (_options.NoPrivileges)
+                arguments.Add("--no-acl");
+            arguments.AddRange(_options.Schemas.Select(s => $"--schema={s}"));
+            arguments.AddRange(_options.Tables.Select(t => $"--table={t}"));
+            var environment = ConnectionEnvironment(target);
+            if (_options.Jobs > 1)
+                await RestoreParallelAsync(repository, dump, pgRestore, arguments, environment, progress, cancellationToken).ConfigureAwait(false);
+            else
+                await RestoreStreamingAsync(repository, dump, pgRestore, arguments, environment, progress, cancellationToken).ConfigureAwait(false);
+            return new PostgresRestoreResult(target.Database, created, dump.Size, Stopwatch.GetElapsedTime(started), globalsErrors);
+        }
+        catch when (created)
+        {
+            await DropDatabaseAsync(target, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static IReadOnlyDictionary<string, string?> ConnectionEnvironment(PgConnectionSettings target)
+    {
+        // pg_restore takes the database from --dbname; everything else, the password included, from the environment.
+        var environment = new Dictionary<string, string?>(target.ToEnvironment()) { ["PGDATABASE"] = null };
+        return environment;
+    }
+
+    private async Task RestoreStreamingAsync(BackupRepository repository, StreamEntry dump, string pgRestore,
+        List<string> arguments, IReadOnlyDictionary<string, string?> environment, IProgress<long>? progress,
+        CancellationToken cancellationToken)
+    {
+        arguments.AddRange(["--single-transaction", "--exit-on-error"]);
+        await using var restore = ProcessRunner.Start(pgRestore, arguments, environment, redirectInput: true,
+            redirectOutput: false, cancellationToken);
+        Exception? feedError = null;
+        try
+        {
+            await using (var input = restore.StandardInput)
+                await repository.CopyStreamAsync(dump, input, progress, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            feedError = e; // pg_restore stopped reading: its own error says why
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            restore.Kill();
+            await restore.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+        var code = await restore.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (code != 0)
+            throw RestoreFailed(code, restore.ErrorSummary, parallel: false);
+        if (feedError is not null)
+            throw new BulwarkException(ErrorKind.Failed, $"pg_restore stopped reading the dump: {feedError.Message}");
+    }
+
+    private async Task RestoreParallelAsync(BackupRepository repository, StreamEntry dump, string pgRestore,
+        List<string> arguments, IReadOnlyDictionary<string, string?> environment, IProgress<long>? progress,
+        CancellationToken cancellationToken)
+    {
+        // pg_restore -j needs a file it can seek in.
+        var folder = _options.SpoolDirectory ?? Path.GetTempPath();
+        Directory.CreateDirectory(folder);
+        var spool = Path.Combine(folder, $"bulwark-restore-{Guid.NewGuid():N}.dump");
+        try
+        {
+            await using (var file = new FileStream(spool, new FileStreamOptions
+                         {
+                             Mode = FileMode.CreateNew, Access = FileAccess.Write,
+                             UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                         }))
+                await repository.CopyStreamAsync(dump, file, progress, cancellationToken: cancellationToken).ConfigureAwait(false);
+            arguments.Add($"--jobs={_options.Jobs}");
+            arguments.Add(spool);
+            await using var restore = ProcessRunner.Start(pgRestore, arguments, environment, redirectInput: false,
+                redirectOutput: false, cancellationToken);
+            var code = await restore.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (code != 0)
+                throw RestoreFailed(code, restore.ErrorSummary, parallel: true);
+        }
+        finally
+        {
+            File.Delete(spool);
+        }
+    }
+
+    private static BulwarkException RestoreFailed(int code, string? summary, bool parallel)
+    {
+        var failure = PostgresBackup.ToolFailed("pg_restore", code, summary);
+        if (failure.Kind != ErrorKind.Failed)
+            return failure;
+        var advice = summary?.Contains("role", StringComparison.Ordinal) == true && summary.Contains("does not exist", StringComparison.Ordinal)
+            ? "create the missing roles first (restore with --globals), or restore with --no-owner --no-acl"
+            : parallel
+                ? "a parallel restore is not one transaction: the target may be partly restored; clean it before trying again"
+                : "nothing was restored (the restore runs in one transaction); fix the cause and try again";
+        return new BulwarkException(ErrorKind.Failed, $"pg_restore failed with exit code {code}: {summary ?? "no message"}", advice);
+    }
+
+    private async Task<int> ApplyGlobalsAsync(BackupRepository repository, Snapshot snapshot,
+        PgConnectionSettings target, CancellationToken cancellationToken)
+    {
+        var globals = snapshot.Manifest.FindStream(PostgresBackup.GlobalsStreamName)
+                      ?? throw new BulwarkException(ErrorKind.Usage, $"snapshot {snapshot.ShortId} holds no roles",
+                          "back up with --globals to include them, or restore without --globals");
+        var (psql, _) = await _tools.FindAsync("psql", null, cancellationToken).ConfigureAwait(false);
+        var environment = new Dictionary<string, string?>(target.ToEnvironment()) { ["PGDATABASE"] = null };
+        // Roles that exist already fail one by one and are kept; everything else applies.
+        await using var run = ProcessRunner.Start(psql,
+            ["--no-psqlrc", "--quiet", "--no-password", $"--dbname={target.Database}", "--set=ON_ERROR_STOP=0"],
+            environment, redirectInput: true, redirectOutput: true, cancellationToken);
+        var drain = run.StandardOutput.CopyToAsync(Stream.Null, cancellationToken);
+        await using (var input = run.StandardInput)
+            await repository.CopyStreamAsync(globals, input, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await drain.ConfigureAwait(false);
+        var code = await run.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (code != 0)
+            throw PostgresBackup.ToolFailed("psql", code, run.ErrorSummary);
+        return run.ErrorLines.Count(l => l.Contains("ERROR", StringComparison.Ordinal));
+    }
+
+    private static async Task CreateDatabaseAsync(PgConnectionSettings target, StreamEntry dump, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenMaintenanceAsync(target, cancellationToken).ConfigureAwait(false);
+        await using (var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = $1", connection))
+        {
+            exists.Parameters.Add(new NpgsqlParameter { Value = target.Database });
+            if (await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null)
+                throw new BulwarkException(ErrorKind.Refused, $"database \"{target.Database}\" already exists on {target.Display}",
+                    "choose a new name for --create, or restore into the existing database without --create (it must be empty, or use --clean)");
+        }
+        var attributes = dump.Attributes ?? new Dictionary<string, string>();
+        var sql = $"CREATE DATABASE {QuoteIdentifier(target.Database)} TEMPLATE template0";
+        if (attributes.TryGetValue("encoding", out var encoding))
+            sql += $" ENCODING {QuoteLiteral(encoding)}";
+        var withLocale = sql;
+        if (attributes.TryGetValue("collate", out var collate) && attributes.TryGetValue("ctype", out var ctype))
+            withLocale += $" LC_COLLATE {QuoteLiteral(collate)} LC_CTYPE {QuoteLiteral(ctype)}";
+        try
+        {
+            await using var create = new NpgsqlCommand(withLocale, connection);
+            await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InvalidParameterValue or PostgresErrorCodes.FeatureNotSupported)
+        {
+            // The source's locale is not installed here: create with the server's default rather than fail.
+            await using var create = new NpgsqlCommand(sql, connection);
+            await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException e)
+        {
+            throw PgErrors.Translate(e, target, "creating the database on");
+        }
+    }
+
+    private static async Task DropDatabaseAsync(PgConnectionSettings target, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await OpenMaintenanceAsync(target, cancellationToken).ConfigureAwait(false);
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {QuoteIdentifier(target.Database)} WITH (FORCE)", connection);
+            await drop.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NpgsqlException or BulwarkException)
+        {
+            // The restore's own failure is what the user needs to see.
+        }
+    }
+
+    /// <summary>A connection to the server's maintenance database ("postgres", else "template1").</summary>
+    public static async Task<NpgsqlConnection> OpenMaintenanceAsync(PgConnectionSettings target, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await PgErrors.OpenAsync(target.WithDatabase("postgres"), "connecting to", cancellationToken).ConfigureAwait(false);
+        }
+        catch (BulwarkException e) when (e.Message.Contains("does not exist", StringComparison.Ordinal))
+        {
+            return await PgErrors.OpenAsync(target.WithDatabase("template1"), "connecting to", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task EnsureEmptyAsync(PgConnectionSettings target, CancellationToken cancellationToken)
+    {
+        await using var connection = await PgErrors.OpenAsync(target, "connecting to", cancellationToken).ConfigureAwait(false);
+        const string sql = """
+            SELECT
+              (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp%')
+            + (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                WHERE n.nspname NOT IN ('pg_catalog', 'information_schema'))
+            + (SELECT count(*) FROM pg_namespace n
+                WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'public') AND n.nspname NOT LIKE 'pg\_%')
+            + (SELECT count(*) FROM pg_largeobject_metadata)
+            """;
+        await using var command = new NpgsqlCommand(sql, connection);
+        var count = (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        if (count > 0)
+            throw new BulwarkException(ErrorKind.Refused,
+                $"database \"{target.Database}\" on {target.Display} is not empty ({count} objects)",
+                "restore into a new database with --create, or pass --clean to replace what is there");
+    }
+
+    public static string QuoteIdentifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    public static string QuoteLiteral(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
+}

@@ -1,0 +1,23 @@
+namespace Bulwark.Sources.Postgres;
+
+/// <summary>How to restore a database dump.</summary>
+public sealed record PostgresRestoreOptions
+{
+    /// <summary>Create the target database (it must not exist).</summary>
+    public bool Create { get; init; }
+    /// <summary>Drop objects before recreating them, which allows a non-empty target.</summary>
+    public bool Clean { get; init; }
+    public IReadOnlyList<string> Schemas { get; init; } = [];
+    public IReadOnlyList<string> Tables { get; init; } = [];
+    /// <summary>Parallel pg_restore jobs; above 1 the dump is spooled to a temporary file first.</summary>
+    public int Jobs { get; init; } = 1;
+    /// <summary>Do not restore ownership (pg_restore --no-owner).</summary>
+    public bool NoOwner { get; init; }
+    /// <summary>Do not restore privileges (pg_restore --no-acl).</summary>
+    public bool NoPrivileges { get; init; }
+    /// <summary>Apply the snapshot's roles (globals.sql) to the target server first; existing roles are kept.</summary>
+    public bool Globals { get; init; }
+    public string? BinDirectory { get; init; }
+    /// <summary>Where a spool file for parallel restore goes; the system temporary folder when null.</summary>
+    public string? SpoolDirectory { get; init; }
+}

@@ -1,0 +1,38 @@
+namespace Bulwark.Storage;
+
+/// <summary>
+/// A place that holds named objects. The contract every backend keeps (the conformance tests check it):
+/// <list type="bullet">
+/// <item>Names are relative, use '/' as separator, and contain only [A-Za-z0-9._-/]; no empty segment, no "." or "..".</item>
+/// <item><see cref="PutAsync"/> is atomic: a reader sees the whole new content or the previous state, never part of it,
+/// also after a crash. Putting an existing name replaces it.</item>
+/// <item>Reads are idempotent. A missing object is <see cref="ObjectNotFoundException"/> (or null from
+/// <see cref="StatAsync"/>), told apart from every other failure.</item>
+/// <item>Deleting a missing object succeeds.</item>
+/// <item>Failures are <see cref="StorageException"/>; <see cref="BulwarkException.IsTransient"/> says whether a retry may help.</item>
+/// </list>
+/// </summary>
+public interface IStorageBackend : IAsyncDisposable
+{
+    /// <summary>Where this backend stores, safe to print: never holds a password, key or token.</summary>
+    string Location { get; }
+
+    /// <summary>Prepares the location to hold a new repository (creates the folder; an object store checks the bucket).</summary>
+    Task CreateAsync(CancellationToken cancellationToken);
+
+    /// <summary>Stores <paramref name="data"/> under <paramref name="name"/>, atomically and durably.</summary>
+    Task PutAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
+
+    /// <summary>Reads a whole object.</summary>
+    /// <exception cref="ObjectNotFoundException">The object does not exist.</exception>
+    Task<byte[]> GetAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>Size and time of an object, or null when it does not exist.</summary>
+    Task<StorageObjectInfo?> StatAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>Every object whose name starts with <paramref name="prefix"/>, in no particular order.</summary>
+    IAsyncEnumerable<StorageObjectInfo> ListAsync(string prefix, CancellationToken cancellationToken);
+
+    /// <summary>Removes an object; a missing object is not an error.</summary>
+    Task DeleteAsync(string name, CancellationToken cancellationToken);
+}

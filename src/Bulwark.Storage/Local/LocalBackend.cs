@@ -1,0 +1,193 @@
+using System.Runtime.CompilerServices;
+
+namespace Bulwark.Storage.Local;
+
+/// <summary>
+/// Objects as files below a root folder. A put writes a temporary file in the target folder, fsyncs it, renames it
+/// over the target and fsyncs the folder, so an object is either wholly there or absent, also after a power loss.
+/// </summary>
+public sealed class LocalBackend : IStorageBackend
+{
+    private const string TempSuffix = ".tmp";
+    private readonly string _root;
+
+    public LocalBackend(string root)
+    {
+        _root = Path.GetFullPath(root);
+    }
+
+    public string Location => _root;
+
+    public Task CreateAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            Directory.CreateDirectory(_root);
+            return Task.CompletedTask;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageException($"cannot create folder {_root}: {e.Message}", transient: false,
+                "check the path and the permissions of its parent folder", e);
+        }
+    }
+
+    public async Task PutAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        var path = PathOf(name);
+        var folder = Path.GetDirectoryName(path)!;
+        var temp = path + "." + Guid.NewGuid().ToString("N")[..12] + TempSuffix;
+        try
+        {
+            Directory.CreateDirectory(folder);
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1,
+                             FileOptions.None))
+            {
+                await file.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: true);
+            NativeFile.SyncDirectory(folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException)
+        {
+            TryDelete(temp);
+            if (e is OperationCanceledException)
+                throw;
+            throw Failure("write", name, e);
+        }
+    }
+
+    public async Task<byte[]> GetAsync(string name, CancellationToken cancellationToken)
+    {
+        var path = PathOf(name);
+        try
+        {
+            return await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new ObjectNotFoundException(_root, name);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Failure("read", name, e);
+        }
+    }
+
+    public Task<StorageObjectInfo?> StatAsync(string name, CancellationToken cancellationToken)
+    {
+        var info = new FileInfo(PathOf(name));
+        try
+        {
+            return Task.FromResult<StorageObjectInfo?>(info.Exists
+                ? new StorageObjectInfo(name, info.Length, info.LastWriteTimeUtc)
+                : null);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Failure("stat", name, e);
+        }
+    }
+
+    public async IAsyncEnumerable<StorageObjectInfo> ListAsync(string prefix,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // A prefix is a folder ("chunks/") or a folder plus the start of a file name.
+        var slash = prefix.LastIndexOf('/');
+        var folderPart = slash < 0 ? "" : prefix[..slash];
+        var namePart = slash < 0 ? prefix : prefix[(slash + 1)..];
+        var folder = folderPart.Length == 0 ? _root : Path.Combine(_root, folderPart);
+        if (!Directory.Exists(folder))
+            yield break;
+        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false };
+        IEnumerable<FileInfo> files;
+        try
+        {
+            files = new DirectoryInfo(folder).EnumerateFiles(namePart.Length == 0 ? "*" : namePart + "*", options);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Failure("list", prefix, e);
+        }
+        foreach (var file in files)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (file.Name.EndsWith(TempSuffix, StringComparison.Ordinal))
+                continue;
+            var relative = Path.GetRelativePath(_root, file.FullName).Replace(Path.DirectorySeparatorChar, '/');
+            if (!relative.StartsWith(prefix, StringComparison.Ordinal))
+                continue;
+            yield return new StorageObjectInfo(relative, file.Length, file.LastWriteTimeUtc);
+        }
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    public Task DeleteAsync(string name, CancellationToken cancellationToken)
+    {
+        var path = PathOf(name);
+        try
+        {
+            File.Delete(path);
+            return Task.CompletedTask;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return Task.CompletedTask;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Failure("delete", name, e);
+        }
+    }
+
+    /// <summary>Removes temporary files older than <paramref name="age"/> that a crashed writer left behind.</summary>
+    public int RemoveAbandonedTemporaryFiles(TimeSpan age, DateTimeOffset now)
+    {
+        if (!Directory.Exists(_root))
+            return 0;
+        var removed = 0;
+        foreach (var file in new DirectoryInfo(_root).EnumerateFiles("*" + TempSuffix,
+                     new EnumerationOptions { RecurseSubdirectories = true }))
+        {
+            if (now - file.LastWriteTimeUtc > age)
+            {
+                TryDelete(file.FullName);
+                removed++;
+            }
+        }
+        return removed;
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private string PathOf(string name)
+    {
+        ObjectNames.Validate(name);
+        return Path.Combine(_root, name.Replace('/', Path.DirectorySeparatorChar));
+    }
+
+    private StorageException Failure(string action, string name, Exception e)
+    {
+        var full = e is UnauthorizedAccessException;
+        var noSpace = e is IOException io && (io.HResult & 0xFFFF) == 28; // ENOSPC
+        var advice = full ? "check the permissions of the repository folder"
+            : noSpace ? "free disk space where the repository lives"
+            : null;
+        return new StorageException($"cannot {action} '{name}' in {_root}: {e.Message}", transient: false, advice, e);
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
