@@ -1,0 +1,80 @@
+using System.Diagnostics;
+
+namespace Bulwark.Tests.Infrastructure;
+
+/// <summary>
+/// Runs the real bulwark program (the built bulwark.dll next to the tests) in a child process, with its own working
+/// folder and environment, and captures what it prints.
+/// </summary>
+public sealed class CliRunner
+{
+    private readonly Dictionary<string, string?> _environment = new();
+
+    public CliRunner(string workingDirectory)
+    {
+        WorkingDirectory = workingDirectory;
+        // Keep the developer's own configuration and state out of the tests.
+        _environment["HOME"] = workingDirectory;
+        _environment["XDG_CONFIG_HOME"] = System.IO.Path.Combine(workingDirectory, ".config");
+        _environment["XDG_STATE_HOME"] = System.IO.Path.Combine(workingDirectory, ".state");
+        foreach (var variable in new[] { "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "PGSERVICE", "PGPASSFILE", "BULWARK_CONFIG", "BULWARK_REPOSITORY" })
+            _environment[variable] = null;
+    }
+
+    public string WorkingDirectory { get; }
+
+    public CliRunner With(string variable, string? value)
+    {
+        _environment[variable] = value;
+        return this;
+    }
+
+    public static string ProgramPath => System.IO.Path.Combine(AppContext.BaseDirectory, "bulwark.dll");
+
+    public async Task<CliResult> RunAsync(params string[] arguments) => await RunAsync(arguments, null);
+
+    public async Task<CliResult> RunAsync(IReadOnlyList<string> arguments, Action<Process>? whileRunning,
+        TimeSpan? timeout = null)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = WorkingDirectory,
+        };
+        info.ArgumentList.Add(ProgramPath);
+        foreach (var argument in arguments)
+            info.ArgumentList.Add(argument);
+        foreach (var (key, value) in _environment)
+        {
+            if (value is null)
+                info.Environment.Remove(key);
+            else
+                info.Environment[key] = value;
+        }
+        using var process = Process.Start(info)!;
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        whileRunning?.Invoke(process);
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(5));
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"bulwark {string.Join(' ', arguments)} did not finish in time");
+        }
+        return new CliResult(process.ExitCode, await stdout, await stderr);
+    }
+}
+
+/// <summary>What a run of bulwark printed and returned.</summary>
+public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
+{
+    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
+}

@@ -1,0 +1,58 @@
+using Bulwark.Storage;
+using Bulwark.Storage.Local;
+using Bulwark.Tests.Infrastructure;
+
+namespace Bulwark.Tests.Storage;
+
+public sealed class LocalBackendTests : StorageBackendContract, IDisposable
+{
+    private readonly TempDirectory _directory = new();
+
+    protected override async Task<IStorageBackend> CreateBackendAsync()
+    {
+        var backend = new LocalBackend(_directory.Combine(Guid.NewGuid().ToString("N")));
+        await backend.CreateAsync(TestContext.Current.CancellationToken);
+        return backend;
+    }
+
+    [Fact]
+    public async Task Put_LeavesNoTemporaryFiles()
+    {
+        await using var backend = await CreateBackendAsync();
+        await backend.PutAsync("chunks/ab/cd", new byte[10], TestContext.Current.CancellationToken);
+        var files = Directory.GetFiles(backend.Location, "*", SearchOption.AllDirectories);
+        Assert.Single(files);
+    }
+
+    [Fact]
+    public async Task List_SkipsTemporaryFilesOfACrashedWriter()
+    {
+        await using var backend = await CreateBackendAsync();
+        Directory.CreateDirectory(Path.Combine(backend.Location, "chunks", "ab"));
+        await File.WriteAllBytesAsync(Path.Combine(backend.Location, "chunks", "ab", "half.1234.tmp"), new byte[3], TestContext.Current.CancellationToken);
+        var names = new List<string>();
+        await foreach (var info in backend.ListAsync("chunks/", TestContext.Current.CancellationToken))
+            names.Add(info.Name);
+        Assert.Empty(names);
+    }
+
+    [Fact]
+    public void Registry_OpensFoldersAndRejectsUnknownSchemes()
+    {
+        var registry = new BackendRegistry();
+        Assert.IsType<LocalBackend>(registry.Open(_directory.Path));
+        Assert.IsType<LocalBackend>(registry.Open("file://" + _directory.Path));
+        var error = Assert.Throws<BulwarkException>(() => registry.Open("ftp://user:secret@host/x"));
+        Assert.Equal(ErrorKind.Configuration, error.Kind);
+        Assert.DoesNotContain("secret", error.Message);
+    }
+
+    [Theory]
+    [InlineData("s3://key:secret@host/bucket", "s3://key:***@host/bucket")]
+    [InlineData("/plain/path", "/plain/path")]
+    [InlineData("s3://bucket/prefix", "s3://bucket/prefix")]
+    public void Redact_HidesPasswords(string location, string expected) =>
+        Assert.Equal(expected, new BackendRegistry().Redact(location));
+
+    public void Dispose() => _directory.Dispose();
+}
