@@ -1,0 +1,72 @@
+using Bulwark.Operations;
+using Bulwark.Operations.Backup;
+using Bulwark.Operations.Configuration;
+using Bulwark.Operations.Restore;
+using Bulwark.Sources.Postgres;
+
+namespace Bulwark.Bench;
+
+/// <summary>
+/// Backup and restore speed against the tools people use: pg_dump -Fc (zlib, the usual cron job), pg_dump -Fc -Z0 to
+/// /dev/null (what the server can stream), and pg_restore of a -Fc file.
+/// </summary>
+public static class BackupBenchmark
+{
+    public static async Task RunAsync(BenchDatabase db, string work, int rounds)
+    {
+        var (pgDump, _) = await new PgTools().FindAsync("pg_dump", null, CancellationToken.None);
+        var env = db.Settings.ToEnvironment();
+        var n = 0;
+        var samples = await Measure.CompareAsync(rounds,
+            ("pg_dump -Fc > file", () => Measure.RunProcessAsync(pgDump, ["-Fc"], env, Path.Combine(work, "plain.dump"))),
+            ("pg_dump -Fc -Z0 > /dev/null", () => Measure.RunProcessAsync(pgDump, ["-Fc", "-Z0"], env)),
+            ("bulwark backup (first, into an empty repository)", async () =>
+            {
+                var context = Context(db, Path.Combine(work, $"repo-first-{n++}"));
+                await Init(context);
+                await new BackupOperation(context).RunAsync(new BackupRequest(), null, CancellationToken.None);
+            }));
+        Measure.Print($"Backup of pgbench scale {db.Scale} (first backup)", samples, "pg_dump -Fc > file");
+
+        // Daily backup: the repository already holds yesterday's snapshot.
+        var daily = Context(db, Path.Combine(work, "repo-daily"));
+        await Init(daily);
+        await new BackupOperation(daily).RunAsync(new BackupRequest(), null, CancellationToken.None);
+        var samples2 = await Measure.CompareAsync(rounds,
+            ("pg_dump -Fc > file", () => Measure.RunProcessAsync(pgDump, ["-Fc"], env, Path.Combine(work, "plain.dump"))),
+            ("bulwark backup (unchanged data, deduplicated)", () => new BackupOperation(daily).RunAsync(new BackupRequest(), null, CancellationToken.None)));
+        Measure.Print($"Backup of pgbench scale {db.Scale} (next day)", samples2, "pg_dump -Fc > file");
+        var repoSize = Directory.EnumerateFiles(Path.Combine(work, "repo-daily"), "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        var dumpSize = new FileInfo(Path.Combine(work, "plain.dump")).Length;
+        Console.WriteLine($"Storage: repository with {rounds + 1} snapshots = {repoSize / 1048576.0:0.0} MiB; one pg_dump -Fc file = {dumpSize / 1048576.0:0.0} MiB; ratio {repoSize / (double)dumpSize:0.00}");
+        Console.WriteLine();
+
+        var (pgRestore, _) = await new PgTools().FindAsync("pg_restore", null, CancellationToken.None);
+        var m = 0;
+        var samples3 = await Measure.CompareAsync(rounds,
+            ("pg_restore -d of a -Fc file", async () =>
+            {
+                var name = $"r_plain_{m}";
+                await BenchDatabase.Run("psql", db.Server, "postgres", "-q", "-c", $"CREATE DATABASE {name}");
+                var target = db.Server.Settings(name).ToEnvironment();
+                await Measure.RunProcessAsync(pgRestore, ["-d", name, Path.Combine(work, "plain.dump")], target);
+            }),
+            ("bulwark restore --create", async () =>
+            {
+                var name = $"r_bulwark_{m++}";
+                await new RestoreOperation(daily).RunAsync(new RestoreRequest { Snapshot = "latest", Target = db.Server.Url(name, true), Create = true }, null, CancellationToken.None);
+            }));
+        Measure.Print($"Restore of pgbench scale {db.Scale}", samples3, "pg_restore -d of a -Fc file");
+    }
+
+    public static BulwarkContext Context(BenchDatabase db, string repository) =>
+        new(LoadedConfig.FromObject(new BulwarkConfig
+        {
+            Repository = repository,
+            State = repository + "-state",
+            Postgres = new PostgresConfig { Url = db.Url },
+        }, Path.GetDirectoryName(repository)!, _ => null));
+
+    public static Task Init(BulwarkContext context) =>
+        new Bulwark.Operations.Repositories.InitOperation(context).RunAsync(context.Settings.Repository, Path.GetDirectoryName(context.Settings.Repository!)!, CancellationToken.None);
+}

@@ -1,0 +1,40 @@
+using System.Globalization;
+using Bulwark.Bench;
+
+// Usage: dotnet run -c Release --project bench/Bulwark.Bench -- [benchmark ...] [--scale N] [--rounds N]
+// Benchmarks: backup (default). Each prints markdown tables of medians and ratios against peers measured in this run.
+var names = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal) && !int.TryParse(a, out _)).ToList();
+var scale = Option("--scale", 20);
+var rounds = Option("--rounds", 3);
+if (names.Count == 0)
+    names.Add("backup");
+
+var work = Path.Combine(Path.GetTempPath(), $"bulwark-bench-{Guid.NewGuid():N}"[..28]);
+Directory.CreateDirectory(work);
+try
+{
+    await using var db = await BenchDatabase.CreateAsync(scale, work);
+    foreach (var name in names)
+    {
+        switch (name)
+        {
+            case "backup":
+                await BackupBenchmark.RunAsync(db, work, rounds);
+                break;
+            default:
+                Console.Error.WriteLine($"unknown benchmark '{name}'");
+                return 2;
+        }
+    }
+}
+finally
+{
+    Directory.Delete(work, recursive: true);
+}
+return 0;
+
+int Option(string name, int fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
