@@ -1,6 +1,7 @@
 using System.Globalization;
 using Bulwark.Repository;
 using Bulwark.Repository.Locking;
+using Bulwark.Repository.Snapshots;
 using Bulwark.Repository.Verification;
 
 namespace Bulwark.Operations.Verify;
@@ -33,10 +34,32 @@ public sealed class VerifyOperation
             scope.Bytes = report.BytesRead;
             scope.Details["problems"] = report.Problems.Count.ToString(CultureInfo.InvariantCulture);
             scope.Details["readData"] = readData ? "true" : "false";
+            if (readData)
+                await RecordProofsAsync(repository, ids, report, cancellationToken).ConfigureAwait(false);
             if (!report.Ok)
                 throw new VerificationFailedException(report);
             return report;
         });
+
+    /// <summary>Records, per snapshot read in full, whether it verified (for retention and for list).</summary>
+    private async Task RecordProofsAsync(BackupRepository repository, IReadOnlyList<ObjectId>? ids, VerifyReport report,
+        CancellationToken cancellationToken)
+    {
+        ids ??= await repository.ListSnapshotIdsAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var id in ids)
+        {
+            var shortId = id.ToShortString();
+            var problems = report.Problems.Where(p => p.Snapshots.Contains(shortId)).ToList();
+            await repository.AppendEventAsync(ProofRecord.EventKind, new ProofRecord
+            {
+                Snapshot = id.ToString(),
+                Kind = ProofRecord.Verify,
+                Passed = problems.Count == 0,
+                Time = _context.Time.GetUtcNow(),
+                Summary = problems.Count == 0 ? null : string.Join("; ", problems.Take(3).Select(p => $"{p.Object}: {p.Message}")),
+            }, cancellationToken).ConfigureAwait(false);
+        }
+    }
 }
 
 /// <summary>Verification found problems; the report lists them.</summary>
