@@ -29,5 +29,7 @@ public static class CliApplication
         VerifyCommand.Create(),
         LogCommand.Create(),
         UnlockCommand.Create(),
+        RulesetCommand.Create(),
+        ModulesCommand.Create(),
     ];
 }

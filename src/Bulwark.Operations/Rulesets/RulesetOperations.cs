@@ -108,9 +108,9 @@ public sealed class RulesetOperations
         CancellationToken cancellationToken = default) =>
         WithRegistryAsync(name, registry => registry.GetHistoryAsync(environment, cancellationToken), cancellationToken);
 
-    /// <summary>A unified diff between two versions, or from a version to the working file when <paramref name="to"/> is null.</summary>
-    public Task<string> DiffAsync(string from, string? to, string? name = null, CancellationToken cancellationToken = default) =>
-        WithRegistryAsync(name, registry => registry.DiffAsync(from, to, cancellationToken), cancellationToken);
+    /// <summary>A unified diff between two versions, or from a version to <paramref name="file"/> (default: the working file) when <paramref name="to"/> is null.</summary>
+    public Task<string> DiffAsync(string from, string? to, string? file = null, string? name = null, CancellationToken cancellationToken = default) =>
+        WithRegistryAsync(name, registry => registry.DiffAsync(from, to, file is null ? null : _context.Config.ResolvePath(file), cancellationToken), cancellationToken);
 
     /// <summary>Checks each environment's file of one ruleset against its active version.</summary>
     public Task<RulesetVerifyResult> VerifyAsync(string? name = null, CancellationToken cancellationToken = default) =>

@@ -130,25 +130,29 @@ public sealed class RulesetRegistry
     }
 
     /// <summary>
-    /// A unified diff from version <paramref name="from"/> to version <paramref name="to"/>, or to the working file
-    /// when <paramref name="to"/> is null. Empty when they are the same.
+    /// A unified diff from version <paramref name="from"/> to version <paramref name="to"/>, or to
+    /// <paramref name="file"/> (e.g. an environment's file that drifted), or else to the working file. Empty when
+    /// they are the same.
     /// </summary>
-    public async Task<string> DiffAsync(string from, string? to, CancellationToken cancellationToken = default)
+    public async Task<string> DiffAsync(string from, string? to, string? file = null, CancellationToken cancellationToken = default)
     {
         var versions = await ReadVersionsAsync(cancellationToken).ConfigureAwait(false);
         var a = Find(versions, from);
         string newText, newLabel;
-        if (to is null)
-        {
-            var (bytes, _) = await ReadSourceAsync(cancellationToken).ConfigureAwait(false);
-            newText = Encoding.UTF8.GetString(bytes);
-            newLabel = _options.SourcePath!;
-        }
-        else
+        if (to is not null)
         {
             var b = Find(versions, to);
             newText = Encoding.UTF8.GetString(CheckedContent(b));
             newLabel = $"{Name}@{b.Version}";
+        }
+        else
+        {
+            var path = file ?? _options.SourcePath
+                ?? throw new BulwarkException(ErrorKind.Usage, $"no working file is configured for ruleset '{Name}'", "name two versions");
+            if (!File.Exists(path))
+                throw new BulwarkException(ErrorKind.Usage, $"{path} does not exist", "name an existing file, or two versions");
+            newText = Encoding.UTF8.GetString(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false));
+            newLabel = path;
         }
         var oldText = Encoding.UTF8.GetString(CheckedContent(a));
         if (oldText == newText)
