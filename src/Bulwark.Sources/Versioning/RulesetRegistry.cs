@@ -331,7 +331,11 @@ public sealed class RulesetRegistry
             : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            var folder = Path.GetDirectoryName(path)!;
+            Directory.CreateDirectory(folder);
+            // Temporary files of this target that a killed activation left behind: we hold the lock, so no one writes them.
+            foreach (var leftover in Directory.EnumerateFiles(folder, $".{Path.GetFileName(path)}.*{AtomicFile.TemporarySuffix}"))
+                File.Delete(leftover);
             await AtomicFile.WriteAsync(path, content, overwrite: true, mode, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
