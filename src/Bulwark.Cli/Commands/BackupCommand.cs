@@ -24,8 +24,7 @@ public static class BackupCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var command = new Command("backup",
-            "Back up the database into the repository at one consistent point in time.\n" +
-            ExitCodes.Describe(0, 1, 2, 3, 4, 5, 6, 7, 130))
+            "Back up the database into the repository at one consistent point in time.")
         {
             source, globals, tags,
         };
@@ -67,6 +66,6 @@ public static class BackupCommand
             run.Output.Line($"  duration   {Format.Duration(manifest.Duration)}");
             return ExitCodes.Ok;
         });
-        return command;
+        return command.WithExitCodes(0, 1, 2, 3, 4, 5, 6, 7, 130);
     }
 }
