@@ -28,8 +28,7 @@ public static class BackupCommand
             Description = "Store only the files and modules of the configuration, not the database",
         };
         var command = new Command("backup",
-            "Back up the database into the repository at one consistent point in time, with the files and module versions of the configuration.\n" +
-            ExitCodes.Describe(0, 1, 2, 3, 4, 5, 6, 7, 130))
+            "Back up the database into the repository at one consistent point in time, with the files and module versions of the configuration.")
         {
             source, globals, tags, filesOnly,
         };
@@ -74,6 +73,6 @@ public static class BackupCommand
             run.Output.Line($"  duration   {Format.Duration(manifest.Duration)}");
             return ExitCodes.Ok;
         });
-        return command;
+        return command.WithExitCodes(0, 1, 2, 3, 4, 5, 6, 7, 130);
     }
 }

@@ -13,7 +13,7 @@ public static class ModulesCommand
         var snapshot = SnapshotOption();
         var command = new Command("modules",
             "List the modules (from 'modules:') with their versions and the change since the previous snapshot: the files on disk " +
-            "against the latest snapshot, or --snapshot S against the snapshot before it.\n" + ExitCodes.Describe(0, 2, 3, 6))
+            "against the latest snapshot, or --snapshot S against the snapshot before it.")
         {
             snapshot,
         };
@@ -27,7 +27,7 @@ public static class ModulesCommand
         var checkSnapshot = SnapshotOption();
         var check = new Command("check",
             "Fail when a module's content changed but its version did not (a version conflict), when a version went backwards, " +
-            "or when a module declares no version.\n" + ExitCodes.Describe(0, 2, 3, 6, 10))
+            "or when a module declares no version.")
         {
             checkSnapshot,
         };
@@ -43,8 +43,8 @@ public static class ModulesCommand
                 "raise the version in the module's header whenever its content changes");
             return ExitCodes.Integrity;
         });
-        command.Subcommands.Add(check);
-        return command;
+        command.Subcommands.Add(check.WithExitCodes(0, 2, 3, 6, 10));
+        return command.WithExitCodes(0, 2, 3, 6);
     }
 
     private static Option<string?> SnapshotOption() => new("--snapshot")

@@ -25,8 +25,7 @@ public static class RestoreCommand
         var overwrite = new Option<bool>("--overwrite") { Description = "With --files-to: replace existing files (atomically) instead of refusing" };
         var command = new Command("restore",
             "Restore a snapshot into a database, write its dump to a file, or restore its configuration files (--files-to).\n" +
-            "A sequential restore runs in one transaction: the target is complete or unchanged.\n" +
-            ExitCodes.Describe(0, 1, 2, 3, 4, 5, 7, 9, 10, 130))
+            "A sequential restore runs in one transaction: the target is complete or unchanged.")
         {
             snapshot, target, create, clean, schemas, tables, jobs, noOwner, noAcl, globals, toFile, stream, filesTo, file, overwrite,
         };
@@ -76,6 +75,6 @@ public static class RestoreCommand
             }
             return ExitCodes.Ok;
         });
-        return command;
+        return command.WithExitCodes(0, 1, 2, 3, 4, 5, 7, 9, 10, 130);
     }
 }

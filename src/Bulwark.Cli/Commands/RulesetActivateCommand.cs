@@ -14,8 +14,7 @@ public static class RulesetActivateCommand
         var force = RulesetCommand.ForceOption();
         var name = RulesetCommand.NameOption();
         var command = new Command("activate",
-            "Write a version to the environment's file (atomically: the file is the old or the new content, never part) and record who did it.\n" +
-            ExitCodes.Describe(0, 1, 2, 3, 4, 6, 9, 10))
+            "Write a version to the environment's file (atomically: the file is the old or the new content, never part) and record who did it.")
         {
             version, environment, author, force, name,
         };
@@ -25,6 +24,6 @@ public static class RulesetActivateCommand
                 run.Get(version), run.Get(environment), run.Get(author), run.Get(force), run.Get(name), ct);
             return RulesetCommand.RenderActivation(run, result, "activated");
         });
-        return command;
+        return command.WithExitCodes(0, 1, 2, 3, 4, 6, 9, 10);
     }
 }

@@ -29,8 +29,7 @@ public static class RulesetCommand
     {
         var command = new Command("ruleset",
             "Versioned rulesets: register the working file as a semantic version, activate versions per environment, " +
-            "roll back, promote, and check the files on disk. Versions and activations live in the repository.\n" +
-            ExitCodes.Describe(0, 2, 3, 4, 6, 9, 10))
+            "roll back, promote, and check the files on disk. Versions and activations live in the repository.")
         {
             RulesetCreateCommand.Create(),
             RulesetActivateCommand.Create(),
@@ -41,7 +40,7 @@ public static class RulesetCommand
             RulesetDiffCommand.Create(),
             RulesetVerifyCommand.Create(),
         };
-        return command;
+        return command.WithExitCodes(0, 2, 3, 4, 6, 9, 10);
     }
 
     /// <summary>The line printed after an activation, rollback or promotion.</summary>

@@ -16,8 +16,7 @@ public static class RulesetCreateCommand
         var author = new Option<string>("--author") { Description = "Who made the change", HelpName = "NAME", Required = true };
         var name = RulesetCommand.NameOption();
         var command = new Command("create",
-            "Register the ruleset's working file as a new version. Refused when the file is not valid YAML or is identical to the latest version.\n" +
-            ExitCodes.Describe(0, 2, 3, 4, 6, 9))
+            "Register the ruleset's working file as a new version. Refused when the file is not valid YAML or is identical to the latest version.")
         {
             bump, pre, message, author, name,
         };
@@ -34,6 +33,6 @@ public static class RulesetCreateCommand
             run.Output.Line($"  sha256 {created.Sha256}, {Format.Bytes(created.Size)}, by {created.Author}: {created.Description}");
             return ExitCodes.Ok;
         });
-        return command;
+        return command.WithExitCodes(0, 2, 3, 4, 6, 9);
     }
 }

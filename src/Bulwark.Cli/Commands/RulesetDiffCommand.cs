@@ -12,7 +12,7 @@ public static class RulesetDiffCommand
         var to = new Argument<string?>("to") { Description = "The newer version (default: the working file)", Arity = ArgumentArity.ZeroOrOne };
         var file = new Option<string?>("--file") { Description = "Compare FROM with this file instead (e.g. an environment's file that drifted)", HelpName = "PATH" };
         var name = RulesetCommand.NameOption();
-        var command = new Command("diff", "A unified diff between two versions, or from a version to the working file (or --file).\n" + ExitCodes.Describe(0, 2, 3, 6))
+        var command = new Command("diff", "A unified diff between two versions, or from a version to the working file (or --file).")
         {
             from, to, file, name,
         };
@@ -25,6 +25,6 @@ public static class RulesetDiffCommand
                 Console.Out.Write(diff);
             return ExitCodes.Ok;
         });
-        return command;
+        return command.WithExitCodes(0, 2, 3, 6);
     }
 }

@@ -12,8 +12,7 @@ public static class RulesetHistoryCommand
         var environment = new Option<string?>("--env") { Description = "Only this environment", HelpName = "ENV" };
         var name = RulesetCommand.NameOption();
         var command = new Command("history",
-            "Activations, rollbacks and promotions, oldest first: who, when, which version, and which one it replaced.\n" +
-            ExitCodes.Describe(0, 2, 3, 6))
+            "Activations, rollbacks and promotions, oldest first: who, when, which version, and which one it replaced.")
         {
             environment, name,
         };
@@ -38,6 +37,6 @@ public static class RulesetHistoryCommand
             run.Output.Write(table);
             return ExitCodes.Ok;
         });
-        return command;
+        return command.WithExitCodes(0, 2, 3, 6);
     }
 }

@@ -10,7 +10,7 @@ public static class RulesetListCommand
     public static Command Create()
     {
         var name = RulesetCommand.NameOption();
-        var command = new Command("list", "List the versions of a ruleset and where each is active.\n" + ExitCodes.Describe(0, 2, 3, 6))
+        var command = new Command("list", "List the versions of a ruleset and where each is active.")
         {
             name,
         };
@@ -36,6 +36,6 @@ public static class RulesetListCommand
             run.Output.Write(table);
             return ExitCodes.Ok;
         });
-        return command;
+        return command.WithExitCodes(0, 2, 3, 6);
     }
 }

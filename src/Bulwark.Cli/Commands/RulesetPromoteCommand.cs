@@ -15,7 +15,7 @@ public static class RulesetPromoteCommand
         var force = RulesetCommand.ForceOption();
         var name = RulesetCommand.NameOption();
         var command = new Command("promote",
-            "Activate in --to a version that is active in --from.\n" + ExitCodes.Describe(0, 1, 2, 3, 4, 6, 9, 10))
+            "Activate in --to a version that is active in --from.")
         {
             version, from, to, author, force, name,
         };
@@ -25,6 +25,6 @@ public static class RulesetPromoteCommand
                 run.Get(version), run.Get(from), run.Get(to), run.Get(author), run.Get(force), run.Get(name), ct);
             return RulesetCommand.RenderActivation(run, result, $"promoted from {run.Get(from)}:");
         });
-        return command;
+        return command.WithExitCodes(0, 1, 2, 3, 4, 6, 9, 10);
     }
 }

@@ -18,8 +18,7 @@ public static class RulesetRollbackCommand
         var force = RulesetCommand.ForceOption();
         var name = RulesetCommand.NameOption();
         var command = new Command("rollback",
-            "Activate the previously active version again (or the one named). Repeated rollbacks walk further back.\n" +
-            ExitCodes.Describe(0, 1, 2, 3, 4, 6, 9, 10))
+            "Activate the previously active version again (or the one named). Repeated rollbacks walk further back.")
         {
             version, environment, author, force, name,
         };
@@ -29,6 +28,6 @@ public static class RulesetRollbackCommand
                 run.Get(environment), run.Get(version), run.Get(author), run.Get(force), run.Get(name), ct);
             return RulesetCommand.RenderActivation(run, result, "rolled back");
         });
-        return command;
+        return command.WithExitCodes(0, 1, 2, 3, 4, 6, 9, 10);
     }
 }

@@ -12,8 +12,7 @@ public static class RulesetVerifyCommand
         var name = RulesetCommand.NameOption();
         var all = new Option<bool>("--all") { Description = "Every ruleset (configured or in the repository)" };
         var command = new Command("verify",
-            "Check that each environment's file matches the SHA-256 of its active version. Drift (or a missing file) exits 10 and names the file.\n" +
-            ExitCodes.Describe(0, 2, 3, 6, 10))
+            "Check that each environment's file matches the SHA-256 of its active version. Drift (or a missing file) exits 10 and names the file.")
         {
             name, all,
         };
@@ -37,6 +36,6 @@ public static class RulesetVerifyCommand
                 "see the change with 'bulwark ruleset diff VERSION --file PATH'; put the version back with 'bulwark ruleset activate VERSION --env ENV --force'");
             return ExitCodes.Integrity;
         });
-        return command;
+        return command.WithExitCodes(0, 2, 3, 6, 10);
     }
 }
