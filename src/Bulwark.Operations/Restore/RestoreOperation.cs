@@ -22,7 +22,7 @@ public sealed class RestoreOperation
         _context.RunLoggedAsync("restore", async scope =>
         {
             if (new[] { request.Target, request.ToFile, request.FilesTo }.Count(t => t is not null) != 1)
-                throw new BulwarkException(ErrorKind.Usage, "restore needs exactly one of --target, --to-file and --files-to",
+                throw new BulwarkException(ErrorKind.Usage, "restore needs exactly one of --target and --to-file (or --files-to for the configuration files)",
                     "e.g. 'bulwark restore latest --target postgres://user@host/newdb --create', or '--files-to DIR' for the configuration files");
             await using var repository = await _context.OpenRepositoryAsync(cancellationToken).ConfigureAwait(false);
             await using var repositoryLock = await repository.LockAsync(LockMode.Shared, "restore", cancellationToken).ConfigureAwait(false);
