@@ -50,7 +50,7 @@ public static class FileRestore
                 // CopyStreamAsync checks length and SHA-256 before returning, so a damaged file never gets its name.
                 await AtomicFile.WriteAsync(target,
                     (stream, ct) => repository.CopyStreamAsync(entry, stream, progress, cancellationToken: ct),
-                    overwrite, FileStreams.Mode(entry), FileStreams.Mtime(entry), cancellationToken).ConfigureAwait(false);
+                    overwrite, FileStreams.Mode(entry), FileStreams.Mtime(entry), syncDirectory: false, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -60,6 +60,9 @@ public static class FileRestore
             }
             restored.Add(new RestoredFile(stored, target, entry.Size, entry.Sha256));
         }
+        // Each file was fsynced before its rename; one sync per folder makes the renames durable.
+        foreach (var folder in plan.Select(p => Path.GetDirectoryName(p.Target)!).Distinct(StringComparer.Ordinal))
+            AtomicFile.SyncDirectory(folder);
         return restored;
     }
 

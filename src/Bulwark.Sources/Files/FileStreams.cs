@@ -27,41 +27,48 @@ public static class FileStreams
     public static string StoredPath(StreamEntry entry) =>
         entry.Attributes?.GetValueOrDefault(PathAttribute) ?? entry.Name[Prefix.Length..];
 
+    /// <summary>Files stored at once: configuration files are small, so the cost is per file, not per byte.</summary>
+    public const int Parallelism = 4;
+
     /// <summary>Stores every file; returns their manifest entries in the order given.</summary>
     public static async Task<IReadOnlyList<StreamEntry>> UploadAsync(StreamUploader uploader,
         IReadOnlyList<SelectedFile> files, IProgress<long>? progress, CancellationToken cancellationToken)
     {
-        var entries = new List<StreamEntry>(files.Count);
-        foreach (var file in files)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            FileStream stream;
-            try
-            {
-                stream = new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete,
-                    1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new BulwarkException(ErrorKind.Failed, $"cannot read {file.FullPath}: {e.Message}",
-                    e is UnauthorizedAccessException ? "run the backup as a user who can read it" : "check that the file still exists");
-            }
-            await using (stream)
-            {
-                // Mode and time as of opening: what the restored file gets back.
-                var attributes = new Dictionary<string, string>
-                {
-                    [PathAttribute] = file.StoredPath,
-                    [MtimeAttribute] = File.GetLastWriteTimeUtc(file.FullPath).ToString("O", CultureInfo.InvariantCulture),
-                    [SourceAttribute] = file.FullPath,
-                };
-                if (!OperatingSystem.IsWindows())
-                    attributes[ModeAttribute] = Convert.ToString((int)File.GetUnixFileMode(stream.SafeFileHandle), 8).PadLeft(4, '0');
-                entries.Add(await uploader.UploadAsync(StreamName(file.StoredPath), Kind, stream, attributes: attributes,
-                    progress: progress, cancellationToken: cancellationToken).ConfigureAwait(false));
-            }
-        }
+        var entries = new StreamEntry[files.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, files.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
+            async (i, ct) => entries[i] = await UploadAsync(uploader, files[i], progress, ct).ConfigureAwait(false)).ConfigureAwait(false);
         return entries;
+    }
+
+    private static async Task<StreamEntry> UploadAsync(StreamUploader uploader, SelectedFile file, IProgress<long>? progress,
+        CancellationToken cancellationToken)
+    {
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(file.FullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete,
+                1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new BulwarkException(ErrorKind.Failed, $"cannot read {file.FullPath}: {e.Message}",
+                e is UnauthorizedAccessException ? "run the backup as a user who can read it" : "check that the file still exists");
+        }
+        await using (stream)
+        {
+            // Mode and time as of opening: what the restored file gets back.
+            var attributes = new Dictionary<string, string>
+            {
+                [PathAttribute] = file.StoredPath,
+                [MtimeAttribute] = File.GetLastWriteTimeUtc(file.FullPath).ToString("O", CultureInfo.InvariantCulture),
+                [SourceAttribute] = file.FullPath,
+            };
+            if (!OperatingSystem.IsWindows())
+                attributes[ModeAttribute] = Convert.ToString((int)File.GetUnixFileMode(stream.SafeFileHandle), 8).PadLeft(4, '0');
+            return await uploader.UploadAsync(StreamName(file.StoredPath), Kind, stream, attributes: attributes,
+                progress: progress, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>The mode a file stream records, or null.</summary>

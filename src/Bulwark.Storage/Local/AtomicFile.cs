@@ -19,8 +19,10 @@ public static class AtomicFile
     /// are set on the temporary file before the rename, so the target never has the wrong ones either.
     /// </summary>
     /// <param name="overwrite">False: an existing target is an error (the temporary file is removed).</param>
+    /// <param name="syncDirectory">False when the caller syncs the folder itself (once for many files, with <see cref="SyncDirectory"/>).</param>
     public static async Task WriteAsync(string path, Func<Stream, CancellationToken, Task> write, bool overwrite,
-        UnixFileMode? mode = null, DateTime? lastWriteTimeUtc = null, CancellationToken cancellationToken = default)
+        UnixFileMode? mode = null, DateTime? lastWriteTimeUtc = null, bool syncDirectory = true,
+        CancellationToken cancellationToken = default)
     {
         var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
         var temporary = TemporaryPathFor(Path.GetFullPath(path));
@@ -47,7 +49,8 @@ public static class AtomicFile
             if (!overwrite && (File.Exists(path) || Directory.Exists(path)))
                 throw new IOException($"{path} already exists");
             File.Move(temporary, path, overwrite);
-            NativeFile.SyncDirectory(folder);
+            if (syncDirectory)
+                NativeFile.SyncDirectory(folder);
         }
         finally
         {
@@ -64,8 +67,11 @@ public static class AtomicFile
         }
     }
 
-    /// <summary>Writes <paramref name="content"/> atomically (see <see cref="WriteAsync(string, Func{Stream, CancellationToken, Task}, bool, UnixFileMode?, DateTime?, CancellationToken)"/>).</summary>
+    /// <summary>Makes the renames in <paramref name="folder"/> durable.</summary>
+    public static void SyncDirectory(string folder) => NativeFile.SyncDirectory(folder);
+
+    /// <summary>Writes <paramref name="content"/> atomically (see the overload that takes a writer).</summary>
     public static Task WriteAsync(string path, ReadOnlyMemory<byte> content, bool overwrite, UnixFileMode? mode = null,
         CancellationToken cancellationToken = default) =>
-        WriteAsync(path, (stream, ct) => stream.WriteAsync(content, ct).AsTask(), overwrite, mode, null, cancellationToken);
+        WriteAsync(path, (stream, ct) => stream.WriteAsync(content, ct).AsTask(), overwrite, mode, null, true, cancellationToken);
 }
