@@ -38,7 +38,9 @@ public sealed class PostgresBackup
         var tools = new Dictionary<string, string> { ["pg_dump"] = dumpVersion.ToString() };
 
         string snapshotId;
-        await using (var begin = new NpgsqlCommand("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", connection))
+        // The snapshot's transaction sits idle while pg_dump works: a server-side idle timeout must not end it.
+        await using (var begin = new NpgsqlCommand(
+                         "SET idle_in_transaction_session_timeout = 0; BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", connection))
             await begin.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         await using (var export = new NpgsqlCommand("SELECT pg_export_snapshot()", connection))
             snapshotId = (string)(await export.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
@@ -80,8 +82,15 @@ public sealed class PostgresBackup
             streams.Add(entry);
         }
 
-        await using (var end = new NpgsqlCommand("COMMIT", connection))
+        try
+        {
+            await using var end = new NpgsqlCommand("COMMIT", connection);
             await end.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException)
+        {
+            // pg_dump imported the snapshot when it started and has finished: losing this connection now costs nothing.
+        }
 
         if (_options.Globals)
         {
