@@ -32,6 +32,10 @@ public sealed class PostgresBackup
     public async Task<PostgresBackupResult> RunAsync(StreamUploader uploader, IProgress<long>? progress,
         CancellationToken cancellationToken)
     {
+        if (_settings.Host.EndsWith(".pooler.supabase.com", StringComparison.OrdinalIgnoreCase) && _settings.Port == 6543)
+            throw new BulwarkException(ErrorKind.Configuration,
+                $"{_settings.Display} is Supabase's transaction pooler, which cannot hold the snapshot a consistent dump needs",
+                "use the session pooler (same host, port 5432) or the direct connection db.<project>.supabase.co:5432");
         await using var connection = await PgErrors.OpenAsync(_settings, "connecting to", cancellationToken).ConfigureAwait(false);
         var facts = await PgServerFacts.ReadAsync(connection, cancellationToken).ConfigureAwait(false);
         var (pgDump, dumpVersion) = await _tools.FindAsync("pg_dump", facts.Version.Major, cancellationToken).ConfigureAwait(false);
