@@ -231,3 +231,41 @@ public sealed class CliErrorTests(PostgresFixture pg)
                                    UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
     }
 }
+
+public sealed class CliCancellationTests(PostgresFixture pg)
+{
+    [Fact]
+    public async Task Sigint_DuringABackup_Exits130_KillsPgDump_AndLeavesNoSnapshot()
+    {
+        using var bin = new TempDirectory("slowbin");
+        var (real, _) = await new PgTools().FindAsync("pg_dump", null, TestContext.Current.CancellationToken);
+        var marker = bin.Combine("started");
+        File.WriteAllText(bin.Combine("pg_dump"), $"#!/bin/bash\nif [ \"$1\" = --version ]; then exec {real} --version; fi\ntouch {marker}\nsleep 30\nexec {real} \"$@\"\n");
+        File.SetUnixFileMode(bin.Combine("pg_dump"), (UnixFileMode)Convert.ToInt32("755", 8));
+        using var dir = new TempDirectory();
+        var database = await pg.CreateDatabaseAsync("sig");
+        await File.WriteAllTextAsync(dir.Combine("bulwark.yml"), $"repository: ./repo\nstate: ./state\npostgres:\n  url: {pg.Url(database)}\n  bin-dir: {bin.Path}\n", TestContext.Current.CancellationToken);
+        var cli = new CliRunner(dir.Path);
+        Assert.Equal(0, (await cli.RunAsync("init")).ExitCode);
+        var result = await cli.RunAsync(["backup"], process =>
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (!File.Exists(marker) && DateTime.UtcNow < deadline)
+                Thread.Sleep(50);
+            Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+        });
+        Assert.True(result.ExitCode == 130, result.ToString());
+        Assert.Contains("cancelled", result.Stderr);
+        Assert.DoesNotContain("   at ", result.Stderr);
+        Assert.False(Directory.Exists(dir.Combine("repo", "snapshots")) && Directory.EnumerateFiles(dir.Combine("repo", "snapshots")).Any());
+        Assert.Empty(Directory.EnumerateFiles(dir.Combine("repo", "locks")));
+        var log = await cli.RunAsync("log", "--json");
+        Assert.Contains("\"outcome\": \"cancelled\"", log.Stdout);
+        var survivors = Directory.EnumerateDirectories("/proc")
+            .Where(d => int.TryParse(Path.GetFileName(d), out _))
+            .Select(d => { try { return File.ReadAllText(Path.Combine(d, "cmdline")).Replace('\0', ' '); } catch (IOException) { return ""; } })
+            .Where(c => c.Contains(bin.Path))
+            .ToList();
+        Assert.Empty(survivors);
+    }
+}

@@ -109,3 +109,20 @@ public sealed class PgConnectionSettingsTests
         Assert.DoesNotContain("cret", malformed.Message);
     }
 }
+
+public sealed class SupabaseTests
+{
+    [Fact]
+    public async Task TheTransactionPooler_IsRefusedBeforeConnecting()
+    {
+        var settings = PgConnectionSettings.Resolve("postgres://postgres.abc:pw@aws-0-eu-central-1.pooler.supabase.com:6543/postgres?sslmode=require", _ => null);
+        var backup = new PostgresBackup(settings, new PostgresBackupOptions());
+        using var dir = new TempDirectory();
+        await using var repository = await Bulwark.Tests.Repository.ChunkStoreTests.NewRepositoryAsync(dir);
+        var error = await Assert.ThrowsAsync<BulwarkException>(() =>
+            backup.RunAsync(new Bulwark.Repository.Streams.StreamUploader(repository, new HashSet<Bulwark.Repository.ObjectId>()), null, TestContext.Current.CancellationToken));
+        Assert.Equal(ErrorKind.Configuration, error.Kind);
+        Assert.Contains("port 5432", error.Advice);
+        Assert.DoesNotContain(":pw", error.Message);
+    }
+}
