@@ -19,4 +19,8 @@ public sealed class BulwarkConfig
     public PostgresConfig Postgres { get; set; } = new();
 
     public BackupConfig Backup { get; set; } = new();
+
+    public RetentionConfig Retention { get; set; } = new();
+
+    public CleanupConfig Cleanup { get; set; } = new();
 }
