@@ -17,12 +17,12 @@ namespace Bulwark.Repository.Maintenance;
 /// lock: one cleanup at a time, beside any number of shared locks.</para>
 /// <para><b>Protocol.</b> With S = the start of this cleanup's lock:
 /// <list type="number">
-/// <item>For each forgotten snapshot: copy its manifest to forgotten/ID (a record of a removed snapshot), then delete
-/// snapshots/ID.</item>
+/// <item>Write one record, forgotten/TIME-ID, of the snapshots to remove and of the chunks that only they reference
+/// (a <see cref="ForgottenRecord"/>); then delete their manifests.</item>
 /// <item>THEN note the time T and list the locks; L = the live ones of other processes.</item>
 /// <item>THEN list the manifests and mark every chunk they reference (this includes snapshots committed meanwhile).
-/// Also mark the chunks of a forgotten/ record when it may still be in use: a record written by this cleanup when L is
-/// not empty; an older record when a lock of L was created before S (plus the clock-skew margin). A record no longer
+/// Also mark the chunks of a forgotten/ record when it may still be in use: the record written by this cleanup when L
+/// is not empty; an older record when a lock of L was created before S (plus the clock-skew margin). A record no longer
 /// needed is deleted after the sweep.</item>
 /// <item>List the chunks and delete each unmarked one that is older than the grace period, older than T, and older
 /// than the creation of every lock in L (T and lock times minus the clock-skew margin). Just before deleting, its time
@@ -37,13 +37,15 @@ namespace Bulwark.Repository.Maintenance;
 /// clocks that differ). Had C already existed with an older time, B's write renewed it; if that write came after
 /// step 4's listing, the second look just before the delete sees it. (b) C came from P: if P is still a snapshot, it
 /// was listed in step 3 and C is marked. Otherwise P was removed in step 1 of this cleanup, after B listed it, so B's
-/// lock is in L, L is not empty and the record of P marks C; or P was removed by an earlier cleanup E, which ended
-/// before S (prune locks exclude each other) and after B listed P, so B's lock is in L with a creation before S and
-/// the record of P marks C. A record is dropped only when no live lock could have listed its manifest.</para>
+/// lock is in L, L is not empty and this cleanup's record marks C; or P was removed by an earlier cleanup E, which
+/// ended before S (prune locks exclude each other) and after B listed P, so B's lock is in L with a creation before S
+/// and E's record marks C. (A record leaves out chunks that snapshots kept at its time referenced: such a snapshot is
+/// either still there, so its chunks are marked, or was removed later, and the record of that removal covers them.)
+/// A record is dropped only when no live lock could have listed its manifests.</para>
 /// <para><b>Restores</b> of a snapshot being forgotten are covered by (b) too: they lock before reading the manifest.</para>
 /// <para><b>Crashes.</b> Every step is idempotent and ordered so that an interruption (kill -9, power loss) leaves
-/// only more than needed: a record without a deleted manifest, a deleted manifest with its record, unmarked chunks not
-/// yet deleted. A later cleanup decides again from what it finds and finishes the work. Nothing a kept snapshot
+/// only more than needed: a record of manifests not yet deleted, deleted manifests with their record, unmarked chunks
+/// not yet deleted. A later cleanup decides again from what it finds and finishes the work. Nothing a kept snapshot
 /// references is deleted at any point, because marking happens only after the manifests are gone.</para>
 /// <para><b>Limits.</b> (1) A lock counts as stale after 30 minutes without a refresh; a backup that is alive but
 /// cannot refresh its lock for that long (a paused VM, a network partition) is not protected. (2) The second look
@@ -54,12 +56,10 @@ namespace Bulwark.Repository.Maintenance;
 /// </summary>
 public static class GarbageCollector
 {
-    /// <summary>Records of removed snapshots: a copy of the manifest, under the snapshot's id.</summary>
+    /// <summary>Records of removed snapshots (<see cref="ForgottenRecord"/>), one per cleanup that removed any.</summary>
     public const string ForgottenFolder = "forgotten/";
 
     private const int Parallelism = 8;
-
-    public static string ForgottenName(ObjectId id) => ForgottenFolder + id;
 
     /// <param name="repository">The repository; <paramref name="ownLock"/> must be a prune lock on it (a shared lock
     /// for a dry run).</param>
@@ -89,29 +89,32 @@ public static class GarbageCollector
             temporaryFiles = local.RemoveAbandonedTemporaryFiles(age, repository.Time.GetUtcNow());
         }
 
-        // 1. Record, then remove, each forgotten manifest.
-        var forgottenNow = new Dictionary<ObjectId, Snapshot>();
-        foreach (var snapshot in forget)
+        // 1. Record, then remove, the forgotten manifests.
+        var forgottenNow = forget.ToDictionary(s => s.Id);
+        string? ownRecord = null;
+        HashSet<ObjectId> ownChunks = [];
+        if (forgottenNow.Count > 0)
         {
-            forgottenNow[snapshot.Id] = snapshot;
-            var name = BackupRepository.SnapshotName(snapshot.Id);
-            var info = await backend.StatAsync(name, cancellationToken).ConfigureAwait(false);
-            if (info is null)
-                continue;
-            freed += info.Value.Size;
-            if (dry)
-                continue;
-            byte[] stored;
-            try
+            var others = (await repository.ListSnapshotsAsync(cancellationToken).ConfigureAwait(false))
+                .Where(s => !forgottenNow.ContainsKey(s.Id));
+            ownChunks = BackupRepository.ReferencedChunks(forgottenNow.Values);
+            ownChunks.ExceptWith(BackupRepository.ReferencedChunks(others));
+            if (!dry)
             {
-                stored = await backend.GetAsync(name, cancellationToken).ConfigureAwait(false);
+                ownRecord = await WriteRecordAsync(repository, forgottenNow.Keys, ownChunks, cancellationToken).ConfigureAwait(false);
+                foreach (var id in forgottenNow.Keys)
+                {
+                    var name = BackupRepository.SnapshotName(id);
+                    if (await backend.StatAsync(name, cancellationToken).ConfigureAwait(false) is { } info)
+                        freed += info.Size;
+                    await repository.DeleteSnapshotAsync(id, cancellationToken).ConfigureAwait(false);
+                }
             }
-            catch (ObjectNotFoundException)
+            else
             {
-                continue;
+                foreach (var id in forgottenNow.Keys)
+                    freed += (await backend.StatAsync(BackupRepository.SnapshotName(id), cancellationToken).ConfigureAwait(false))?.Size ?? 0;
             }
-            await backend.PutAsync(ForgottenName(snapshot.Id), stored, cancellationToken).ConfigureAwait(false);
-            await repository.DeleteSnapshotAsync(snapshot.Id, cancellationToken).ConfigureAwait(false);
         }
 
         // 2. Then the time and the locks.
@@ -129,38 +132,34 @@ public static class GarbageCollector
         var marked = BackupRepository.ReferencedChunks(remaining);
         var referencedCount = marked.Count;
 
-        var records = new HashSet<ObjectId>(forgottenNow.Keys);
+        var oldRecordsNeeded = live.Any(l => l.Created < start + options.ClockSkew);
+        var ownRecordNeeded = live.Count > 0;
+        var forgottenChunks = new HashSet<ObjectId>();
+        var recordsToDrop = new List<string>();
+        var recordsKept = 0;
+        if (ownRecordNeeded && forgottenNow.Count > 0)
+        {
+            recordsKept++;
+            forgottenChunks.UnionWith(ownChunks);
+        }
+        else if (ownRecord is not null)
+        {
+            recordsToDrop.Add(ownRecord);
+        }
         await foreach (var info in backend.ListAsync(ForgottenFolder, cancellationToken).ConfigureAwait(false))
         {
-            if (ObjectId.TryParse(info.Name[ForgottenFolder.Length..], out var id))
-                records.Add(id);
-        }
-        var oldRecordsNeeded = live.Any(l => l.Created < start + options.ClockSkew);
-        var ownRecordsNeeded = live.Count > 0;
-        var forgottenChunks = new HashSet<ObjectId>();
-        var recordsToDrop = new List<ObjectId>();
-        var recordsKept = 0;
-        foreach (var id in records)
-        {
-            var needed = forgottenNow.ContainsKey(id) ? ownRecordsNeeded : oldRecordsNeeded;
-            if (!needed)
+            if (info.Name == ownRecord)
+                continue;
+            if (!oldRecordsNeeded)
             {
-                recordsToDrop.Add(id);
+                recordsToDrop.Add(info.Name);
                 continue;
             }
             recordsKept++;
-            var manifest = forgottenNow.TryGetValue(id, out var own)
-                ? own.Manifest
-                : await ReadRecordAsync(repository, id, cancellationToken).ConfigureAwait(false);
-            if (manifest is null)
-                continue;
-            foreach (var stream in manifest.Streams)
-            foreach (var chunk in stream.Chunks)
-            {
-                if (!marked.Contains(chunk.Id))
-                    forgottenChunks.Add(chunk.Id);
-            }
+            foreach (var chunk in await ReadRecordAsync(repository, info.Name, cancellationToken).ConfigureAwait(false))
+                forgottenChunks.Add(chunk);
         }
+        forgottenChunks.ExceptWith(marked);
 
         // 4. Sweep.
         var now = repository.Time.GetUtcNow();
@@ -218,8 +217,8 @@ public static class GarbageCollector
         // 5. Records no running operation can need any more.
         if (!dry)
         {
-            foreach (var id in recordsToDrop)
-                await backend.DeleteAsync(ForgottenName(id), cancellationToken).ConfigureAwait(false);
+            foreach (var name in recordsToDrop)
+                await backend.DeleteAsync(name, cancellationToken).ConfigureAwait(false);
         }
 
         return new GarbageCollectionReport
@@ -241,11 +240,27 @@ public static class GarbageCollector
         };
     }
 
-    /// <summary>The manifest kept in a forgotten/ record; null when it vanished meanwhile.</summary>
-    private static async Task<SnapshotManifest?> ReadRecordAsync(BackupRepository repository, ObjectId id,
+    private static async Task<string> WriteRecordAsync(BackupRepository repository, IEnumerable<ObjectId> snapshots,
+        IEnumerable<ObjectId> chunks, CancellationToken cancellationToken)
+    {
+        var json = RepositoryJson.Serialize(new ForgottenRecord
+        {
+            Time = repository.Time.GetUtcNow(),
+            Host = repository.Options.HostName,
+            Snapshots = snapshots.Select(id => id.ToString()).ToList(),
+            Chunks = chunks.Select(id => id.ToString()).ToList(),
+        });
+        var id = repository.Codec.ComputeId(json);
+        var millis = repository.Time.GetUtcNow().ToUnixTimeMilliseconds().ToString("D15", System.Globalization.CultureInfo.InvariantCulture);
+        var name = $"{ForgottenFolder}{millis}-{id}";
+        await repository.Backend.PutAsync(name, repository.Codec.Pack(json), cancellationToken).ConfigureAwait(false);
+        return name;
+    }
+
+    /// <summary>The chunk ids of a forgotten/ record; none when it vanished meanwhile.</summary>
+    private static async Task<IEnumerable<ObjectId>> ReadRecordAsync(BackupRepository repository, string name,
         CancellationToken cancellationToken)
     {
-        var name = ForgottenName(id);
         byte[] stored;
         try
         {
@@ -253,18 +268,22 @@ public static class GarbageCollector
         }
         catch (ObjectNotFoundException)
         {
-            return null;
+            return [];
         }
         try
         {
+            var dash = name.LastIndexOf('-');
+            if (!ObjectId.TryParse(name[(dash + 1)..], out var id))
+                throw new BulwarkException(ErrorKind.Integrity, $"record {name} has no id in its name");
             var json = repository.Codec.Unpack(stored, id, name);
-            return RepositoryJson.Deserialize<SnapshotManifest>(json, $"record {name}");
+            var record = RepositoryJson.Deserialize<ForgottenRecord>(json, $"record {name}");
+            return record.Chunks.Select(ObjectId.Parse);
         }
-        catch (BulwarkException e) when (e.Kind == ErrorKind.Integrity)
+        catch (Exception e) when (e is BulwarkException { Kind: ErrorKind.Integrity } or FormatException)
         {
             // Its chunks cannot be known, so nothing may be swept while it is needed.
             throw new BulwarkException(ErrorKind.Integrity,
-                $"the record of removed snapshot {name} is damaged, and a running operation may still need its chunks: {e.Message}",
+                $"the record of removed snapshots {name} is damaged, and a running operation may still need its chunks: {e.Message}",
                 "run cleanup again when no backup or restore runs (the record is then no longer needed), or delete the object by hand then");
         }
     }

@@ -118,7 +118,7 @@ public sealed class GarbageCollectorTests : IDisposable
         Assert.Equal(0, first.ChunksDeleted);
         Assert.Equal(1, first.ForgottenRecordsKept);
         Assert.All(parentChunks, c => Assert.True(File.Exists(repo.PathOf(c))));
-        Assert.True(File.Exists(repo.PathOf(GarbageCollector.ForgottenName(parent.Id))));
+        Assert.Single(Directory.EnumerateFiles(repo.PathOf("forgotten")));
 
         // A later cleanup while that backup still runs: the record still protects the chunks.
         var second = await CollectAsync(repo.Repository, []);
@@ -131,10 +131,32 @@ public sealed class GarbageCollectorTests : IDisposable
         // Nothing that could have listed the parent runs any more: the record goes, and the chunks only it needed.
         var third = await CollectAsync(repo.Repository, []);
         Assert.Equal((5, 0, 1), (third.ChunksDeleted, third.ChunksKeptForForgottenSnapshots, third.ForgottenRecordsRemoved));
-        Assert.False(File.Exists(repo.PathOf(GarbageCollector.ForgottenName(parent.Id))));
+        Assert.Empty(Directory.EnumerateFiles(repo.PathOf("forgotten")));
         Assert.Equal(SyntheticRepository.ChunkNamesOf(newer).Concat(SyntheticRepository.ChunkNamesOf(child)).ToHashSet(),
             await repo.ChunkNamesAsync());
         await AssertVerifiesAsync(repo.Repository);
+    }
+
+    [Fact]
+    public async Task ChunkSharedByTwoSnapshotsRemovedByTwoCleanups_StaysWhileTheBackupThatListedThemRuns()
+    {
+        var repo = await CreateAsync();
+        var parent = await repo.AddSnapshotAsync(Enumerable.Range(0, 10), Now.AddDays(-3));
+        var sibling = await repo.AddSnapshotAsync(Enumerable.Range(5, 10), Now.AddDays(-2)); // shares 5-9
+        await repo.AddSnapshotAsync(Enumerable.Range(100, 5), Now.AddDays(-1));
+        repo.AgeAllChunks(Now.AddHours(-2));
+        await using var backup = await repo.Repository.LockAsync(LockMode.Shared, "backup", Ct);
+
+        // The first record leaves 5-9 out (the sibling still had them); the second cleanup's record covers them.
+        var first = await CollectAsync(repo.Repository, [parent]);
+        Assert.Equal(5, first.ChunksKeptForForgottenSnapshots);
+        var second = await CollectAsync(repo.Repository, [sibling]);
+        Assert.Equal((15, 0, 2), (second.ChunksKeptForForgottenSnapshots, second.ChunksDeleted, second.ForgottenRecordsKept));
+        var third = await CollectAsync(repo.Repository, []);
+        Assert.Equal((15, 0), (third.ChunksKeptForForgottenSnapshots, third.ChunksDeleted));
+        await backup.DisposeAsync();
+        var last = await CollectAsync(repo.Repository, []);
+        Assert.Equal((0, 15, 2), (last.ChunksKeptForForgottenSnapshots, last.ChunksDeleted, last.ForgottenRecordsRemoved));
     }
 
     [Fact]
