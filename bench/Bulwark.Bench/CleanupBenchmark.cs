@@ -23,14 +23,23 @@ public static class CleanupBenchmark
     public static async Task RunAsync(string work, int largest, int rounds)
     {
         Console.WriteLine($"## Cleanup of {Snapshots} daily snapshots (default policy: 30 kept), local repository");
-        Console.WriteLine("| chunks | references marked | chunks deleted | median s | runs | s per 100k chunks | peak working set MiB |");
-        Console.WriteLine("|---|---|---|---|---|---|---|");
+        Console.WriteLine("| chunks | references marked | chunks deleted | median s | runs | s per 100k chunks | median CPU s | CPU s per 100k chunks | peak working set MiB |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+        // Warm-up (JIT, file system caches) on a small repository, not reported.
+        var warm = Path.Combine(work, "cleanup-warm-up");
+        await GenerateAsync(warm, 2000);
+        await new CleanupOperation(Context(work, warm)).RunAsync(false, null, CancellationToken.None);
+        Directory.Delete(warm, recursive: true);
+
         var perHundredK = new List<double>();
+        var points = new List<(double Chunks, double Seconds)>();
+        var cpuPoints = new List<(double Chunks, double Seconds)>();
         foreach (var chunks in new[] { largest / 4, largest / 2, largest })
         {
             var template = Path.Combine(work, $"cleanup-template-{chunks}");
             var references = await GenerateAsync(template, chunks);
             var times = new List<double>();
+            var cpu = new List<double>();
             var deleted = 0;
             for (var round = 0; round < rounds; round++)
             {
@@ -38,25 +47,48 @@ public static class CleanupBenchmark
                 await Measure.RunProcessAsync("cp", ["-a", template, copy]);
                 var context = Context(work, copy);
                 GC.Collect();
+                using var process = Process.GetCurrentProcess();
+                var cpuBefore = process.TotalProcessorTime;
                 var watch = Stopwatch.StartNew();
                 var result = await new CleanupOperation(context).RunAsync(false, null, CancellationToken.None);
                 times.Add(watch.Elapsed.TotalSeconds);
+                process.Refresh();
+                cpu.Add((process.TotalProcessorTime - cpuBefore).TotalSeconds);
                 deleted = result.Collection.ChunksDeleted;
                 Directory.Delete(copy, recursive: true);
             }
             Directory.Delete(template, recursive: true);
             var sample = new Measure.Sample("cleanup", times, 0);
+            var cpuMedian = new Measure.Sample("cpu", cpu, 0).Median;
             var rate = sample.Median / chunks * 100_000;
             perHundredK.Add(rate);
+            points.Add((chunks, sample.Median));
+            cpuPoints.Add((chunks, cpuMedian));
             using var self = Process.GetCurrentProcess();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {chunks} | {references} | {deleted} | {sample.Median:0.000} | {string.Join(" ", times.Select(t => t.ToString("0.00", CultureInfo.InvariantCulture)))} | {rate:0.00} | {self.PeakWorkingSet64 / 1048576.0:0} |"));
+                $"| {chunks} | {references} | {deleted} | {sample.Median:0.000} | {string.Join(" ", times.Select(t => t.ToString("0.00", CultureInfo.InvariantCulture)))} | {rate:0.00} | {cpuMedian:0.00} | {cpuMedian / chunks * 100_000:0.00} | {self.PeakWorkingSet64 / 1048576.0:0} |"));
         }
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Seconds per 100k chunks: {string.Join(", ", perHundredK.Select(r => r.ToString("0.00", CultureInfo.InvariantCulture)))} " +
-            $"(largest / smallest = {perHundredK[^1] / perHundredK[0]:0.00}; 1.00 is exactly linear)"));
+            $"(largest / smallest = {perHundredK[^1] / perHundredK[0]:0.00}; 1.00 is exactly linear with no fixed cost)"));
+        Fit("wall", points);
+        Fit("CPU", cpuPoints);
         Console.WriteLine();
+    }
+
+    /// <summary>Least squares: seconds = fixed + slope · chunks.</summary>
+    private static void Fit(string what, List<(double Chunks, double Seconds)> points)
+    {
+        var meanX = points.Average(p => p.Chunks);
+        var meanY = points.Average(p => p.Seconds);
+        var slope = points.Sum(p => (p.Chunks - meanX) * (p.Seconds - meanY)) / points.Sum(p => (p.Chunks - meanX) * (p.Chunks - meanX));
+        var fixedCost = meanY - slope * meanX;
+        var residual = points.Sum(p => Math.Pow(p.Seconds - (fixedCost + slope * p.Chunks), 2));
+        var total = points.Sum(p => Math.Pow(p.Seconds - meanY, 2));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Linear fit ({what}): seconds = {fixedCost:0.00} + {slope * 100_000:0.00} per 100k chunks (R² = {1 - residual / total:0.000}); " +
+            $"the fixed part is per cleanup ({Snapshots} manifests listed, {Snapshots - 30} removed)."));
     }
 
     private static BulwarkContext Context(string work, string repository)
