@@ -16,7 +16,7 @@ public static class CleanupCommand
         var command = new Command("cleanup",
             "Apply the retention policy ('retention:' in bulwark.yml): remove the snapshots it forgets, then every chunk " +
             "nothing references. Safe beside running backups; an interrupted cleanup is finished by the next one.\n" +
-            ExitCodes.Describe(0, 2, 3, 4, 6, 9))
+            ExitCodes.Describe(0, 2, 3, 4, 6, 9, 10))
         {
             dryRun,
         };

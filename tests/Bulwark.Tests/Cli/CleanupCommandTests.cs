@@ -76,6 +76,7 @@ public sealed class CleanupCommandTests : IDisposable
 
         var table = await cli.RunAsync("cleanup", "--dry-run");
         Assert.True(table.ExitCode == 0, table.ToString());
+        _output.WriteLine(table.Stdout);
         Assert.Contains("would remove", table.Stdout);
         Assert.Contains($"{snapshots[^1].ShortId}", table.Stdout);
         Assert.Contains("last, newest (safety)", table.Stdout);
