@@ -130,6 +130,14 @@ public sealed class RetentionConfigTests : IDisposable
     }
 
     [Fact]
+    public void InitTemplate_LoadsWithTheDefaultPolicy()
+    {
+        var config = Load(ConfigTemplate.Render("/var/backups/bulwark"));
+        var policy = config.Config.Retention.ToPolicy(config, "retention", TimeProvider.System);
+        Assert.Equal((TimeSpan.FromDays(30), 100), (policy.MaxAge!.Value, policy.MaxCount!.Value));
+    }
+
+    [Fact]
     public void NegativeCount_IsAnError()
     {
         var error = LoadFails("retention:\n  keep-weekly: -1\n");
