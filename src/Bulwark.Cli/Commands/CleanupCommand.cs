@@ -15,8 +15,7 @@ public static class CleanupCommand
         };
         var command = new Command("cleanup",
             "Apply the retention policy ('retention:' in bulwark.yml): remove the snapshots it forgets, then every chunk " +
-            "nothing references. Safe beside running backups; an interrupted cleanup is finished by the next one.\n" +
-            ExitCodes.Describe(0, 2, 3, 4, 6, 9, 10))
+            "nothing references. Safe beside running backups; an interrupted cleanup is finished by the next one.")
         {
             dryRun,
         };
@@ -27,7 +26,7 @@ public static class CleanupCommand
             Render(run, result);
             return ExitCodes.Ok;
         });
-        return command;
+        return command.WithExitCodes(0, 1, 2, 3, 4, 6, 9, 10, 130);
     }
 
     private static void Render(Invocation run, CleanupResult result)

@@ -13,7 +13,7 @@ public static class ShowCommand
             Description = "Snapshot id (a unique prefix is enough) or 'latest'",
             DefaultValueFactory = _ => "latest",
         };
-        var command = new Command("show", "Show a snapshot: source, tools, streams, sizes and checksums.\n" + ExitCodes.Describe(0, 2, 3, 6, 10))
+        var command = new Command("show", "Show a snapshot: source, tools, streams, sizes and checksums.")
         {
             snapshot,
         };
@@ -36,6 +36,8 @@ public static class ShowCommand
                     m.Tools,
                     m.Source,
                     m.Statistics,
+                    m.Modules,
+                    m.Rulesets,
                     streams = m.Streams.Select(s => new { s.Name, s.Kind, s.Size, s.Sha256, chunks = s.Chunks.Count, s.Attributes }),
                 });
                 return ExitCodes.Ok;
@@ -43,7 +45,9 @@ public static class ShowCommand
             run.Output.Line($"snapshot   {found.Id}");
             run.Output.Line($"time       {Format.Time(m.Time)} ({Format.Duration(m.Duration)})");
             run.Output.Line($"host       {m.Host}{(m.User is null ? "" : " (" + m.User + ")")}");
-            run.Output.Line($"source     {m.Source.Kind} {m.Source.Database} on {m.Source.Server} (PostgreSQL {m.Source.ServerVersion}, database size {Format.Bytes(m.Source.DatabaseSize ?? 0)})");
+            run.Output.Line(m.Source.Database is null
+                ? $"source     {m.Source.Kind}"
+                : $"source     {m.Source.Kind} {m.Source.Database} on {m.Source.Server} (PostgreSQL {m.Source.ServerVersion}, database size {Format.Bytes(m.Source.DatabaseSize ?? 0)})");
             run.Output.Line($"tools      {string.Join(", ", m.Tools.Select(t => $"{t.Key} {t.Value}"))}");
             if (m.Tags.Count > 0)
                 run.Output.Line($"tags       {string.Join(", ", m.Tags)}");
@@ -53,8 +57,12 @@ public static class ShowCommand
             foreach (var s in m.Streams)
                 table.AddRow(Markup.Escape(s.Name), Markup.Escape(s.Kind), Format.Bytes(s.Size), s.Chunks.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), s.Sha256);
             run.Output.Write(table);
+            foreach (var module in m.Modules ?? [])
+                run.Output.Line($"module     {module.Path} {module.Version ?? "(no version)"} sha256 {module.Sha256}");
+            foreach (var ruleset in m.Rulesets ?? [])
+                run.Output.Line($"ruleset    {ruleset.Name}: latest {ruleset.Latest}, {string.Join(", ", ruleset.Active.Select(a => $"{a.Key} {a.Value}"))}");
             return ExitCodes.Ok;
         });
-        return command;
+        return command.WithExitCodes(0, 2, 3, 6, 10);
     }
 }

@@ -32,30 +32,38 @@ public sealed class BackupOperation
     private async Task<BackupResult> RunCoreAsync(BackupRequest request, OperationScope scope, IProgress<long>? progress,
         CancellationToken cancellationToken)
     {
-        var settings = _context.SourceSettings(request.Source);
+        // Files and modules are resolved first: a missing file fails the backup before the database is dumped.
+        var artifacts = ArtifactBackup.Plan(_context);
+        var settings = artifacts.IsFilesOnly(request) ? null : _context.SourceSettings(request.Source);
         await using var repository = await _context.OpenRepositoryAsync(cancellationToken).ConfigureAwait(false);
         // The lock comes before reading manifests: cleanup then either sees this backup or this backup sees its result.
         await using var repositoryLock = await repository.LockAsync(LockMode.Shared, "backup", cancellationToken).ConfigureAwait(false);
         var started = _context.Time.GetUtcNow();
 
         var parents = (await repository.ListSnapshotsAsync(cancellationToken).ConfigureAwait(false))
-            .Where(s => s.Manifest.Source.Database == settings.Database)
+            .Where(s => s.Manifest.Source.Database == settings?.Database)
             .TakeLast(ParentCount);
         var uploader = new StreamUploader(repository, BackupRepository.ReferencedChunks(parents),
             _context.Settings.Backup.Parallelism);
 
-        var postgres = _context.Settings.Postgres;
-        var backup = new PostgresBackup(settings, new PostgresBackupOptions
+        PostgresBackupResult? result = null;
+        if (settings is not null)
         {
-            Globals = request.Globals ?? postgres.Globals,
-            Schemas = postgres.Schemas,
-            ExcludeSchemas = postgres.ExcludeSchemas,
-            ExcludeTableData = postgres.ExcludeTableData,
-            BinDirectory = _context.PostgresBinDirectory,
-        });
-        var result = await backup.RunAsync(uploader, progress, cancellationToken).ConfigureAwait(false);
+            var postgres = _context.Settings.Postgres;
+            var backup = new PostgresBackup(settings, new PostgresBackupOptions
+            {
+                Globals = request.Globals ?? postgres.Globals,
+                Schemas = postgres.Schemas,
+                ExcludeSchemas = postgres.ExcludeSchemas,
+                ExcludeTableData = postgres.ExcludeTableData,
+                BinDirectory = _context.PostgresBinDirectory,
+            });
+            result = await backup.RunAsync(uploader, progress, cancellationToken).ConfigureAwait(false);
+        }
+        var (fileStreams, modules, rulesets) = await artifacts.RunAsync(repository, uploader, progress, cancellationToken).ConfigureAwait(false);
+        var source = result?.Source ?? ArtifactBackup.FilesSource;
 
-        var tools = new Dictionary<string, string>(result.Tools) { ["bulwark"] = Version };
+        var tools = new Dictionary<string, string>(result?.Tools ?? new Dictionary<string, string>()) { ["bulwark"] = Version };
         var statistics = uploader.Statistics;
         var manifest = new SnapshotManifest
         {
@@ -65,8 +73,8 @@ public sealed class BackupOperation
             User = Environment.UserName,
             Tags = _context.Settings.Backup.Tags.Concat(request.Tags).Distinct().ToList(),
             Tools = tools,
-            Source = result.Source,
-            Streams = result.Streams,
+            Source = source,
+            Streams = [.. result?.Streams ?? [], .. fileStreams],
             Statistics = new BackupStatistics
             {
                 NewBytes = statistics.NewBytes,
@@ -75,6 +83,8 @@ public sealed class BackupOperation
                 NewChunks = statistics.NewChunks,
                 ReusedChunks = statistics.ReusedChunks,
             },
+            Modules = modules,
+            Rulesets = rulesets,
         };
         cancellationToken.ThrowIfCancellationRequested();
         var snapshot = await repository.CommitSnapshotAsync(manifest, cancellationToken).ConfigureAwait(false);
@@ -82,8 +92,10 @@ public sealed class BackupOperation
         scope.Bytes = manifest.TotalSize;
         scope.Details["newBytes"] = statistics.NewBytes.ToString(CultureInfo.InvariantCulture);
         scope.Details["storedBytes"] = statistics.StoredBytes.ToString(CultureInfo.InvariantCulture);
-        scope.Details["database"] = result.Source.Database ?? "";
-        return new BackupResult(snapshot, repository.Location, settings.Display);
+        scope.Details["database"] = source.Database ?? "";
+        if (fileStreams.Count > 0)
+            scope.Details["files"] = fileStreams.Count.ToString(CultureInfo.InvariantCulture);
+        return new BackupResult(snapshot, repository.Location, settings?.Display ?? "files only");
     }
 
     /// <summary>This build's version, as recorded in manifests.</summary>
