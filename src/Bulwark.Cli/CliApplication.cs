@@ -27,6 +27,7 @@ public static class CliApplication
         ShowCommand.Create(),
         RestoreCommand.Create(),
         VerifyCommand.Create(),
+        CleanupCommand.Create(),
         LogCommand.Create(),
         UnlockCommand.Create(),
         RulesetCommand.Create(),

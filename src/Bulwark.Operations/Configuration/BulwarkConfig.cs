@@ -36,4 +36,8 @@ public sealed class BulwarkConfig
         ["staging"] = "environments/staging/{ruleset}.yml",
         ["prod"] = "environments/prod/{ruleset}.yml",
     };
+
+    public RetentionConfig Retention { get; set; } = new();
+
+    public CleanupConfig Cleanup { get; set; } = new();
 }
