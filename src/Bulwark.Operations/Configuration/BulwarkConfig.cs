@@ -40,4 +40,16 @@ public sealed class BulwarkConfig
     public RetentionConfig Retention { get; set; } = new();
 
     public CleanupConfig Cleanup { get; set; } = new();
+
+    /// <summary>When the daemon (or cron/systemd) runs backup, check, cleanup and drills.</summary>
+    public ScheduleConfig Schedule { get; set; } = new();
+
+    /// <summary>'bulwark daemon': HTTP address of /health and /metrics, shutdown grace period.</summary>
+    public DaemonConfig Daemon { get; set; } = new();
+
+    /// <summary>Thresholds of 'bulwark check'.</summary>
+    public CheckConfig Check { get; set; } = new();
+
+    /// <summary>Webhooks and commands that hear about failed jobs and checks that are not OK.</summary>
+    public AlertsConfig Alerts { get; set; } = new();
 }

@@ -1,0 +1,177 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using Bulwark.Repository;
+using Bulwark.Repository.Format;
+using Bulwark.Repository.Snapshots;
+using Bulwark.Storage;
+
+namespace Bulwark.Operations.Catalog;
+
+/// <summary>
+/// Summaries of every snapshot and the proof records of a repository, read through a cache in the state folder
+/// (STATE/cache/REPOSITORY-ID/). Listing the repository is the truth: a snapshot listed but not cached has its
+/// manifest read once; a cached one no longer listed is ignored (and dropped when the cache is rewritten). Manifests
+/// and events are immutable and named by their content, so a cached entry never goes stale; losing or damaging the
+/// cache only costs time. Lines are appended with one write each, so processes sharing the cache do not tear them.
+/// </summary>
+public sealed class SnapshotCatalog
+{
+    private const string SummariesFile = "snapshots.jsonl";
+    private const string ProofsFile = "proofs.jsonl";
+    private readonly BackupRepository _repository;
+    private readonly string _folder;
+
+    public SnapshotCatalog(BackupRepository repository, string stateDirectory)
+    {
+        _repository = repository;
+        _folder = Path.Combine(stateDirectory, "cache", repository.Config.Id);
+    }
+
+    /// <summary>Where the cache lives.</summary>
+    public string Folder => _folder;
+
+    /// <summary>Snapshots whose manifest could not be read by the last <see cref="ListAsync"/> (short id, error).</summary>
+    public IReadOnlyList<(string Snapshot, string Error)> Damaged { get; private set; } = [];
+
+    /// <summary>Every snapshot, oldest first.</summary>
+    public async Task<IReadOnlyList<SnapshotSummary>> ListAsync(CancellationToken cancellationToken)
+    {
+        var ids = await _repository.ListSnapshotIdsAsync(cancellationToken).ConfigureAwait(false);
+        var cached = ReadLines<SnapshotSummary>(SummariesFile).ToDictionary(s => s.Id, StringComparer.Ordinal);
+        var missing = ids.Where(id => !cached.ContainsKey(id.ToString())).ToList();
+        var loaded = new ConcurrentBag<SnapshotSummary>();
+        var damaged = new ConcurrentBag<(string, string)>();
+        await Parallel.ForEachAsync(missing,
+            new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
+            async (id, ct) =>
+            {
+                try
+                {
+                    loaded.Add(SnapshotSummary.From(await _repository.LoadSnapshotAsync(id, ct).ConfigureAwait(false)));
+                }
+                catch (BulwarkException e) when (e.Kind == ErrorKind.Integrity)
+                {
+                    damaged.Add((id.ToShortString(), e.Message));
+                }
+                catch (BulwarkException e) when (e.Kind == ErrorKind.Usage)
+                {
+                    // removed by a cleanup since the listing
+                }
+            }).ConfigureAwait(false);
+        Damaged = damaged.ToList();
+        foreach (var summary in loaded)
+            cached[summary.Id] = summary;
+        var listed = ids.Select(id => id.ToString()).Where(cached.ContainsKey).ToHashSet(StringComparer.Ordinal);
+        Save(SummariesFile, loaded.ToList(), cached.Count - listed.Count, () => listed.Select(id => cached[id]));
+        return listed.Select(id => cached[id]).OrderBy(s => s.Time).ThenBy(s => s.Id, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Every proof record (verifications that read data, restore drills), oldest first.</summary>
+    public async Task<IReadOnlyList<ProofRecord>> ProofsAsync(CancellationToken cancellationToken)
+    {
+        var prefix = $"{BackupRepository.EventsFolder}{ProofRecord.EventKind}/";
+        var names = new List<string>();
+        await foreach (var info in _repository.Backend.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
+            names.Add(info.Name);
+        names.Sort(StringComparer.Ordinal);
+        var cached = ReadLines<CachedProof>(ProofsFile).ToDictionary(p => p.Name, StringComparer.Ordinal);
+        var missing = names.Where(n => !cached.ContainsKey(n)).ToList();
+        var loaded = new ConcurrentBag<CachedProof>();
+        await Parallel.ForEachAsync(missing,
+            new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
+            async (name, ct) =>
+            {
+                byte[] stored;
+                try
+                {
+                    stored = await _repository.Backend.GetAsync(name, ct).ConfigureAwait(false);
+                }
+                catch (ObjectNotFoundException)
+                {
+                    return; // removed meanwhile
+                }
+                var dash = name.LastIndexOf('-');
+                var json = ObjectId.TryParse(name[(dash + 1)..], out var id)
+                    ? _repository.Codec.Unpack(stored, id, name)
+                    : _repository.Codec.Decode(stored, name);
+                loaded.Add(new CachedProof(name, RepositoryJson.Deserialize<ProofRecord>(json, $"event {name}")));
+            }).ConfigureAwait(false);
+        foreach (var proof in loaded)
+            cached[proof.Name] = proof;
+        var present = names.Where(cached.ContainsKey).ToList();
+        Save(ProofsFile, loaded.ToList(), cached.Count - present.Count, () => present.Select(n => cached[n]));
+        return present.Select(n => cached[n].Record).ToList();
+    }
+
+    private sealed record CachedProof(string Name, ProofRecord Record);
+
+    private IEnumerable<T> ReadLines<T>(string file)
+    {
+        var path = Path.Combine(_folder, file);
+        string[] lines;
+        try
+        {
+            lines = File.Exists(path) ? File.ReadAllLines(path) : [];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            yield break; // an unreadable cache only costs time
+        }
+        foreach (var line in lines)
+        {
+            if (line.Length == 0)
+                continue;
+            T? value;
+            try
+            {
+                value = JsonSerializer.Deserialize<T>(line, RepositoryJson.Options);
+            }
+            catch (JsonException)
+            {
+                continue; // a torn line after a crash
+            }
+            if (value is not null)
+                yield return value;
+        }
+    }
+
+    /// <summary>Appends new entries; rewrites the file when it holds many entries that are gone.</summary>
+    private void Save<T>(string file, IReadOnlyList<T> added, int gone, Func<IEnumerable<T>> all)
+    {
+        if (added.Count == 0 && gone <= 16)
+            return;
+        var path = Path.Combine(_folder, file);
+        try
+        {
+            Directory.CreateDirectory(_folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            if (gone > 16)
+            {
+                var temporary = $"{path}.{Environment.ProcessId}.tmp";
+                File.WriteAllText(temporary, Lines(all()), new UTF8Encoding(false));
+                File.Move(temporary, path, overwrite: true);
+                return;
+            }
+            using var stream = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.Append,
+                Access = FileAccess.Write,
+                Share = FileShare.ReadWrite,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
+            stream.Write(Encoding.UTF8.GetBytes(Lines(added)));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The cache is an optimisation: the next run reads the manifests again.
+        }
+    }
+
+    private static string Lines<T>(IEnumerable<T> values)
+    {
+        var text = new StringBuilder();
+        foreach (var value in values)
+            text.Append(JsonSerializer.Serialize(value, RepositoryJson.Options)).Append('\n');
+        return text.ToString();
+    }
+}

@@ -1,0 +1,55 @@
+using Bulwark.Repository.Snapshots;
+
+namespace Bulwark.Operations.Catalog;
+
+/// <summary>
+/// The few facts of a snapshot that check, status and metrics need, without its list of chunks. Kept in a local
+/// cache by snapshot id: a manifest never changes, so a summary never goes stale.
+/// </summary>
+public sealed record SnapshotSummary
+{
+    /// <summary>Full id of the snapshot.</summary>
+    public required string Id { get; init; }
+    public required DateTimeOffset Time { get; init; }
+    public required DateTimeOffset EndTime { get; init; }
+    public required string Host { get; init; }
+    /// <summary>"postgresql" or "files".</summary>
+    public required string SourceKind { get; init; }
+    public string? Database { get; init; }
+    public IReadOnlyList<string> Tags { get; init; } = [];
+    /// <summary>Sum of the stream sizes (the dump's size for a database).</summary>
+    public required long Size { get; init; }
+    public long? NewBytes { get; init; }
+    public long? StoredBytes { get; init; }
+    public int Streams { get; init; }
+    public int Chunks { get; init; }
+    /// <summary>The manifest records module versions.</summary>
+    public bool HasModules { get; init; }
+
+    public string ShortId => Id.Length > 8 ? Id[..8] : Id;
+    public TimeSpan Duration => EndTime - Time;
+
+    /// <summary>Snapshots of one database age together (as retention groups them).</summary>
+    public string Group => Database is { Length: > 0 } database ? database : $"({SourceKind})";
+
+    public static SnapshotSummary From(Snapshot snapshot)
+    {
+        var m = snapshot.Manifest;
+        return new SnapshotSummary
+        {
+            Id = snapshot.Id.ToString(),
+            Time = m.Time,
+            EndTime = m.EndTime,
+            Host = m.Host,
+            SourceKind = m.Source.Kind,
+            Database = m.Source.Database,
+            Tags = m.Tags,
+            Size = m.TotalSize,
+            NewBytes = m.Statistics?.NewBytes,
+            StoredBytes = m.Statistics?.StoredBytes,
+            Streams = m.Streams.Count,
+            Chunks = m.Streams.Sum(s => s.Chunks.Count),
+            HasModules = m.Modules is not null,
+        };
+    }
+}

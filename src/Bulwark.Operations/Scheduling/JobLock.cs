@@ -1,0 +1,84 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+
+namespace Bulwark.Operations.Scheduling;
+
+/// <summary>
+/// "This job is running": an advisory lock on STATE/jobs/NAME.lock, held by an open file (.NET takes flock on
+/// Unix for FileShare.None), so the kernel releases it when the process dies; plus an in-process set, so two
+/// threads of one daemon never run the same job either. Who holds it is written beside it, for messages.
+/// </summary>
+public sealed class JobLock : IDisposable
+{
+    private static readonly ConcurrentDictionary<string, byte> HeldHere = new(StringComparer.Ordinal);
+    private readonly FileStream _file;
+    private readonly string _path;
+
+    private JobLock(FileStream file, string path)
+    {
+        _file = file;
+        _path = path;
+    }
+
+    public static JobLock? TryAcquire(string folder, string job, DateTimeOffset now, out string? holder)
+    {
+        holder = null;
+        Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var path = Path.GetFullPath(Path.Combine(folder, job + ".lock"));
+        var info = path + ".holder";
+        if (!HeldHere.TryAdd(path, 0))
+        {
+            holder = ReadHolder(info) ?? "this process";
+            return null;
+        }
+        try
+        {
+            var file = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.OpenOrCreate,
+                Access = FileAccess.ReadWrite,
+                Share = FileShare.None,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
+            try
+            {
+                File.WriteAllText(info, string.Create(CultureInfo.InvariantCulture,
+                    $"process {Environment.ProcessId} on {Environment.MachineName} since {now:u}"));
+            }
+            catch (IOException)
+            {
+                // only the message suffers
+            }
+            return new JobLock(file, path);
+        }
+        catch (IOException)
+        {
+            HeldHere.TryRemove(path, out _);
+            holder = ReadHolder(info) ?? "another process";
+            return null;
+        }
+        catch
+        {
+            HeldHere.TryRemove(path, out _);
+            throw;
+        }
+    }
+
+    private static string? ReadHolder(string path)
+    {
+        try
+        {
+            return File.Exists(path) ? File.ReadAllText(path).Trim() : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    public void Dispose()
+    {
+        _file.Dispose();
+        HeldHere.TryRemove(_path, out _);
+    }
+}

@@ -1,0 +1,175 @@
+using Bulwark.Operations.Alerts;
+using Bulwark.Operations.Backup;
+using Bulwark.Operations.Health;
+using Bulwark.Operations.Logging;
+using Bulwark.Operations.Retention;
+
+namespace Bulwark.Operations.Scheduling;
+
+/// <summary>
+/// Runs a job the way schedules do ('bulwark daemon', and the crontab and systemd units through 'bulwark schedule
+/// run'): never twice at once (a lock in the state folder, across processes), its last run remembered in the state
+/// folder, and alerts for a failure and the recovery after it. A check job also sends the alerts of its findings.
+/// </summary>
+public sealed class JobRunner
+{
+    private readonly BulwarkContext _context;
+    private readonly AlertDispatcher _alerts;
+    private readonly IReadOnlyDictionary<string, Func<CancellationToken, Task<JobBodyResult>>> _bodies;
+
+    public JobRunner(BulwarkContext context, AlertDispatcher? alerts = null)
+        : this(context, alerts, null)
+    {
+    }
+
+    /// <param name="bodies">Replaces the bodies of the named jobs (tests of scheduling use jobs whose timing they control).</param>
+    internal JobRunner(BulwarkContext context, AlertDispatcher? alerts,
+        IReadOnlyDictionary<string, Func<CancellationToken, Task<JobBodyResult>>>? bodies)
+    {
+        _context = context;
+        _alerts = alerts ?? new AlertDispatcher(context);
+        var all = new Dictionary<string, Func<CancellationToken, Task<JobBodyResult>>>(StringComparer.Ordinal)
+        {
+            [JobNames.Backup] = BackupAsync,
+            [JobNames.Check] = CheckAsync,
+            [JobNames.Cleanup] = CleanupAsync,
+        };
+        foreach (var (name, body) in bodies ?? new Dictionary<string, Func<CancellationToken, Task<JobBodyResult>>>())
+            all[name] = body;
+        _bodies = all;
+        States = new JobStateStore(context.Config.StateDirectory);
+    }
+
+    public JobStateStore States { get; }
+
+    public AlertDispatcher Alerts => _alerts;
+
+    public IReadOnlyCollection<string> Jobs => _bodies.Keys.ToList();
+
+    /// <summary>Called when a check job (or a daemon's health refresh) has a new report.</summary>
+    public event Action<HealthReport>? HealthReported;
+
+    /// <summary>Runs <paramref name="job"/> now. Never throws for the job's own failure: the result says how it ended.</summary>
+    /// <param name="trigger">schedule, catch-up or manual (recorded with the run).</param>
+    public async Task<JobRunResult> RunAsync(string job, string trigger, CancellationToken cancellationToken)
+    {
+        if (!_bodies.TryGetValue(job, out var body))
+            throw new BulwarkException(ErrorKind.Usage, $"there is no job '{job}'",
+                $"the jobs are: {string.Join(", ", _bodies.Keys.Order(StringComparer.Ordinal))}");
+        var start = _context.Time.GetUtcNow();
+        using var jobLock = States.TryLock(job, start, out var holder);
+        if (jobLock is null)
+            return new JobRunResult
+            {
+                Job = job, Outcome = JobOutcome.Skipped, Trigger = trigger, Start = start, End = start,
+                Summary = $"not started: the previous run of {job} is still running ({holder})",
+            };
+        States.Update(job, s => s with { LastStart = start, LastTrigger = trigger });
+        JobRunResult result;
+        try
+        {
+            var done = await body(cancellationToken).ConfigureAwait(false);
+            result = new JobRunResult
+            {
+                Job = job, Outcome = JobOutcome.Ok, Trigger = trigger, Start = start, End = _context.Time.GetUtcNow(),
+                Summary = done.Summary, Health = done.Health,
+            };
+        }
+        catch (OperationCanceledException)
+        {
+            result = new JobRunResult
+            {
+                Job = job, Outcome = JobOutcome.Cancelled, Trigger = trigger, Start = start, End = _context.Time.GetUtcNow(),
+                Summary = "cancelled; nothing was committed",
+            };
+        }
+        catch (BulwarkException e) when (e.Kind == ErrorKind.Cancelled)
+        {
+            result = new JobRunResult
+            {
+                Job = job, Outcome = JobOutcome.Cancelled, Trigger = trigger, Start = start, End = _context.Time.GetUtcNow(),
+                Summary = e.Message,
+            };
+        }
+        catch (Exception e)
+        {
+            var error = e as BulwarkException ?? new BulwarkException(ErrorKind.Internal,
+                $"unexpected {e.GetType().Name}: {e.Message}", "run the job by hand with --verbose, and report it if it persists", e);
+            result = new JobRunResult
+            {
+                Job = job, Outcome = JobOutcome.Failed, Trigger = trigger, Start = start, End = _context.Time.GetUtcNow(),
+                Error = error, Summary = SecretRedactor.Redact(error.Message),
+            };
+        }
+
+        States.Update(job, s => s with
+        {
+            LastEnd = result.End,
+            LastOutcome = result.Outcome.ToString().ToLowerInvariant(),
+            LastSummary = result.Summary is null ? null : SecretRedactor.Redact(result.Summary),
+            LastError = result.Error is null ? null : SecretRedactor.Redact(result.Error.Message),
+            LastErrorKind = result.Error?.Kind.ToString(),
+            LastSuccess = result.Outcome == JobOutcome.Ok ? result.End : s.LastSuccess,
+            ConsecutiveFailures = result.Outcome == JobOutcome.Failed ? s.ConsecutiveFailures + 1
+                : result.Outcome == JobOutcome.Ok ? 0 : s.ConsecutiveFailures,
+        });
+
+        // A cancelled run says nothing about health (shutdown); the checks notice a backup that stays missing.
+        if (result.Outcome is JobOutcome.Ok or JobOutcome.Failed)
+            await AlertQuietlyAsync(() => _alerts.NotifyJobAsync(job, result.Error, CancellationToken.None)).ConfigureAwait(false);
+        if (result.Health is not null)
+        {
+            HealthReported?.Invoke(result.Health);
+            await AlertQuietlyAsync(() => _alerts.NotifyCheckAsync(result.Health, CancellationToken.None)).ConfigureAwait(false);
+        }
+        return result;
+    }
+
+    /// <summary>A health check between scheduled ones (the daemon's /health): structure listing skipped, alerts sent.</summary>
+    public async Task<HealthReport> RefreshHealthAsync(CancellationToken cancellationToken)
+    {
+        var report = await new HealthCheckOperation(_context).RunAsync(new HealthCheckRequest { Quick = true }, cancellationToken).ConfigureAwait(false);
+        HealthReported?.Invoke(report);
+        await AlertQuietlyAsync(() => _alerts.NotifyCheckAsync(report, CancellationToken.None)).ConfigureAwait(false);
+        return report;
+    }
+
+    /// <summary>Deliveries that fail are retried at the next evaluation; they never fail the job.</summary>
+    private async Task AlertQuietlyAsync(Func<Task<AlertDelivery>> send)
+    {
+        try
+        {
+            var delivery = await send().ConfigureAwait(false);
+            foreach (var failed in delivery.Sent.Where(s => s.Error is not null))
+                AlertFailed?.Invoke($"alert to {failed.Channel} not delivered: {failed.Error}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or BulwarkException)
+        {
+            AlertFailed?.Invoke($"alerts not sent: {SecretRedactor.Redact(e.Message)}");
+        }
+    }
+
+    /// <summary>Told when an alert could not be delivered (the daemon logs it).</summary>
+    public event Action<string>? AlertFailed;
+
+    private async Task<JobBodyResult> BackupAsync(CancellationToken cancellationToken)
+    {
+        var result = await new BackupOperation(_context).RunAsync(new BackupRequest(), null, cancellationToken).ConfigureAwait(false);
+        var m = result.Snapshot.Manifest;
+        return new JobBodyResult($"snapshot {result.Snapshot.ShortId}: {HealthText.Bytes(m.TotalSize)} in {HealthText.Age(m.Duration)}" +
+                                 (m.Statistics is { } s ? $", {HealthText.Bytes(s.NewBytes)} new" : ""));
+    }
+
+    private async Task<JobBodyResult> CheckAsync(CancellationToken cancellationToken)
+    {
+        var report = await new HealthCheckOperation(_context).RunAsync(null, cancellationToken).ConfigureAwait(false);
+        return new JobBodyResult($"{report.Status.Label()}: {HealthText.Count(report.Problems.Count(), "problem")}", report);
+    }
+
+    private async Task<JobBodyResult> CleanupAsync(CancellationToken cancellationToken)
+    {
+        var result = await new CleanupOperation(_context).RunAsync(false, null, cancellationToken).ConfigureAwait(false);
+        return new JobBodyResult($"{result.Plan.Kept.Count()} snapshots kept, {result.Collection.SnapshotsRemoved} removed, " +
+                                 $"{HealthText.Bytes(result.Collection.BytesFreed)} freed");
+    }
+}
