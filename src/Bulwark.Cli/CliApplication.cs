@@ -32,5 +32,9 @@ public static class CliApplication
         UnlockCommand.Create(),
         RulesetCommand.Create(),
         ModulesCommand.Create(),
+        CheckCommand.Create(),
+        StatusCommand.Create(),
+        ScheduleCommand.Create(),
+        DaemonCommand.Create(),
     ];
 }

@@ -223,7 +223,11 @@ public sealed class HealthCheckOperation
                 notes.Add($"{group.Key}: {HealthText.Bytes(latest.Size)}, {(ratio >= 1 ? "+" : "")}{HealthText.Percent((ratio - 1) * 100)} against the median of {before.Count}");
         }
         if (problems.Count == 0)
-            return new HealthFinding { Check = "size", Status = HealthStatus.Ok, Summary = string.Join("; ", notes), Metrics = metrics };
+            return new HealthFinding
+            {
+                Check = "size", Status = HealthStatus.Ok,
+                Summary = notes.Count == 0 ? "no backup to compare yet" : string.Join("; ", notes), Metrics = metrics,
+            };
         return new HealthFinding
         {
             Check = "size",
@@ -525,7 +529,7 @@ public sealed class HealthCheckOperation
             var drive = new DriveInfo(existing);
             var free = drive.AvailableFreeSpace;
             var total = drive.TotalSize;
-            metrics.Add(new HealthMetric($"disk_free_{label}", free, "B", warning?.InBytes(total), critical?.InBytes(total), 0, total));
+            metrics.Add(new HealthMetric($"disk_free_{label}", free, "B", warning?.InBytes(total), critical?.InBytes(total), 0, total, Below: true));
             var percent = total > 0 ? free * 100.0 / total : 0;
             var text = $"{label} {HealthText.Bytes(free)} free ({HealthText.Percent(percent)})";
             if (critical is not null && critical.IsBelow(free, total))

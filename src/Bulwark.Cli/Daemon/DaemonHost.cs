@@ -1,0 +1,141 @@
+using System.Net;
+using System.Reflection;
+using Bulwark.Operations;
+using Bulwark.Operations.Health;
+using Bulwark.Operations.Scheduling;
+using Bulwark.Operations.Status;
+using Bulwark.Repository.Format;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Prometheus;
+
+namespace Bulwark.Cli.Daemon;
+
+/// <summary>
+/// 'bulwark daemon' on the Generic Host: the scheduler as a hosted service, and Kestrel serving /health (JSON; 503
+/// when CRITICAL or UNKNOWN), /metrics (Prometheus text format) and /status (JSON of 'bulwark status'). SIGTERM and
+/// Ctrl+C stop the host, which gives running jobs the shutdown timeout before cancelling them.
+/// </summary>
+internal static class DaemonHost
+{
+    /// <summary>Time beyond the shutdown timeout for a cancelled job to unwind (kill pg_dump, remove its lock).</summary>
+    private static readonly TimeSpan CancelMargin = TimeSpan.FromSeconds(30);
+
+    public static async Task<int> RunAsync(BulwarkContext context, IPEndPoint? listen, TextWriter log, CancellationToken cancellationToken)
+    {
+        var settings = context.Settings.Daemon;
+        var schedule = JobSchedule.FromConfig(context.Settings.Schedule, context.Time);
+        var runner = new JobRunner(context);
+        using var scheduler = new Scheduler(context, schedule, runner, settings.ShutdownTimeoutValue, settings.HealthIntervalValue);
+        void Log(string message) => log.WriteLine($"{context.Time.GetLocalNow():yyyy-MM-dd HH:mm:ss} {Operations.Logging.SecretRedactor.Redact(message)}");
+        scheduler.Message += Log;
+        runner.AlertFailed += Log;
+
+        IHost host;
+        if (listen is null)
+        {
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = context.Config.BaseDirectory });
+            Configure(builder.Services, builder.Logging, scheduler, settings.ShutdownTimeoutValue);
+            host = builder.Build();
+        }
+        else
+        {
+            var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = context.Config.BaseDirectory });
+            Configure(builder.Services, builder.Logging, scheduler, settings.ShutdownTimeoutValue);
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(listen));
+            var app = builder.Build();
+            var metrics = new DaemonMetrics(scheduler, context.Time);
+            app.MapGet("/health", (HttpContext http) => Health(http, scheduler));
+            app.MapMetrics("/metrics", metrics.Registry);
+            app.MapGet("/status", async (HttpContext http) =>
+            {
+                var report = await new StatusOperation(context).RunAsync(scheduler.LatestHealth, http.RequestAborted);
+                return Results.Json(report, RepositoryJson.Indented);
+            });
+            app.MapGet("/", () => Results.Text("bulwark daemon: /health, /metrics, /status\n"));
+            host = app;
+        }
+
+        using (host)
+        {
+            try
+            {
+                await host.StartAsync(cancellationToken);
+            }
+            catch (IOException e)
+            {
+                throw new BulwarkException(ErrorKind.Configuration, $"cannot listen on {listen}: {e.Message}",
+                    "set 'daemon.listen' to a free ADDRESS:PORT, or off");
+            }
+            var addresses = host.Services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses;
+            Log($"bulwark daemon {Version} started (process {Environment.ProcessId}); repository {context.RepositoryDisplay}; time zone {schedule.TimeZone.Id}");
+            foreach (var status in scheduler.Status())
+                Log($"{status.Job}: '{status.Expression}', next run {(status.Next is { } n ? TimeZoneInfo.ConvertTime(n, schedule.TimeZone).ToString("yyyy-MM-dd HH:mm zzz", System.Globalization.CultureInfo.InvariantCulture) : "never")}");
+            if (schedule.Jobs.Count == 0)
+                Log("no job is scheduled ('schedule:' sets them all to off); serving health only");
+            foreach (var address in addresses ?? [])
+                Log($"listening on {address} (/health, /metrics, /status)");
+            await host.WaitForShutdownAsync(CancellationToken.None);
+            Log("stopped");
+        }
+        return ExitCodesForShutdown;
+    }
+
+    /// <summary>A daemon that was asked to stop has done its job.</summary>
+    private const int ExitCodesForShutdown = 0;
+
+    private static void Configure(IServiceCollection services, ILoggingBuilder logging, Scheduler scheduler, TimeSpan shutdownTimeout)
+    {
+        logging.ClearProviders();
+        logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-dd HH:mm:ss "; });
+        logging.SetMinimumLevel(LogLevel.Warning);
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = shutdownTimeout + CancelMargin);
+        services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        services.AddSingleton(scheduler);
+        services.AddHostedService<SchedulerService>();
+    }
+
+    private static IResult Health(HttpContext http, Scheduler scheduler)
+    {
+        var report = scheduler.LatestHealth;
+        var jobs = scheduler.Status().Select(j => new
+        {
+            job = j.Job,
+            schedule = j.Expression,
+            next = j.Next,
+            runningSince = j.RunningSince,
+            lastStart = j.Last?.LastStart,
+            lastEnd = j.Last?.LastEnd,
+            lastOutcome = j.Last?.LastOutcome,
+            lastSummary = j.Last?.LastSummary,
+            lastSuccess = j.Last?.LastSuccess,
+            consecutiveFailures = j.Last?.ConsecutiveFailures ?? 0,
+        }).ToList();
+        var body = new
+        {
+            status = report is null ? "starting" : report.Status.ToString().ToLowerInvariant(),
+            checkedAt = report?.Time,
+            repository = report?.Repository,
+            findings = report?.Findings.Select(f => new
+            {
+                check = f.Check,
+                status = f.Status.ToString().ToLowerInvariant(),
+                summary = f.Summary,
+                advice = f.Advice,
+            }),
+            jobs,
+            daemon = new { started = scheduler.Started, version = Version, pid = Environment.ProcessId },
+        };
+        var healthy = report is not null && report.Status is HealthStatus.Ok or HealthStatus.Warning;
+        return Results.Json(body, RepositoryJson.Indented, statusCode: healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+    }
+
+    private static string Version =>
+        typeof(DaemonHost).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "?";
+}

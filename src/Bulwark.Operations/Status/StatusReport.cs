@@ -1,0 +1,28 @@
+using Bulwark.Operations.Catalog;
+using Bulwark.Operations.Health;
+using Bulwark.Operations.Scheduling;
+
+namespace Bulwark.Operations.Status;
+
+/// <summary>Everything 'bulwark status' shows on one screen.</summary>
+public sealed record StatusReport
+{
+    public required DateTimeOffset Time { get; init; }
+    public string? Repository { get; init; }
+    /// <summary>The newest snapshot, or null when there is none.</summary>
+    public SnapshotSummary? LastBackup { get; init; }
+    public int Snapshots { get; init; }
+    /// <summary>Snapshots per database (or per source kind when there is no database).</summary>
+    public IReadOnlyDictionary<string, int> Databases { get; init; } = new Dictionary<string, int>();
+    /// <summary>The last snapshots (up to 30) of the newest snapshot's database, oldest first: the trend of sizes and durations.</summary>
+    public IReadOnlyList<SnapshotSummary> Recent { get; init; } = [];
+    public required string TimeZone { get; init; }
+    public IReadOnlyList<JobStatus> Jobs { get; init; } = [];
+    public RetentionStatus? Retention { get; init; }
+    public HealthReport? Health { get; init; }
+    /// <summary>What could not be read (the repository unreachable, a bad retention policy, …).</summary>
+    public IReadOnlyList<string> Errors { get; init; } = [];
+}
+
+/// <summary>What cleanup would do now.</summary>
+public sealed record RetentionStatus(string Policy, int Kept, int WouldRemove, DateTimeOffset? OldestKept, string? Error);
