@@ -22,6 +22,7 @@ public sealed class Scheduler : IDisposable
     private readonly TimeSpan? _healthInterval;
     private readonly ConcurrentDictionary<string, DateTimeOffset?> _next = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _running = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _waiting = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _jobs = new();
     private ITimer? _grace;
     private HealthReport? _health;
@@ -55,6 +56,9 @@ public sealed class Scheduler : IDisposable
             _next.TryGetValue(j.Name, out var next) ? next : _schedule.NextAfter(j, _context.Time.GetUtcNow()),
             _running.TryGetValue(j.Name, out var since) ? since : null,
             _runner.States.Read(j.Name))).ToList();
+
+    /// <summary>The run a job's loop now waits for; null while it is not waiting (starting, running, stopped).</summary>
+    internal DateTimeOffset? WaitingFor(string job) => _waiting.TryGetValue(job, out var next) ? next : null;
 
     /// <summary>Runs until <paramref name="stopping"/> is cancelled and every running job has ended.</summary>
     public async Task RunAsync(CancellationToken stopping)
@@ -119,6 +123,7 @@ public sealed class Scheduler : IDisposable
                 return;
             try
             {
+                _waiting[job.Name] = next.Value;
                 // Timers may fire a little early; wait until the clock has really reached the time.
                 while (_context.Time.GetUtcNow() < next.Value)
                 {
@@ -129,6 +134,10 @@ public sealed class Scheduler : IDisposable
             catch (OperationCanceledException)
             {
                 return;
+            }
+            finally
+            {
+                _waiting.TryRemove(job.Name, out _);
             }
             await RunJobAsync(job, "schedule", stopping).ConfigureAwait(false);
             // Runs that came due while this one ran are skipped: the next is after both the run and now.
