@@ -29,5 +29,7 @@ public static class CliApplication
         VerifyCommand.Create(),
         LogCommand.Create(),
         UnlockCommand.Create(),
+        KeyCommand.Create(),
+        CopyCommand.Create(),
     ];
 }

@@ -38,8 +38,19 @@ public static class BackupCommand
                 Tags = run.Get(tags) ?? [],
             };
             var context = run.Context;
-            var result = await run.Output.WithProgressAsync("backing up", null,
-                progress => new BackupOperation(context).RunAsync(request, progress, ct));
+            BackupResult result;
+            CopyAfterBackupFailedException? copyFailure = null;
+            try
+            {
+                result = await run.Output.WithProgressAsync("backing up", null,
+                    progress => new BackupOperation(context).RunAsync(request, progress, ct));
+            }
+            catch (CopyAfterBackupFailedException e)
+            {
+                // The snapshot is saved: show it, then fail with the copy's error (and its exit code).
+                result = e.Backup;
+                copyFailure = e;
+            }
             var manifest = result.Snapshot.Manifest;
             var stats = manifest.Statistics!;
             if (run.Json)
@@ -55,8 +66,10 @@ public static class BackupCommand
                     size = manifest.TotalSize,
                     statistics = stats,
                     streams = manifest.Streams.Select(s => new { s.Name, s.Kind, s.Size, s.Sha256 }),
+                    copy = result.Copy,
+                    copyError = copyFailure?.Message,
                 });
-                return ExitCodes.Ok;
+                return CopyOutcome(run, copyFailure);
             }
             run.Output.Line($"snapshot {result.Snapshot.ShortId} saved to {context.RepositoryDisplay}");
             run.Output.Line($"  source     {result.Source} (PostgreSQL {manifest.Source.ServerVersion})");
@@ -65,8 +78,19 @@ public static class BackupCommand
             run.Output.Line($"  new        {Format.Bytes(stats.NewBytes)} in {stats.NewChunks} chunks, stored as {Format.Bytes(stats.StoredBytes)}");
             run.Output.Line($"  reused     {Format.Bytes(stats.ReusedBytes)} in {stats.ReusedChunks} chunks");
             run.Output.Line($"  duration   {Format.Duration(manifest.Duration)}");
-            return ExitCodes.Ok;
+            if (result.Copy is not null)
+                CopyCommand.Print(run.Output, result.Copy);
+            return CopyOutcome(run, copyFailure);
         });
         return command;
+    }
+
+    /// <summary>A failed 'copy-to' is not silent: its error on standard error, and its exit code.</summary>
+    private static int CopyOutcome(Invocation run, CopyAfterBackupFailedException? failure)
+    {
+        if (failure is null)
+            return ExitCodes.Ok;
+        run.Output.Fail(failure.Message, failure.Advice);
+        return ExitCodes.For(failure.Kind);
     }
 }

@@ -25,9 +25,33 @@ public sealed class BackupOperation
         _context = context;
     }
 
-    public Task<BackupResult> RunAsync(BackupRequest request, IProgress<long>? progress,
-        CancellationToken cancellationToken) =>
-        _context.RunLoggedAsync("backup", scope => RunCoreAsync(request, scope, progress, cancellationToken));
+    /// <exception cref="CopyAfterBackupFailedException">The backup was committed but 'copy-to' failed.</exception>
+    public async Task<BackupResult> RunAsync(BackupRequest request, IProgress<long>? progress,
+        CancellationToken cancellationToken)
+    {
+        var result = await _context.RunLoggedAsync("backup", scope => RunCoreAsync(request, scope, progress, cancellationToken))
+            .ConfigureAwait(false);
+        if (string.IsNullOrWhiteSpace(_context.Settings.CopyTo))
+            return result;
+        // After the backup's own record and lock: the snapshot is safe whatever happens to the copy.
+        var destination = _context.Config.ResolveLocation(_context.Settings.CopyTo);
+        try
+        {
+            var copy = await new Copy.CopyOperation(_context).RunAsync(
+                new Copy.CopyRequest { To = destination, Snapshots = [result.Snapshot.Id.ToString()] }, null,
+                cancellationToken).ConfigureAwait(false);
+            return result with { Copy = copy };
+        }
+        catch (BulwarkException e) when (e.Kind != ErrorKind.Cancelled)
+        {
+            throw new CopyAfterBackupFailedException(result, _context.Backends.Redact(destination), e);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new CopyAfterBackupFailedException(result, _context.Backends.Redact(destination),
+                new BulwarkException(ErrorKind.Failed, $"unexpected {e.GetType().Name}: {e.Message}", null, e));
+        }
+    }
 
     private async Task<BackupResult> RunCoreAsync(BackupRequest request, OperationScope scope, IProgress<long>? progress,
         CancellationToken cancellationToken)

@@ -19,4 +19,10 @@ public sealed class BulwarkConfig
     public PostgresConfig Postgres { get; set; } = new();
 
     public BackupConfig Backup { get; set; } = new();
+
+    /// <summary>A second repository every backup also copies its snapshot to (e.g. offsite); empty for none.</summary>
+    public string? CopyTo { get; set; }
+
+    /// <summary>Connections, retries and object-store defaults.</summary>
+    public StorageConfig Storage { get; set; } = new();
 }

@@ -17,6 +17,8 @@ public sealed record SnapshotManifest
     public required SourceInfo Source { get; init; }
     public required IReadOnlyList<StreamEntry> Streams { get; init; }
     public BackupStatistics? Statistics { get; init; }
+    /// <summary>Set on a snapshot that 'bulwark copy' brought from another repository (its chunk ids are this repository's).</summary>
+    public CopyOrigin? CopiedFrom { get; init; }
 
     /// <summary>Wall time of the backup.</summary>
     public TimeSpan Duration => EndTime - Time;
