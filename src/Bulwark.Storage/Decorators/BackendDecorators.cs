@@ -17,7 +17,7 @@ public static class BackendDecorators
     public static IStorageBackend WithConcurrencyLimit(this IStorageBackend backend, int limit) =>
         limit <= 0 ? backend : new LimitedBackend(backend, limit);
 
-    /// <summary>Logs every call at debug level and every failure at warning level.</summary>
+    /// <summary>Logs every call, and how it ended, at debug level.</summary>
     public static IStorageBackend WithLogging(this IStorageBackend backend, ILogger logger) =>
-        logger.IsEnabled(LogLevel.Warning) ? new LoggingBackend(backend, logger) : backend;
+        logger.IsEnabled(LogLevel.Debug) ? new LoggingBackend(backend, logger) : backend;
 }

@@ -5,8 +5,8 @@ using Microsoft.Extensions.Logging;
 namespace Bulwark.Storage.Decorators;
 
 /// <summary>
-/// One log line per call: at debug level what was done, how big and how long; at warning level what failed. A
-/// missing object on a read is expected (existence checks) and is logged at debug level.
+/// One debug line per call: what was done, how big and how long, or why it failed. Failures are not warnings here:
+/// they reach the caller, which reports them once (the retry decorator warns about the ones it works around).
 /// </summary>
 internal sealed class LoggingBackend : IStorageBackend
 {
@@ -72,7 +72,7 @@ internal sealed class LoggingBackend : IStorageBackend
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                _logger.LogWarning("{Location}: list {Prefix} failed after {Count} objects: {Error}", _inner.Location,
+                _logger.LogDebug("{Location}: list {Prefix} failed after {Count} objects: {Error}", _inner.Location,
                     prefix, count, e.Message);
                 throw;
             }
@@ -94,6 +94,8 @@ internal sealed class LoggingBackend : IStorageBackend
 
     public ValueTask DisposeAsync() => _inner.DisposeAsync();
 
+    private static string Prefixed(string name) => name.Length == 0 ? "" : " " + name;
+
     private async Task Logged(string action, string name, Func<Task<long>> call)
     {
         var started = Stopwatch.GetTimestamp();
@@ -101,17 +103,17 @@ internal sealed class LoggingBackend : IStorageBackend
         {
             var bytes = await call().ConfigureAwait(false);
             if (_logger.IsEnabled(LogLevel.Debug))
-                _logger.LogDebug("{Location}: {Action} {Name}{Bytes} in {Ms:0} ms", _inner.Location, action, name,
+                _logger.LogDebug("{Location}: {Action}{Name}{Bytes} in {Ms:0} ms", _inner.Location, action, Prefixed(name),
                     bytes >= 0 ? $" ({bytes} bytes)" : "", Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (ObjectNotFoundException)
         {
-            _logger.LogDebug("{Location}: {Action} {Name}: not found", _inner.Location, action, name);
+            _logger.LogDebug("{Location}: {Action}{Name}: not found", _inner.Location, action, Prefixed(name));
             throw;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            _logger.LogWarning("{Location}: {Action} {Name} failed: {Error}", _inner.Location, action, name, e.Message);
+            _logger.LogDebug("{Location}: {Action}{Name} failed: {Error}", _inner.Location, action, Prefixed(name), e.Message);
             throw;
         }
     }

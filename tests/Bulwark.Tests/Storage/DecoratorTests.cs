@@ -94,7 +94,7 @@ public sealed class DecoratorTests : IDisposable
         flaky.FailNext(1);
         await Assert.ThrowsAsync<StorageException>(() => backend.GetAsync("config", Ct));
         Assert.Contains(logger.Lines, l => l.StartsWith("Debug", StringComparison.Ordinal) && l.Contains("put config (3 bytes)", StringComparison.Ordinal));
-        Assert.Contains(logger.Lines, l => l.StartsWith("Warning", StringComparison.Ordinal) && l.Contains("disk on fire", StringComparison.Ordinal));
+        Assert.Contains(logger.Lines, l => l.StartsWith("Debug", StringComparison.Ordinal) && l.Contains("get config failed: disk on fire", StringComparison.Ordinal));
     }
 
     [Fact]
