@@ -4,7 +4,7 @@ using System.Text;
 using Bulwark.Repository.Chunking;
 using Bulwark.Repository.Format;
 using Bulwark.Storage;
-using Konscious.Security.Cryptography;
+using NSec.Cryptography;
 
 namespace Bulwark.Repository.Encryption;
 
@@ -191,7 +191,7 @@ public static class RepositoryKeys
         {
             return null;
         }
-        if (wrapped.Length != NonceSize + MasterKey.Size + TagSize || salt.Length < 8)
+        if (wrapped.Length != NonceSize + MasterKey.Size + TagSize || salt.Length != SaltSize)
             return null;
         var wrappingKey = await DeriveAsync(passphrase, salt, key.Kdf, cancellationToken).ConfigureAwait(false);
         var material = new byte[MasterKey.Size];
@@ -220,14 +220,15 @@ public static class RepositoryKeys
             var bytes = Encoding.UTF8.GetBytes(passphrase.Normalize(NormalizationForm.FormC));
             try
             {
-                using var argon = new Argon2id(bytes)
+                // libsodium's Argon2id (native, several times faster than a managed one: the unlock is part of every
+                // command, and a faster defender can afford more memory and passes for the same wait).
+                var argon = PasswordBasedKeyDerivationAlgorithm.Argon2id(new Argon2Parameters
                 {
-                    Salt = salt,
                     MemorySize = kdf.MemoryKiB,
-                    Iterations = kdf.Iterations,
+                    NumberOfPasses = kdf.Iterations,
                     DegreeOfParallelism = kdf.Parallelism,
-                };
-                return argon.GetBytes(32);
+                });
+                return argon.DeriveBytes(bytes, salt, 32);
             }
             finally
             {
