@@ -19,7 +19,8 @@ public sealed class BulwarkContext
     {
         Config = config;
         Time = time ?? TimeProvider.System;
-        Backends = backends ?? StorageSetup.CreateRegistry(config.Config, config.GetEnvironment, Time);
+        // Retry backoffs wait on real I/O, so they use the system clock even when a test fakes the operations' time.
+        Backends = backends ?? StorageSetup.CreateRegistry(config.Config, config.GetEnvironment);
         Log = new OperationLog(config.StateDirectory);
     }
 
