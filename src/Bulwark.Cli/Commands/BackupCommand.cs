@@ -25,7 +25,7 @@ public static class BackupCommand
         };
         var command = new Command("backup",
             "Back up the database into the repository at one consistent point in time.\n" +
-            ExitCodes.Describe(0, 1, 2, 3, 4, 5, 6, 7, 130))
+            ExitCodes.Describe(0, 1, 2, 3, 4, 5, 6, 7, 8, 130))
         {
             source, globals, tags,
         };
