@@ -24,8 +24,7 @@ public static class BackupCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var command = new Command("backup",
-            "Back up the database into the repository at one consistent point in time.\n" +
-            ExitCodes.Describe(0, 1, 2, 3, 4, 5, 6, 7, 8, 130))
+            "Back up the database into the repository at one consistent point in time.")
         {
             source, globals, tags,
         };
@@ -82,7 +81,7 @@ public static class BackupCommand
                 CopyCommand.Print(run.Output, result.Copy);
             return CopyOutcome(run, copyFailure);
         });
-        return command;
+        return command.WithExitCodes(0, 1, 2, 3, 4, 5, 6, 7, 8, 130);
     }
 
     /// <summary>A failed 'copy-to' is not silent: its error on standard error, and its exit code.</summary>

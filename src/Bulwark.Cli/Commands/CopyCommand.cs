@@ -22,8 +22,7 @@ public static class CopyCommand
         var command = new Command("copy",
             "Copy snapshots into a second repository, sending only the chunks it lacks; snapshots it already has are skipped.\n" +
             "An encrypted destination's passphrase comes from BULWARK_NEW_PASSWORD or BULWARK_NEW_PASSWORD_FILE, or is asked on a terminal; " +
-            "without either, the source's passphrase is tried.\n" +
-            ExitCodes.Describe(0, 1, 2, 3, 4, 6, 8, 10, 130))
+            "without either, the source's passphrase is tried.")
         {
             to, snapshots,
         };
@@ -46,7 +45,7 @@ public static class CopyCommand
             Print(run.Output, result);
             return ExitCodes.Ok;
         });
-        return command;
+        return command.WithExitCodes(0, 1, 2, 3, 4, 6, 8, 10, 130);
     }
 
     /// <summary>What a copy did, in a few lines (also after a backup with 'copy-to').</summary>

@@ -19,8 +19,7 @@ public static class InitCommand
                           "BULWARK_PASSWORD_FILE or BULWARK_PASSWORD_COMMAND, or is asked twice on a terminal",
         };
         var command = new Command("init",
-            "Create a repository, and a commented bulwark.yml in this folder when there is no configuration.\n" +
-            ExitCodes.Describe(0, 2, 3, 6, 8))
+            "Create a repository, and a commented bulwark.yml in this folder when there is no configuration.")
         {
             location, encrypt,
         };
@@ -40,6 +39,6 @@ public static class InitCommand
                 run.Output.Line($"wrote {written}: set 'postgres.url' there, then run 'bulwark backup'");
             return ExitCodes.Ok;
         });
-        return command;
+        return command.WithExitCodes(0, 2, 3, 6, 8);
     }
 }

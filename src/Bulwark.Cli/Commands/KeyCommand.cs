@@ -20,7 +20,7 @@ public static class KeyCommand
 
     private static Command List()
     {
-        var command = new Command("list", "List the keys; '*' marks the one the passphrase opened.\n" + ExitCodes.Describe(0, 2, 3, 6, 8));
+        var command = new Command("list", "List the keys; '*' marks the one the passphrase opened.");
         command.SetHandler(async (run, ct) =>
         {
             var listing = await new KeyOperation(run.Context).ListAsync(ct);
@@ -40,14 +40,13 @@ public static class KeyCommand
             run.Output.Write(table);
             return ExitCodes.Ok;
         });
-        return command;
+        return command.WithExitCodes(0, 2, 3, 6, 8);
     }
 
     private static Command Add()
     {
         var command = new Command("add",
-            "Add a passphrase. The new one comes from BULWARK_NEW_PASSWORD or BULWARK_NEW_PASSWORD_FILE, or is asked twice on a terminal.\n" +
-            ExitCodes.Describe(0, 2, 3, 6, 8));
+            "Add a passphrase. The new one comes from BULWARK_NEW_PASSWORD or BULWARK_NEW_PASSWORD_FILE, or is asked twice on a terminal.");
         command.SetHandler(async (run, ct) =>
         {
             var key = await new KeyOperation(run.Context).AddAsync(ct);
@@ -57,15 +56,14 @@ public static class KeyCommand
                 run.Output.Line($"added key {key.ShortId}");
             return ExitCodes.Ok;
         });
-        return command;
+        return command.WithExitCodes(0, 2, 3, 6, 8);
     }
 
     private static Command Remove()
     {
         var id = new Argument<string>("id") { Description = "The key's id (at least 4 hex digits, see 'bulwark key list')" };
         var command = new Command("remove",
-            "Remove a passphrase's key. The last key is never removed: without one nothing could be read.\n" +
-            ExitCodes.Describe(0, 2, 3, 4, 6, 8, 9))
+            "Remove a passphrase's key. The last key is never removed: without one nothing could be read.")
         {
             id,
         };
@@ -78,6 +76,6 @@ public static class KeyCommand
                 run.Output.Line($"removed key {key.ShortId}");
             return ExitCodes.Ok;
         });
-        return command;
+        return command.WithExitCodes(0, 2, 3, 4, 6, 8, 9);
     }
 }

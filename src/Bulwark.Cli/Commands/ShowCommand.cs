@@ -13,7 +13,7 @@ public static class ShowCommand
             Description = "Snapshot id (a unique prefix is enough) or 'latest'",
             DefaultValueFactory = _ => "latest",
         };
-        var command = new Command("show", "Show a snapshot: source, tools, streams, sizes and checksums.\n" + ExitCodes.Describe(0, 2, 3, 6, 10))
+        var command = new Command("show", "Show a snapshot: source, tools, streams, sizes and checksums.")
         {
             snapshot,
         };
@@ -55,6 +55,6 @@ public static class ShowCommand
             run.Output.Write(table);
             return ExitCodes.Ok;
         });
-        return command;
+        return command.WithExitCodes(0, 2, 3, 6, 10);
     }
 }

@@ -43,6 +43,8 @@ public sealed class PostgresRestore
         {
             if (!_options.Create && !_options.Clean)
                 await EnsureEmptyAsync(target, cancellationToken).ConfigureAwait(false);
+            if (_options.Schemas.Count > 0)
+                await CreateSchemasAsync(target, _options.Schemas, cancellationToken).ConfigureAwait(false);
             var globalsErrors = 0;
             if (_options.Globals)
                 globalsErrors = await ApplyGlobalsAsync(repository, snapshot, target, cancellationToken).ConfigureAwait(false);
@@ -84,15 +86,15 @@ public sealed class PostgresRestore
         arguments.AddRange(["--single-transaction", "--exit-on-error"]);
         await using var restore = ProcessRunner.Start(pgRestore, arguments, environment, redirectInput: true,
             redirectOutput: false, cancellationToken);
-        Exception? feedError = null;
         try
         {
             await using (var input = restore.StandardInput)
                 await repository.CopyStreamAsync(dump, input, progress, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
-        catch (IOException e)
+        catch (IOException)
         {
-            feedError = e; // pg_restore stopped reading: its own error says why
+            // pg_restore stopped reading: after a partial restore (--table, --schema) it has what it needs and exits 0;
+            // otherwise its own error says why. Every chunk it did read was checked against its id.
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -103,8 +105,6 @@ public sealed class PostgresRestore
         var code = await restore.WaitAsync(cancellationToken).ConfigureAwait(false);
         if (code != 0)
             throw RestoreFailed(code, restore.ErrorSummary, parallel: false);
-        if (feedError is not null)
-            throw new BulwarkException(ErrorKind.Failed, $"pg_restore stopped reading the dump: {feedError.Message}");
     }
 
     private async Task RestoreParallelAsync(BackupRepository repository, StreamEntry dump, string pgRestore,
@@ -230,6 +230,18 @@ public sealed class PostgresRestore
         catch (BulwarkException e) when (e.Message.Contains("does not exist", StringComparison.Ordinal))
         {
             return await PgErrors.OpenAsync(target.WithDatabase("template1"), "connecting to", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>pg_restore --schema restores what is in a schema but not the schema itself: create it when missing.</summary>
+    private static async Task CreateSchemasAsync(PgConnectionSettings target, IReadOnlyList<string> schemas,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await PgErrors.OpenAsync(target, "connecting to", cancellationToken).ConfigureAwait(false);
+        foreach (var schema in schemas)
+        {
+            await using var create = new NpgsqlCommand($"CREATE SCHEMA IF NOT EXISTS {QuoteIdentifier(schema)}", connection);
+            await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
