@@ -81,10 +81,14 @@ public static class RepositoryKeys
             "check BULWARK_PASSWORD or BULWARK_PASSWORD_FILE (or what you typed)");
     }
 
-    /// <summary>Every key object, oldest first. A damaged one is skipped only if others remain readable.</summary>
+    /// <summary>
+    /// Every readable key object, oldest first. A damaged one is skipped (another passphrase may still open the
+    /// repository); when none is readable, the error names them.
+    /// </summary>
     public static async Task<IReadOnlyList<KeyObject>> ListAsync(IStorageBackend backend, CancellationToken cancellationToken)
     {
         var keys = new List<KeyObject>();
+        var damaged = new List<string>();
         await foreach (var info in backend.ListAsync(BackupRepository.KeysFolder, cancellationToken).ConfigureAwait(false))
         {
             byte[] raw;
@@ -96,12 +100,24 @@ public static class RepositoryKeys
             {
                 continue; // removed meanwhile
             }
-            var key = RepositoryJson.Deserialize<KeyObject>(raw, $"key object {info.Name}");
-            if (ObjectName(key.Id) != info.Name)
-                throw new BulwarkException(ErrorKind.Integrity, $"key object {info.Name} claims to be key {key.Id}",
-                    "restore the keys/ folder from a copy of the repository");
-            keys.Add(key);
+            try
+            {
+                var key = RepositoryJson.Deserialize<KeyObject>(raw, $"key object {info.Name}");
+                if (ObjectName(key.Id) == info.Name)
+                {
+                    keys.Add(key);
+                    continue;
+                }
+            }
+            catch (BulwarkException e) when (e.Kind == ErrorKind.Integrity)
+            {
+            }
+            damaged.Add(info.Name);
         }
+        if (keys.Count == 0 && damaged.Count > 0)
+            throw new BulwarkException(ErrorKind.Integrity,
+                $"every key object of {backend.Location} is damaged: {string.Join(", ", damaged.Take(5))}",
+                "restore the keys/ folder from a copy of the repository; without a key the data cannot be read");
         return keys.OrderBy(k => k.Created).ThenBy(k => k.Id, StringComparer.Ordinal).ToList();
     }
 

@@ -210,6 +210,25 @@ public sealed class EncryptionTests : IDisposable
     }
 
     [Fact]
+    public async Task ADamagedKeyObject_DoesNotStopAnotherPassphrase_ButAloneIsNamed()
+    {
+        string firstKey, secondKey;
+        await using (var repository = await InitAsync("first"))
+        {
+            firstKey = RepositoryKeys.CurrentKeyId(repository)!;
+            secondKey = (await RepositoryKeys.AddAsync(repository, "second", FastKdf, Ct)).Id;
+        }
+        await File.WriteAllTextAsync(Path.Combine(Folder(), RepositoryKeys.ObjectName(firstKey)), "{ not json", Ct);
+        await using (var opened = await OpenAsync("second"))
+            Assert.Equal(secondKey, RepositoryKeys.CurrentKeyId(opened));
+        Assert.Equal(ErrorKind.WrongPassphrase, (await Assert.ThrowsAsync<BulwarkException>(() => OpenAsync("first"))).Kind);
+        await File.WriteAllTextAsync(Path.Combine(Folder(), RepositoryKeys.ObjectName(secondKey)), "{ not json", Ct);
+        var error = await Assert.ThrowsAsync<BulwarkException>(() => OpenAsync("second"));
+        Assert.Equal(ErrorKind.Integrity, error.Kind);
+        Assert.Contains(RepositoryKeys.ObjectName(secondKey), error.Message);
+    }
+
+    [Fact]
     public async Task AConfigSayingPlain_NextToKeys_IsRefused()
     {
         await (await InitAsync("p")).DisposeAsync();
