@@ -3,6 +3,7 @@ using System.Reflection;
 using Bulwark.Operations.Logging;
 using Bulwark.Repository;
 using Bulwark.Repository.Locking;
+using Bulwark.Repository.Maintenance;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Repository.Streams;
 using Bulwark.Sources.Postgres;
@@ -87,6 +88,9 @@ public sealed class BackupOperation
             Rulesets = rulesets,
         };
         cancellationToken.ThrowIfCancellationRequested();
+        await GarbageCollector.BeforeCommitAsync(repository, repositoryLock,
+            BackupRepository.ReferencedChunks([new Snapshot(default, manifest)]), _context.Settings.Cleanup.ClockSkewValue,
+            TimeSpan.FromMinutes(30), cancellationToken).ConfigureAwait(false);
         var snapshot = await repository.CommitSnapshotAsync(manifest, cancellationToken).ConfigureAwait(false);
         scope.Snapshot = snapshot.ShortId;
         scope.Bytes = manifest.TotalSize;
