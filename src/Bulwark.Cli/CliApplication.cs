@@ -27,6 +27,7 @@ public static class CliApplication
         ShowCommand.Create(),
         RestoreCommand.Create(),
         VerifyCommand.Create(),
+        TestRestoreCommand.Create(),
         LogCommand.Create(),
         UnlockCommand.Create(),
     ];

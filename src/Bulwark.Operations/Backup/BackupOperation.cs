@@ -6,6 +6,8 @@ using Bulwark.Repository.Locking;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Repository.Streams;
 using Bulwark.Sources.Postgres;
+using Bulwark.Sources.Postgres.Fingerprints;
+using Npgsql;
 
 namespace Bulwark.Operations.Backup;
 
@@ -24,6 +26,12 @@ public sealed class BackupOperation
     {
         _context = context;
     }
+
+    /// <summary>
+    /// Runs inside the backup's exported snapshot after Bulwark's own reads (tests use it to compute fingerprints
+    /// with SQL in the same snapshot).
+    /// </summary>
+    internal Func<NpgsqlConnection, CancellationToken, Task>? InsideSnapshot { get; init; }
 
     public Task<BackupResult> RunAsync(BackupRequest request, IProgress<long>? progress,
         CancellationToken cancellationToken) =>
@@ -45,6 +53,8 @@ public sealed class BackupOperation
             _context.Settings.Backup.Parallelism);
 
         var postgres = _context.Settings.Postgres;
+        // Fingerprints are computed from the dump as it streams in (see BackupFingerprinting).
+        var fingerprinting = _context.Settings.Backup.Fingerprints ? new BackupFingerprinting() : null;
         var backup = new PostgresBackup(settings, new PostgresBackupOptions
         {
             Globals = request.Globals ?? postgres.Globals,
@@ -52,6 +62,14 @@ public sealed class BackupOperation
             ExcludeSchemas = postgres.ExcludeSchemas,
             ExcludeTableData = postgres.ExcludeTableData,
             BinDirectory = _context.PostgresBinDirectory,
+            DumpObservers = fingerprinting is null ? null : fingerprinting.CreateObservers,
+            InsideSnapshot = fingerprinting is null && InsideSnapshot is null ? null : async (connection, ct) =>
+            {
+                if (fingerprinting is not null)
+                    await fingerprinting.InsideSnapshotAsync(connection, ct).ConfigureAwait(false);
+                if (InsideSnapshot is not null)
+                    await InsideSnapshot(connection, ct).ConfigureAwait(false);
+            },
         });
         var result = await backup.RunAsync(uploader, progress, cancellationToken).ConfigureAwait(false);
 
@@ -75,6 +93,7 @@ public sealed class BackupOperation
                 NewChunks = statistics.NewChunks,
                 ReusedChunks = statistics.ReusedChunks,
             },
+            Fingerprints = fingerprinting?.Result,
         };
         cancellationToken.ThrowIfCancellationRequested();
         var snapshot = await repository.CommitSnapshotAsync(manifest, cancellationToken).ConfigureAwait(false);
@@ -83,6 +102,8 @@ public sealed class BackupOperation
         scope.Details["newBytes"] = statistics.NewBytes.ToString(CultureInfo.InvariantCulture);
         scope.Details["storedBytes"] = statistics.StoredBytes.ToString(CultureInfo.InvariantCulture);
         scope.Details["database"] = result.Source.Database ?? "";
+        if (manifest.Fingerprints?.Error is { } fingerprintError)
+            scope.Details["fingerprintError"] = fingerprintError;
         return new BackupResult(snapshot, repository.Location, settings.Display);
     }
 

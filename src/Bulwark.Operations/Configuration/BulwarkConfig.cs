@@ -19,4 +19,6 @@ public sealed class BulwarkConfig
     public PostgresConfig Postgres { get; set; } = new();
 
     public BackupConfig Backup { get; set; } = new();
+
+    public DrillConfig Drill { get; set; } = new();
 }

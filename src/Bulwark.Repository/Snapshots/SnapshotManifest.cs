@@ -17,6 +17,8 @@ public sealed record SnapshotManifest
     public required SourceInfo Source { get; init; }
     public required IReadOnlyList<StreamEntry> Streams { get; init; }
     public BackupStatistics? Statistics { get; init; }
+    /// <summary>Per-table fingerprints and the schema's shape of the database dump, for restore drills.</summary>
+    public DatabaseFingerprints? Fingerprints { get; init; }
 
     /// <summary>Wall time of the backup.</summary>
     public TimeSpan Duration => EndTime - Time;
