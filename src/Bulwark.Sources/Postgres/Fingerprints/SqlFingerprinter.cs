@@ -7,7 +7,8 @@ namespace Bulwark.Sources.Postgres.Fingerprints;
 /// Computes table fingerprints with SQL on a connection, in whatever snapshot its transaction holds: every ordinary
 /// table outside the system schemas (and not an extension's) is read with COPY … TO STDOUT over the same columns
 /// pg_dump copies, with the settings pg_dump pins (DateStyle ISO, IntervalStyle postgres, extra_float_digits 3),
-/// through the same <see cref="CopyTextHasher"/>. It sets those settings on the session.
+/// through the same <see cref="CopyTextHasher"/>. It sets those settings on the session. The text is compared as
+/// UTF-8, so it matches pg_dump's bytes for UTF-8 databases.
 /// </summary>
 public static class SqlFingerprinter
 {
@@ -37,16 +38,22 @@ public static class SqlFingerprinter
         }
         var result = new List<TableFingerprint>();
         var hasher = new CopyTextHasher();
-        var buffer = new byte[128 * 1024];
+        var chars = new char[64 * 1024];
+        var bytes = new byte[System.Text.Encoding.UTF8.GetMaxByteCount(chars.Length)];
+        var encoder = System.Text.Encoding.UTF8.GetEncoder();
         foreach (var (schema, name, columns) in tables)
         {
             hasher.Reset();
             var sql = $"COPY {PostgresRestore.QuoteIdentifier(schema)}.{PostgresRestore.QuoteIdentifier(name)}{(columns is null ? "" : $" ({columns})")} TO STDOUT";
-            await using (var copy = await connection.BeginRawBinaryCopyAsync(sql, cancellationToken).ConfigureAwait(false))
+            // Npgsql decodes text COPY; re-encoding as UTF-8 gives pg_dump's bytes for a UTF-8 database.
+            using (var copy = await connection.BeginTextExportAsync(sql, cancellationToken).ConfigureAwait(false))
             {
                 int read;
-                while ((read = await copy.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-                    hasher.Append(buffer.AsSpan(0, read));
+                while ((read = await copy.ReadAsync(chars, cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    var count = encoder.GetBytes(chars, 0, read, bytes, 0, flush: false);
+                    hasher.Append(bytes.AsSpan(0, count));
+                }
             }
             hasher.Finish();
             result.Add(new TableFingerprint
