@@ -54,13 +54,25 @@ public sealed class PostgresRestore
                 arguments.Add("--no-owner");
             if (_options.NoPrivileges)
                 arguments.Add("--no-acl");
-            arguments.AddRange(_options.Schemas.Select(s => $"--schema={s}"));
-            arguments.AddRange(_options.Tables.Select(t => $"--table={t}"));
-            var environment = ConnectionEnvironment(target);
-            if (_options.Jobs > 1)
-                await RestoreParallelAsync(repository, dump, pgRestore, arguments, environment, progress, cancellationToken).ConfigureAwait(false);
-            else
-                await RestoreStreamingAsync(repository, dump, pgRestore, arguments, environment, progress, cancellationToken).ConfigureAwait(false);
+            var list = _options.Schemas.Count > 0
+                ? await WriteSchemaListAsync(repository, dump, cancellationToken).ConfigureAwait(false)
+                : null;
+            try
+            {
+                if (list is not null)
+                    arguments.Add($"--use-list={list}");
+                arguments.AddRange(_options.Tables.Select(t => $"--table={t}"));
+                var environment = ConnectionEnvironment(target);
+                if (_options.Jobs > 1)
+                    await RestoreParallelAsync(repository, dump, pgRestore, arguments, environment, progress, cancellationToken).ConfigureAwait(false);
+                else
+                    await RestoreStreamingAsync(repository, dump, pgRestore, arguments, environment, progress, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (list is not null)
+                    File.Delete(list);
+            }
             return new PostgresRestoreResult(target.Database, created, dump.Size, Stopwatch.GetElapsedTime(started), globalsErrors);
         }
         catch when (created)
@@ -68,6 +80,41 @@ public sealed class PostgresRestore
             await DropDatabaseAsync(target, CancellationToken.None).ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>
+    /// A pg_restore list file (--use-list) that selects the named schemas: the schemas themselves (with their comments
+    /// and privileges) and everything in them, in archive order. pg_restore --schema alone skips the CREATE SCHEMA
+    /// entry, so restoring a schema into a new database failed with 'schema … does not exist'.
+    /// </summary>
+    private async Task<string> WriteSchemaListAsync(BackupRepository repository, StreamEntry dump, CancellationToken cancellationToken)
+    {
+        var (_, entries) = await Fingerprints.ArchiveReading.ReadTocAsync(repository, dump, cancellationToken).ConfigureAwait(false);
+        var schemas = _options.Schemas.ToHashSet(StringComparer.Ordinal);
+        var schemaTags = _options.Schemas.SelectMany(s => new[] { $"SCHEMA {s}", $"SCHEMA {QuoteIdentifier(s)}" }).ToHashSet(StringComparer.Ordinal);
+        var lines = entries
+            .Where(e => (e.Namespace is { Length: > 0 } ns && schemas.Contains(ns)) ||
+                        (e.Description == "SCHEMA" && schemas.Contains(e.Tag)) ||
+                        (string.IsNullOrEmpty(e.Namespace) && schemaTags.Contains(e.Tag)))
+            .Select(e => $"{e.DumpId.ToString(System.Globalization.CultureInfo.InvariantCulture)}; {e.Description} {e.Namespace} {e.Tag}".ReplaceLineEndings(" "))
+            .ToList();
+        if (lines.Count == 0)
+            throw new BulwarkException(ErrorKind.Usage, $"the snapshot holds no schema named {string.Join(", ", _options.Schemas)}",
+                "check the name (it is case-sensitive); 'pg_restore --list' of the dump (restore --to-file) shows the schemas");
+        var folder = _options.SpoolDirectory ?? Path.GetTempPath();
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, $"bulwark-restore-{Guid.NewGuid():N}.list");
+        await using (var file = new FileStream(path, new FileStreamOptions
+                     {
+                         Mode = FileMode.CreateNew, Access = FileAccess.Write,
+                         UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                     }))
+        await using (var writer = new StreamWriter(file))
+        {
+            foreach (var line in lines)
+                await writer.WriteLineAsync(line.AsMemory(), cancellationToken).ConfigureAwait(false);
+        }
+        return path;
     }
 
     private static IReadOnlyDictionary<string, string?> ConnectionEnvironment(PgConnectionSettings target)
@@ -103,7 +150,9 @@ public sealed class PostgresRestore
         var code = await restore.WaitAsync(cancellationToken).ConfigureAwait(false);
         if (code != 0)
             throw RestoreFailed(code, restore.ErrorSummary, parallel: false);
-        if (feedError is not null)
+        // A selective restore (--table, --schema) ends as soon as it has what it needs: pg_restore then stops reading
+        // and exits 0. Every chunk it was given was checked against its id on the way.
+        if (feedError is not null && _options.Tables.Count == 0 && _options.Schemas.Count == 0)
             throw new BulwarkException(ErrorKind.Failed, $"pg_restore stopped reading the dump: {feedError.Message}");
     }
 
