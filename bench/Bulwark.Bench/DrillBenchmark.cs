@@ -35,7 +35,6 @@ public static class DrillBenchmark
             await ArchiveReading.ReadAsync(stream, CancellationToken.None);
         var size = new FileInfo(file).Length;
         Console.WriteLine($"Parsing and fingerprinting a {size / 1048576.0:0} MiB dump from a file: {watch.Elapsed.TotalSeconds:0.00} s ({size / 1048576.0 / watch.Elapsed.TotalSeconds:0} MiB/s, one core).");
-        File.Delete(file);
         Console.WriteLine();
 
         var drillRepo = Path.Combine(work, "repo-drill");
@@ -52,7 +51,18 @@ public static class DrillBenchmark
             contenders.Add(($"bulwark test-restore --jobs {jobs}", async () =>
                 reports.Add(await new DrillOperation(context).RunAsync(new DrillRequest { Jobs = jobs }, null, CancellationToken.None))));
         }
+        // What the restore alone costs with the stock tool, from a local file: the floor under any drill.
+        var (pgRestore, _) = await new PgTools().FindAsync("pg_restore", null, CancellationToken.None);
+        var m = 0;
+        contenders.Add(("pg_restore --single-transaction of the -Z0 file (no compare)", async () =>
+        {
+            var name = $"r_floor_{m++}";
+            await BenchDatabase.Run("psql", db.Server, "postgres", "-q", "-c", $"CREATE DATABASE {name}");
+            await Measure.RunProcessAsync(pgRestore, ["--single-transaction", "--exit-on-error", "-d", name, file], db.Server.Settings(name).ToEnvironment());
+            await BenchDatabase.Run("psql", db.Server, "postgres", "-q", "-c", $"DROP DATABASE {name}");
+        }));
         var drills = await Measure.CompareAsync(rounds, [.. contenders]);
+        File.Delete(file);
         Measure.Print($"Restore drill of pgbench scale {db.Scale}", drills, "pg_dump -Fc -Z0 > /dev/null");
         foreach (var r in reports)
             Console.WriteLine($"  drill: restore {r.RestoreDuration.TotalSeconds:0.00} s, read back and compare {r.CompareDuration.TotalSeconds:0.00} s, total {r.TotalDuration.TotalSeconds:0.00} s");

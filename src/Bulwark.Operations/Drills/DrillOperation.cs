@@ -65,13 +65,9 @@ public sealed class DrillOperation
                 "upgrade Bulwark to drill it");
 
         var server = ScratchServer(request);
-        var name = $"bulwark_drill_{snapshot.ShortId}_{_context.Time.GetUtcNow():yyyyMMddHHmmss}";
+        var name = $"bulwark_drill_{snapshot.ShortId}_{_context.Time.GetUtcNow():yyyyMMddHHmmss}_{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(2))}";
         var scratch = server.WithDatabase(name);
         scope.Details["scratch"] = scratch.Display;
-
-        // The dump's own table of contents names every object the restore must bring back.
-        var (_, entries) = await ArchiveReading.ReadTocAsync(repository, dump, cancellationToken).ConfigureAwait(false);
-        var expectedObjects = SchemaObject.FromEntries(entries);
 
         var restore = new PostgresRestore(new PostgresRestoreOptions
         {
@@ -83,8 +79,12 @@ public sealed class DrillOperation
             SpoolDirectory = Path.Combine(_context.Config.StateDirectory, "spool"),
         });
         PostgresRestoreResult restored;
+        IReadOnlyList<SchemaObject> expectedObjects;
         try
         {
+            // The dump's own table of contents names every object the restore must bring back.
+            var (_, entries) = await ArchiveReading.ReadTocAsync(repository, dump, cancellationToken).ConfigureAwait(false);
+            expectedObjects = SchemaObject.FromEntries(entries);
             restored = await restore.RunAsync(repository, snapshot, scratch, progress, cancellationToken).ConfigureAwait(false);
         }
         catch (BulwarkException e) when (e.Message.Contains("permission denied to create database", StringComparison.Ordinal))

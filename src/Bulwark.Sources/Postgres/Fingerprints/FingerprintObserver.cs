@@ -31,9 +31,10 @@ public sealed class FingerprintObserver : IStreamObserver
         {
             _parser.Feed(data);
         }
-        catch (Exception e) when (e is ArchiveFormatException or InvalidOperationException or OverflowException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            _error = e.Message;
+            // A fingerprinting problem must never cost the backup itself.
+            _error = e is ArchiveFormatException ? e.Message : $"{e.GetType().Name}: {e.Message}";
         }
     }
 
@@ -45,9 +46,9 @@ public sealed class FingerprintObserver : IStreamObserver
             {
                 _parser.Complete();
             }
-            catch (ArchiveFormatException e)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                _error = e.Message;
+                _error = e is ArchiveFormatException ? e.Message : $"{e.GetType().Name}: {e.Message}";
             }
         }
         Completed = true;
