@@ -10,9 +10,9 @@ public static class CliApplication
     public static RootCommand Build()
     {
         var root = new RootCommand(
-            "Bulwark: backup and recovery for PostgreSQL databases and the versioned configuration around them.\n" +
-            ExitCodes.Describe());
+            "Bulwark: backup and recovery for PostgreSQL databases and the versioned configuration around them.");
         GlobalOptions.AddTo(root);
+        HelpWithExitCodes.Install(root);
         foreach (var command in Commands())
             root.Subcommands.Add(command);
         return root;

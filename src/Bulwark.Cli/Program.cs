@@ -4,7 +4,7 @@ using Bulwark.Cli.Infrastructure;
 
 var root = CliApplication.Build();
 var parseResult = root.Parse(args);
-if (parseResult.Errors.Count > 0 && parseResult.Action is not System.CommandLine.Help.HelpAction)
+if (parseResult.Errors.Count > 0 && !HelpWithExitCodes.IsHelp(parseResult.Action))
 {
     foreach (var error in parseResult.Errors)
         Console.Error.WriteLine($"error: {error.Message}");

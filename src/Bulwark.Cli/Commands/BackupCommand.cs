@@ -24,8 +24,7 @@ public static class BackupCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var command = new Command("backup",
-            "Back up the database into the repository at one consistent point in time.\n" +
-            ExitCodes.Describe(0, 1, 2, 3, 4, 5, 6, 7, 130))
+            "Back up the database into the repository at one consistent point in time.")
         {
             source, globals, tags,
         };
@@ -71,6 +70,6 @@ public static class BackupCommand
                 run.Output.Note($"warning: no fingerprints for this snapshot, so it cannot be drilled: {error}");
             return ExitCodes.Ok;
         });
-        return command;
+        return command.WithExitCodes(0, 1, 2, 3, 4, 5, 6, 7, 130);
     }
 }

@@ -11,8 +11,7 @@ public static class DemoCommand
         var directory = new Option<string?>("--dir") { Description = "Folder for the demo (default: a new folder under the system temporary folder)", HelpName = "PATH" };
         var command = new Command("demo",
             "Run the main job on an embedded default: a throwaway PostgreSQL with sample data is backed up twice into a " +
-            "local repository, verified, restored into a new database and compared; then the server is removed.\n" +
-            ExitCodes.Describe(0, 1, 7, 10))
+            "local repository, verified, restored into a new database and compared; then the server is removed.")
         {
             directory,
         };
@@ -33,6 +32,6 @@ public static class DemoCommand
             run.Output.Line($"Remove it with: rm -rf {report.WorkDirectory}");
             return report.Equal ? ExitCodes.Ok : ExitCodes.Integrity;
         });
-        return command;
+        return command.WithExitCodes(0, 1, 7, 10);
     }
 }

@@ -14,8 +14,7 @@ public static class InitCommand
             Arity = ArgumentArity.ZeroOrOne,
         };
         var command = new Command("init",
-            "Create a repository, and a commented bulwark.yml in this folder when there is no configuration.\n" +
-            ExitCodes.Describe(0, 2, 3, 6))
+            "Create a repository, and a commented bulwark.yml in this folder when there is no configuration.")
         {
             location,
         };
@@ -33,6 +32,6 @@ public static class InitCommand
                 run.Output.Line($"wrote {written}: set 'postgres.url' there, then run 'bulwark backup'");
             return ExitCodes.Ok;
         });
-        return command;
+        return command.WithExitCodes(0, 2, 3, 6);
     }
 }

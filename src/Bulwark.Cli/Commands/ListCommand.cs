@@ -10,7 +10,7 @@ public static class ListCommand
 {
     public static Command Create()
     {
-        var command = new Command("list", "List the snapshots, oldest first.\n" + ExitCodes.Describe(0, 2, 3, 6));
+        var command = new Command("list", "List the snapshots, oldest first.");
         command.Aliases.Add("snapshots");
         command.SetHandler(async (run, ct) =>
         {
@@ -56,7 +56,7 @@ public static class ListCommand
             run.Output.Line($"{snapshots.Count} snapshot{(snapshots.Count == 1 ? "" : "s")} in {run.Context.RepositoryDisplay}");
             return ExitCodes.Ok;
         });
-        return command;
+        return command.WithExitCodes(0, 2, 3, 6);
     }
 
     /// <summary>"passed 2 h ago", "FAILED 3 days ago", or "-" for a snapshot never drilled.</summary>

@@ -11,7 +11,7 @@ public static class LogCommand
         var errors = new Option<bool>("--errors") { Description = "Only operations that failed" };
         var limit = new Option<int>("--limit", "-n") { Description = "Show the last N records", DefaultValueFactory = _ => 20 };
         var operation = new Option<string?>("--operation") { Description = "Only this operation (backup, restore, verify, ...)", HelpName = "NAME" };
-        var command = new Command("log", "Show the operations log (one record per operation, newest last).\n" + ExitCodes.Describe(0, 2))
+        var command = new Command("log", "Show the operations log (one record per operation, newest last).")
         {
             errors, limit, operation,
         };
@@ -39,6 +39,6 @@ public static class LogCommand
             run.Output.Write(table);
             return Task.FromResult(ExitCodes.Ok);
         });
-        return command;
+        return command.WithExitCodes(0, 2);
     }
 }

@@ -22,8 +22,7 @@ public static class RestoreCommand
         var stream = new Option<string?>("--stream") { Description = "With --to-file: which stream to write (e.g. globals.sql)", HelpName = "NAME" };
         var command = new Command("restore",
             "Restore a snapshot into a database, or write its dump to a file.\n" +
-            "A sequential restore runs in one transaction: the target is complete or unchanged.\n" +
-            ExitCodes.Describe(0, 1, 2, 3, 4, 5, 7, 9, 10, 130))
+            "A sequential restore runs in one transaction: the target is complete or unchanged.")
         {
             snapshot, target, create, clean, schemas, tables, jobs, noOwner, noAcl, globals, toFile, stream,
         };
@@ -64,6 +63,6 @@ public static class RestoreCommand
             }
             return ExitCodes.Ok;
         });
-        return command;
+        return command.WithExitCodes(0, 1, 2, 3, 4, 5, 7, 9, 10, 130);
     }
 }

@@ -19,7 +19,7 @@ public static class ShowCommand
             Description = "Snapshot id (a unique prefix is enough) or 'latest'",
             DefaultValueFactory = _ => "latest",
         };
-        var command = new Command("show", "Show a snapshot: source, tools, streams, sizes and checksums, fingerprints, last drill.\n" + ExitCodes.Describe(0, 2, 3, 6, 10))
+        var command = new Command("show", "Show a snapshot: source, tools, streams, sizes and checksums, fingerprints, last drill.")
         {
             snapshot,
         };
@@ -67,7 +67,7 @@ public static class ShowCommand
                 run.Output.Line($"last drill {(drill.Passed ? "passed" : "FAILED")} {Format.Time(drill.Time)}: {drill.Summary}");
             return ExitCodes.Ok;
         });
-        return command;
+        return command.WithExitCodes(0, 2, 3, 6, 10);
     }
 
     private static void RenderFingerprints(Invocation run, DatabaseFingerprints? fingerprints)

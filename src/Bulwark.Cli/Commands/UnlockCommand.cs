@@ -9,7 +9,7 @@ public static class UnlockCommand
     public static Command Create()
     {
         var all = new Option<bool>("--all") { Description = "Remove every lock, not only stale ones (only when you know no Bulwark process uses the repository)" };
-        var command = new Command("unlock", "Remove stale locks (their process is gone, or they were not refreshed for 30 minutes).\n" + ExitCodes.Describe(0, 2, 3, 6))
+        var command = new Command("unlock", "Remove stale locks (their process is gone, or they were not refreshed for 30 minutes).")
         {
             all,
         };
@@ -31,6 +31,6 @@ public static class UnlockCommand
                 run.Output.Line("no locks");
             return ExitCodes.Ok;
         });
-        return command;
+        return command.WithExitCodes(0, 2, 3, 6);
     }
 }

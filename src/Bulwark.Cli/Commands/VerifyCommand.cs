@@ -20,8 +20,7 @@ public static class VerifyCommand
             Description = "Also read every chunk back, check it against its id, and recompute every stream's SHA-256",
         };
         var command = new Command("verify",
-            "Check that snapshots are complete (every chunk they reference exists) and, with --read-data, intact.\n" +
-            ExitCodes.Describe(0, 2, 3, 4, 6, 10))
+            "Check that snapshots are complete (every chunk they reference exists) and, with --read-data, intact.")
         {
             snapshot, readData,
         };
@@ -43,7 +42,7 @@ public static class VerifyCommand
             Render(run, report);
             return ExitCodes.Ok;
         });
-        return command;
+        return command.WithExitCodes(0, 2, 3, 4, 6, 10);
     }
 
     private static void Render(Invocation run, VerifyReport report)

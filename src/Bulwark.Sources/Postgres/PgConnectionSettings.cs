@@ -241,7 +241,7 @@ public sealed class PgConnectionSettings
             while (i < text.Length && char.IsWhiteSpace(text[i])) i++;
             if (i >= text.Length || text[i] != '=' || key.Length == 0)
                 throw new BulwarkException(ErrorKind.Configuration,
-                    $"malformed connection string near '{key}': expected key=value pairs or a postgres:// URI",
+                    $"malformed connection string at character {keyStart + 1}: expected key=value pairs or a postgres:// URI",
                     "e.g. 'host=db.example.com dbname=app user=backup' or 'postgres://backup@db.example.com/app'");
             i++;
             while (i < text.Length && char.IsWhiteSpace(text[i])) i++;

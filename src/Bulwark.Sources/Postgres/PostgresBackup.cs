@@ -32,13 +32,19 @@ public sealed class PostgresBackup
     public async Task<PostgresBackupResult> RunAsync(StreamUploader uploader, IProgress<long>? progress,
         CancellationToken cancellationToken)
     {
+        if (_settings.Host.EndsWith(".pooler.supabase.com", StringComparison.OrdinalIgnoreCase) && _settings.Port == 6543)
+            throw new BulwarkException(ErrorKind.Configuration,
+                $"{_settings.Display} is Supabase's transaction pooler, which cannot hold the snapshot a consistent dump needs",
+                "use the session pooler (same host, port 5432) or the direct connection db.<project>.supabase.co:5432");
         await using var connection = await PgErrors.OpenAsync(_settings, "connecting to", cancellationToken).ConfigureAwait(false);
         var facts = await PgServerFacts.ReadAsync(connection, cancellationToken).ConfigureAwait(false);
         var (pgDump, dumpVersion) = await _tools.FindAsync("pg_dump", facts.Version.Major, cancellationToken).ConfigureAwait(false);
         var tools = new Dictionary<string, string> { ["pg_dump"] = dumpVersion.ToString() };
 
         string snapshotId;
-        await using (var begin = new NpgsqlCommand("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", connection))
+        // The snapshot's transaction sits idle while pg_dump works: a server-side idle timeout must not end it.
+        await using (var begin = new NpgsqlCommand(
+                         "SET idle_in_transaction_session_timeout = 0; BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", connection))
             await begin.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         await using (var export = new NpgsqlCommand("SELECT pg_export_snapshot()", connection))
             snapshotId = (string)(await export.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
@@ -80,8 +86,15 @@ public sealed class PostgresBackup
             streams.Add(entry);
         }
 
-        await using (var end = new NpgsqlCommand("COMMIT", connection))
+        try
+        {
+            await using var end = new NpgsqlCommand("COMMIT", connection);
             await end.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException)
+        {
+            // pg_dump imported the snapshot when it started and has finished: losing this connection now costs nothing.
+        }
 
         if (_options.Globals)
         {

@@ -43,6 +43,8 @@ public sealed class PostgresRestore
         {
             if (!_options.Create && !_options.Clean)
                 await EnsureEmptyAsync(target, cancellationToken).ConfigureAwait(false);
+            if (_options.Schemas.Count > 0)
+                await CreateSchemasAsync(target, _options.Schemas, cancellationToken).ConfigureAwait(false);
             var globalsErrors = 0;
             if (_options.Globals)
                 globalsErrors = await ApplyGlobalsAsync(repository, snapshot, target, cancellationToken).ConfigureAwait(false);
@@ -54,25 +56,13 @@ public sealed class PostgresRestore
                 arguments.Add("--no-owner");
             if (_options.NoPrivileges)
                 arguments.Add("--no-acl");
-            var list = _options.Schemas.Count > 0
-                ? await WriteSchemaListAsync(repository, dump, cancellationToken).ConfigureAwait(false)
-                : null;
-            try
-            {
-                if (list is not null)
-                    arguments.Add($"--use-list={list}");
-                arguments.AddRange(_options.Tables.Select(t => $"--table={t}"));
-                var environment = ConnectionEnvironment(target);
-                if (_options.Jobs > 1)
-                    await RestoreParallelAsync(repository, dump, pgRestore, arguments, environment, progress, cancellationToken).ConfigureAwait(false);
-                else
-                    await RestoreStreamingAsync(repository, dump, pgRestore, arguments, environment, progress, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                if (list is not null)
-                    File.Delete(list);
-            }
+            arguments.AddRange(_options.Schemas.Select(s => $"--schema={s}"));
+            arguments.AddRange(_options.Tables.Select(t => $"--table={t}"));
+            var environment = ConnectionEnvironment(target);
+            if (_options.Jobs > 1)
+                await RestoreParallelAsync(repository, dump, pgRestore, arguments, environment, progress, cancellationToken).ConfigureAwait(false);
+            else
+                await RestoreStreamingAsync(repository, dump, pgRestore, arguments, environment, progress, cancellationToken).ConfigureAwait(false);
             return new PostgresRestoreResult(target.Database, created, dump.Size, Stopwatch.GetElapsedTime(started), globalsErrors);
         }
         catch when (created)
@@ -80,41 +70,6 @@ public sealed class PostgresRestore
             await DropDatabaseAsync(target, CancellationToken.None).ConfigureAwait(false);
             throw;
         }
-    }
-
-    /// <summary>
-    /// A pg_restore list file (--use-list) that selects the named schemas: the schemas themselves (with their comments
-    /// and privileges) and everything in them, in archive order. pg_restore --schema alone skips the CREATE SCHEMA
-    /// entry, so restoring a schema into a new database failed with 'schema … does not exist'.
-    /// </summary>
-    private async Task<string> WriteSchemaListAsync(BackupRepository repository, StreamEntry dump, CancellationToken cancellationToken)
-    {
-        var (_, entries) = await Fingerprints.ArchiveReading.ReadTocAsync(repository, dump, cancellationToken).ConfigureAwait(false);
-        var schemas = _options.Schemas.ToHashSet(StringComparer.Ordinal);
-        var schemaTags = _options.Schemas.SelectMany(s => new[] { $"SCHEMA {s}", $"SCHEMA {QuoteIdentifier(s)}" }).ToHashSet(StringComparer.Ordinal);
-        var lines = entries
-            .Where(e => (e.Namespace is { Length: > 0 } ns && schemas.Contains(ns)) ||
-                        (e.Description == "SCHEMA" && schemas.Contains(e.Tag)) ||
-                        (string.IsNullOrEmpty(e.Namespace) && schemaTags.Contains(e.Tag)))
-            .Select(e => $"{e.DumpId.ToString(System.Globalization.CultureInfo.InvariantCulture)}; {e.Description} {e.Namespace} {e.Tag}".ReplaceLineEndings(" "))
-            .ToList();
-        if (lines.Count == 0)
-            throw new BulwarkException(ErrorKind.Usage, $"the snapshot holds no schema named {string.Join(", ", _options.Schemas)}",
-                "check the name (it is case-sensitive); 'pg_restore --list' of the dump (restore --to-file) shows the schemas");
-        var folder = _options.SpoolDirectory ?? Path.GetTempPath();
-        Directory.CreateDirectory(folder);
-        var path = Path.Combine(folder, $"bulwark-restore-{Guid.NewGuid():N}.list");
-        await using (var file = new FileStream(path, new FileStreamOptions
-                     {
-                         Mode = FileMode.CreateNew, Access = FileAccess.Write,
-                         UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-                     }))
-        await using (var writer = new StreamWriter(file))
-        {
-            foreach (var line in lines)
-                await writer.WriteLineAsync(line.AsMemory(), cancellationToken).ConfigureAwait(false);
-        }
-        return path;
     }
 
     private static IReadOnlyDictionary<string, string?> ConnectionEnvironment(PgConnectionSettings target)
@@ -131,15 +86,15 @@ public sealed class PostgresRestore
         arguments.AddRange(["--single-transaction", "--exit-on-error"]);
         await using var restore = ProcessRunner.Start(pgRestore, arguments, environment, redirectInput: true,
             redirectOutput: false, cancellationToken);
-        Exception? feedError = null;
         try
         {
             await using (var input = restore.StandardInput)
                 await repository.CopyStreamAsync(dump, input, progress, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
-        catch (IOException e)
+        catch (IOException)
         {
-            feedError = e; // pg_restore stopped reading: its own error says why
+            // pg_restore stopped reading: after a partial restore (--table, --schema) it has what it needs and exits 0;
+            // otherwise its own error says why. Every chunk it did read was checked against its id.
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -150,10 +105,6 @@ public sealed class PostgresRestore
         var code = await restore.WaitAsync(cancellationToken).ConfigureAwait(false);
         if (code != 0)
             throw RestoreFailed(code, restore.ErrorSummary, parallel: false);
-        // A selective restore (--table, --schema) ends as soon as it has what it needs: pg_restore then stops reading
-        // and exits 0. Every chunk it was given was checked against its id on the way.
-        if (feedError is not null && _options.Tables.Count == 0 && _options.Schemas.Count == 0)
-            throw new BulwarkException(ErrorKind.Failed, $"pg_restore stopped reading the dump: {feedError.Message}");
     }
 
     private async Task RestoreParallelAsync(BackupRepository repository, StreamEntry dump, string pgRestore,
@@ -279,6 +230,18 @@ public sealed class PostgresRestore
         catch (BulwarkException e) when (e.Message.Contains("does not exist", StringComparison.Ordinal))
         {
             return await PgErrors.OpenAsync(target.WithDatabase("template1"), "connecting to", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>pg_restore --schema restores what is in a schema but not the schema itself: create it when missing.</summary>
+    private static async Task CreateSchemasAsync(PgConnectionSettings target, IReadOnlyList<string> schemas,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await PgErrors.OpenAsync(target, "connecting to", cancellationToken).ConfigureAwait(false);
+        foreach (var schema in schemas)
+        {
+            await using var create = new NpgsqlCommand($"CREATE SCHEMA IF NOT EXISTS {QuoteIdentifier(schema)}", connection);
+            await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -1,0 +1,160 @@
+using Bulwark.Repository;
+using Bulwark.Repository.Chunking;
+using Bulwark.Repository.Snapshots;
+using Bulwark.Repository.Streams;
+using Bulwark.Storage.Local;
+using Bulwark.Tests.Infrastructure;
+
+namespace Bulwark.Tests.Repository;
+
+public sealed class ChunkStoreTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public static async Task<BackupRepository> NewRepositoryAsync(TempDirectory dir, ChunkerParameters? chunker = null) =>
+        await BackupRepository.InitAsync(new LocalBackend(dir.Combine("repo")), new RepositoryOpenOptions(),
+            chunker ?? new ChunkerParameters(4 * 1024, 16 * 1024, 64 * 1024, 0), cancellationToken: Ct);
+
+    [Theory]
+    [InlineData(0, 1)]
+    [InlineData(1, 2)]
+    [InlineData(100_000, 3)]
+    [InlineData(3_000_000, 4)]
+    public async Task RandomStreams_RoundTripExactly(int length, int seed)
+    {
+        using var dir = new TempDirectory();
+        await using var repository = await NewRepositoryAsync(dir);
+        var data = new byte[length];
+        new Random(seed).NextBytes(data);
+        var uploader = new StreamUploader(repository, new HashSet<ObjectId>());
+        var entry = await uploader.UploadAsync("s", "test", new MemoryStream(data), cancellationToken: Ct);
+        Assert.Equal(length, entry.Size);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data)), entry.Sha256);
+
+        var output = new MemoryStream();
+        await repository.CopyStreamAsync(entry, output, cancellationToken: Ct);
+        Assert.Equal(data, output.ToArray());
+
+        await using var stream = repository.OpenStream(entry, Ct);
+        var viaStream = new MemoryStream();
+        await stream.CopyToAsync(viaStream, Ct);
+        Assert.Equal(data, viaStream.ToArray());
+    }
+
+    [Fact]
+    public async Task RepeatedContent_IsStoredOnce_AndCompressible()
+    {
+        using var dir = new TempDirectory();
+        await using var repository = await NewRepositoryAsync(dir);
+        var block = new byte[200_000];
+        new Random(7).NextBytes(block);
+        var data = block.Concat(block).Concat(block).ToArray();
+        var uploader = new StreamUploader(repository, new HashSet<ObjectId>());
+        var entry = await uploader.UploadAsync("s", "test", new MemoryStream(data), cancellationToken: Ct);
+        Assert.True(uploader.Statistics.ReusedBytes > 300_000, $"reused {uploader.Statistics.ReusedBytes}");
+
+        var text = System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("row of very compressible text\n", 50_000)));
+        var textUploader = new StreamUploader(repository, new HashSet<ObjectId>());
+        await textUploader.UploadAsync("t", "test", new MemoryStream(text), cancellationToken: Ct);
+        Assert.True(textUploader.Statistics.StoredBytes < textUploader.Statistics.NewBytes / 10);
+        Assert.NotNull(entry);
+    }
+
+    [Fact]
+    public async Task KnownChunks_AreNotWrittenAgain_OthersAre()
+    {
+        using var dir = new TempDirectory();
+        await using var repository = await NewRepositoryAsync(dir);
+        var data = new byte[500_000];
+        new Random(8).NextBytes(data);
+        var first = await new StreamUploader(repository, new HashSet<ObjectId>()).UploadAsync("s", "test", new MemoryStream(data), cancellationToken: Ct);
+        var known = first.Chunks.Select(c => c.Id).ToHashSet();
+
+        var reuse = new StreamUploader(repository, known);
+        await reuse.UploadAsync("s", "test", new MemoryStream(data), cancellationToken: Ct);
+        Assert.Equal(0, reuse.Statistics.NewChunks);
+
+        // Chunks that exist but are not referenced by a committed manifest are written again, never trusted.
+        var orphanAware = new StreamUploader(repository, new HashSet<ObjectId>());
+        await orphanAware.UploadAsync("s", "test", new MemoryStream(data), cancellationToken: Ct);
+        Assert.Equal(first.Chunks.Count, orphanAware.Statistics.NewChunks);
+    }
+
+    [Fact]
+    public async Task ASourceThatFails_FailsTheUpload()
+    {
+        using var dir = new TempDirectory();
+        await using var repository = await NewRepositoryAsync(dir);
+        var uploader = new StreamUploader(repository, new HashSet<ObjectId>());
+        var error = await Assert.ThrowsAsync<IOException>(() =>
+            uploader.UploadAsync("s", "test", new FailingStream(200_000), cancellationToken: Ct));
+        Assert.Equal("source broke", error.Message);
+    }
+
+    [Fact]
+    public async Task ObserversSeeEveryByteInOrder()
+    {
+        using var dir = new TempDirectory();
+        await using var repository = await NewRepositoryAsync(dir);
+        var data = new byte[1_000_000];
+        new Random(9).NextBytes(data);
+        var observer = new CollectingObserver();
+        await new StreamUploader(repository, new HashSet<ObjectId>()).UploadAsync("s", "test", new MemoryStream(data), [observer], cancellationToken: Ct);
+        Assert.True(observer.Completed);
+        Assert.Equal(data, observer.Bytes.ToArray());
+    }
+
+    [Fact]
+    public async Task Snapshots_CommitListResolveAndDelete()
+    {
+        using var dir = new TempDirectory();
+        await using var repository = await NewRepositoryAsync(dir);
+        var time = DateTimeOffset.Parse("2026-01-02T03:04:05Z", System.Globalization.CultureInfo.InvariantCulture);
+        Snapshot Commit(int minutes) => repository.CommitSnapshotAsync(new SnapshotManifest
+        {
+            Time = time.AddMinutes(minutes), EndTime = time.AddMinutes(minutes + 1), Host = "h",
+            Source = new SourceInfo { Kind = "test" }, Streams = [],
+        }, Ct).GetAwaiter().GetResult();
+        var a = Commit(0);
+        var b = Commit(10);
+        var list = await repository.ListSnapshotsAsync(Ct);
+        Assert.Equal([a.Id, b.Id], list.Select(s => s.Id).ToArray());
+        Assert.Equal(b.Id, (await repository.ResolveSnapshotAsync("latest", Ct)).Id);
+        Assert.Equal(a.Id, (await repository.ResolveSnapshotAsync(a.Id.ToString()[..8], Ct)).Id);
+        await repository.DeleteSnapshotAsync(b.Id, Ct);
+        Assert.Equal(a.Id, (await repository.ResolveSnapshotAsync("latest", Ct)).Id);
+        var missing = await Assert.ThrowsAsync<BulwarkException>(() => repository.ResolveSnapshotAsync(b.Id.ToString()[..8], Ct));
+        Assert.Contains("no snapshot", missing.Message);
+    }
+
+    private sealed class CollectingObserver : IStreamObserver
+    {
+        public MemoryStream Bytes { get; } = new();
+        public bool Completed { get; private set; }
+        public void Observe(ReadOnlySpan<byte> data) => Bytes.Write(data);
+        public void Complete() => Completed = true;
+    }
+
+    private sealed class FailingStream(int failAfter) : Stream
+    {
+        private int _read;
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (_read >= failAfter)
+                throw new IOException("source broke");
+            var n = Math.Min(count, failAfter - _read);
+            Array.Fill(buffer, (byte)(_read % 251), offset, n);
+            _read += n;
+            return n;
+        }
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _read; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}

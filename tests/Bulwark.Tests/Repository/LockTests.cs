@@ -1,0 +1,102 @@
+using Bulwark.Repository;
+using Bulwark.Repository.Format;
+using Bulwark.Repository.Locking;
+using Bulwark.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Bulwark.Tests.Repository;
+
+public sealed class LockTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task SharedLocks_Coexist_ExclusiveConflicts_PruneExcludesPrune()
+    {
+        using var dir = new TempDirectory();
+        await using var repository = await ChunkStoreTests.NewRepositoryAsync(dir);
+        await using var a = await repository.LockAsync(LockMode.Shared, "backup", Ct);
+        await using var b = await repository.LockAsync(LockMode.Shared, "restore", Ct);
+        await using (await repository.LockAsync(LockMode.Prune, "cleanup", Ct))
+        {
+            var prune = await Assert.ThrowsAsync<BulwarkException>(() => repository.LockAsync(LockMode.Prune, "cleanup", Ct));
+            Assert.Equal(ErrorKind.RepositoryLocked, prune.Kind);
+        }
+        var exclusive = await Assert.ThrowsAsync<BulwarkException>(() => repository.LockAsync(LockMode.Exclusive, "x", Ct));
+        Assert.Matches("locked: (backup|restore) \\(shared\\)", exclusive.Message);
+        // A refused lock leaves no lock object behind.
+        Assert.Equal(2, (await RepositoryLock.ListAsync(repository, Ct)).Count);
+    }
+
+    [Fact]
+    public async Task LockOfADeadLocalProcess_IsStale_AndRemovedWhenSomeoneLocks()
+    {
+        using var dir = new TempDirectory();
+        await using var repository = await ChunkStoreTests.NewRepositoryAsync(dir);
+        var now = DateTimeOffset.UtcNow;
+        var dead = new LockInfo
+        {
+            Id = "deadbeef", Mode = LockMode.Exclusive, Operation = "backup", Host = repository.Options.HostName,
+            ProcessId = 999_999_999, Created = now, Refreshed = now,
+        };
+        await repository.Backend.PutAsync(RepositoryLock.ObjectName(dead.Id), repository.Codec.Pack(RepositoryJson.Serialize(dead)), Ct);
+        var status = Assert.Single(await RepositoryLock.ListAsync(repository, Ct));
+        Assert.True(status.Stale);
+        Assert.True(status.ProcessGone);
+        await using (await repository.LockAsync(LockMode.Exclusive, "mine", Ct))
+        {
+        }
+        Assert.Empty(await RepositoryLock.ListAsync(repository, Ct));
+    }
+
+    [Fact]
+    public async Task LockNotRefreshedFor30Minutes_IsStale_EvenFromAnotherHost()
+    {
+        using var dir = new TempDirectory();
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-05-01T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        await using var repository = await Bulwark.Repository.BackupRepository.InitAsync(
+            new Bulwark.Storage.Local.LocalBackend(dir.Combine("repo")), new RepositoryOpenOptions { Time = clock }, cancellationToken: Ct);
+        var other = new LockInfo
+        {
+            Id = "0ther", Mode = LockMode.Exclusive, Operation = "cleanup", Host = "other-host", ProcessId = 1,
+            Created = clock.GetUtcNow(), Refreshed = clock.GetUtcNow(),
+        };
+        await repository.Backend.PutAsync(RepositoryLock.ObjectName(other.Id), repository.Codec.Pack(RepositoryJson.Serialize(other)), Ct);
+        await Assert.ThrowsAsync<BulwarkException>(() => repository.LockAsync(LockMode.Shared, "backup", Ct));
+        clock.Advance(TimeSpan.FromMinutes(31));
+        await using (await repository.LockAsync(LockMode.Shared, "backup", Ct))
+        {
+        }
+        // Another host's stale lock is reported, not removed, until 'unlock' says so.
+        var status = Assert.Single(await RepositoryLock.ListAsync(repository, Ct));
+        Assert.True(status.Stale);
+        Assert.False(status.ProcessGone);
+        Assert.Single(await RepositoryLock.RemoveAsync(repository, all: false, Ct));
+    }
+
+    [Fact]
+    public async Task HeldLocks_AreRefreshed()
+    {
+        using var dir = new TempDirectory();
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-05-01T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        await using var repository = await Bulwark.Repository.BackupRepository.InitAsync(
+            new Bulwark.Storage.Local.LocalBackend(dir.Combine("repo")), new RepositoryOpenOptions { Time = clock }, cancellationToken: Ct);
+        await using var held = await repository.LockAsync(LockMode.Shared, "backup", Ct);
+        for (var i = 0; i < 12; i++)
+        {
+            clock.Advance(RepositoryLock.RefreshInterval);
+            await Task.Delay(20, Ct);
+        }
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        LockStatus status;
+        do
+        {
+            status = Assert.Single(await RepositoryLock.ListAsync(repository, Ct));
+            if (!status.Stale)
+                break;
+            await Task.Delay(50, Ct);
+        } while (DateTime.UtcNow < deadline);
+        Assert.False(status.Stale);
+        Assert.True(status.Info.Refreshed > status.Info.Created.AddMinutes(30));
+    }
+}
