@@ -38,5 +38,6 @@ public sealed record DatabaseFingerprints
     public IReadOnlyDictionary<string, string>? TextSettings { get; init; }
 
     /// <summary>Rows in all tables.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public long Rows => Tables.Sum(t => t.Rows);
 }

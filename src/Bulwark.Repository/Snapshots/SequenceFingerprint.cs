@@ -8,5 +8,6 @@ public sealed record SequenceFingerprint
     public required long Value { get; init; }
     public required bool IsCalled { get; init; }
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public string QualifiedName => string.IsNullOrEmpty(Schema) ? Name : $"{Schema}.{Name}";
 }

@@ -10,5 +10,6 @@ public sealed record TableFingerprint
     /// <summary>Bytes of COPY text.</summary>
     public long Bytes { get; init; }
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public string QualifiedName => string.IsNullOrEmpty(Schema) ? Name : $"{Schema}.{Name}";
 }
