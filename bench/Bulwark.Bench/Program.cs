@@ -2,7 +2,7 @@ using System.Globalization;
 using Bulwark.Bench;
 
 // Usage: dotnet run -c Release --project bench/Bulwark.Bench -- [benchmark ...] [--scale N] [--rounds N]
-// Benchmarks: backup (default), drill (fingerprinting cost and restore drills; --jobs N adds a parallel drill). Each prints markdown tables of medians and ratios against peers measured in this run.
+// Benchmarks: backup (default), files, drill (fingerprinting cost and restore drills; --jobs N adds a parallel drill). Each prints markdown tables of medians and ratios against peers measured in this run.
 var names = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal) && !int.TryParse(a, out _)).ToList();
 var scale = Option("--scale", 20);
 var rounds = Option("--rounds", 3);
@@ -23,6 +23,9 @@ try
                 break;
             case "drill":
                 await DrillBenchmark.RunAsync(db, work, rounds, Option("--jobs", 2));
+                break;
+            case "files":
+                await FilesBenchmark.RunAsync(work, rounds);
                 break;
             default:
                 Console.Error.WriteLine($"unknown benchmark '{name}'");

@@ -30,5 +30,7 @@ public static class CliApplication
         TestRestoreCommand.Create(),
         LogCommand.Create(),
         UnlockCommand.Create(),
+        RulesetCommand.Create(),
+        ModulesCommand.Create(),
     ];
 }

@@ -43,6 +43,8 @@ public static class ShowCommand
                     m.Tools,
                     m.Source,
                     m.Statistics,
+                    m.Modules,
+                    m.Rulesets,
                     streams = m.Streams.Select(s => new { s.Name, s.Kind, s.Size, s.Sha256, chunks = s.Chunks.Count, s.Attributes }),
                     m.Fingerprints,
                     lastDrill = drill,
@@ -52,7 +54,9 @@ public static class ShowCommand
             run.Output.Line($"snapshot   {found.Id}");
             run.Output.Line($"time       {Format.Time(m.Time)} ({Format.Duration(m.Duration)})");
             run.Output.Line($"host       {m.Host}{(m.User is null ? "" : " (" + m.User + ")")}");
-            run.Output.Line($"source     {m.Source.Kind} {m.Source.Database} on {m.Source.Server} (PostgreSQL {m.Source.ServerVersion}, database size {Format.Bytes(m.Source.DatabaseSize ?? 0)})");
+            run.Output.Line(m.Source.Database is null
+                ? $"source     {m.Source.Kind}"
+                : $"source     {m.Source.Kind} {m.Source.Database} on {m.Source.Server} (PostgreSQL {m.Source.ServerVersion}, database size {Format.Bytes(m.Source.DatabaseSize ?? 0)})");
             run.Output.Line($"tools      {string.Join(", ", m.Tools.Select(t => $"{t.Key} {t.Value}"))}");
             if (m.Tags.Count > 0)
                 run.Output.Line($"tags       {string.Join(", ", m.Tags)}");
@@ -62,6 +66,10 @@ public static class ShowCommand
             foreach (var s in m.Streams)
                 table.AddRow(Markup.Escape(s.Name), Markup.Escape(s.Kind), Format.Bytes(s.Size), s.Chunks.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), s.Sha256);
             run.Output.Write(table);
+            foreach (var module in m.Modules ?? [])
+                run.Output.Line($"module     {module.Path} {module.Version ?? "(no version)"} sha256 {module.Sha256}");
+            foreach (var ruleset in m.Rulesets ?? [])
+                run.Output.Line($"ruleset    {ruleset.Name}: latest {ruleset.Latest}, {string.Join(", ", ruleset.Active.Select(a => $"{a.Key} {a.Value}"))}");
             RenderFingerprints(run, m.Fingerprints);
             if (drill is not null)
                 run.Output.Line($"last drill {(drill.Passed ? "passed" : "FAILED")} {Format.Time(drill.Time)}: {drill.Summary}");

@@ -40,40 +40,48 @@ public sealed class BackupOperation
     private async Task<BackupResult> RunCoreAsync(BackupRequest request, OperationScope scope, IProgress<long>? progress,
         CancellationToken cancellationToken)
     {
-        var settings = _context.SourceSettings(request.Source);
+        // Files and modules are resolved first: a missing file fails the backup before the database is dumped.
+        var artifacts = ArtifactBackup.Plan(_context);
+        var settings = artifacts.IsFilesOnly(request) ? null : _context.SourceSettings(request.Source);
         await using var repository = await _context.OpenRepositoryAsync(cancellationToken).ConfigureAwait(false);
         // The lock comes before reading manifests: cleanup then either sees this backup or this backup sees its result.
         await using var repositoryLock = await repository.LockAsync(LockMode.Shared, "backup", cancellationToken).ConfigureAwait(false);
         var started = _context.Time.GetUtcNow();
 
         var parents = (await repository.ListSnapshotsAsync(cancellationToken).ConfigureAwait(false))
-            .Where(s => s.Manifest.Source.Database == settings.Database)
+            .Where(s => s.Manifest.Source.Database == settings?.Database)
             .TakeLast(ParentCount);
         var uploader = new StreamUploader(repository, BackupRepository.ReferencedChunks(parents),
             _context.Settings.Backup.Parallelism);
 
-        var postgres = _context.Settings.Postgres;
+        PostgresBackupResult? result = null;
         // Fingerprints are computed from the dump as it streams in (see BackupFingerprinting).
-        var fingerprinting = _context.Settings.Backup.Fingerprints ? new BackupFingerprinting() : null;
-        var backup = new PostgresBackup(settings, new PostgresBackupOptions
+        var fingerprinting = settings is not null && _context.Settings.Backup.Fingerprints ? new BackupFingerprinting() : null;
+        if (settings is not null)
         {
-            Globals = request.Globals ?? postgres.Globals,
-            Schemas = postgres.Schemas,
-            ExcludeSchemas = postgres.ExcludeSchemas,
-            ExcludeTableData = postgres.ExcludeTableData,
-            BinDirectory = _context.PostgresBinDirectory,
-            DumpObservers = fingerprinting is null ? null : fingerprinting.CreateObservers,
-            InsideSnapshot = fingerprinting is null && InsideSnapshot is null ? null : async (connection, ct) =>
+            var postgres = _context.Settings.Postgres;
+            var backup = new PostgresBackup(settings, new PostgresBackupOptions
             {
-                if (fingerprinting is not null)
-                    await fingerprinting.InsideSnapshotAsync(connection, ct).ConfigureAwait(false);
-                if (InsideSnapshot is not null)
-                    await InsideSnapshot(connection, ct).ConfigureAwait(false);
-            },
-        });
-        var result = await backup.RunAsync(uploader, progress, cancellationToken).ConfigureAwait(false);
+                Globals = request.Globals ?? postgres.Globals,
+                Schemas = postgres.Schemas,
+                ExcludeSchemas = postgres.ExcludeSchemas,
+                ExcludeTableData = postgres.ExcludeTableData,
+                BinDirectory = _context.PostgresBinDirectory,
+                DumpObservers = fingerprinting is null ? null : fingerprinting.CreateObservers,
+                InsideSnapshot = fingerprinting is null && InsideSnapshot is null ? null : async (connection, ct) =>
+                {
+                    if (fingerprinting is not null)
+                        await fingerprinting.InsideSnapshotAsync(connection, ct).ConfigureAwait(false);
+                    if (InsideSnapshot is not null)
+                        await InsideSnapshot(connection, ct).ConfigureAwait(false);
+                },
+            });
+            result = await backup.RunAsync(uploader, progress, cancellationToken).ConfigureAwait(false);
+        }
+        var (fileStreams, modules, rulesets) = await artifacts.RunAsync(repository, uploader, progress, cancellationToken).ConfigureAwait(false);
+        var source = result?.Source ?? ArtifactBackup.FilesSource;
 
-        var tools = new Dictionary<string, string>(result.Tools) { ["bulwark"] = Version };
+        var tools = new Dictionary<string, string>(result?.Tools ?? new Dictionary<string, string>()) { ["bulwark"] = Version };
         var statistics = uploader.Statistics;
         var manifest = new SnapshotManifest
         {
@@ -83,8 +91,8 @@ public sealed class BackupOperation
             User = Environment.UserName,
             Tags = _context.Settings.Backup.Tags.Concat(request.Tags).Distinct().ToList(),
             Tools = tools,
-            Source = result.Source,
-            Streams = result.Streams,
+            Source = source,
+            Streams = [.. result?.Streams ?? [], .. fileStreams],
             Statistics = new BackupStatistics
             {
                 NewBytes = statistics.NewBytes,
@@ -94,6 +102,8 @@ public sealed class BackupOperation
                 ReusedChunks = statistics.ReusedChunks,
             },
             Fingerprints = fingerprinting?.Result,
+            Modules = modules,
+            Rulesets = rulesets,
         };
         cancellationToken.ThrowIfCancellationRequested();
         var snapshot = await repository.CommitSnapshotAsync(manifest, cancellationToken).ConfigureAwait(false);
@@ -101,10 +111,12 @@ public sealed class BackupOperation
         scope.Bytes = manifest.TotalSize;
         scope.Details["newBytes"] = statistics.NewBytes.ToString(CultureInfo.InvariantCulture);
         scope.Details["storedBytes"] = statistics.StoredBytes.ToString(CultureInfo.InvariantCulture);
-        scope.Details["database"] = result.Source.Database ?? "";
+        scope.Details["database"] = source.Database ?? "";
+        if (fileStreams.Count > 0)
+            scope.Details["files"] = fileStreams.Count.ToString(CultureInfo.InvariantCulture);
         if (manifest.Fingerprints?.Error is { } fingerprintError)
             scope.Details["fingerprintError"] = fingerprintError;
-        return new BackupResult(snapshot, repository.Location, settings.Display);
+        return new BackupResult(snapshot, repository.Location, settings?.Display ?? "files only");
     }
 
     /// <summary>This build's version, as recorded in manifests.</summary>

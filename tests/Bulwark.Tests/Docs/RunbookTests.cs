@@ -75,7 +75,20 @@ public sealed partial class RunbookTests : IDisposable
     public async Task Runbook_ShellBlocks_RunAgainstATestDatabaseAndRepository()
     {
         var markdown = await File.ReadAllTextAsync(RunbookPath);
-        var script = new StringBuilder("set -euo pipefail\n");
+        // What a site has besides its database: configuration files in every backup, and a ruleset with two
+        // versions activated in prod one after the other (so that there is something to roll back).
+        var script = new StringBuilder("""
+            set -euo pipefail
+            printf 'files:\n  - config/app.yml\n' > bulwark.yml
+            mkdir -p config && echo 'feature: on' > config/app.yml
+            echo 'rules: [a]' > ruleset.yml
+            bulwark ruleset create patch -m first --author ops >/dev/null
+            bulwark ruleset activate 1.0.0 --env prod >/dev/null
+            echo 'rules: [a, b]' > ruleset.yml
+            bulwark ruleset create minor -m second --author ops >/dev/null
+            bulwark ruleset activate 1.1.0 --env prod >/dev/null
+
+            """);
         foreach (var (fence, line, text) in Blocks(markdown).Where(b => RunnableFences.Contains(b.Fence)))
             script.Append($"echo '### RUNBOOK.md line {line}' >&2\nset -x\n{text}set +x\n");
         var scriptPath = _dir.Combine("runbook.sh");
@@ -130,6 +143,9 @@ public sealed partial class RunbookTests : IDisposable
         var (code, output) = await RunAsync(scriptPath, work, environment, TimeSpan.FromMinutes(8));
 
         Assert.True(code == 0, $"the runbook's shell blocks failed (exit {code}):\n{output}");
+        // The ruleset was rolled back; the files came back.
+        Assert.Equal("rules: [a]\n", await File.ReadAllTextAsync(Path.Combine(work, "environments", "prod", "ruleset.yml")));
+        Assert.Equal("feature: on\n", await File.ReadAllTextAsync(Path.Combine(work, "restored-files", "config", "app.yml")));
         // The emergency restore switched the restored database in; the damaged one and the side databases are gone.
         Assert.Equal(2000L, await _pg.ScalarAsync<long>(database, "SELECT count(*) FROM shop.orders"));
         foreach (var gone in new[] { $"{database}_damaged", side, sideSchema })
