@@ -28,6 +28,7 @@ public static class CliApplication
         RestoreCommand.Create(),
         VerifyCommand.Create(),
         CleanupCommand.Create(),
+        TestRestoreCommand.Create(),
         LogCommand.Create(),
         UnlockCommand.Create(),
         RulesetCommand.Create(),

@@ -71,6 +71,10 @@ public static class BackupCommand
             run.Output.Line($"  new        {Format.Bytes(stats.NewBytes)} in {stats.NewChunks} chunks, stored as {Format.Bytes(stats.StoredBytes)}");
             run.Output.Line($"  reused     {Format.Bytes(stats.ReusedBytes)} in {stats.ReusedChunks} chunks");
             run.Output.Line($"  duration   {Format.Duration(manifest.Duration)}");
+            if (manifest.Fingerprints is { Error: null } fingerprints)
+                run.Output.Line($"  fingerprints {fingerprints.Tables.Count} tables, {fingerprints.Rows:N0} rows, {fingerprints.Sequences.Count} sequences");
+            else if (manifest.Fingerprints?.Error is { } error)
+                run.Output.Note($"warning: no fingerprints for this snapshot, so it cannot be drilled: {error}");
             return ExitCodes.Ok;
         });
         return command.WithExitCodes(0, 1, 2, 3, 4, 5, 6, 7, 130);

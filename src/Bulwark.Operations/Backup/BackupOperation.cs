@@ -7,6 +7,8 @@ using Bulwark.Repository.Maintenance;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Repository.Streams;
 using Bulwark.Sources.Postgres;
+using Bulwark.Sources.Postgres.Fingerprints;
+using Npgsql;
 
 namespace Bulwark.Operations.Backup;
 
@@ -25,6 +27,12 @@ public sealed class BackupOperation
     {
         _context = context;
     }
+
+    /// <summary>
+    /// Runs inside the backup's exported snapshot after Bulwark's own reads (tests use it to compute fingerprints
+    /// with SQL in the same snapshot).
+    /// </summary>
+    internal Func<NpgsqlConnection, CancellationToken, Task>? InsideSnapshot { get; init; }
 
     public Task<BackupResult> RunAsync(BackupRequest request, IProgress<long>? progress,
         CancellationToken cancellationToken) =>
@@ -48,6 +56,8 @@ public sealed class BackupOperation
             _context.Settings.Backup.Parallelism);
 
         PostgresBackupResult? result = null;
+        // Fingerprints are computed from the dump as it streams in (see BackupFingerprinting).
+        var fingerprinting = settings is not null && _context.Settings.Backup.Fingerprints ? new BackupFingerprinting() : null;
         if (settings is not null)
         {
             var postgres = _context.Settings.Postgres;
@@ -58,6 +68,14 @@ public sealed class BackupOperation
                 ExcludeSchemas = postgres.ExcludeSchemas,
                 ExcludeTableData = postgres.ExcludeTableData,
                 BinDirectory = _context.PostgresBinDirectory,
+                DumpObservers = fingerprinting is null ? null : fingerprinting.CreateObservers,
+                InsideSnapshot = fingerprinting is null && InsideSnapshot is null ? null : async (connection, ct) =>
+                {
+                    if (fingerprinting is not null)
+                        await fingerprinting.InsideSnapshotAsync(connection, ct).ConfigureAwait(false);
+                    if (InsideSnapshot is not null)
+                        await InsideSnapshot(connection, ct).ConfigureAwait(false);
+                },
             });
             result = await backup.RunAsync(uploader, progress, cancellationToken).ConfigureAwait(false);
         }
@@ -84,6 +102,7 @@ public sealed class BackupOperation
                 NewChunks = statistics.NewChunks,
                 ReusedChunks = statistics.ReusedChunks,
             },
+            Fingerprints = fingerprinting?.Result,
             Modules = modules,
             Rulesets = rulesets,
         };
@@ -99,6 +118,8 @@ public sealed class BackupOperation
         scope.Details["database"] = source.Database ?? "";
         if (fileStreams.Count > 0)
             scope.Details["files"] = fileStreams.Count.ToString(CultureInfo.InvariantCulture);
+        if (manifest.Fingerprints?.Error is { } fingerprintError)
+            scope.Details["fingerprintError"] = fingerprintError;
         return new BackupResult(snapshot, repository.Location, settings?.Display ?? "files only");
     }
 

@@ -20,6 +20,8 @@ public sealed class BulwarkConfig
 
     public BackupConfig Backup { get; set; } = new();
 
+    public DrillConfig Drill { get; set; } = new();
+
     /// <summary>Files stored in every snapshot: paths and globs ('*', '**'), relative to the configuration file's folder.</summary>
     public List<string> Files { get; set; } = [];
 
