@@ -2,7 +2,9 @@ using System.Globalization;
 using Bulwark.Bench;
 
 // Usage: dotnet run -c Release --project bench/Bulwark.Bench -- [benchmark ...] [--scale N] [--rounds N]
-// Benchmarks: backup (default), encryption. Each prints markdown tables of medians and ratios against peers measured in this run.
+// Benchmarks: backup (default), encryption, files, cleanup (--chunks N: the largest repository, default 100000), drill
+// (fingerprinting cost and restore drills; --jobs N adds a parallel drill). Each prints markdown tables of medians and
+// ratios against peers measured in this run.
 var names = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal) && !int.TryParse(a, out _)).ToList();
 var scale = Option("--scale", 20);
 var rounds = Option("--rounds", 3);
@@ -11,15 +13,26 @@ if (names.Count == 0)
 
 var work = Path.Combine(Path.GetTempPath(), $"bulwark-bench-{Guid.NewGuid():N}"[..28]);
 Directory.CreateDirectory(work);
+// The database is started only for the benchmarks that need one.
+BenchDatabase? db = null;
+async Task<BenchDatabase> Database() => db ??= await BenchDatabase.CreateAsync(scale, work);
 try
 {
-    await using var db = await BenchDatabase.CreateAsync(scale, work);
     foreach (var name in names)
     {
         switch (name)
         {
             case "backup":
-                await BackupBenchmark.RunAsync(db, work, rounds);
+                await BackupBenchmark.RunAsync(await Database(), work, rounds);
+                break;
+            case "cleanup":
+                await CleanupBenchmark.RunAsync(work, Option("--chunks", 100_000), rounds);
+                break;
+            case "drill":
+                await DrillBenchmark.RunAsync(await Database(), work, rounds, Option("--jobs", 2));
+                break;
+            case "files":
+                await FilesBenchmark.RunAsync(work, rounds);
                 break;
             case "encryption":
                 await EncryptionBenchmark.RunAsync(db, work, rounds);
@@ -32,6 +45,8 @@ try
 }
 finally
 {
+    if (db is not null)
+        await db.DisposeAsync();
     Directory.Delete(work, recursive: true);
 }
 return 0;

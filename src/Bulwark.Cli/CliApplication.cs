@@ -27,8 +27,12 @@ public static class CliApplication
         ShowCommand.Create(),
         RestoreCommand.Create(),
         VerifyCommand.Create(),
+        CleanupCommand.Create(),
+        TestRestoreCommand.Create(),
         LogCommand.Create(),
         UnlockCommand.Create(),
+        RulesetCommand.Create(),
+        ModulesCommand.Create(),
         KeyCommand.Create(),
         CopyCommand.Create(),
     ];

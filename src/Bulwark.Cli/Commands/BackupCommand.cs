@@ -23,10 +23,14 @@ public static class BackupCommand
             HelpName = "TAG",
             AllowMultipleArgumentsPerToken = false,
         };
-        var command = new Command("backup",
-            "Back up the database into the repository at one consistent point in time.")
+        var filesOnly = new Option<bool>("--files-only")
         {
-            source, globals, tags,
+            Description = "Store only the files and modules of the configuration, not the database",
+        };
+        var command = new Command("backup",
+            "Back up the database into the repository at one consistent point in time, with the files and module versions of the configuration.")
+        {
+            source, globals, tags, filesOnly,
         };
         command.SetHandler(async (run, ct) =>
         {
@@ -35,6 +39,7 @@ public static class BackupCommand
                 Source = run.Get(source),
                 Globals = run.Get(globals) ? true : null,
                 Tags = run.Get(tags) ?? [],
+                FilesOnly = run.Get(filesOnly),
             };
             var context = run.Context;
             BackupResult result;
@@ -71,12 +76,18 @@ public static class BackupCommand
                 return CopyOutcome(run, copyFailure);
             }
             run.Output.Line($"snapshot {result.Snapshot.ShortId} saved to {context.RepositoryDisplay}");
-            run.Output.Line($"  source     {result.Source} (PostgreSQL {manifest.Source.ServerVersion})");
+            run.Output.Line(manifest.Source.ServerVersion is null
+                ? $"  source     {result.Source}"
+                : $"  source     {result.Source} (PostgreSQL {manifest.Source.ServerVersion})");
             foreach (var stream in manifest.Streams)
                 run.Output.Line($"  {stream.Name,-10} {Format.Bytes(stream.Size)}, sha256 {stream.Sha256}");
             run.Output.Line($"  new        {Format.Bytes(stats.NewBytes)} in {stats.NewChunks} chunks, stored as {Format.Bytes(stats.StoredBytes)}");
             run.Output.Line($"  reused     {Format.Bytes(stats.ReusedBytes)} in {stats.ReusedChunks} chunks");
             run.Output.Line($"  duration   {Format.Duration(manifest.Duration)}");
+            if (manifest.Fingerprints is { Error: null } fingerprints)
+                run.Output.Line($"  fingerprints {fingerprints.Tables.Count} tables, {fingerprints.Rows:N0} rows, {fingerprints.Sequences.Count} sequences");
+            else if (manifest.Fingerprints?.Error is { } error)
+                run.Output.Note($"warning: no fingerprints for this snapshot, so it cannot be drilled: {error}");
             if (result.Copy is not null)
                 CopyCommand.Print(run.Output, result.Copy);
             return CopyOutcome(run, copyFailure);

@@ -20,11 +20,14 @@ public static class RestoreCommand
         var globals = new Option<bool>("--globals") { Description = "First create the snapshot's roles on the target server (existing roles are kept)" };
         var toFile = new Option<string?>("--to-file") { Description = "Write the original dump (pg_restore-compatible) to this file instead, checking its SHA-256", HelpName = "PATH" };
         var stream = new Option<string?>("--stream") { Description = "With --to-file: which stream to write (e.g. globals.sql)", HelpName = "NAME" };
+        var filesTo = new Option<string?>("--files-to") { Description = "Restore the snapshot's files (from 'files:') below this folder, each atomically with its mode and time", HelpName = "DIR" };
+        var file = new Option<string[]>("--file") { Description = "With --files-to: only this file or folder, as stored (repeatable; 'bulwark show' lists them)", HelpName = "PATH" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "With --files-to: replace existing files (atomically) instead of refusing" };
         var command = new Command("restore",
-            "Restore a snapshot into a database, or write its dump to a file.\n" +
+            "Restore a snapshot into a database, write its dump to a file, or restore its configuration files (--files-to).\n" +
             "A sequential restore runs in one transaction: the target is complete or unchanged.")
         {
-            snapshot, target, create, clean, schemas, tables, jobs, noOwner, noAcl, globals, toFile, stream,
+            snapshot, target, create, clean, schemas, tables, jobs, noOwner, noAcl, globals, toFile, stream, filesTo, file, overwrite,
         };
         command.SetHandler(async (run, ct) =>
         {
@@ -34,6 +37,9 @@ public static class RestoreCommand
                 Target = run.Get(target),
                 ToFile = run.Get(toFile),
                 Stream = run.Get(stream),
+                FilesTo = run.Get(filesTo),
+                Files = run.Get(file) ?? [],
+                Overwrite = run.Get(overwrite),
                 Create = run.Get(create),
                 Clean = run.Get(clean),
                 Schemas = run.Get(schemas) ?? [],
@@ -51,7 +57,13 @@ public static class RestoreCommand
                 run.Output.WriteJson(result);
                 return ExitCodes.Ok;
             }
-            if (result.File is not null)
+            if (result.Files is not null)
+            {
+                foreach (var restored in result.Files)
+                    run.Output.Line($"wrote {restored.Path} ({Format.Bytes(restored.Size)}, sha256 {restored.Sha256[..12]}… checked)");
+                run.Output.Line($"restored {result.Files.Count} file{(result.Files.Count == 1 ? "" : "s")} from snapshot {result.Snapshot}");
+            }
+            else if (result.File is not null)
             {
                 run.Output.Line($"wrote {result.File} ({Format.Bytes(result.Bytes)}) from snapshot {result.Snapshot}");
                 run.Output.Line($"  sha256 {result.Sha256} (checked)");

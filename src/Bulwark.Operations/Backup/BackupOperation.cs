@@ -3,9 +3,12 @@ using System.Reflection;
 using Bulwark.Operations.Logging;
 using Bulwark.Repository;
 using Bulwark.Repository.Locking;
+using Bulwark.Repository.Maintenance;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Repository.Streams;
 using Bulwark.Sources.Postgres;
+using Bulwark.Sources.Postgres.Fingerprints;
+using Npgsql;
 
 namespace Bulwark.Operations.Backup;
 
@@ -24,6 +27,12 @@ public sealed class BackupOperation
     {
         _context = context;
     }
+
+    /// <summary>
+    /// Runs inside the backup's exported snapshot after Bulwark's own reads (tests use it to compute fingerprints
+    /// with SQL in the same snapshot).
+    /// </summary>
+    internal Func<NpgsqlConnection, CancellationToken, Task>? InsideSnapshot { get; init; }
 
     /// <exception cref="CopyAfterBackupFailedException">The backup was committed but 'copy-to' failed.</exception>
     public async Task<BackupResult> RunAsync(BackupRequest request, IProgress<long>? progress,
@@ -56,30 +65,48 @@ public sealed class BackupOperation
     private async Task<BackupResult> RunCoreAsync(BackupRequest request, OperationScope scope, IProgress<long>? progress,
         CancellationToken cancellationToken)
     {
-        var settings = _context.SourceSettings(request.Source);
+        // Files and modules are resolved first: a missing file fails the backup before the database is dumped.
+        var artifacts = ArtifactBackup.Plan(_context);
+        var settings = artifacts.IsFilesOnly(request) ? null : _context.SourceSettings(request.Source);
         await using var repository = await _context.OpenRepositoryAsync(cancellationToken).ConfigureAwait(false);
         // The lock comes before reading manifests: cleanup then either sees this backup or this backup sees its result.
         await using var repositoryLock = await repository.LockAsync(LockMode.Shared, "backup", cancellationToken).ConfigureAwait(false);
         var started = _context.Time.GetUtcNow();
 
         var parents = (await repository.ListSnapshotsAsync(cancellationToken).ConfigureAwait(false))
-            .Where(s => s.Manifest.Source.Database == settings.Database)
+            .Where(s => s.Manifest.Source.Database == settings?.Database)
             .TakeLast(ParentCount);
         var uploader = new StreamUploader(repository, BackupRepository.ReferencedChunks(parents),
             _context.Settings.Backup.Parallelism);
 
-        var postgres = _context.Settings.Postgres;
-        var backup = new PostgresBackup(settings, new PostgresBackupOptions
+        PostgresBackupResult? result = null;
+        // Fingerprints are computed from the dump as it streams in (see BackupFingerprinting).
+        var fingerprinting = settings is not null && _context.Settings.Backup.Fingerprints ? new BackupFingerprinting() : null;
+        if (settings is not null)
         {
-            Globals = request.Globals ?? postgres.Globals,
-            Schemas = postgres.Schemas,
-            ExcludeSchemas = postgres.ExcludeSchemas,
-            ExcludeTableData = postgres.ExcludeTableData,
-            BinDirectory = _context.PostgresBinDirectory,
-        });
-        var result = await backup.RunAsync(uploader, progress, cancellationToken).ConfigureAwait(false);
+            var postgres = _context.Settings.Postgres;
+            var backup = new PostgresBackup(settings, new PostgresBackupOptions
+            {
+                Globals = request.Globals ?? postgres.Globals,
+                Schemas = postgres.Schemas,
+                ExcludeSchemas = postgres.ExcludeSchemas,
+                ExcludeTableData = postgres.ExcludeTableData,
+                BinDirectory = _context.PostgresBinDirectory,
+                DumpObservers = fingerprinting is null ? null : fingerprinting.CreateObservers,
+                InsideSnapshot = fingerprinting is null && InsideSnapshot is null ? null : async (connection, ct) =>
+                {
+                    if (fingerprinting is not null)
+                        await fingerprinting.InsideSnapshotAsync(connection, ct).ConfigureAwait(false);
+                    if (InsideSnapshot is not null)
+                        await InsideSnapshot(connection, ct).ConfigureAwait(false);
+                },
+            });
+            result = await backup.RunAsync(uploader, progress, cancellationToken).ConfigureAwait(false);
+        }
+        var (fileStreams, modules, rulesets) = await artifacts.RunAsync(repository, uploader, progress, cancellationToken).ConfigureAwait(false);
+        var source = result?.Source ?? ArtifactBackup.FilesSource;
 
-        var tools = new Dictionary<string, string>(result.Tools) { ["bulwark"] = Version };
+        var tools = new Dictionary<string, string>(result?.Tools ?? new Dictionary<string, string>()) { ["bulwark"] = Version };
         var statistics = uploader.Statistics;
         var manifest = new SnapshotManifest
         {
@@ -89,8 +116,8 @@ public sealed class BackupOperation
             User = Environment.UserName,
             Tags = _context.Settings.Backup.Tags.Concat(request.Tags).Distinct().ToList(),
             Tools = tools,
-            Source = result.Source,
-            Streams = result.Streams,
+            Source = source,
+            Streams = [.. result?.Streams ?? [], .. fileStreams],
             Statistics = new BackupStatistics
             {
                 NewBytes = statistics.NewBytes,
@@ -99,15 +126,25 @@ public sealed class BackupOperation
                 NewChunks = statistics.NewChunks,
                 ReusedChunks = statistics.ReusedChunks,
             },
+            Fingerprints = fingerprinting?.Result,
+            Modules = modules,
+            Rulesets = rulesets,
         };
         cancellationToken.ThrowIfCancellationRequested();
+        await GarbageCollector.BeforeCommitAsync(repository, repositoryLock,
+            BackupRepository.ReferencedChunks([new Snapshot(default, manifest)]), _context.Settings.Cleanup.ClockSkewValue,
+            TimeSpan.FromMinutes(30), cancellationToken).ConfigureAwait(false);
         var snapshot = await repository.CommitSnapshotAsync(manifest, cancellationToken).ConfigureAwait(false);
         scope.Snapshot = snapshot.ShortId;
         scope.Bytes = manifest.TotalSize;
         scope.Details["newBytes"] = statistics.NewBytes.ToString(CultureInfo.InvariantCulture);
         scope.Details["storedBytes"] = statistics.StoredBytes.ToString(CultureInfo.InvariantCulture);
-        scope.Details["database"] = result.Source.Database ?? "";
-        return new BackupResult(snapshot, repository.Location, settings.Display);
+        scope.Details["database"] = source.Database ?? "";
+        if (fileStreams.Count > 0)
+            scope.Details["files"] = fileStreams.Count.ToString(CultureInfo.InvariantCulture);
+        if (manifest.Fingerprints?.Error is { } fingerprintError)
+            scope.Details["fingerprintError"] = fingerprintError;
+        return new BackupResult(snapshot, repository.Location, settings?.Display ?? "files only");
     }
 
     /// <summary>This build's version, as recorded in manifests.</summary>

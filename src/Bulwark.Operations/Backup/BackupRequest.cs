@@ -9,4 +9,6 @@ public sealed record BackupRequest
     public bool? Globals { get; init; }
     /// <summary>Tags added to those of the configuration.</summary>
     public IReadOnlyList<string> Tags { get; init; } = [];
+    /// <summary>Store only the files and modules of the configuration, not the database.</summary>
+    public bool FilesOnly { get; init; }
 }

@@ -20,6 +20,29 @@ public sealed class BulwarkConfig
 
     public BackupConfig Backup { get; set; } = new();
 
+    public DrillConfig Drill { get; set; } = new();
+
+    /// <summary>Files stored in every snapshot: paths and globs ('*', '**'), relative to the configuration file's folder.</summary>
+    public List<string> Files { get; set; } = [];
+
+    /// <summary>Versioned modules: files whose header declares a version.</summary>
+    public ModulesConfig Modules { get; set; } = new();
+
+    /// <summary>Ruleset name → the working file that 'bulwark ruleset create' registers.</summary>
+    public Dictionary<string, string> Rulesets { get; set; } = new() { ["ruleset"] = "ruleset.yml" };
+
+    /// <summary>Environment name → the file that activating a ruleset version writes; '{ruleset}' stands for the ruleset's name.</summary>
+    public Dictionary<string, string> Environments { get; set; } = new()
+    {
+        ["dev"] = "environments/dev/{ruleset}.yml",
+        ["staging"] = "environments/staging/{ruleset}.yml",
+        ["prod"] = "environments/prod/{ruleset}.yml",
+    };
+
+    public RetentionConfig Retention { get; set; } = new();
+
+    public CleanupConfig Cleanup { get; set; } = new();
+
     /// <summary>A second repository every backup also copies its snapshot to (e.g. offsite); empty for none.</summary>
     public string? CopyTo { get; set; }
 

@@ -31,6 +31,16 @@ public static class ConfigTemplate
           # zstd level 1 (fastest) to 19 (smallest).
           compression-level: 3
 
+        # What 'bulwark cleanup' keeps (per database). Keep rules choose, max-age and max-count cap; the newest
+        # snapshot and the newest verified one are always kept. See the README, "Retention".
+        retention:
+          max-age: 30d
+          max-count: 100
+          # keep-daily: 7
+          # keep-weekly: 4
+          # keep-monthly: 12     # needs max-age of at least 308d, or max-age: off
+          # time-zone: Europe/Berlin
+
         # A second repository (offsite) that every backup is also copied to; a failed copy fails the command.
         # copy-to: s3://offsite-bucket/bulwark
 

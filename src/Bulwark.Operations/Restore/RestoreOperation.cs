@@ -3,6 +3,7 @@ using Bulwark.Repository;
 using Bulwark.Repository.Locking;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Repository.Streams;
+using Bulwark.Sources.Files;
 using Bulwark.Sources.Postgres;
 
 namespace Bulwark.Operations.Restore;
@@ -20,14 +21,16 @@ public sealed class RestoreOperation
     public Task<RestoreResult> RunAsync(RestoreRequest request, IProgress<long>? progress, CancellationToken cancellationToken) =>
         _context.RunLoggedAsync("restore", async scope =>
         {
-            if ((request.Target is null) == (request.ToFile is null))
-                throw new BulwarkException(ErrorKind.Usage, "restore needs exactly one of --target and --to-file",
-                    "e.g. 'bulwark restore latest --target postgres://user@host/newdb --create'");
+            if (new[] { request.Target, request.ToFile, request.FilesTo }.Count(t => t is not null) != 1)
+                throw new BulwarkException(ErrorKind.Usage, "restore needs exactly one of --target and --to-file (or --files-to for the configuration files)",
+                    "e.g. 'bulwark restore latest --target postgres://user@host/newdb --create', or '--files-to DIR' for the configuration files");
             await using var repository = await _context.OpenRepositoryAsync(cancellationToken).ConfigureAwait(false);
             await using var repositoryLock = await repository.LockAsync(LockMode.Shared, "restore", cancellationToken).ConfigureAwait(false);
             var snapshot = await repository.ResolveSnapshotAsync(request.Snapshot, cancellationToken).ConfigureAwait(false);
             scope.Snapshot = snapshot.ShortId;
-            var result = request.ToFile is not null
+            var result = request.FilesTo is not null
+                ? await FilesAsync(repository, snapshot, request, progress, cancellationToken).ConfigureAwait(false)
+                : request.ToFile is not null
                 ? await ToFileAsync(repository, snapshot, request, progress, cancellationToken).ConfigureAwait(false)
                 : await ToDatabaseAsync(repository, snapshot, request, progress, cancellationToken).ConfigureAwait(false);
             scope.Bytes = result.Bytes;
@@ -62,6 +65,22 @@ public sealed class RestoreOperation
             Created = result.Created,
             Bytes = result.Bytes,
             Duration = result.Duration,
+        };
+    }
+
+    /// <summary>The snapshot's files below a folder, each written atomically with its mode and time (see <see cref="FileRestore"/>).</summary>
+    private static async Task<RestoreResult> FilesAsync(BackupRepository repository, Snapshot snapshot,
+        RestoreRequest request, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var files = await FileRestore.RestoreAsync(repository, snapshot, request.FilesTo!, request.Files, request.Overwrite,
+            progress, cancellationToken).ConfigureAwait(false);
+        return new RestoreResult
+        {
+            Snapshot = snapshot.ShortId,
+            Files = files,
+            Bytes = files.Sum(f => f.Size),
+            Duration = Stopwatch.GetElapsedTime(started),
         };
     }
 

@@ -11,6 +11,12 @@ public sealed record RestoreRequest
     public string? ToFile { get; init; }
     /// <summary>Which stream --to-file writes; the database dump by default.</summary>
     public string? Stream { get; init; }
+    /// <summary>Restore the snapshot's files (from 'files:') below this folder instead.</summary>
+    public string? FilesTo { get; init; }
+    /// <summary>With <see cref="FilesTo"/>: only these stored paths (or folders of them); empty for every file.</summary>
+    public IReadOnlyList<string> Files { get; init; } = [];
+    /// <summary>With <see cref="FilesTo"/>: replace existing files (each atomically) instead of refusing.</summary>
+    public bool Overwrite { get; init; }
     public bool Create { get; init; }
     public bool Clean { get; init; }
     public IReadOnlyList<string> Schemas { get; init; } = [];

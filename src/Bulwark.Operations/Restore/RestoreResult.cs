@@ -9,6 +9,8 @@ public sealed record RestoreResult
     public bool Created { get; init; }
     public string? File { get; init; }
     public string? Sha256 { get; init; }
+    /// <summary>The files written by a restore with --files-to.</summary>
+    public IReadOnlyList<Sources.Files.RestoredFile>? Files { get; init; }
     public required long Bytes { get; init; }
     public required TimeSpan Duration { get; init; }
 }

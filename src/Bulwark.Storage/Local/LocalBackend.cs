@@ -84,6 +84,10 @@ public sealed class LocalBackend : IStorageBackend
                 ? new StorageObjectInfo(name, info.Length, info.LastWriteTimeUtc)
                 : null);
         }
+        catch (FileNotFoundException)
+        {
+            return Task.FromResult<StorageObjectInfo?>(null); // deleted between the existence check and the stat
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw Failure("stat", name, e);
@@ -118,7 +122,19 @@ public sealed class LocalBackend : IStorageBackend
             var relative = Path.GetRelativePath(_root, file.FullName).Replace(Path.DirectorySeparatorChar, '/');
             if (!relative.StartsWith(prefix, StringComparison.Ordinal))
                 continue;
-            yield return new StorageObjectInfo(relative, file.Length, file.LastWriteTimeUtc);
+            long length;
+            DateTime modified;
+            try
+            {
+                // Size and time are read now (a stat): an object deleted since the folder was read is simply not listed.
+                length = file.Length;
+                modified = file.LastWriteTimeUtc;
+            }
+            catch (FileNotFoundException)
+            {
+                continue;
+            }
+            yield return new StorageObjectInfo(relative, length, modified);
         }
         await Task.CompletedTask.ConfigureAwait(false);
     }

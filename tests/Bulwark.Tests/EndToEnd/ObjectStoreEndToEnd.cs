@@ -5,7 +5,7 @@ namespace Bulwark.Tests.EndToEnd;
 
 /// <summary>
 /// The main job against an object store through the real program: init, backup, verify --read-data, restore into a
-/// new database (compared with the original by pg_dump), and a copy out of it. Each store's test class says how to
+/// new database (compared with the original by pg_dump), a restore drill, and a copy out of it (drilled there too). Each store's test class says how to
 /// reach its server.
 /// </summary>
 public abstract class ObjectStoreEndToEnd : IDisposable
@@ -47,6 +47,8 @@ public abstract class ObjectStoreEndToEnd : IDisposable
         var comparison = await PgDumpComparer.CompareAsync(Pg.Server.Settings(db), Pg.Server.Settings(restored), null,
             cancellationToken: TestContext.Current.CancellationToken);
         Assert.True(comparison.Equal, string.Join("\n", comparison.Differences));
+        var drill = await cli.RunAsync("test-restore", "latest", "--repo", repo, "--scratch", Pg.Url("postgres"));
+        Ok(drill);
 
         // Out of the store into a local folder: both snapshots, and read back whole there.
         var local = Directory.Combine("local");
@@ -55,6 +57,7 @@ public abstract class ObjectStoreEndToEnd : IDisposable
         Ok(copy);
         Assert.Equal(2, copy.Stdout.Split('\n').Count(l => l.StartsWith("copied snapshot", StringComparison.Ordinal)));
         Ok(await Cli().RunAsync("verify", "--repo", local, "--read-data"));
+        Ok(await Cli().RunAsync("test-restore", "latest", "--repo", local, "--scratch", Pg.Url("postgres")));
     }
 
     public void Dispose() => Directory.Dispose();

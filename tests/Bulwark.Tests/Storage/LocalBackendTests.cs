@@ -25,6 +25,32 @@ public sealed class LocalBackendTests : StorageBackendContract, IDisposable
     }
 
     [Fact]
+    public async Task List_WhileAnotherProcessDeletesObjects_NeverFails()
+    {
+        // Lock objects come and go while others list them; a listing must not trip over one deleted under it.
+        await using var backend = await CreateBackendAsync();
+        var ct = TestContext.Current.CancellationToken;
+        for (var round = 0; round < 5; round++)
+        {
+            var names = Enumerable.Range(0, 400).Select(i => $"locks/{round}-{i:0000}").ToList();
+            foreach (var name in names)
+                await backend.PutAsync(name, new byte[1], ct);
+            var deleting = Task.Run(() =>
+            {
+                foreach (var name in names)
+                    File.Delete(Path.Combine(backend.Location, name));
+            }, ct);
+            while (!deleting.IsCompleted)
+            {
+                await foreach (var _ in backend.ListAsync("locks/", ct))
+                {
+                }
+            }
+            await deleting;
+        }
+    }
+
+    [Fact]
     public async Task List_SkipsTemporaryFilesOfACrashedWriter()
     {
         await using var backend = await CreateBackendAsync();

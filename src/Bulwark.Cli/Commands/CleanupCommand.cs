@@ -1,0 +1,97 @@
+using System.CommandLine;
+using Bulwark.Cli.Infrastructure;
+using Bulwark.Operations.Retention;
+using Spectre.Console;
+
+namespace Bulwark.Cli.Commands;
+
+public static class CleanupCommand
+{
+    public static Command Create()
+    {
+        var dryRun = new Option<bool>("--dry-run")
+        {
+            Description = "Show what would be removed and which rule keeps each snapshot; change nothing",
+        };
+        var command = new Command("cleanup",
+            "Apply the retention policy ('retention:' in bulwark.yml): remove the snapshots it forgets, then every chunk " +
+            "nothing references. Safe beside running backups; an interrupted cleanup is finished by the next one.")
+        {
+            dryRun,
+        };
+        command.SetHandler(async (run, ct) =>
+        {
+            var result = await run.Output.WithProgressAsync(run.Get(dryRun) ? "planning" : "cleaning up", null,
+                progress => new CleanupOperation(run.Context).RunAsync(run.Get(dryRun), progress, ct));
+            Render(run, result);
+            return ExitCodes.Ok;
+        });
+        return command.WithExitCodes(0, 1, 2, 3, 4, 6, 9, 10, 130);
+    }
+
+    private static void Render(Invocation run, CleanupResult result)
+    {
+        var gc = result.Collection;
+        var zone = result.Policy.TimeZone;
+        if (run.Json)
+        {
+            run.Output.WriteJson(new
+            {
+                dryRun = gc.DryRun,
+                repository = result.Repository,
+                policy = result.Policy.Describe(),
+                timeZone = zone.Id,
+                snapshots = result.Plan.Decisions.Select(d => new
+                {
+                    id = d.Snapshot.Id.ToString(),
+                    shortId = d.Snapshot.ShortId,
+                    time = d.Snapshot.Manifest.Time,
+                    database = d.Group,
+                    tags = d.Snapshot.Manifest.Tags,
+                    keep = d.Keep,
+                    reasons = d.Reasons,
+                }),
+                kept = result.Plan.Kept.Count(),
+                removed = gc.SnapshotsRemoved,
+                chunks = new
+                {
+                    total = gc.ChunksTotal,
+                    referenced = gc.ChunksReferenced,
+                    deleted = gc.ChunksDeleted,
+                    keptYoung = gc.ChunksKeptYoung,
+                    keptForRunningOperations = gc.ChunksKeptForRunningOperations,
+                    keptForRemovedSnapshots = gc.ChunksKeptForForgottenSnapshots,
+                },
+                bytesFreed = gc.BytesFreed,
+                runningOperations = gc.RunningOperations,
+                staleLocksIgnored = gc.StaleLocksIgnored,
+                temporaryFilesRemoved = gc.TemporaryFilesRemoved,
+            });
+            return;
+        }
+        var table = run.Output.Table("ID", $"Time ({zone.Id})", "Database", "Action", "Why");
+        foreach (var d in result.Plan.Decisions)
+        {
+            var local = TimeZoneInfo.ConvertTime(d.Snapshot.Manifest.Time, zone);
+            table.AddRow(d.Snapshot.ShortId, local.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture),
+                Markup.Escape(d.Group), d.Keep ? "keep" : gc.DryRun ? "would remove" : "removed",
+                Markup.Escape(string.Join(", ", d.Reasons)));
+        }
+        if (result.Plan.Decisions.Count > 0)
+            run.Output.Write(table);
+        var verb = gc.DryRun ? "would free" : "freed";
+        run.Output.Line($"policy: {result.Policy.Describe()}");
+        run.Output.Line($"snapshots: {result.Plan.Kept.Count()} kept, {gc.SnapshotsRemoved} {(gc.DryRun ? "to remove" : "removed")}");
+        run.Output.Line($"chunks: {gc.ChunksTotal} in the repository, {gc.ChunksReferenced} referenced, {gc.ChunksDeleted} {(gc.DryRun ? "to delete" : "deleted")}" +
+                        (gc.ChunksKeptYoung > 0 ? $", {gc.ChunksKeptYoung} kept (younger than the grace period)" : "") +
+                        (gc.ChunksKeptForRunningOperations > 0 ? $", {gc.ChunksKeptForRunningOperations} kept (may belong to a running backup)" : "") +
+                        (gc.ChunksKeptForForgottenSnapshots > 0 ? $", {gc.ChunksKeptForForgottenSnapshots} kept (removed snapshots a running operation may still read; a later cleanup deletes them)" : ""));
+        run.Output.Line($"{verb}: {Format.Bytes(gc.BytesFreed)}");
+        foreach (var operation in gc.RunningOperations)
+            run.Output.Line($"running: {operation}");
+        foreach (var lockInfo in gc.StaleLocksIgnored)
+            run.Output.Line($"ignored stale lock: {lockInfo} ('bulwark unlock' removes it)");
+        if (gc.TemporaryFilesRemoved > 0)
+            run.Output.Line($"removed {gc.TemporaryFilesRemoved} temporary file(s) left by crashed writers");
+    }
+}

@@ -1,0 +1,90 @@
+using Bulwark.Repository;
+using Bulwark.Repository.Snapshots;
+using Bulwark.Repository.Streams;
+using Bulwark.Storage.Local;
+
+namespace Bulwark.Sources.Files;
+
+/// <summary>
+/// Writes the files of a snapshot below a folder. Each file is written atomically (temporary file, checked against
+/// its SHA-256, fsync, rename) with its mode and modification time. Every target is checked before anything is
+/// written: an existing file is never replaced unless asked, and then the refusal comes before the first write.
+/// </summary>
+public static class FileRestore
+{
+    /// <param name="only">Stored paths (or folders of them) to restore; empty for every file.</param>
+    public static async Task<IReadOnlyList<RestoredFile>> RestoreAsync(BackupRepository repository, Snapshot snapshot,
+        string directory, IReadOnlyList<string> only, bool overwrite, IProgress<long>? progress,
+        CancellationToken cancellationToken)
+    {
+        var streams = FileStreams.Of(snapshot.Manifest);
+        if (streams.Count == 0)
+            throw new BulwarkException(ErrorKind.Usage, $"snapshot {snapshot.ShortId} holds no files",
+                "configure 'files:' in bulwark.yml; later backups will hold them");
+        var chosen = Choose(snapshot, streams, only);
+        var root = Path.GetFullPath(directory);
+        var plan = new List<(StreamEntry Entry, string StoredPath, string Target)>();
+        foreach (var entry in chosen)
+        {
+            var stored = FileStreams.StoredPath(entry);
+            var target = Path.GetFullPath(Path.Combine(root, stored.Replace('/', Path.DirectorySeparatorChar)));
+            if (!target.StartsWith(root.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                throw new BulwarkException(ErrorKind.Integrity,
+                    $"snapshot {snapshot.ShortId} stores a file as '{stored}', which leads out of {root}",
+                    "the manifest is damaged or was not written by Bulwark; restore the file with --to-file instead");
+            if (Directory.Exists(target))
+                throw new BulwarkException(ErrorKind.Refused, $"{target} is a folder; the file '{stored}' cannot replace it",
+                    "choose another --files-to folder");
+            if (!overwrite && File.Exists(target))
+                throw new BulwarkException(ErrorKind.Refused, $"{target} already exists; nothing was restored",
+                    "choose an empty --files-to folder, or add --overwrite to replace existing files (each is replaced atomically)");
+            plan.Add((entry, stored, target));
+        }
+
+        var restored = new List<RestoredFile>(plan.Count);
+        foreach (var (entry, stored, target) in plan)
+        {
+            try
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                // CopyStreamAsync checks length and SHA-256 before returning, so a damaged file never gets its name.
+                await AtomicFile.WriteAsync(target,
+                    (stream, ct) => repository.CopyStreamAsync(entry, stream, progress, cancellationToken: ct),
+                    overwrite, FileStreams.Mode(entry), FileStreams.Mtime(entry), syncDirectory: false, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new BulwarkException(ErrorKind.Failed,
+                    $"cannot write {target}: {e.Message} ({restored.Count} of {plan.Count} files restored before it)",
+                    e is UnauthorizedAccessException ? "check the permissions of the target folder" : "check the target folder and free space");
+            }
+            restored.Add(new RestoredFile(stored, target, entry.Size, entry.Sha256));
+        }
+        // Each file was fsynced before its rename; one sync per folder makes the renames durable.
+        foreach (var folder in plan.Select(p => Path.GetDirectoryName(p.Target)!).Distinct(StringComparer.Ordinal))
+            AtomicFile.SyncDirectory(folder);
+        return restored;
+    }
+
+    private static List<StreamEntry> Choose(Snapshot snapshot, IReadOnlyList<StreamEntry> streams, IReadOnlyList<string> only)
+    {
+        if (only.Count == 0)
+            return streams.ToList();
+        var chosen = new List<StreamEntry>();
+        foreach (var raw in only)
+        {
+            var wanted = raw.Replace('\\', '/').Trim().TrimStart('/');
+            if (wanted.StartsWith(FileStreams.Prefix, StringComparison.Ordinal) &&
+                streams.All(s => FileStreams.StoredPath(s) != wanted))
+                wanted = wanted[FileStreams.Prefix.Length..];
+            var folder = wanted.TrimEnd('/') + "/";
+            var matches = streams.Where(s => FileStreams.StoredPath(s) == wanted ||
+                                             FileStreams.StoredPath(s).StartsWith(folder, StringComparison.Ordinal)).ToList();
+            if (matches.Count == 0)
+                throw new BulwarkException(ErrorKind.Usage, $"snapshot {snapshot.ShortId} holds no file '{raw}'",
+                    $"its files are: {string.Join(", ", streams.Take(10).Select(FileStreams.StoredPath))}{(streams.Count > 10 ? ", …" : "")}");
+            chosen.AddRange(matches.Where(m => !chosen.Contains(m)));
+        }
+        return chosen;
+    }
+}

@@ -1,0 +1,9 @@
+namespace Bulwark.Sources.Versioning;
+
+/// <summary>Which part of the version a new ruleset version raises.</summary>
+public enum VersionBump
+{
+    Patch,
+    Minor,
+    Major,
+}
