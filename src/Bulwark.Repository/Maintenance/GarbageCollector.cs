@@ -3,6 +3,7 @@ using Bulwark.Repository.Format;
 using Bulwark.Repository.Locking;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Storage;
+using Bulwark.Storage.Decorators;
 using Bulwark.Storage.Local;
 
 namespace Bulwark.Repository.Maintenance;
@@ -85,7 +86,7 @@ public static class GarbageCollector
         long freed = 0;
 
         var temporaryFiles = 0;
-        if (!dry && backend is LocalBackend local)
+        if (!dry && backend.Unwrap<LocalBackend>() is { } local)
         {
             var age = options.GracePeriod > GarbageCollectionOptions.TemporaryFileAge
                 ? options.GracePeriod

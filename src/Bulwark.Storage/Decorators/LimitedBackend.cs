@@ -6,7 +6,7 @@ namespace Bulwark.Storage.Decorators;
 /// Lets at most a fixed number of requests run at once, so that parallel uploads do not open more connections
 /// than the store (or the link) handles well. A listing holds a slot only while it fetches.
 /// </summary>
-internal sealed class LimitedBackend : IStorageBackend
+internal sealed class LimitedBackend : IStorageBackend, IBackendDecorator
 {
     private readonly IStorageBackend _inner;
     private readonly SemaphoreSlim _slots;
@@ -16,6 +16,8 @@ internal sealed class LimitedBackend : IStorageBackend
         _inner = inner;
         _slots = new SemaphoreSlim(limit, limit);
     }
+
+    public IStorageBackend Inner => _inner;
 
     public string Location => _inner.Location;
 

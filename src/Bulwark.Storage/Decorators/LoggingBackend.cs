@@ -8,7 +8,7 @@ namespace Bulwark.Storage.Decorators;
 /// One debug line per call: what was done, how big and how long, or why it failed. Failures are not warnings here:
 /// they reach the caller, which reports them once (the retry decorator warns about the ones it works around).
 /// </summary>
-internal sealed class LoggingBackend : IStorageBackend
+internal sealed class LoggingBackend : IStorageBackend, IBackendDecorator
 {
     private readonly IStorageBackend _inner;
     private readonly ILogger _logger;
@@ -18,6 +18,8 @@ internal sealed class LoggingBackend : IStorageBackend
         _inner = inner;
         _logger = logger;
     }
+
+    public IStorageBackend Inner => _inner;
 
     public string Location => _inner.Location;
 

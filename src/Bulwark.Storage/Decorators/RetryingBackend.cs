@@ -9,7 +9,7 @@ namespace Bulwark.Storage.Decorators;
 /// Retries transient failures with exponential backoff and jitter; a permanent failure (not found, access denied, a
 /// missing bucket) goes straight to the caller. Every backend call is idempotent, so a retry is always safe.
 /// </summary>
-internal sealed class RetryingBackend : IStorageBackend
+internal sealed class RetryingBackend : IStorageBackend, IBackendDecorator
 {
     private readonly IStorageBackend _inner;
     private readonly ResiliencePipeline _pipeline;
@@ -40,6 +40,8 @@ internal sealed class RetryingBackend : IStorageBackend
             })
             .Build();
     }
+
+    public IStorageBackend Inner => _inner;
 
     public string Location => _inner.Location;
 

@@ -98,6 +98,16 @@ public sealed class DecoratorTests : IDisposable
     }
 
     [Fact]
+    public void TheBackendUnderTheDecorators_CanBeReached()
+    {
+        var registry = StorageSetup.CreateRegistry(new BulwarkConfig(), _ => null, TimeProvider.System, new ListLoggerFactory(new ListLogger()));
+        var backend = registry.Open(_directory.Path);
+        Assert.IsNotType<LocalBackend>(backend);
+        Assert.Equal(Path.GetFullPath(_directory.Path), backend.Unwrap<LocalBackend>()!.Location);
+        Assert.Null(Flaky().Unwrap<LocalBackend>());
+    }
+
+    [Fact]
     public async Task StorageSetup_RetriesTransientFailuresOfEveryBackend()
     {
         // An S3 endpoint where nothing listens: connection refused is transient, so the composed registry retries it.
