@@ -2,8 +2,9 @@ using System.Globalization;
 using Bulwark.Bench;
 
 // Usage: dotnet run -c Release --project bench/Bulwark.Bench -- [benchmark ...] [--scale N] [--rounds N]
-// Benchmarks: backup (default), files, cleanup (--chunks N: the largest repository, default 100000). Each prints
-// markdown tables of medians and ratios against peers measured in this run.
+// Benchmarks: backup (default), encryption, files, cleanup (--chunks N: the largest repository, default 100000), drill
+// (fingerprinting cost and restore drills; --jobs N adds a parallel drill). Each prints markdown tables of medians and
+// ratios against peers measured in this run.
 var names = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal) && !int.TryParse(a, out _)).ToList();
 var scale = Option("--scale", 20);
 var rounds = Option("--rounds", 3);
@@ -27,8 +28,14 @@ try
             case "cleanup":
                 await CleanupBenchmark.RunAsync(work, Option("--chunks", 100_000), rounds);
                 break;
+            case "drill":
+                await DrillBenchmark.RunAsync(await Database(), work, rounds, Option("--jobs", 2));
+                break;
             case "files":
                 await FilesBenchmark.RunAsync(work, rounds);
+                break;
+            case "encryption":
+                await EncryptionBenchmark.RunAsync(db, work, rounds);
                 break;
             default:
                 Console.Error.WriteLine($"unknown benchmark '{name}'");

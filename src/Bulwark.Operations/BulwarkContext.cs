@@ -1,6 +1,8 @@
 using Bulwark.Operations.Configuration;
+using Bulwark.Operations.Encryption;
 using Bulwark.Operations.Logging;
 using Bulwark.Repository;
+using Bulwark.Repository.Encryption;
 using Bulwark.Repository.Format;
 using Bulwark.Sources.Postgres;
 using Bulwark.Storage;
@@ -17,7 +19,8 @@ public sealed class BulwarkContext
     {
         Config = config;
         Time = time ?? TimeProvider.System;
-        Backends = backends ?? StorageSetup.CreateRegistry();
+        // Retry backoffs wait on real I/O, so they use the system clock even when a test fakes the operations' time.
+        Backends = backends ?? StorageSetup.CreateRegistry(config.Config, config.GetEnvironment);
         Log = new OperationLog(config.StateDirectory);
     }
 
@@ -30,8 +33,19 @@ public sealed class BulwarkContext
     /// <summary>A repository location given on the command line, which wins over the configuration.</summary>
     public string? RepositoryOverride { get; init; }
 
-    /// <summary>Opens the cipher of an encrypted repository (asks for the passphrase).</summary>
+    /// <summary>
+    /// Opens the cipher of an encrypted repository. Null: the passphrase comes from BULWARK_PASSWORD(_FILE/_COMMAND)
+    /// or <see cref="PassphrasePrompt"/>.
+    /// </summary>
     public Func<BulwarkRepositoryContext, CancellationToken, Task<IObjectCipher>>? OpenCipher { get; init; }
+
+    /// <summary>Asks a person for passphrases (the CLI on a terminal); null where no one can answer.</summary>
+    public IPassphrasePrompt? PassphrasePrompt { get; init; }
+
+    /// <summary>Opens encrypted repositories with the passphrase of <paramref name="role"/>.</summary>
+    public Func<BulwarkRepositoryContext, CancellationToken, Task<IObjectCipher>> PassphraseCipher(PassphraseRole role) =>
+        (repository, cancellationToken) => RepositoryKeys.OpenAsync(repository,
+            Passphrases.Require(Config.GetEnvironment, PassphrasePrompt, role, repository.Backend.Location), cancellationToken);
 
     /// <summary>The repository location, resolved (a relative folder is relative to the configuration file).</summary>
     public string RepositoryLocation
@@ -55,7 +69,7 @@ public sealed class BulwarkContext
     public RepositoryOpenOptions RepositoryOptions => new()
     {
         Time = Time,
-        OpenCipher = OpenCipher,
+        OpenCipher = OpenCipher ?? PassphraseCipher(PassphraseRole.Repository),
         CompressionLevel = Settings.Backup.CompressionLevel,
         HostName = string.IsNullOrWhiteSpace(Settings.HostName) ? Environment.MachineName : Settings.HostName,
     };

@@ -31,7 +31,7 @@ public sealed class BackupRepository : IAsyncDisposable
         Config = config;
         Codec = codec;
         Options = options;
-        Chunker = new FastCdc(config.Chunker);
+        Chunker = new FastCdc(codec.Cipher.Chunker(config.Chunker));
     }
 
     public IStorageBackend Backend { get; }
@@ -96,7 +96,15 @@ public sealed class BackupRepository : IAsyncDisposable
             throw new BulwarkException(ErrorKind.Repository, $"the config object of {backend.Location} is damaged",
                 "restore the config object from a copy of the repository");
         IObjectCipher cipher = PlainCipher.Instance;
-        if (config.Encryption is not null)
+        if (config.Encryption is null)
+        {
+            // A config that says "plain" next to key objects was altered: writing plaintext there would leak data.
+            await foreach (var _ in backend.ListAsync(KeysFolder, cancellationToken).ConfigureAwait(false))
+                throw new BulwarkException(ErrorKind.Integrity,
+                    $"the config object of {backend.Location} says the repository is not encrypted, but it holds keys",
+                    "restore the config object from a copy of the repository; do not write to it meanwhile");
+        }
+        else
         {
             if (options.OpenCipher is null)
                 throw new BulwarkException(ErrorKind.WrongPassphrase,

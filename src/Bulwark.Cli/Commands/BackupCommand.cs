@@ -42,8 +42,19 @@ public static class BackupCommand
                 FilesOnly = run.Get(filesOnly),
             };
             var context = run.Context;
-            var result = await run.Output.WithProgressAsync("backing up", null,
-                progress => new BackupOperation(context).RunAsync(request, progress, ct));
+            BackupResult result;
+            CopyAfterBackupFailedException? copyFailure = null;
+            try
+            {
+                result = await run.Output.WithProgressAsync("backing up", null,
+                    progress => new BackupOperation(context).RunAsync(request, progress, ct));
+            }
+            catch (CopyAfterBackupFailedException e)
+            {
+                // The snapshot is saved: show it, then fail with the copy's error (and its exit code).
+                result = e.Backup;
+                copyFailure = e;
+            }
             var manifest = result.Snapshot.Manifest;
             var stats = manifest.Statistics!;
             if (run.Json)
@@ -59,8 +70,10 @@ public static class BackupCommand
                     size = manifest.TotalSize,
                     statistics = stats,
                     streams = manifest.Streams.Select(s => new { s.Name, s.Kind, s.Size, s.Sha256 }),
+                    copy = result.Copy,
+                    copyError = copyFailure?.Message,
                 });
-                return ExitCodes.Ok;
+                return CopyOutcome(run, copyFailure);
             }
             run.Output.Line($"snapshot {result.Snapshot.ShortId} saved to {context.RepositoryDisplay}");
             run.Output.Line(manifest.Source.ServerVersion is null
@@ -71,8 +84,23 @@ public static class BackupCommand
             run.Output.Line($"  new        {Format.Bytes(stats.NewBytes)} in {stats.NewChunks} chunks, stored as {Format.Bytes(stats.StoredBytes)}");
             run.Output.Line($"  reused     {Format.Bytes(stats.ReusedBytes)} in {stats.ReusedChunks} chunks");
             run.Output.Line($"  duration   {Format.Duration(manifest.Duration)}");
-            return ExitCodes.Ok;
+            if (manifest.Fingerprints is { Error: null } fingerprints)
+                run.Output.Line($"  fingerprints {fingerprints.Tables.Count} tables, {fingerprints.Rows:N0} rows, {fingerprints.Sequences.Count} sequences");
+            else if (manifest.Fingerprints?.Error is { } error)
+                run.Output.Note($"warning: no fingerprints for this snapshot, so it cannot be drilled: {error}");
+            if (result.Copy is not null)
+                CopyCommand.Print(run.Output, result.Copy);
+            return CopyOutcome(run, copyFailure);
         });
-        return command.WithExitCodes(0, 1, 2, 3, 4, 5, 6, 7, 130);
+        return command.WithExitCodes(0, 1, 2, 3, 4, 5, 6, 7, 8, 130);
+    }
+
+    /// <summary>A failed 'copy-to' is not silent: its error on standard error, and its exit code.</summary>
+    private static int CopyOutcome(Invocation run, CopyAfterBackupFailedException? failure)
+    {
+        if (failure is null)
+            return ExitCodes.Ok;
+        run.Output.Fail(failure.Message, failure.Advice);
+        return ExitCodes.For(failure.Kind);
     }
 }

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Bulwark.Cli.Infrastructure;
+using Bulwark.Operations.Drills;
+using Bulwark.Repository.Snapshots;
 using Spectre.Console;
 
 namespace Bulwark.Cli.Commands;
@@ -14,6 +16,7 @@ public static class ListCommand
         {
             await using var repository = await run.Context.OpenRepositoryAsync(ct);
             var snapshots = await repository.ListSnapshotsAsync(ct);
+            var drills = await DrillHistory.LatestDrillsAsync(repository, ct);
             if (run.Json)
             {
                 run.Output.WriteJson(snapshots.Select(s => new
@@ -28,6 +31,9 @@ public static class ListCommand
                     storedBytes = s.Manifest.Statistics?.StoredBytes,
                     durationSeconds = s.Manifest.Duration.TotalSeconds,
                     tags = s.Manifest.Tags,
+                    lastDrill = drills.GetValueOrDefault(s.Id.ToString()) is { } d
+                        ? new { time = d.Time, passed = d.Passed, summary = d.Summary }
+                        : null,
                 }));
                 return ExitCodes.Ok;
             }
@@ -36,13 +42,15 @@ public static class ListCommand
                 run.Output.Line($"no snapshots in {run.Context.RepositoryDisplay}");
                 return ExitCodes.Ok;
             }
-            var table = run.Output.Table("ID", "Time", "Host", "Database", "Size", "New", "Duration", "Tags");
+            var now = run.Context.Time.GetUtcNow();
+            var table = run.Output.Table("ID", "Time", "Host", "Database", "Size", "New", "Duration", "Tags", "Last drill");
             foreach (var s in snapshots)
             {
                 var m = s.Manifest;
                 table.AddRow(s.ShortId, Format.Time(m.Time), Markup.Escape(m.Host), Markup.Escape(m.Source.Database ?? "-"),
                     Format.Bytes(m.TotalSize), m.Statistics is null ? "-" : Format.Bytes(m.Statistics.NewBytes),
-                    Format.Duration(m.Duration), Markup.Escape(string.Join(",", m.Tags)));
+                    Format.Duration(m.Duration), Markup.Escape(string.Join(",", m.Tags)),
+                    Markup.Escape(Drill(drills.GetValueOrDefault(s.Id.ToString()), now)));
             }
             run.Output.Write(table);
             run.Output.Line($"{snapshots.Count} snapshot{(snapshots.Count == 1 ? "" : "s")} in {run.Context.RepositoryDisplay}");
@@ -50,4 +58,8 @@ public static class ListCommand
         });
         return command.WithExitCodes(0, 2, 3, 6);
     }
+
+    /// <summary>"passed 2 h ago", "FAILED 3 days ago", or "-" for a snapshot never drilled.</summary>
+    private static string Drill(ProofRecord? drill, DateTimeOffset now) =>
+        drill is null ? "-" : $"{(drill.Passed ? "passed" : "FAILED")} {Format.Age(now - drill.Time)}";
 }

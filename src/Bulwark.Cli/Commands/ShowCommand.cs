@@ -1,11 +1,17 @@
 using System.CommandLine;
+using System.Globalization;
 using Bulwark.Cli.Infrastructure;
+using Bulwark.Operations.Drills;
+using Bulwark.Repository.Snapshots;
 using Spectre.Console;
 
 namespace Bulwark.Cli.Commands;
 
 public static class ShowCommand
 {
+    /// <summary>Tables and sequences listed on a terminal; --json lists them all.</summary>
+    private const int ShownRows = 50;
+
     public static Command Create()
     {
         var snapshot = new Argument<string>("snapshot")
@@ -13,7 +19,7 @@ public static class ShowCommand
             Description = "Snapshot id (a unique prefix is enough) or 'latest'",
             DefaultValueFactory = _ => "latest",
         };
-        var command = new Command("show", "Show a snapshot: source, tools, streams, sizes and checksums.")
+        var command = new Command("show", "Show a snapshot: source, tools, streams, sizes and checksums, fingerprints, last drill.")
         {
             snapshot,
         };
@@ -22,6 +28,7 @@ public static class ShowCommand
             await using var repository = await run.Context.OpenRepositoryAsync(ct);
             var found = await repository.ResolveSnapshotAsync(run.Get(snapshot), ct);
             var m = found.Manifest;
+            var drill = (await DrillHistory.LatestDrillsAsync(repository, ct)).GetValueOrDefault(found.Id.ToString());
             if (run.Json)
             {
                 run.Output.WriteJson(new
@@ -39,6 +46,8 @@ public static class ShowCommand
                     m.Modules,
                     m.Rulesets,
                     streams = m.Streams.Select(s => new { s.Name, s.Kind, s.Size, s.Sha256, chunks = s.Chunks.Count, s.Attributes }),
+                    m.Fingerprints,
+                    lastDrill = drill,
                 });
                 return ExitCodes.Ok;
             }
@@ -61,8 +70,50 @@ public static class ShowCommand
                 run.Output.Line($"module     {module.Path} {module.Version ?? "(no version)"} sha256 {module.Sha256}");
             foreach (var ruleset in m.Rulesets ?? [])
                 run.Output.Line($"ruleset    {ruleset.Name}: latest {ruleset.Latest}, {string.Join(", ", ruleset.Active.Select(a => $"{a.Key} {a.Value}"))}");
+            if (m.FindStream(Bulwark.Sources.Postgres.PostgresBackup.DumpStreamName) is not null)
+                RenderFingerprints(run, m.Fingerprints);
+            if (drill is not null)
+                run.Output.Line($"last drill {(drill.Passed ? "passed" : "FAILED")} {Format.Time(drill.Time)}: {drill.Summary}");
             return ExitCodes.Ok;
         });
         return command.WithExitCodes(0, 2, 3, 6, 10);
+    }
+
+    private static void RenderFingerprints(Invocation run, DatabaseFingerprints? fingerprints)
+    {
+        if (fingerprints is null)
+        {
+            run.Output.Line("fingerprints none (taken without them; this snapshot cannot be drilled)");
+            return;
+        }
+        if (fingerprints.Error is not null)
+        {
+            run.Output.Line($"fingerprints none: {fingerprints.Error}");
+            return;
+        }
+        run.Output.Line($"fingerprints {fingerprints.Tables.Count} tables, {fingerprints.Rows:N0} rows, {fingerprints.Sequences.Count} sequences" +
+                        (fingerprints.LargeObjects is { } lo ? $", {lo.Count:N0} large objects" : "") +
+                        $" ({fingerprints.Algorithm}, archive {fingerprints.ArchiveVersion})");
+        if (fingerprints.Schema is { } shape)
+            run.Output.Line($"schema     {shape.Tables} tables, {shape.Indexes} indexes, {shape.Constraints} constraints, {shape.Functions} functions, " +
+                            $"{shape.Triggers} triggers, {shape.Views} views, {shape.Sequences} sequences, {shape.Schemas} schemas, {shape.Extensions} extensions");
+        if (fingerprints.Tables.Count > 0)
+        {
+            var tables = run.Output.Table("Table", "Rows", "Row data", "Hash");
+            foreach (var t in fingerprints.Tables.Take(ShownRows))
+                tables.AddRow(Markup.Escape(t.QualifiedName), t.Rows.ToString("N0", CultureInfo.InvariantCulture), Format.Bytes(t.Bytes), t.Hash);
+            run.Output.Write(tables);
+            if (fingerprints.Tables.Count > ShownRows)
+                run.Output.Line($"  … and {fingerprints.Tables.Count - ShownRows} more tables (--json lists them all)");
+        }
+        if (fingerprints.Sequences.Count > 0)
+        {
+            var sequences = run.Output.Table("Sequence", "Value", "Called");
+            foreach (var q in fingerprints.Sequences.Take(ShownRows))
+                sequences.AddRow(Markup.Escape(q.QualifiedName), q.Value.ToString(CultureInfo.InvariantCulture), q.IsCalled ? "yes" : "no");
+            run.Output.Write(sequences);
+            if (fingerprints.Sequences.Count > ShownRows)
+                run.Output.Line($"  … and {fingerprints.Sequences.Count - ShownRows} more sequences (--json lists them all)");
+        }
     }
 }

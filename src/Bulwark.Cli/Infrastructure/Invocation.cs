@@ -28,9 +28,14 @@ public sealed class Invocation
     private BulwarkContext CreateContext()
     {
         var config = ConfigLoader.Load(ParseResult.GetValue(GlobalOptions.Config), Environment.CurrentDirectory);
-        return new BulwarkContext(config)
+        var verbose = ParseResult.GetValue(GlobalOptions.Verbose);
+        var backends = StorageSetup.CreateRegistry(config.Config, config.GetEnvironment, TimeProvider.System,
+            new StderrLoggerFactory(verbose));
+        return new BulwarkContext(config, backends: backends)
         {
             RepositoryOverride = ParseResult.GetValue(GlobalOptions.Repository),
+            // Encrypted repositories: the passphrase from BULWARK_PASSWORD(_FILE/_COMMAND), else asked on the terminal.
+            PassphrasePrompt = new TerminalPassphrasePrompt(),
         };
     }
 }

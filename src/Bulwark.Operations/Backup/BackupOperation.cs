@@ -3,9 +3,12 @@ using System.Reflection;
 using Bulwark.Operations.Logging;
 using Bulwark.Repository;
 using Bulwark.Repository.Locking;
+using Bulwark.Repository.Maintenance;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Repository.Streams;
 using Bulwark.Sources.Postgres;
+using Bulwark.Sources.Postgres.Fingerprints;
+using Npgsql;
 
 namespace Bulwark.Operations.Backup;
 
@@ -25,9 +28,39 @@ public sealed class BackupOperation
         _context = context;
     }
 
-    public Task<BackupResult> RunAsync(BackupRequest request, IProgress<long>? progress,
-        CancellationToken cancellationToken) =>
-        _context.RunLoggedAsync("backup", scope => RunCoreAsync(request, scope, progress, cancellationToken));
+    /// <summary>
+    /// Runs inside the backup's exported snapshot after Bulwark's own reads (tests use it to compute fingerprints
+    /// with SQL in the same snapshot).
+    /// </summary>
+    internal Func<NpgsqlConnection, CancellationToken, Task>? InsideSnapshot { get; init; }
+
+    /// <exception cref="CopyAfterBackupFailedException">The backup was committed but 'copy-to' failed.</exception>
+    public async Task<BackupResult> RunAsync(BackupRequest request, IProgress<long>? progress,
+        CancellationToken cancellationToken)
+    {
+        var result = await _context.RunLoggedAsync("backup", scope => RunCoreAsync(request, scope, progress, cancellationToken))
+            .ConfigureAwait(false);
+        if (string.IsNullOrWhiteSpace(_context.Settings.CopyTo))
+            return result;
+        // After the backup's own record and lock: the snapshot is safe whatever happens to the copy.
+        var destination = _context.Config.ResolveLocation(_context.Settings.CopyTo);
+        try
+        {
+            var copy = await new Copy.CopyOperation(_context).RunAsync(
+                new Copy.CopyRequest { To = destination, Snapshots = [result.Snapshot.Id.ToString()] }, null,
+                cancellationToken).ConfigureAwait(false);
+            return result with { Copy = copy };
+        }
+        catch (BulwarkException e) when (e.Kind != ErrorKind.Cancelled)
+        {
+            throw new CopyAfterBackupFailedException(result, _context.Backends.Redact(destination), e);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new CopyAfterBackupFailedException(result, _context.Backends.Redact(destination),
+                new BulwarkException(ErrorKind.Failed, $"unexpected {e.GetType().Name}: {e.Message}", null, e));
+        }
+    }
 
     private async Task<BackupResult> RunCoreAsync(BackupRequest request, OperationScope scope, IProgress<long>? progress,
         CancellationToken cancellationToken)
@@ -47,6 +80,8 @@ public sealed class BackupOperation
             _context.Settings.Backup.Parallelism);
 
         PostgresBackupResult? result = null;
+        // Fingerprints are computed from the dump as it streams in (see BackupFingerprinting).
+        var fingerprinting = settings is not null && _context.Settings.Backup.Fingerprints ? new BackupFingerprinting() : null;
         if (settings is not null)
         {
             var postgres = _context.Settings.Postgres;
@@ -57,6 +92,14 @@ public sealed class BackupOperation
                 ExcludeSchemas = postgres.ExcludeSchemas,
                 ExcludeTableData = postgres.ExcludeTableData,
                 BinDirectory = _context.PostgresBinDirectory,
+                DumpObservers = fingerprinting is null ? null : fingerprinting.CreateObservers,
+                InsideSnapshot = fingerprinting is null && InsideSnapshot is null ? null : async (connection, ct) =>
+                {
+                    if (fingerprinting is not null)
+                        await fingerprinting.InsideSnapshotAsync(connection, ct).ConfigureAwait(false);
+                    if (InsideSnapshot is not null)
+                        await InsideSnapshot(connection, ct).ConfigureAwait(false);
+                },
             });
             result = await backup.RunAsync(uploader, progress, cancellationToken).ConfigureAwait(false);
         }
@@ -83,10 +126,14 @@ public sealed class BackupOperation
                 NewChunks = statistics.NewChunks,
                 ReusedChunks = statistics.ReusedChunks,
             },
+            Fingerprints = fingerprinting?.Result,
             Modules = modules,
             Rulesets = rulesets,
         };
         cancellationToken.ThrowIfCancellationRequested();
+        await GarbageCollector.BeforeCommitAsync(repository, repositoryLock,
+            BackupRepository.ReferencedChunks([new Snapshot(default, manifest)]), _context.Settings.Cleanup.ClockSkewValue,
+            TimeSpan.FromMinutes(30), cancellationToken).ConfigureAwait(false);
         var snapshot = await repository.CommitSnapshotAsync(manifest, cancellationToken).ConfigureAwait(false);
         scope.Snapshot = snapshot.ShortId;
         scope.Bytes = manifest.TotalSize;
@@ -95,6 +142,8 @@ public sealed class BackupOperation
         scope.Details["database"] = source.Database ?? "";
         if (fileStreams.Count > 0)
             scope.Details["files"] = fileStreams.Count.ToString(CultureInfo.InvariantCulture);
+        if (manifest.Fingerprints?.Error is { } fingerprintError)
+            scope.Details["fingerprintError"] = fingerprintError;
         return new BackupResult(snapshot, repository.Location, settings?.Display ?? "files only");
     }
 

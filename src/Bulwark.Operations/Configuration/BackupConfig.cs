@@ -12,6 +12,9 @@ public sealed class BackupConfig : IConfigSection
     /// <summary>zstd level, 1 (fastest) to 19.</summary>
     public int CompressionLevel { get; set; } = 3;
 
+    /// <summary>Compute per-table fingerprints from the dump as it streams in (for restore drills).</summary>
+    public bool Fingerprints { get; set; } = true;
+
     public void Validate(LoadedConfig config, string key)
     {
         if (CompressionLevel is < 1 or > 19)

@@ -20,6 +20,8 @@ public sealed class BulwarkConfig
 
     public BackupConfig Backup { get; set; } = new();
 
+    public DrillConfig Drill { get; set; } = new();
+
     /// <summary>Files stored in every snapshot: paths and globs ('*', '**'), relative to the configuration file's folder.</summary>
     public List<string> Files { get; set; } = [];
 
@@ -40,6 +42,12 @@ public sealed class BulwarkConfig
     public RetentionConfig Retention { get; set; } = new();
 
     public CleanupConfig Cleanup { get; set; } = new();
+
+    /// <summary>A second repository every backup also copies its snapshot to (e.g. offsite); empty for none.</summary>
+    public string? CopyTo { get; set; }
+
+    /// <summary>Connections, retries and object-store defaults.</summary>
+    public StorageConfig Storage { get; set; } = new();
 
     /// <summary>When the daemon (or cron/systemd) runs backup, check, cleanup and drills.</summary>
     public ScheduleConfig Schedule { get; set; } = new();

@@ -41,5 +41,15 @@ public static class ConfigTemplate
           # keep-monthly: 12     # needs max-age of at least 308d, or max-age: off
           # time-zone: Europe/Berlin
 
+        # A second repository (offsite) that every backup is also copied to; a failed copy fails the command.
+        # copy-to: s3://offsite-bucket/bulwark
+
+        # Object stores: credentials come from the environment (AWS_* / AZURE_STORAGE_*), never from this file.
+        # storage:
+        #   retries: 5
+        #   s3:
+        #     endpoint: https://s3.example.com
+        #     region: eu-west-1
+
         """;
 }

@@ -1,5 +1,7 @@
 using Bulwark.Operations.Configuration;
+using Bulwark.Operations.Encryption;
 using Bulwark.Repository;
+using Bulwark.Repository.Encryption;
 
 namespace Bulwark.Operations.Repositories;
 
@@ -16,6 +18,11 @@ public sealed class InitOperation
     /// <returns>The repository, and the configuration file written (null when one existed).</returns>
     public Task<(string Repository, string RepositoryId, string? ConfigWritten)> RunAsync(string? location,
         string currentDirectory, CancellationToken cancellationToken) =>
+        RunAsync(location, currentDirectory, new InitOptions(), cancellationToken);
+
+    /// <returns>The repository, and the configuration file written (null when one existed).</returns>
+    public Task<(string Repository, string RepositoryId, string? ConfigWritten)> RunAsync(string? location,
+        string currentDirectory, InitOptions options, CancellationToken cancellationToken) =>
         _context.RunLoggedAsync("init", async _ =>
         {
             var target = location ?? _context.RepositoryOverride ?? _context.Settings.Repository
@@ -25,8 +32,21 @@ public sealed class InitOperation
                 ? Path.GetFullPath(location, currentDirectory)
                 : _context.Config.ResolveLocation(target);
             await using var backend = _context.Backends.Open(resolved);
-            await using var repository = await BackupRepository.InitAsync(backend, _context.RepositoryOptions,
-                cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (options.Encrypt)
+            {
+                // Before asking for a passphrase: is there anything to do?
+                await backend.CreateAsync(cancellationToken).ConfigureAwait(false);
+                if (await backend.StatAsync(BackupRepository.ConfigName, cancellationToken).ConfigureAwait(false) is not null)
+                    throw new BulwarkException(ErrorKind.Repository, $"a repository already exists at {backend.Location}",
+                        "use it as it is, or choose another location");
+            }
+            await using var repository = options.Encrypt
+                ? await RepositoryKeys.InitAsync(backend, _context.RepositoryOptions,
+                    Passphrases.Require(_context.Config.GetEnvironment, _context.PassphrasePrompt, PassphraseRole.Repository,
+                        backend.Location, confirm: true),
+                    options.Kdf, cancellationToken: cancellationToken).ConfigureAwait(false)
+                : await BackupRepository.InitAsync(backend, _context.RepositoryOptions,
+                    cancellationToken: cancellationToken).ConfigureAwait(false);
             string? written = null;
             if (_context.Config.FilePath is null)
             {

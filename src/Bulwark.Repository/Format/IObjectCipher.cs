@@ -17,6 +17,12 @@ public interface IObjectCipher
 
     /// <summary>Checks and decrypts a stored object; throws an integrity error naming <paramref name="name"/> when it was modified.</summary>
     byte[] Open(byte[] stored, string name);
+
+    /// <summary>
+    /// The chunker parameters actually used: an encrypted repository mixes a secret from its key into the stored gear
+    /// seed, so that chunk boundaries (and so object sizes) do not reveal content to someone who reads the config.
+    /// </summary>
+    Chunking.ChunkerParameters Chunker(Chunking.ChunkerParameters stored) => stored;
 }
 
 /// <summary>No encryption: ids are SHA-256 of the plaintext.</summary>

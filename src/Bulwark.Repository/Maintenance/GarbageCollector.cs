@@ -3,6 +3,7 @@ using Bulwark.Repository.Format;
 using Bulwark.Repository.Locking;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Storage;
+using Bulwark.Storage.Decorators;
 using Bulwark.Storage.Local;
 
 namespace Bulwark.Repository.Maintenance;
@@ -50,8 +51,8 @@ namespace Bulwark.Repository.Maintenance;
 /// <para><b>Limits.</b> (1) A lock counts as stale after 30 minutes without a refresh; a backup that is alive but
 /// cannot refresh its lock for that long (a paused VM, a network partition) is not protected. (2) The second look
 /// before a delete narrows, but cannot close, the window in which a backup rewrites an old unreferenced chunk in the
-/// instant between that look and the delete: the storage contract has no conditional delete. Closing it needs the
-/// backup to check its chunks before committing when a cleanup swept meanwhile. (3) A backup's lock must be created
+/// instant between that look and the delete (the storage contract has no conditional delete); the backup closes it
+/// in <see cref="BeforeCommitAsync"/>, which finds a sweep by its event and checks the chunks before committing. (3) A backup's lock must be created
 /// by a clock within the clock-skew margin of the storage's clock.</para>
 /// </summary>
 public static class GarbageCollector
@@ -59,7 +60,11 @@ public static class GarbageCollector
     /// <summary>Records of removed snapshots (<see cref="ForgottenRecord"/>), one per cleanup that removed any.</summary>
     public const string ForgottenFolder = "forgotten/";
 
+    /// <summary>Kind of the event each cleanup writes before it sweeps, so that a backup can tell one ran beside it.</summary>
+    public const string SweepEventKind = "sweeps";
+
     private const int Parallelism = 8;
+    private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(2);
 
     /// <param name="repository">The repository; <paramref name="ownLock"/> must be a prune lock on it (a shared lock
     /// for a dry run).</param>
@@ -81,13 +86,22 @@ public static class GarbageCollector
         long freed = 0;
 
         var temporaryFiles = 0;
-        if (!dry && backend is LocalBackend local)
+        if (!dry && backend.Unwrap<LocalBackend>() is { } local)
         {
             var age = options.GracePeriod > GarbageCollectionOptions.TemporaryFileAge
                 ? options.GracePeriod
                 : GarbageCollectionOptions.TemporaryFileAge;
             temporaryFiles = local.RemoveAbandonedTemporaryFiles(age, repository.Time.GetUtcNow());
         }
+
+        // 0. Leave a trace that a sweep ran: a backup that overlapped it checks its chunks before committing.
+        if (!dry)
+            await repository.AppendEventAsync(SweepEventKind, new SweepRecord
+            {
+                Time = repository.Time.GetUtcNow(),
+                Host = repository.Options.HostName,
+                Lock = ownLock.Info.Id,
+            }, cancellationToken).ConfigureAwait(false);
 
         // 1. Record, then remove, the forgotten manifests.
         var forgottenNow = forget.ToDictionary(s => s.Id);
@@ -238,6 +252,57 @@ public static class GarbageCollector
             StaleLocksIgnored = stale,
             TemporaryFilesRemoved = temporaryFiles,
         };
+    }
+
+    /// <summary>
+    /// What a backup calls just before committing, holding its shared lock: waits while a cleanup runs, and when one
+    /// swept since <paramref name="ownLock"/> was taken, checks that every chunk in <paramref name="chunks"/> still
+    /// exists. This closes the one window the protocol leaves open (a chunk written again in the instant between a
+    /// cleanup's second look and its delete). A missing chunk fails the backup before it commits: no snapshot is ever
+    /// written that points at missing data. A cleanup that starts after this check sees the backup's lock.
+    /// </summary>
+    public static async Task BeforeCommitAsync(BackupRepository repository, RepositoryLock ownLock,
+        IReadOnlyCollection<ObjectId> chunks, TimeSpan clockSkew, TimeSpan maxWait, CancellationToken cancellationToken)
+    {
+        var waitedUntil = repository.Time.GetUtcNow() + maxWait;
+        var swept = false;
+        while (true)
+        {
+            var running = (await RepositoryLock.ListAsync(repository, cancellationToken).ConfigureAwait(false))
+                .FirstOrDefault(l => !l.Stale && l.Info.Mode == LockMode.Prune);
+            if (running is null)
+                break;
+            swept = true;
+            if (repository.Time.GetUtcNow() > waitedUntil)
+                throw new BulwarkException(ErrorKind.RepositoryLocked,
+                    $"a cleanup has run for longer than {maxWait.TotalMinutes:0} minutes beside this backup ({running.Info.Describe()}); the backup was not committed",
+                    "run the backup again when the cleanup has finished");
+            await Task.Delay(PollInterval, repository.Time, cancellationToken).ConfigureAwait(false);
+        }
+        if (!swept)
+        {
+            var since = ownLock.Info.Created - clockSkew;
+            await foreach (var info in repository.Backend.ListAsync($"{BackupRepository.EventsFolder}{SweepEventKind}/", cancellationToken).ConfigureAwait(false))
+            {
+                var stamp = info.Name[(info.Name.LastIndexOf('/') + 1)..].Split('-')[0];
+                if (long.TryParse(stamp, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var millis) &&
+                    DateTimeOffset.FromUnixTimeMilliseconds(millis) >= since)
+                {
+                    swept = true;
+                    break;
+                }
+            }
+        }
+        if (!swept)
+            return;
+        var present = new HashSet<ObjectId>();
+        await foreach (var (id, _) in repository.ListChunksAsync(cancellationToken).ConfigureAwait(false))
+            present.Add(id);
+        var missing = chunks.Count(c => !present.Contains(c));
+        if (missing > 0)
+            throw new BulwarkException(ErrorKind.Failed,
+                $"a cleanup that ran during this backup removed {missing} chunk(s) the backup needs; no snapshot was written",
+                "run the backup again");
     }
 
     private static async Task<string> WriteRecordAsync(BackupRepository repository, IEnumerable<ObjectId> snapshots,

@@ -17,10 +17,14 @@ public sealed record SnapshotManifest
     public required SourceInfo Source { get; init; }
     public required IReadOnlyList<StreamEntry> Streams { get; init; }
     public BackupStatistics? Statistics { get; init; }
+    /// <summary>Per-table fingerprints and the schema's shape of the database dump, for restore drills.</summary>
+    public DatabaseFingerprints? Fingerprints { get; init; }
     /// <summary>Versioned modules (modules: in bulwark.yml): path, declared version, SHA-256. Null when none are configured.</summary>
     public IReadOnlyList<ModuleRecord>? Modules { get; init; }
     /// <summary>The ruleset registry's state at backup time (latest and active versions). Null when there is no ruleset.</summary>
     public IReadOnlyList<RulesetState>? Rulesets { get; init; }
+    /// <summary>Set on a snapshot that 'bulwark copy' brought from another repository (its chunk ids are this repository's).</summary>
+    public CopyOrigin? CopiedFrom { get; init; }
 
     /// <summary>Wall time of the backup.</summary>
     public TimeSpan Duration => EndTime - Time;

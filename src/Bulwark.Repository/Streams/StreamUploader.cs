@@ -26,7 +26,8 @@ public sealed class StreamUploader
     {
         _repository = repository;
         _known = knownChunks;
-        _parallelism = parallelism > 0 ? parallelism : Math.Max(2, Environment.ProcessorCount * 2);
+        // Workers mostly wait on storage (an fsync, a network round trip): several per core keep the CPU busy.
+        _parallelism = parallelism > 0 ? parallelism : Math.Clamp(Environment.ProcessorCount * 4, 4, 32);
     }
 
     public UploadStatistics Statistics { get; } = new();

@@ -58,7 +58,7 @@ public sealed class PostgresRestore
                 arguments.Add("--no-acl");
             arguments.AddRange(_options.Schemas.Select(s => $"--schema={s}"));
             arguments.AddRange(_options.Tables.Select(t => $"--table={t}"));
-            var environment = ConnectionEnvironment(target);
+            var environment = ConnectionEnvironment(target, _options.SessionSettings);
             if (_options.Jobs > 1)
                 await RestoreParallelAsync(repository, dump, pgRestore, arguments, environment, progress, cancellationToken).ConfigureAwait(false);
             else
@@ -72,10 +72,16 @@ public sealed class PostgresRestore
         }
     }
 
-    private static IReadOnlyDictionary<string, string?> ConnectionEnvironment(PgConnectionSettings target)
+    internal static IReadOnlyDictionary<string, string?> ConnectionEnvironment(PgConnectionSettings target,
+        IReadOnlyDictionary<string, string> sessionSettings)
     {
         // pg_restore takes the database from --dbname; everything else, the password included, from the environment.
         var environment = new Dictionary<string, string?>(target.ToEnvironment()) { ["PGDATABASE"] = null };
+        var options = string.Join(' ', sessionSettings.Select(kv => $"-c {kv.Key}={kv.Value}"));
+        if (options.Length > 0)
+            environment["PGOPTIONS"] = environment.TryGetValue("PGOPTIONS", out var given) && !string.IsNullOrEmpty(given)
+                ? $"{given} {options}"
+                : options;
         return environment;
     }
 

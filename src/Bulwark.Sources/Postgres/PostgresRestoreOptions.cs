@@ -18,6 +18,19 @@ public sealed record PostgresRestoreOptions
     /// <summary>Apply the snapshot's roles (globals.sql) to the target server first; existing roles are kept.</summary>
     public bool Globals { get; init; }
     public string? BinDirectory { get; init; }
+    /// <summary>
+    /// Settings of pg_restore's sessions. By default index builds get more memory than the server's default
+    /// (64 MB makes them sort on disk) and commits do not wait for the WAL flush: a restore cut short by a crash is
+    /// redone anyway, so neither costs safety. Both are user-level settings, allowed to any role.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> SessionSettings { get; init; } = DefaultSessionSettings;
+
+    public static IReadOnlyDictionary<string, string> DefaultSessionSettings { get; } = new Dictionary<string, string>
+    {
+        ["maintenance_work_mem"] = "256MB",
+        ["synchronous_commit"] = "off",
+    };
+
     /// <summary>Where a spool file for parallel restore goes; the system temporary folder when null.</summary>
     public string? SpoolDirectory { get; init; }
 }

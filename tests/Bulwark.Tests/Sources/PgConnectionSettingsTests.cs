@@ -126,3 +126,19 @@ public sealed class SupabaseTests
         Assert.DoesNotContain(":pw", error.Message);
     }
 }
+
+public sealed class RestoreSessionTests
+{
+    [Fact]
+    public void RestoreSessions_GetMoreIndexMemory_AndKeepTheUsersOwnOptions()
+    {
+        var plain = PostgresRestore.ConnectionEnvironment(PgConnectionSettings.Resolve("postgres://u:pw@h/d", _ => null),
+            PostgresRestoreOptions.DefaultSessionSettings);
+        Assert.Equal("-c maintenance_work_mem=256MB -c synchronous_commit=off", plain["PGOPTIONS"]);
+        Assert.Null(plain["PGDATABASE"]);
+        Assert.Equal("pw", plain["PGPASSWORD"]);
+        var withOptions = PostgresRestore.ConnectionEnvironment(
+            PgConnectionSettings.Resolve("postgres://u@h/d?options=-c%20search_path%3Dapp", _ => null), PostgresRestoreOptions.DefaultSessionSettings);
+        Assert.Equal("-c search_path=app -c maintenance_work_mem=256MB -c synchronous_commit=off", withOptions["PGOPTIONS"]);
+    }
+}

@@ -1,0 +1,60 @@
+using System.CommandLine;
+using Bulwark.Cli.Infrastructure;
+using Bulwark.Operations.Copy;
+
+namespace Bulwark.Cli.Commands;
+
+public static class CopyCommand
+{
+    public static Command Create()
+    {
+        var to = new Option<string>("--to")
+        {
+            Description = "The destination repository (a folder, s3://BUCKET/PREFIX, azure://CONTAINER/PREFIX); create it first with 'bulwark init'",
+            HelpName = "LOCATION",
+            Required = true,
+        };
+        var snapshots = new Argument<string[]>("snapshot")
+        {
+            Description = "Snapshots to copy ('latest' or id prefixes); none copies every snapshot",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var command = new Command("copy",
+            "Copy snapshots into a second repository, sending only the chunks it lacks; snapshots it already has are skipped.\n" +
+            "An encrypted destination's passphrase comes from BULWARK_NEW_PASSWORD or BULWARK_NEW_PASSWORD_FILE, or is asked on a terminal; " +
+            "without either, the source's passphrase is tried.")
+        {
+            to, snapshots,
+        };
+        command.SetHandler(async (run, ct) =>
+        {
+            var destination = run.Get(to);
+            if (Storage.BackendRegistry.SchemeOf(destination) is null)
+                destination = Path.GetFullPath(destination);
+            var result = await run.Output.WithProgressAsync("copying", null,
+                progress => new CopyOperation(run.Context).RunAsync(new CopyRequest
+                {
+                    To = destination,
+                    Snapshots = run.Get(snapshots) ?? [],
+                }, progress, ct));
+            if (run.Json)
+            {
+                run.Output.WriteJson(result);
+                return ExitCodes.Ok;
+            }
+            Print(run.Output, result);
+            return ExitCodes.Ok;
+        });
+        return command.WithExitCodes(0, 1, 2, 3, 4, 6, 8, 10, 130);
+    }
+
+    /// <summary>What a copy did, in a few lines (also after a backup with 'copy-to').</summary>
+    public static void Print(Output output, CopyResult result)
+    {
+        foreach (var copied in result.Copied)
+            output.Line($"copied snapshot {copied.Source} to {result.Destination} as {copied.Destination}");
+        if (result.AlreadyThere.Count > 0)
+            output.Line($"already in {result.Destination}: {string.Join(", ", result.AlreadyThere)}");
+        output.Line($"  sent       {Format.Bytes(result.BytesSent)} in {result.ChunksSent} chunks; {result.ChunksReused} chunks were already there");
+    }
+}

@@ -1,0 +1,108 @@
+using System.CommandLine;
+using Bulwark.Cli.Infrastructure;
+using Bulwark.Operations.Drills;
+using Spectre.Console;
+
+namespace Bulwark.Cli.Commands;
+
+public static class TestRestoreCommand
+{
+    /// <summary>Differences listed on a terminal; --json lists them all.</summary>
+    private const int ShownDifferences = 20;
+
+    public static Command Create()
+    {
+        var snapshot = new Argument<string>("snapshot")
+        {
+            Description = "Snapshot id (a unique prefix is enough) or 'latest'",
+            DefaultValueFactory = _ => "latest",
+        };
+        var scratch = new Option<string?>("--scratch")
+        {
+            Description = "Server to restore into (postgres:// URL or key=value; a new database is created there). Default: 'drill.scratch', else the source server",
+            HelpName = "URL",
+        };
+        var keep = new Option<bool>("--keep") { Description = "Keep the scratch database afterwards, to inspect it" };
+        var jobs = new Option<int?>("--jobs", "-j") { Description = "Parallel restore jobs (default: 'drill.jobs', 1)" };
+        var noOwner = new Option<bool>("--no-owner") { Description = "Restore without owners (when the scratch server lacks the roles); owners are not compared" };
+        var noAcl = new Option<bool>("--no-acl") { Description = "Restore without privileges; privileges are not compared" };
+        var command = new Command("test-restore",
+            "Prove that a snapshot restores: restore it into a scratch database, read it back, and compare every table's rows,\n" +
+            "every sequence and every schema object with the fingerprints taken at backup time. The result is recorded in the\n" +
+            "repository ('bulwark list' shows the last drill of each snapshot); the scratch database is dropped unless --keep.")
+        {
+            snapshot, scratch, keep, jobs, noOwner, noAcl,
+        };
+        command.Aliases.Add("drill");
+        command.SetHandler(async (run, ct) =>
+        {
+            var request = new DrillRequest
+            {
+                Snapshot = run.Get(snapshot),
+                Scratch = run.Get(scratch),
+                Keep = run.Get(keep),
+                Jobs = run.Get(jobs),
+                NoOwner = run.Get(noOwner),
+                NoPrivileges = run.Get(noAcl),
+            };
+            var context = run.Context;
+            try
+            {
+                var report = await run.Output.WithProgressAsync("restoring into a scratch database", null,
+                    progress => new DrillOperation(context).RunAsync(request, progress, ct));
+                Render(run, report);
+                return ExitCodes.Ok;
+            }
+            catch (DrillFailedException e)
+            {
+                Render(run, e.Report);
+                run.Output.Fail(e.Message, e.Advice);
+                return ExitCodes.Integrity;
+            }
+        });
+        return command.WithExitCodes(0, 1, 2, 3, 4, 5, 6, 7, 10, 130);
+    }
+
+    private static void Render(Invocation run, DrillReport report)
+    {
+        if (run.Json)
+        {
+            run.Output.WriteJson(new
+            {
+                passed = report.Passed,
+                snapshot = report.SnapshotId,
+                shortId = report.Snapshot,
+                snapshotTime = report.SnapshotTime,
+                scratch = new { server = report.ScratchServer, database = report.ScratchDatabase, kept = report.Kept },
+                restoreSeconds = report.RestoreDuration.TotalSeconds,
+                compareSeconds = report.CompareDuration.TotalSeconds,
+                totalSeconds = report.TotalDuration.TotalSeconds,
+                dumpBytes = report.DumpBytes,
+                dataBytes = report.DataBytes,
+                report.Tables,
+                report.Rows,
+                report.Sequences,
+                report.Objects,
+                report.LargeObjects,
+                differences = report.Differences.Select(d => new { @object = d.Object, problem = d.Problem }),
+                report.Notes,
+            });
+            return;
+        }
+        run.Output.Line($"{(report.Passed ? "PASSED" : "FAILED")}: restore drill of snapshot {report.Snapshot} ({Format.Time(report.SnapshotTime)})");
+        run.Output.Line($"  restore    {Format.Duration(report.RestoreDuration)} for {Format.Bytes(report.DumpBytes)} of dump (the recovery time to expect)");
+        run.Output.Line($"  compare    {Format.Duration(report.CompareDuration)}: {report.Tables} tables, {report.Rows:N0} rows ({Format.Bytes(report.DataBytes)} of row data), " +
+                        $"{report.Sequences} sequences, {report.Objects} schema objects" + (report.LargeObjects > 0 ? $", {report.LargeObjects:N0} large objects" : ""));
+        run.Output.Line($"  scratch    {report.ScratchDatabase} on {report.ScratchServer} ({(report.Kept ? "kept" : "dropped")})");
+        foreach (var note in report.Notes)
+            run.Output.Line($"  note       {note}");
+        if (report.Differences.Count == 0)
+            return;
+        var table = run.Output.Table("Object", "Difference");
+        foreach (var difference in report.Differences.Take(ShownDifferences))
+            table.AddRow(Markup.Escape(difference.Object), Markup.Escape(difference.Problem));
+        run.Output.Write(table);
+        if (report.Differences.Count > ShownDifferences)
+            run.Output.Line($"  … and {report.Differences.Count - ShownDifferences} more (--json lists them all)");
+    }
+}

@@ -1,0 +1,216 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+using Bulwark.Operations.Backup;
+using Bulwark.Operations.Repositories;
+using Bulwark.Sources.Postgres;
+using Bulwark.Tests.Infrastructure;
+using Bulwark.Tests.Sources.Postgres.Fingerprints;
+
+namespace Bulwark.Tests.Docs;
+
+/// <summary>
+/// docs/RUNBOOK.md's promise that every command in it is real: its ```sh blocks run, in order, in one bash script
+/// (set -euo pipefail) against a test database, a second server and a repository, with the variables the runbook
+/// names. Blocks fenced ```sh-pending wait for commands other work adds; switch them to ```sh when those exist.
+/// </summary>
+public sealed partial class RunbookTests : IDisposable
+{
+    /// <summary>The fence tags whose blocks run.</summary>
+    private static readonly string[] RunnableFences = ["sh"];
+
+    private readonly PostgresFixture _pg;
+    private readonly TempDirectory _dir = new("bulwark-runbook");
+
+    public RunbookTests(PostgresFixture pg)
+    {
+        _pg = pg;
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    public static string RunbookPath
+    {
+        get
+        {
+            for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+            {
+                var candidate = Path.Combine(folder.FullName, "docs", "RUNBOOK.md");
+                if (File.Exists(candidate))
+                    return candidate;
+            }
+            throw new FileNotFoundException("docs/RUNBOOK.md not found above the test folder");
+        }
+    }
+
+    /// <summary>(fence tag, first line number, text) of every fenced block.</summary>
+    public static IReadOnlyList<(string Fence, int Line, string Text)> Blocks(string markdown)
+    {
+        var blocks = new List<(string, int, string)>();
+        foreach (Match match in FencePattern().Matches(markdown))
+        {
+            var line = markdown.AsSpan(0, match.Index).Count('\n') + 2;
+            blocks.Add((match.Groups[1].Value, line, match.Groups[2].Value));
+        }
+        return blocks;
+    }
+
+    [Fact]
+    public void Runbook_HasEverySectionTheRecoveryNeeds()
+    {
+        var text = File.ReadAllText(RunbookPath);
+        foreach (var heading in new[]
+                 {
+                     "Emergency restore", "Restore onto a new server", "Restore one table or schema", "Restore configuration files",
+                     "Roll back a ruleset", "A corrupted repository", "A lost local state folder", "A lost passphrase",
+                     "Troubleshooting", "Security notes",
+                 })
+            Assert.Contains($"## ", text[..text.IndexOf(heading, StringComparison.Ordinal)].Split('\n')[^1]);
+        foreach (var step in new[] { "Stop the application", "Choose a snapshot", "Verify it", "Restore it", "Prove it", "Restart" })
+            Assert.Contains(step, text);
+        Assert.True(Blocks(text).Count(b => b.Fence == "sh") >= 20);
+    }
+
+    [Fact]
+    public async Task Runbook_ShellBlocks_RunAgainstATestDatabaseAndRepository()
+    {
+        var markdown = await File.ReadAllTextAsync(RunbookPath);
+        // What a site has besides its database: configuration files in every backup, and a ruleset with two
+        // versions activated in prod one after the other (so that there is something to roll back).
+        var script = new StringBuilder("""
+            set -euo pipefail
+            printf 'files:\n  - config/app.yml\n' > bulwark.yml
+            mkdir -p config && echo 'feature: on' > config/app.yml
+            echo 'rules: [a]' > ruleset.yml
+            bulwark ruleset create patch -m first --author ops >/dev/null
+            bulwark ruleset activate 1.0.0 --env prod >/dev/null
+            echo 'rules: [a, b]' > ruleset.yml
+            bulwark ruleset create minor -m second --author ops >/dev/null
+            bulwark ruleset activate 1.1.0 --env prod >/dev/null
+
+            """);
+        foreach (var (fence, line, text) in Blocks(markdown).Where(b => RunnableFences.Contains(b.Fence)))
+            script.Append($"echo '### RUNBOOK.md line {line}' >&2\nset -x\n{text}set +x\n");
+        var scriptPath = _dir.Combine("runbook.sh");
+        await File.WriteAllTextAsync(scriptPath, script.ToString());
+
+        // The production database, a repository with a backup (roles included), and a second, empty server.
+        var database = await SampleDatabase.CreateAsync(_pg, "app");
+        var repository = _dir.Combine("repository");
+        var context = TestConfig.Context(_dir, _pg.Url(database), configure: c => c.Repository = repository);
+        await new InitOperation(context).RunAsync(null, Directory.CreateDirectory(_dir.Combine("setup")).FullName, CancellationToken.None);
+        await new BackupOperation(context).RunAsync(new BackupRequest { Globals = true }, null, CancellationToken.None);
+        await using var newServer = await LocalPostgresServer.StartAsync(_dir.Path);
+        // One password for both servers, as the roles restored from the snapshot carry it anyway.
+        await using (var connection = new Npgsql.NpgsqlConnection(newServer.Settings("postgres").ToNpgsql().ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = new Npgsql.NpgsqlCommand($"ALTER ROLE postgres PASSWORD '{_pg.Server.Password}'", connection);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var work = Directory.CreateDirectory(_dir.Combine("work")).FullName;
+        var bin = Directory.CreateDirectory(_dir.Combine("bin")).FullName;
+        var wrapper = Path.Combine(bin, "bulwark");
+        await File.WriteAllTextAsync(wrapper, $"#!/bin/sh\nexec dotnet \"{CliRunner.ProgramPath}\" \"$@\"\n");
+        File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var restoreName = _pg.NewDatabaseName("restored");
+        var side = _pg.NewDatabaseName("side");
+        var sideSchema = _pg.NewDatabaseName("sideschema");
+        var environment = new Dictionary<string, string?>
+        {
+            ["PATH"] = $"{bin}:{Environment.GetEnvironmentVariable("PATH")}",
+            ["HOME"] = work,
+            ["XDG_CONFIG_HOME"] = Path.Combine(work, ".config"),
+            ["XDG_STATE_HOME"] = Path.Combine(work, ".state"),
+            ["BULWARK_REPOSITORY"] = repository,
+            ["DATABASE_NAME"] = database,
+            ["DATABASE_URL"] = _pg.Url(database, withPassword: false),
+            ["ADMIN_URL"] = _pg.Url("postgres", withPassword: false),
+            ["RESTORE_NAME"] = restoreName,
+            ["RESTORE_URL"] = _pg.Url(restoreName, withPassword: false),
+            ["NEW_SERVER_URL"] = newServer.Url(database, withPassword: false),
+            ["TABLE"] = "dups",
+            ["SIDE_URL"] = _pg.Url(side, withPassword: false),
+            ["SCHEMA"] = "shop",
+            ["SIDE_SCHEMA_URL"] = _pg.Url(sideSchema, withPassword: false),
+            ["PGPASSWORD"] = _pg.Server.Password,
+        };
+        foreach (var variable in new[] { "PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGSERVICE", "PGPASSFILE", "BULWARK_CONFIG",
+                                         "BULWARK_POSTGRES_URL", "BULWARK_POSTGRES_GLOBALS" })
+            environment[variable] = null;
+
+        var (code, output) = await RunAsync(scriptPath, work, environment, TimeSpan.FromMinutes(8));
+
+        Assert.True(code == 0, $"the runbook's shell blocks failed (exit {code}):\n{output}");
+        // The ruleset was rolled back; the files came back.
+        Assert.Equal("rules: [a]\n", await File.ReadAllTextAsync(Path.Combine(work, "environments", "prod", "ruleset.yml")));
+        Assert.Equal("feature: on\n", await File.ReadAllTextAsync(Path.Combine(work, "restored-files", "config", "app.yml")));
+        // The emergency restore switched the restored database in; the damaged one and the side databases are gone.
+        Assert.Equal(2000L, await _pg.ScalarAsync<long>(database, "SELECT count(*) FROM shop.orders"));
+        foreach (var gone in new[] { $"{database}_damaged", side, sideSchema })
+            Assert.Null(await _pg.ScalarAsync<int?>("postgres", $"SELECT 1 FROM pg_database WHERE datname = '{gone}'"));
+        Assert.Equal(301L, await ScalarAsync(newServer.Url(database).Replace("postgres@", $"postgres:{_pg.Server.Password}@", StringComparison.Ordinal),
+            "SELECT count(*) FROM shop.customers"));
+    }
+
+    private static async Task<long> ScalarAsync(string url, string sql)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(PgConnectionSettings.Resolve(url, _ => null).ToNpgsql().ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static async Task<(int Code, string Output)> RunAsync(string script, string workingDirectory,
+        IReadOnlyDictionary<string, string?> environment, TimeSpan timeout)
+    {
+        var info = new ProcessStartInfo("bash")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory,
+        };
+        info.ArgumentList.Add(script);
+        foreach (var (key, value) in environment)
+        {
+            if (value is null)
+                info.Environment.Remove(key);
+            else
+                info.Environment[key] = value;
+        }
+        using var process = Process.Start(info)!;
+        process.StandardInput.Close();
+        var output = new StringBuilder();
+        var gate = new Lock();
+        void Add(string? line)
+        {
+            if (line is null)
+                return;
+            lock (gate)
+                output.AppendLine(line);
+        }
+        process.OutputDataReceived += (_, e) => Add(e.Data);
+        process.ErrorDataReceived += (_, e) => Add(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            return (-1, $"timed out after {timeout}\n{output}");
+        }
+        process.WaitForExit();
+        lock (gate)
+            return (process.ExitCode, output.ToString());
+    }
+
+    [GeneratedRegex(@"^```([a-z-]+)\n(.*?)^```\s*$", RegexOptions.Multiline | RegexOptions.Singleline)]
+    private static partial Regex FencePattern();
+}

@@ -1,0 +1,153 @@
+using Bulwark.Operations;
+using Bulwark.Operations.Backup;
+using Bulwark.Operations.Configuration;
+using Bulwark.Operations.Copy;
+using Bulwark.Operations.Logging;
+using Bulwark.Operations.Repositories;
+using Bulwark.Operations.Restore;
+using Bulwark.Operations.Verify;
+using Bulwark.Tests.Infrastructure;
+using Bulwark.Tests.Repository;
+
+namespace Bulwark.Tests.Operations;
+
+public sealed class CopyOperationTests : IDisposable
+{
+    private readonly PostgresFixture _pg;
+    private readonly TempDirectory _directory = new();
+
+    public CopyOperationTests(PostgresFixture pg)
+    {
+        _pg = pg;
+    }
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>A small database whose dump spans a few dozen chunks.</summary>
+    private async Task<string> DatabaseAsync()
+    {
+        var db = await _pg.CreateDatabaseAsync("copy");
+        await _pg.ExecuteAsync(db, """
+            CREATE TABLE items (id int PRIMARY KEY, body text NOT NULL);
+            INSERT INTO items SELECT g, repeat(md5(g::text), 8) FROM generate_series(1, 40000) g;
+            """);
+        return db;
+    }
+
+    private BulwarkContext Context(string repository, string? db, IReadOnlyDictionary<string, string>? environment = null,
+        string? copyTo = null) =>
+        new(LoadedConfig.FromObject(new BulwarkConfig
+        {
+            Repository = _directory.Combine(repository),
+            State = _directory.Combine("state"),
+            Postgres = new PostgresConfig { Url = db is null ? null : _pg.Url(db) },
+            CopyTo = copyTo,
+        }, _directory.Path, name => environment?.GetValueOrDefault(name)));
+
+    private async Task InitAsync(BulwarkContext context, bool encrypt) =>
+        await new InitOperation(context).RunAsync(context.Settings.Repository, _directory.Path,
+            new InitOptions { Encrypt = encrypt, Kdf = EncryptionTests.FastKdf }, Ct);
+
+    private static Task<BackupResult> BackupAsync(BulwarkContext context) =>
+        new BackupOperation(context).RunAsync(new BackupRequest(), null, Ct);
+
+    private async Task<byte[]> DumpAsync(BulwarkContext context, string snapshot)
+    {
+        var path = _directory.Combine($"dump-{Guid.NewGuid():N}");
+        await new RestoreOperation(context).RunAsync(new RestoreRequest { Snapshot = snapshot, ToFile = path }, null, Ct);
+        return await File.ReadAllBytesAsync(path, Ct);
+    }
+
+    [Fact]
+    public async Task Copy_FromPlainToEncrypted_SendsOnlyMissingChunks_AndReadsBackTheSame()
+    {
+        var db = await DatabaseAsync();
+        var source = Context("plain", db);
+        await InitAsync(source, encrypt: false);
+        var first = await BackupAsync(source);
+        await _pg.ExecuteAsync(db, "UPDATE items SET body = 'changed' WHERE id % 1000 = 0");
+        var second = await BackupAsync(source);
+
+        var destinationEnvironment = new Dictionary<string, string> { ["BULWARK_PASSWORD"] = "offsite" };
+        var destination = Context("offsite", null, destinationEnvironment);
+        await InitAsync(destination, encrypt: true);
+        var copier = Context("plain", null, new Dictionary<string, string> { ["BULWARK_NEW_PASSWORD"] = "offsite" });
+        var to = destination.Settings.Repository!;
+
+        var one = await new CopyOperation(copier).RunAsync(new CopyRequest { To = to, Snapshots = [first.Snapshot.ShortId] }, null, Ct);
+        Assert.Equal(first.Snapshot.ShortId, Assert.Single(one.Copied).Source);
+        var chunksOfSecond = second.Snapshot.Manifest.Streams.SelectMany(s => s.Chunks).Select(c => c.Id).Distinct().Count();
+
+        var rest = await new CopyOperation(copier).RunAsync(new CopyRequest { To = to }, null, Ct);
+        Assert.Equal(second.Snapshot.ShortId, Assert.Single(rest.Copied).Source);
+        Assert.Equal([first.Snapshot.ShortId], rest.AlreadyThere);
+        Assert.InRange(rest.ChunksSent, 1, chunksOfSecond - 1); // only what changed travels
+        Assert.True(rest.ChunksReused > 0);
+
+        var again = await new CopyOperation(copier).RunAsync(new CopyRequest { To = to }, null, Ct);
+        Assert.Empty(again.Copied);
+        Assert.Equal(0, again.ChunksSent);
+
+        var report = await new VerifyOperation(destination).RunAsync(null, readData: true, null, Ct);
+        Assert.Equal(2, report.SnapshotsChecked);
+        Assert.Equal(await DumpAsync(source, second.Snapshot.ShortId), await DumpAsync(destination, "latest"));
+        // The copy's manifest names its origin and uses the destination's (keyed) chunk ids.
+        await using var offsite = await destination.OpenRepositoryAsync(Ct);
+        var copied = await offsite.ResolveSnapshotAsync("latest", Ct);
+        Assert.Equal(second.Snapshot.Id.ToString(), copied.Manifest.CopiedFrom!.Snapshot);
+        Assert.Empty(copied.Manifest.Streams[0].Chunks.Select(c => c.Id).Intersect(second.Snapshot.Manifest.Streams[0].Chunks.Select(c => c.Id)));
+    }
+
+    [Fact]
+    public async Task Copy_BetweenEncryptedRepositories_WithDifferentPassphrases()
+    {
+        var db = await DatabaseAsync();
+        var source = Context("a", db, new Dictionary<string, string> { ["BULWARK_PASSWORD"] = "alpha" });
+        await InitAsync(source, encrypt: true);
+        var backup = await BackupAsync(source);
+        var destination = Context("b", null, new Dictionary<string, string> { ["BULWARK_PASSWORD"] = "bravo" });
+        await InitAsync(destination, encrypt: true);
+
+        var wrong = Context("a", null, new Dictionary<string, string> { ["BULWARK_PASSWORD"] = "alpha", ["BULWARK_NEW_PASSWORD"] = "charlie" });
+        var error = await Assert.ThrowsAsync<BulwarkException>(() =>
+            new CopyOperation(wrong).RunAsync(new CopyRequest { To = destination.Settings.Repository! }, null, Ct));
+        Assert.Equal(ErrorKind.WrongPassphrase, error.Kind);
+        Assert.Contains("BULWARK_NEW_PASSWORD", error.Advice);
+
+        var right = Context("a", null, new Dictionary<string, string> { ["BULWARK_PASSWORD"] = "alpha", ["BULWARK_NEW_PASSWORD"] = "bravo" });
+        var result = await new CopyOperation(right).RunAsync(new CopyRequest { To = destination.Settings.Repository! }, null, Ct);
+        Assert.Single(result.Copied);
+        Assert.Equal(await DumpAsync(source, backup.Snapshot.ShortId), await DumpAsync(destination, "latest"));
+    }
+
+    [Fact]
+    public async Task CopyTo_CopiesEveryBackup_AndAFailedCopyIsNotSilent()
+    {
+        var db = await DatabaseAsync();
+        var offsite = Context("offsite", null);
+        await InitAsync(offsite, encrypt: false);
+        var source = Context("main", db, copyTo: offsite.Settings.Repository);
+        await InitAsync(source, encrypt: false);
+
+        var backup = await BackupAsync(source);
+        Assert.NotNull(backup.Copy);
+        Assert.Equal(backup.Snapshot.ShortId, Assert.Single(backup.Copy.Copied).Source);
+        await using (var repository = await offsite.OpenRepositoryAsync(Ct))
+            Assert.Single(await repository.ListSnapshotsAsync(Ct));
+
+        var broken = Context("main", db, copyTo: _directory.Combine("nowhere"));
+        var failure = await Assert.ThrowsAsync<CopyAfterBackupFailedException>(() => BackupAsync(broken));
+        Assert.Equal(ErrorKind.Repository, failure.Kind);
+        Assert.Contains("was saved, but copying it to", failure.Message);
+        Assert.Contains("bulwark copy --to", failure.Advice);
+        await using (var repository = await source.OpenRepositoryAsync(Ct))
+            Assert.Equal(2, (await repository.ListSnapshotsAsync(Ct)).Count);
+        var log = source.Log.Read();
+        Assert.Equal(OperationLog.Ok, log[^2].Outcome);
+        Assert.Equal("backup", log[^2].Operation);
+        Assert.Equal("copy", log[^1].Operation);
+        Assert.Equal(OperationLog.Failed, log[^1].Outcome);
+    }
+
+    public void Dispose() => _directory.Dispose();
+}

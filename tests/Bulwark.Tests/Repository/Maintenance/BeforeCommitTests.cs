@@ -1,0 +1,92 @@
+using Bulwark.Repository;
+using Bulwark.Repository.Locking;
+using Bulwark.Repository.Maintenance;
+using Bulwark.Repository.Streams;
+using Bulwark.Tests.Infrastructure;
+using Bulwark.Tests.Repository;
+
+namespace Bulwark.Tests.Repository.Maintenance;
+
+/// <summary>The backup-side half of the cleanup protocol: a backup that overlapped a sweep checks its chunks.</summary>
+public sealed class BeforeCommitTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static async Task<(BackupRepository Repository, HashSet<ObjectId> Chunks)> WithChunksAsync(TempDirectory dir)
+    {
+        var repository = await ChunkStoreTests.NewRepositoryAsync(dir);
+        var data = new byte[300_000];
+        new Random(1).NextBytes(data);
+        var entry = await new StreamUploader(repository, new HashSet<ObjectId>()).UploadAsync("s", "t", new MemoryStream(data), cancellationToken: Ct);
+        return (repository, entry.Chunks.Select(c => c.Id).ToHashSet());
+    }
+
+    [Fact]
+    public async Task ASweepDuringTheBackup_ThatRemovedAChunk_FailsTheCommit()
+    {
+        using var dir = new TempDirectory();
+        var (repository, chunks) = await WithChunksAsync(dir);
+        await using var _ = repository;
+        await using var backupLock = await repository.LockAsync(LockMode.Shared, "backup", Ct);
+        await repository.AppendEventAsync(GarbageCollector.SweepEventKind,
+            new SweepRecord { Time = DateTimeOffset.UtcNow, Host = "h", Lock = "x" }, Ct);
+        await GarbageCollector.BeforeCommitAsync(repository, backupLock, chunks, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1), Ct);
+
+        await repository.Backend.DeleteAsync(BackupRepository.ChunkName(chunks.First()), Ct);
+        var error = await Assert.ThrowsAsync<BulwarkException>(() =>
+            GarbageCollector.BeforeCommitAsync(repository, backupLock, chunks, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1), Ct));
+        Assert.Equal(ErrorKind.Failed, error.Kind);
+        Assert.Contains("removed 1 chunk(s)", error.Message);
+        Assert.Contains("no snapshot was written", error.Message);
+    }
+
+    [Fact]
+    public async Task ASweepBeforeTheBackupStarted_IsNotItsConcern()
+    {
+        using var dir = new TempDirectory();
+        var (repository, chunks) = await WithChunksAsync(dir);
+        await using var _ = repository;
+        await repository.AppendEventAsync(GarbageCollector.SweepEventKind,
+            new SweepRecord { Time = DateTimeOffset.UtcNow, Host = "h", Lock = "x" }, Ct);
+        await Task.Delay(1200, Ct);
+        await using var backupLock = await repository.LockAsync(LockMode.Shared, "backup", Ct);
+        // A missing chunk here is one the backup itself must have reported when it wrote it; no listing is done.
+        await repository.Backend.DeleteAsync(BackupRepository.ChunkName(chunks.First()), Ct);
+        await GarbageCollector.BeforeCommitAsync(repository, backupLock, chunks, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1), Ct);
+    }
+
+    [Fact]
+    public async Task ARunningCleanup_IsWaitedFor_ThenTheChunksAreChecked()
+    {
+        using var dir = new TempDirectory();
+        var (repository, chunks) = await WithChunksAsync(dir);
+        await using var _ = repository;
+        await using var backupLock = await repository.LockAsync(LockMode.Shared, "backup", Ct);
+        var prune = await repository.LockAsync(LockMode.Prune, "cleanup", Ct);
+        var victim = chunks.First();
+        var cleanup = Task.Run(async () =>
+        {
+            await Task.Delay(1000, Ct);
+            await repository.Backend.DeleteAsync(BackupRepository.ChunkName(victim), Ct);
+            await prune.DisposeAsync();
+        }, Ct);
+        var error = await Assert.ThrowsAsync<BulwarkException>(() =>
+            GarbageCollector.BeforeCommitAsync(repository, backupLock, chunks, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1), Ct));
+        await cleanup;
+        Assert.Contains("removed 1 chunk(s)", error.Message);
+    }
+
+    [Fact]
+    public async Task ACleanupThatNeverEnds_IsNotWaitedForForever()
+    {
+        using var dir = new TempDirectory();
+        var (repository, chunks) = await WithChunksAsync(dir);
+        await using var _ = repository;
+        await using var backupLock = await repository.LockAsync(LockMode.Shared, "backup", Ct);
+        await using var prune = await repository.LockAsync(LockMode.Prune, "cleanup", Ct);
+        var error = await Assert.ThrowsAsync<BulwarkException>(() =>
+            GarbageCollector.BeforeCommitAsync(repository, backupLock, chunks, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1), Ct));
+        Assert.Equal(ErrorKind.RepositoryLocked, error.Kind);
+        Assert.Contains("not committed", error.Message);
+    }
+}
