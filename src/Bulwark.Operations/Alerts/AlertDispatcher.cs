@@ -55,11 +55,14 @@ public sealed class AlertDispatcher
         var scope = $"job:{job}";
         if (failure is null)
             return EvaluateAsync(scope, [], cancellationToken);
-        var status = failure.Kind == ErrorKind.Integrity || job is Scheduling.JobNames.Backup
-            ? HealthStatus.Critical
+        // The snapshot is safe when only its copy failed: a warning, told apart from a failed backup.
+        var copyOnly = failure is Backup.CopyAfterBackupFailedException;
+        var status = copyOnly ? HealthStatus.Warning
+            : failure.Kind == ErrorKind.Integrity || job is Scheduling.JobNames.Backup or Scheduling.JobNames.Drill ? HealthStatus.Critical
             : HealthStatus.Warning;
+        var title = copyOnly ? $"copy after the scheduled {job} failed" : $"scheduled {job} failed";
         return EvaluateAsync(scope,
-            [new AlertProblem(scope, status, $"scheduled {job} failed", failure.Message, failure.Advice, $"{status.Label()} {failure.Kind}")],
+            [new AlertProblem(scope, status, title, failure.Message, failure.Advice, $"{status.Label()} {failure.Kind} {copyOnly}")],
             cancellationToken);
     }
 

@@ -15,6 +15,9 @@ public sealed class ScheduleConfig : IConfigSection
     public string? Check { get; set; } = "0 9 * * 1";
     public string? Cleanup { get; set; } = "0 3 * * 0";
 
+    /// <summary>A restore drill of the newest snapshot (see 'drill:' for where it restores to).</summary>
+    public string? Drill { get; set; } = "0 4 * * 6";
+
     /// <summary>After downtime, a run missed since the last one is run once at start.</summary>
     public bool CatchUp { get; set; } = true;
 
@@ -39,5 +42,6 @@ public sealed class ScheduleConfig : IConfigSection
         (JobNames.Backup, Backup),
         (JobNames.Check, Check),
         (JobNames.Cleanup, Cleanup),
+        (JobNames.Drill, Drill),
     ];
 }

@@ -7,5 +7,8 @@ public static class JobNames
     public const string Check = "check";
     public const string Cleanup = "cleanup";
 
-    public static IReadOnlyList<string> All { get; } = [Backup, Check, Cleanup];
+    /// <summary>A restore drill of the newest snapshot ('bulwark test-restore').</summary>
+    public const string Drill = "drill";
+
+    public static IReadOnlyList<string> All { get; } = [Backup, Check, Cleanup, Drill];
 }

@@ -1,5 +1,6 @@
 using Bulwark.Operations.Alerts;
 using Bulwark.Operations.Backup;
+using Bulwark.Operations.Drills;
 using Bulwark.Operations.Health;
 using Bulwark.Operations.Logging;
 using Bulwark.Operations.Retention;
@@ -33,6 +34,7 @@ public sealed class JobRunner
             [JobNames.Backup] = BackupAsync,
             [JobNames.Check] = CheckAsync,
             [JobNames.Cleanup] = CleanupAsync,
+            [JobNames.Drill] = DrillAsync,
         };
         foreach (var (name, body) in bodies ?? new Dictionary<string, Func<CancellationToken, Task<JobBodyResult>>>())
             all[name] = body;
@@ -164,6 +166,12 @@ public sealed class JobRunner
     {
         var report = await new HealthCheckOperation(_context).RunAsync(null, cancellationToken).ConfigureAwait(false);
         return new JobBodyResult($"{report.Status.Label()}: {HealthText.Count(report.Problems.Count(), "problem")}", report);
+    }
+
+    private async Task<JobBodyResult> DrillAsync(CancellationToken cancellationToken)
+    {
+        var report = await new DrillOperation(_context).RunAsync(new DrillRequest(), null, cancellationToken).ConfigureAwait(false);
+        return new JobBodyResult($"snapshot {report.Snapshot} restored and identical: {report.Tables} tables, {report.Rows} rows, in {HealthText.Age(report.TotalDuration)}");
     }
 
     private async Task<JobBodyResult> CleanupAsync(CancellationToken cancellationToken)

@@ -63,6 +63,13 @@ public sealed class JobSchedule
             error = $"'{text}' has {fields} field{(fields == 1 ? "" : "s")}; a cron expression has five (minute hour day-of-month month day-of-week)";
             return false;
         }
+        // cron runs when either day field matches, Cronos (and systemd) when both do: refuse the ambiguity.
+        if (!trimmed.StartsWith('@') &&
+            trimmed.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^3..].Where((_, i) => i != 1).All(d => d is not ("*" or "?")))
+        {
+            error = $"'{text}' restricts both the day of month and the day of week, which cron and other schedulers read differently";
+            return false;
+        }
         try
         {
             cron = CronExpression.Parse(string.Join(' ', trimmed.Split(' ', StringSplitOptions.RemoveEmptyEntries)),

@@ -58,10 +58,7 @@ public static class SystemdUnits
         return units;
     }
 
-    /// <summary>
-    /// The OnCalendar= values of a cron expression (two when both day of month and day of week are restricted: cron
-    /// runs when either matches, one OnCalendar= line needs both).
-    /// </summary>
+    /// <summary>The OnCalendar= values of a cron expression.</summary>
     public static IReadOnlyList<string> ToOnCalendar(ScheduledJob job)
     {
         var expression = job.Expression.Trim();
@@ -87,8 +84,7 @@ public static class SystemdUnits
         var month = Field(job, fields[3], 1, 12, Months);
         var dow = DayOfWeek(job, fields[4]);
         var time = $"{hour}:{minute}:{seconds}";
-        if (dom != "*" && dow is not null)
-            return [$"*-{month}-{dom} {time}", $"{dow} *-{month}-* {time}"];
+        // A day of month and a day of week together are refused when the schedule is read (cron and systemd disagree).
         return [$"{(dow is null ? "" : dow + " ")}*-{month}-{dom} {time}"];
     }
 

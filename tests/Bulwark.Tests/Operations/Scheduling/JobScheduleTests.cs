@@ -12,7 +12,7 @@ public sealed class JobScheduleTests : IDisposable
     public void Dispose() => _directory.Dispose();
 
     private static JobSchedule Schedule(string zone, string? backup = "0 2 * * *", string? check = "off", string? cleanup = "off") =>
-        JobSchedule.FromConfig(new ScheduleConfig { TimeZone = zone, Backup = backup, Check = check, Cleanup = cleanup }, TimeProvider.System);
+        JobSchedule.FromConfig(new ScheduleConfig { TimeZone = zone, Backup = backup, Check = check, Cleanup = cleanup, Drill = "off" }, TimeProvider.System);
 
     [Fact]
     public void Defaults_AreNightlyBackup_WeeklyCheckOnMonday_WeeklyCleanupOnSunday()
@@ -22,6 +22,7 @@ public sealed class JobScheduleTests : IDisposable
         Assert.Equal(new DateTimeOffset(2026, 3, 12, 2, 0, 0, TimeSpan.Zero), schedule.NextAfter(schedule.Find("backup")!, from));
         Assert.Equal(new DateTimeOffset(2026, 3, 16, 9, 0, 0, TimeSpan.Zero), schedule.NextAfter(schedule.Find("check")!, from));
         Assert.Equal(new DateTimeOffset(2026, 3, 15, 3, 0, 0, TimeSpan.Zero), schedule.NextAfter(schedule.Find("cleanup")!, from));
+        Assert.Equal(new DateTimeOffset(2026, 3, 14, 4, 0, 0, TimeSpan.Zero), schedule.NextAfter(schedule.Find("drill")!, from));
         Assert.True(schedule.CatchUp);
     }
 
@@ -56,6 +57,7 @@ public sealed class JobScheduleTests : IDisposable
     [InlineData("0 2 * *", "has 4 fields")]
     [InlineData("0 25 * * *", "not a cron expression")]
     [InlineData("every night", "has 2 fields")]
+    [InlineData("0 12 13 * 5", "restricts both the day of month and the day of week")]
     public void BadExpressions_AreRefused_WithAReason(string expression, string reason)
     {
         Assert.False(JobSchedule.TryParse(expression, out _, out var error));
@@ -87,7 +89,7 @@ public sealed class JobScheduleTests : IDisposable
         File.WriteAllText(_directory.Combine("bulwark.yml"), "schedule:\n  cleanup: off\n");
         var config = ConfigLoader.Load(null, _directory.Path, name => name == "BULWARK_SCHEDULE_BACKUP" ? "15 4 * * *" : null);
         var schedule = JobSchedule.FromConfig(config.Config.Schedule, new FakeTimeProvider());
-        Assert.Equal(["backup", "check"], schedule.Jobs.Select(j => j.Name));
+        Assert.Equal(["backup", "check", "drill"], schedule.Jobs.Select(j => j.Name));
         Assert.Equal("15 4 * * *", schedule.Find("backup")!.Expression);
     }
 }

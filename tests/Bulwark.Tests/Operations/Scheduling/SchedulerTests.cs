@@ -23,7 +23,7 @@ public sealed class SchedulerTests : IDisposable
     {
         c.Schedule = new Bulwark.Operations.Configuration.ScheduleConfig
         {
-            TimeZone = "UTC", Backup = "0 2 * * *", Check = "off", Cleanup = "off", CatchUp = catchUp,
+            TimeZone = "UTC", Backup = "0 2 * * *", Check = "off", Cleanup = "off", Drill = "off", CatchUp = catchUp,
         };
     });
 
