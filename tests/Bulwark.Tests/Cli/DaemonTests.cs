@@ -1,0 +1,218 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Bulwark.Operations.Scheduling;
+using Bulwark.Sources.Postgres;
+using Bulwark.Tests.Infrastructure;
+
+namespace Bulwark.Tests.Cli;
+
+/// <summary>The real 'bulwark daemon' in a child process: HTTP on 127.0.0.1, real jobs, SIGTERM.</summary>
+public sealed class DaemonTests(PostgresFixture pg) : IDisposable
+{
+    private readonly TempDirectory _directory = new();
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
+
+    public void Dispose() => _directory.Dispose();
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static int FreePort()
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
+
+    private static void Signal(Process process, string signal) =>
+        Process.Start("kill", [$"-{signal}", process.Id.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
+
+    /// <summary>Polls until <paramref name="condition"/> holds for a response of <paramref name="path"/>.</summary>
+    private static async Task<(HttpStatusCode Status, string Body)> GetWhenAsync(int port, string path,
+        Func<HttpStatusCode, string, bool> condition, int seconds = 90)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        (HttpStatusCode, string) last = default;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                using var response = await Http.GetAsync($"http://127.0.0.1:{port}{path}");
+                last = (response.StatusCode, await response.Content.ReadAsStringAsync());
+                if (condition(last.Item1, last.Item2))
+                    return last;
+            }
+            catch (HttpRequestException)
+            {
+                // not listening yet
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"{path} never satisfied the condition; last: {last.Item1} {last.Item2}");
+    }
+
+    /// <summary>A job state whose last run was two days ago: the daemon has missed a run and catches it up at start.</summary>
+    private void MissedBackup()
+    {
+        new JobStateStore(_directory.Combine("state")).Write(new JobState
+        {
+            Job = "backup", WatchedSince = DateTimeOffset.UtcNow.AddDays(-10), LastStart = DateTimeOffset.UtcNow.AddDays(-2), LastOutcome = "ok",
+        });
+    }
+
+    [Fact]
+    public async Task ServesHealthMetricsAndStatus_OverHttp_AndStopsOnSigterm()
+    {
+        var repo = await SyntheticRepository.CreateAsync(_directory.Combine("repo"));
+        for (var i = 0; i < 3; i++)
+            await repo.AddSnapshotAsync(Enumerable.Range(i, 10), DateTimeOffset.UtcNow.AddHours(-2).AddDays(i - 2));
+        var port = FreePort();
+        await File.WriteAllTextAsync(_directory.Combine("bulwark.yml"), $"""
+            repository: ./repo
+            state: ./state
+            schedule:
+              backup: off
+              cleanup: off
+              drill: off
+            check:
+              disk-free-warning: off
+              disk-free-critical: off
+            daemon:
+              listen: 127.0.0.1:{port}
+            """, Ct);
+        string health = "", metrics = "", status = "";
+        var result = await new CliRunner(_directory.Path).RunAsync(["daemon"], process =>
+        {
+            try
+            {
+                health = GetWhenAsync(port, "/health", (code, body) => code == HttpStatusCode.OK).GetAwaiter().GetResult().Body;
+                metrics = GetWhenAsync(port, "/metrics", (_, body) => body.Contains("bulwark_health_status", StringComparison.Ordinal)).GetAwaiter().GetResult().Body;
+                status = GetWhenAsync(port, "/status", (code, _) => code == HttpStatusCode.OK).GetAwaiter().GetResult().Body;
+            }
+            finally
+            {
+                Signal(process, "TERM");
+            }
+        }, TimeSpan.FromMinutes(3));
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains($"listening on http://127.0.0.1:{port}", result.Stdout);
+        Assert.Contains("stopped", result.Stdout);
+
+        var h = JsonDocument.Parse(health).RootElement;
+        Assert.Equal("ok", h.GetProperty("status").GetString());
+        Assert.Contains(h.GetProperty("findings").EnumerateArray(), f => f.GetProperty("check").GetString() == "backup-age");
+        Assert.Equal(["check"], h.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("job").GetString()));
+        Assert.Contains("# TYPE bulwark_health_status gauge", metrics);
+        Assert.Contains("\nbulwark_health_status 0\n", metrics);
+        Assert.Contains("\nbulwark_snapshots 3\n", metrics);
+        Assert.Matches(@"\nbulwark_backup_age_seconds 7\d\d\d\n", metrics);
+        Assert.Contains("bulwark_check_status{check=\"backup-age\"} 0", metrics);
+        Assert.Contains("bulwark_job_next_run_timestamp_seconds{job=\"check\"}", metrics);
+        var s = JsonDocument.Parse(status).RootElement;
+        Assert.Equal(3, s.GetProperty("snapshots").GetInt32());
+        Assert.Equal(3, s.GetProperty("recent").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task CatchesUpAMissedBackup_AtStart_AndReportsItInMetrics()
+    {
+        var database = await pg.CreateDatabaseAsync("daemon");
+        await pg.ExecuteAsync(database, "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 1000) g;");
+        var port = FreePort();
+        await File.WriteAllTextAsync(_directory.Combine("bulwark.yml"), $"""
+            repository: ./repo
+            state: ./state
+            postgres:
+              url: {pg.Url(database)}
+            schedule:
+              check: off
+              cleanup: off
+              drill: off
+            daemon:
+              listen: 127.0.0.1:{port}
+            """, Ct);
+        var cli = new CliRunner(_directory.Path);
+        Assert.Equal(0, (await cli.RunAsync("init")).ExitCode);
+        MissedBackup();
+        string metrics = "";
+        var result = await cli.RunAsync(["daemon"], process =>
+        {
+            try
+            {
+                metrics = GetWhenAsync(port, "/metrics", (_, body) => body.Contains("bulwark_job_runs_total{job=\"backup\",outcome=\"ok\"} 1", StringComparison.Ordinal)).GetAwaiter().GetResult().Body;
+            }
+            finally
+            {
+                Signal(process, "TERM");
+            }
+        }, TimeSpan.FromMinutes(3));
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("backup: the run due at", result.Stdout);
+        Assert.Contains("backup: ok after", result.Stdout);
+        Assert.Contains("bulwark_job_last_run_ok{job=\"backup\"} 1", metrics);
+        var list = await cli.RunAsync("list", "--json");
+        Assert.Single(JsonDocument.Parse(list.Stdout).RootElement.EnumerateArray());
+        var state = new JobStateStore(_directory.Combine("state")).Read("backup")!;
+        Assert.Equal("catch-up", state.LastTrigger);
+    }
+
+    [Theory]
+    [InlineData("0s", false)]   // cancelled at once: nothing is committed
+    [InlineData("5min", true)]  // allowed to finish: the snapshot is committed
+    public async Task Sigterm_DuringABackup_FinishesItWithinTheTimeout_OrCancelsItCleanly(string timeout, bool committed)
+    {
+        using var bin = new TempDirectory("slowbin");
+        var (real, _) = await new PgTools().FindAsync("pg_dump", null, Ct);
+        var marker = bin.Combine("started");
+        var pause = committed ? 3 : 60;
+        File.WriteAllText(bin.Combine("pg_dump"), $"#!/bin/bash\nif [ \"$1\" = --version ]; then exec {real} --version; fi\ntouch {marker}\nsleep {pause}\nexec {real} \"$@\"\n");
+        File.SetUnixFileMode(bin.Combine("pg_dump"), (UnixFileMode)Convert.ToInt32("755", 8));
+        var database = await pg.CreateDatabaseAsync("sigterm");
+        await pg.ExecuteAsync(database, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 100);");
+        await File.WriteAllTextAsync(_directory.Combine("bulwark.yml"), $"""
+            repository: ./repo
+            state: ./state
+            postgres:
+              url: {pg.Url(database)}
+              bin-dir: {bin.Path}
+            schedule:
+              check: off
+              cleanup: off
+              drill: off
+            daemon:
+              listen: off
+              shutdown-timeout: {timeout}
+            """, Ct);
+        var cli = new CliRunner(_directory.Path);
+        Assert.Equal(0, (await cli.RunAsync("init")).ExitCode);
+        MissedBackup();
+        var result = await cli.RunAsync(["daemon"], process =>
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(90);
+            while (!File.Exists(marker) && DateTime.UtcNow < deadline)
+                Thread.Sleep(50);
+            Signal(process, "TERM");
+        }, TimeSpan.FromMinutes(3));
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var snapshots = JsonDocument.Parse((await cli.RunAsync("list", "--json")).Stdout).RootElement.GetArrayLength();
+        var state = new JobStateStore(_directory.Combine("state")).Read("backup")!;
+        Assert.Empty(Directory.EnumerateFiles(_directory.Combine("repo", "locks")));
+        if (committed)
+        {
+            Assert.Equal(1, snapshots);
+            Assert.Equal("ok", state.LastOutcome);
+            Assert.Contains("waiting up to 5 min for backup to finish", result.Stdout);
+        }
+        else
+        {
+            Assert.Equal(0, snapshots);
+            Assert.Equal("cancelled", state.LastOutcome);
+            Assert.Contains("\"outcome\": \"cancelled\"", (await cli.RunAsync("log", "--json")).Stdout);
+        }
+        Assert.DoesNotContain("   at ", result.Stdout + result.Stderr);
+    }
+}
