@@ -5,7 +5,7 @@ using Bulwark.Bench;
 // Benchmarks: backup (default), encryption, files, cleanup (--chunks N: the largest repository, default 100000), drill
 // (fingerprinting cost and restore drills; --jobs N adds a parallel drill). Each prints markdown tables of medians and
 // ratios against peers measured in this run.
-var names = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal) && !int.TryParse(a, out _)).ToList();
+var names = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && !int.TryParse(a, out _) && (i == 0 || args[i - 1] != "--binary")).ToList();
 var scale = Option("--scale", 20);
 var rounds = Option("--rounds", 3);
 if (names.Count == 0)
@@ -31,6 +31,9 @@ try
             case "drill":
                 await DrillBenchmark.RunAsync(await Database(), work, rounds, Option("--jobs", 2));
                 break;
+            case "check":
+                await CheckBenchmark.RunAsync(work, Option("--chunks", 8000), rounds, Text("--binary"));
+                break;
             case "files":
                 await FilesBenchmark.RunAsync(work, rounds);
                 break;
@@ -50,6 +53,12 @@ finally
     Directory.Delete(work, recursive: true);
 }
 return 0;
+
+string? Text(string name)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? Path.GetFullPath(args[i + 1]) : null;
+}
 
 int Option(string name, int fallback)
 {

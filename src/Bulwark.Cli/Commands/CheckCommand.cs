@@ -117,10 +117,21 @@ public static class CheckCommand
             });
             return;
         }
-        var table = run.Output.Table("Check", "Status", "Details");
-        foreach (var f in report.Findings)
-            table.AddRow(f.Check, Colored(run, f.Status), Markup.Escape(f.Summary));
-        run.Output.Write(table);
+        if (run.Output.Interactive)
+        {
+            var table = run.Output.Table("Check", "Status", "Details");
+            foreach (var f in report.Findings)
+                table.AddRow(f.Check, Colored(run, f.Status), Markup.Escape(f.Summary));
+            run.Output.Write(table);
+        }
+        else
+        {
+            // Plain columns: monitoring and scripts read this, and it starts faster than a rendered table.
+            var width = report.Findings.Max(f => f.Check.Length);
+            Console.Out.WriteLine($"{"Check".PadRight(width)}  {"Status",-8}  Details");
+            foreach (var f in report.Findings)
+                Console.Out.WriteLine($"{f.Check.PadRight(width)}  {f.Status.Label(),-8}  {f.Summary}");
+        }
         foreach (var f in report.Problems.Where(p => p.Advice is not null))
             run.Output.Line($"hint ({f.Check}): {f.Advice}");
         var problems = report.Problems.ToList();

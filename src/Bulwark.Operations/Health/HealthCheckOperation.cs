@@ -265,12 +265,12 @@ public sealed class HealthCheckOperation
         }
         var latest = summaries[^1];
         var id = ObjectId.Parse(latest.Id);
-        var report = await RepositoryVerifier.VerifyAsync(repository, [id], readData: false, cancellationToken: cancellationToken).ConfigureAwait(false);
-        problems.AddRange(report.Problems.Take(3).Select(p => $"{p.Object}: {p.Message}"));
-        var extra = report.Problems.Count > 3 ? $" (and {report.Problems.Count - 3} more)" : "";
+        var (chunksChecked, missing) = await MissingChunksAsync(repository, id, cancellationToken).ConfigureAwait(false);
+        problems.AddRange(missing.Take(3).Select(name => $"{name}: chunk is missing"));
+        var extra = missing.Count > 3 ? $" (and {missing.Count - 3} more)" : "";
         var readText = "";
         long bytesRead = 0;
-        if (subsetPercent > 0 && report.Ok)
+        if (subsetPercent > 0 && missing.Count == 0)
         {
             var (read, chunks, bad) = await ReadSubsetAsync(repository, id, subsetPercent, cancellationToken).ConfigureAwait(false);
             bytesRead = read;
@@ -285,7 +285,7 @@ public sealed class HealthCheckOperation
             {
                 Check = "integrity",
                 Status = HealthStatus.Ok,
-                Summary = $"newest snapshot {latest.ShortId} complete ({HealthText.Count(report.ChunksChecked, "chunk")} present){readText}",
+                Summary = $"newest snapshot {latest.ShortId} complete ({HealthText.Count(chunksChecked, "chunk")} present){readText}",
                 Metrics = metrics,
             };
         return new HealthFinding
@@ -296,6 +296,37 @@ public sealed class HealthCheckOperation
             Advice = "run 'bulwark verify --read-data' for the full list; restore from an earlier snapshot that verifies, and take a new backup now",
             Metrics = metrics,
         };
+    }
+
+    /// <summary>
+    /// The chunks of a snapshot that are missing. In a local folder each one is looked up (a stat per chunk is
+    /// cheaper than listing a repository that holds many more); on an object store, where a request per chunk is
+    /// slow, the chunk listing is compared (<see cref="RepositoryVerifier"/>).
+    /// </summary>
+    private async Task<(int Checked, List<string> Missing)> MissingChunksAsync(BackupRepository repository, ObjectId id,
+        CancellationToken cancellationToken)
+    {
+        if (BackendRegistry.SchemeOf(_context.RepositoryLocation) is not null)
+        {
+            var report = await RepositoryVerifier.VerifyAsync(repository, [id], readData: false, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return (report.ChunksChecked, report.Problems.Select(p => p.Object).ToList());
+        }
+        var snapshot = await repository.LoadSnapshotAsync(id, cancellationToken).ConfigureAwait(false);
+        var chunks = snapshot.Manifest.Streams.SelectMany(s => s.Chunks).Select(c => c.Id).Distinct().ToList();
+        var missing = new List<string>();
+        await Parallel.ForEachAsync(chunks,
+            new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
+            async (chunk, ct) =>
+            {
+                var name = BackupRepository.ChunkName(chunk);
+                if (await repository.Backend.StatAsync(name, ct).ConfigureAwait(false) is null)
+                {
+                    lock (missing)
+                        missing.Add(name);
+                }
+            }).ConfigureAwait(false);
+        missing.Sort(StringComparer.Ordinal);
+        return (chunks.Count, missing);
     }
 
     /// <summary>Reads a random part of a snapshot's chunks (a different part each run, so that runs add up) and checks each against its id.</summary>

@@ -19,8 +19,9 @@ public sealed record ScheduledCommand(IReadOnlyList<string> Program, string Conf
         var name = Path.GetFileNameWithoutExtension(process);
         if (name == "dotnet")
         {
-            var assembly = System.Reflection.Assembly.GetEntryAssembly()?.Location;
-            return string.IsNullOrEmpty(assembly) ? [process] : [process, assembly];
+            // 'dotnet bulwark.dll': the first argument is the assembly's full path.
+            var assembly = Environment.GetCommandLineArgs()[0];
+            return string.IsNullOrEmpty(assembly) || !File.Exists(assembly) ? [process] : [process, Path.GetFullPath(assembly)];
         }
         var store = $"{Path.DirectorySeparatorChar}.store{Path.DirectorySeparatorChar}";
         var index = process.IndexOf(store, StringComparison.Ordinal);
