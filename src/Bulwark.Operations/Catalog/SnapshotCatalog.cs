@@ -104,6 +104,56 @@ public sealed class SnapshotCatalog
         return present.Select(n => cached[n].Record).ToList();
     }
 
+    /// <summary>
+    /// The distinct chunk ids of a snapshot, from a binary file in the cache (ids, then the SHA-256 of them) or, when
+    /// that is missing or damaged, from the manifest. Only the newest snapshots' lists are kept.
+    /// </summary>
+    public async Task<IReadOnlyList<ObjectId>> ChunkIdsAsync(ObjectId snapshot, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(_folder, $"chunks-{snapshot}.bin");
+        try
+        {
+            if (File.Exists(path))
+            {
+                var bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+                if (bytes.Length >= ObjectId.Size && bytes.Length % ObjectId.Size == 0 &&
+                    System.Security.Cryptography.SHA256.HashData(bytes.AsSpan(0, bytes.Length - ObjectId.Size))
+                        .AsSpan().SequenceEqual(bytes.AsSpan(bytes.Length - ObjectId.Size)))
+                {
+                    var ids = new ObjectId[bytes.Length / ObjectId.Size - 1];
+                    for (var i = 0; i < ids.Length; i++)
+                        ids[i] = new ObjectId(bytes.AsSpan(i * ObjectId.Size, ObjectId.Size));
+                    return ids;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // read the manifest instead
+        }
+        var manifest = (await _repository.LoadSnapshotAsync(snapshot, cancellationToken).ConfigureAwait(false)).Manifest;
+        var distinct = manifest.Streams.SelectMany(s => s.Chunks).Select(c => c.Id).Distinct().ToList();
+        try
+        {
+            Directory.CreateDirectory(_folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            var data = new byte[(distinct.Count + 1) * ObjectId.Size];
+            for (var i = 0; i < distinct.Count; i++)
+                distinct[i].CopyTo(data.AsSpan(i * ObjectId.Size, ObjectId.Size));
+            System.Security.Cryptography.SHA256.HashData(data.AsSpan(0, distinct.Count * ObjectId.Size), data.AsSpan(distinct.Count * ObjectId.Size));
+            var temporary = $"{path}.{Environment.ProcessId}.tmp";
+            await File.WriteAllBytesAsync(temporary, data, cancellationToken).ConfigureAwait(false);
+            File.Move(temporary, path, overwrite: true);
+            foreach (var old in Directory.EnumerateFiles(_folder, "chunks-*.bin").Select(f => new FileInfo(f))
+                         .OrderByDescending(f => f.LastWriteTimeUtc).Skip(2))
+                old.Delete();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // only time is lost
+        }
+        return distinct;
+    }
+
     private sealed record CachedProof(string Name, ProofRecord Record);
 
     private IEnumerable<T> ReadLines<T>(string file)

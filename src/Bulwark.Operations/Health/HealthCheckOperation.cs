@@ -104,7 +104,7 @@ public sealed class HealthCheckOperation
             findings.Add(Guard("backup-age", () => BackupAge(summaries, now)));
             if (!request.Quick)
             {
-                findings.Add(await GuardAsync("integrity", () => IntegrityAsync(repository, summaries, catalog.Damaged,
+                findings.Add(await GuardAsync("integrity", () => IntegrityAsync(repository, catalog, summaries, catalog.Damaged,
                     request.ReadDataSubset ?? _context.Settings.Check.ReadDataSubset, cancellationToken)).ConfigureAwait(false));
             }
             findings.Add(Guard("size", () => Size(summaries)));
@@ -249,7 +249,7 @@ public sealed class HealthCheckOperation
 
     // ---- integrity of the newest snapshot ----
 
-    private async Task<HealthFinding> IntegrityAsync(BackupRepository repository, IReadOnlyList<SnapshotSummary> summaries,
+    private async Task<HealthFinding> IntegrityAsync(BackupRepository repository, SnapshotCatalog catalog, IReadOnlyList<SnapshotSummary> summaries,
         IReadOnlyList<(string Snapshot, string Error)> damaged, double subsetPercent, CancellationToken cancellationToken)
     {
         var problems = damaged.Select(d => $"manifest of {d.Snapshot}: {d.Error}").ToList();
@@ -265,7 +265,7 @@ public sealed class HealthCheckOperation
         }
         var latest = summaries[^1];
         var id = ObjectId.Parse(latest.Id);
-        var (chunksChecked, missing) = await MissingChunksAsync(repository, id, cancellationToken).ConfigureAwait(false);
+        var (chunksChecked, missing) = await MissingChunksAsync(repository, catalog, id, cancellationToken).ConfigureAwait(false);
         problems.AddRange(missing.Take(3).Select(name => $"{name}: chunk is missing"));
         var extra = missing.Count > 3 ? $" (and {missing.Count - 3} more)" : "";
         var readText = "";
@@ -303,16 +303,15 @@ public sealed class HealthCheckOperation
     /// cheaper than listing a repository that holds many more); on an object store, where a request per chunk is
     /// slow, the chunk listing is compared (<see cref="RepositoryVerifier"/>).
     /// </summary>
-    private async Task<(int Checked, List<string> Missing)> MissingChunksAsync(BackupRepository repository, ObjectId id,
-        CancellationToken cancellationToken)
+    private async Task<(int Checked, List<string> Missing)> MissingChunksAsync(BackupRepository repository,
+        SnapshotCatalog catalog, ObjectId id, CancellationToken cancellationToken)
     {
         if (BackendRegistry.SchemeOf(_context.RepositoryLocation) is not null)
         {
             var report = await RepositoryVerifier.VerifyAsync(repository, [id], readData: false, cancellationToken: cancellationToken).ConfigureAwait(false);
             return (report.ChunksChecked, report.Problems.Select(p => p.Object).ToList());
         }
-        var snapshot = await repository.LoadSnapshotAsync(id, cancellationToken).ConfigureAwait(false);
-        var chunks = snapshot.Manifest.Streams.SelectMany(s => s.Chunks).Select(c => c.Id).Distinct().ToList();
+        var chunks = await catalog.ChunkIdsAsync(id, cancellationToken).ConfigureAwait(false);
         var missing = new List<string>();
         await Parallel.ForEachAsync(chunks,
             new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },

@@ -2,16 +2,6 @@ using Bulwark.Operations.Health;
 
 namespace Bulwark.Operations.Scheduling;
 
-/// <summary>How a run of a job ended.</summary>
-public enum JobOutcome
-{
-    Ok,
-    Failed,
-    Cancelled,
-    /// <summary>Not run: another run of the same job holds its lock.</summary>
-    Skipped,
-}
-
 /// <summary>One run of a job.</summary>
 public sealed record JobRunResult
 {
@@ -29,6 +19,3 @@ public sealed record JobRunResult
 
     public TimeSpan Duration => End - Start;
 }
-
-/// <summary>What a job's body reports.</summary>
-public sealed record JobBodyResult(string Summary, HealthReport? Health = null);

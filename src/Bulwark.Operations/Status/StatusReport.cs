@@ -23,6 +23,3 @@ public sealed record StatusReport
     /// <summary>What could not be read (the repository unreachable, a bad retention policy, …).</summary>
     public IReadOnlyList<string> Errors { get; init; } = [];
 }
-
-/// <summary>What cleanup would do now.</summary>
-public sealed record RetentionStatus(string Policy, int Kept, int WouldRemove, DateTimeOffset? OldestKept, string? Error);

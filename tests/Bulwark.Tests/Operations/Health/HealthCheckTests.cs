@@ -364,6 +364,11 @@ public sealed class HealthCheckTests : IDisposable
         File.SetUnixFileMode(manifest, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
         // Torn, damaged or missing: the same answers.
+        var chunkList = Directory.GetFiles(cache, "chunks-*.bin").Single();
+        var listed = await File.ReadAllBytesAsync(chunkList, Ct);
+        listed[5] ^= 1;
+        await File.WriteAllBytesAsync(chunkList, listed, Ct);
+        Assert.Equal(Describe(first), Describe(await CheckAsync(context)));
         await File.AppendAllTextAsync(file, "{\"id\":\"abc", Ct);
         Assert.Equal(Describe(first), Describe(await CheckAsync(context)));
         await File.WriteAllTextAsync(file, "not json\n", Ct);
