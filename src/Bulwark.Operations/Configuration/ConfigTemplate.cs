@@ -51,5 +51,27 @@ public static class ConfigTemplate
         #     endpoint: https://s3.example.com
         #     region: eu-west-1
 
+        # When 'bulwark daemon' (or 'bulwark schedule install --cron/--systemd') runs each job; off disables one.
+        # schedule:
+        #   time-zone: Europe/Berlin
+        #   backup: "0 2 * * *"
+        #   check: "0 9 * * 1"
+        #   cleanup: "0 3 * * 0"
+        #   drill: "0 4 * * 6"
+        # daemon:
+        #   listen: 127.0.0.1:9577      # /health, /metrics, /status
+
+        # Thresholds of 'bulwark check' (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
+        # check:
+        #   backup-age-warning: 26h
+        #   backup-age-critical: 50h
+        #   disk-free-warning: 10%
+
+        # Failed scheduled jobs and checks that are not OK, once each, and their recovery.
+        # alerts:
+        #   webhook: https://hooks.example.com/bulwark
+        #   slack-webhook: https://hooks.slack.com/services/...
+        #   on-failure: /usr/local/bin/page-oncall
+
         """;
 }
