@@ -46,7 +46,9 @@ public sealed class AlertDispatcher
             .Where(f => f.Status != HealthStatus.Ok && f.Status.Severity() >= minimum.Severity())
             .Select(f => new AlertProblem(CheckScope + f.Check, f.Status, $"check {f.Check}", f.Summary, f.Advice, f.Status.Label()))
             .ToList();
-        return EvaluateAsync(CheckScope, problems, cancellationToken);
+        // Only a check that ran can recover: a quick check without the integrity check says nothing about it.
+        var ran = report.Findings.Select(f => CheckScope + f.Check).ToHashSet(StringComparer.Ordinal);
+        return EvaluateAsync(CheckScope, problems, cancellationToken, ran);
     }
 
     /// <summary>A job's run: a failure is its problem; a success resolves it.</summary>
@@ -70,8 +72,9 @@ public sealed class AlertDispatcher
     /// Compares <paramref name="problems"/> (everything wrong now within <paramref name="scope"/>: keys starting with
     /// it) with what each channel knows, and sends what is new and what recovered.
     /// </summary>
+    /// <param name="evaluated">The keys that were looked at (default: every key in the scope); only those can recover.</param>
     public async Task<AlertDelivery> EvaluateAsync(string scope, IReadOnlyList<AlertProblem> problems,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, IReadOnlySet<string>? evaluated = null)
     {
         if (_channels.Count == 0)
             return AlertDelivery.None;
@@ -96,7 +99,8 @@ public sealed class AlertDispatcher
                 var item = new AlertItem(problem.Key, change ?? "ongoing", problem.Status.Label(), problem.Title, problem.Message, problem.Advice);
                 (change is null ? ongoing : items).Add(item);
             }
-            var recovered = open.Where(p => p.Key.StartsWith(scope, StringComparison.Ordinal) && problems.All(x => x.Key != p.Key))
+            var recovered = open.Where(p => p.Key.StartsWith(scope, StringComparison.Ordinal) && problems.All(x => x.Key != p.Key) &&
+                                            (evaluated is null || evaluated.Contains(p.Key)))
                 .Select(p => new AlertItem(p.Key, "recovered", HealthStatus.Ok.Label(), p.Value.Title,
                     $"resolved (was {p.Value.Status.Label()} since {p.Value.Since:u}: {p.Value.Message})", null))
                 .ToList();

@@ -44,6 +44,8 @@ public sealed class JobRunner
 
     public JobStateStore States { get; }
 
+    private (HealthFinding Finding, DateTimeOffset Time)? _lastIntegrity;
+
     public AlertDispatcher Alerts => _alerts;
 
     public IReadOnlyCollection<string> Jobs => _bodies.Keys.ToList();
@@ -121,19 +123,35 @@ public sealed class JobRunner
             await AlertQuietlyAsync(() => _alerts.NotifyJobAsync(job, result.Error, CancellationToken.None)).ConfigureAwait(false);
         if (result.Health is not null)
         {
+            Remember(result.Health);
             HealthReported?.Invoke(result.Health);
             await AlertQuietlyAsync(() => _alerts.NotifyCheckAsync(result.Health, CancellationToken.None)).ConfigureAwait(false);
         }
         return result;
     }
 
-    /// <summary>A health check between scheduled ones (the daemon's /health): structure listing skipped, alerts sent.</summary>
-    public async Task<HealthReport> RefreshHealthAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// A health check between scheduled ones (the daemon's /health), with alerts. <paramref name="quick"/> skips the
+    /// integrity check; its last result (from a full check) is carried over, marked with its time.
+    /// </summary>
+    public async Task<HealthReport> RefreshHealthAsync(bool quick, CancellationToken cancellationToken)
     {
-        var report = await new HealthCheckOperation(_context).RunAsync(new HealthCheckRequest { Quick = true }, cancellationToken).ConfigureAwait(false);
+        var report = await new HealthCheckOperation(_context).RunAsync(new HealthCheckRequest { Quick = quick }, cancellationToken).ConfigureAwait(false);
+        Remember(report);
+        if (quick && _lastIntegrity is { } last && report.Find("integrity") is null)
+        {
+            var carried = last.Finding with { Summary = $"{last.Finding.Summary} (at the last full check, {last.Time:yyyy-MM-dd HH:mm}Z)" };
+            report = report with { Findings = [.. report.Findings, carried] };
+        }
         HealthReported?.Invoke(report);
         await AlertQuietlyAsync(() => _alerts.NotifyCheckAsync(report, CancellationToken.None)).ConfigureAwait(false);
         return report;
+    }
+
+    private void Remember(HealthReport report)
+    {
+        if (report.Find("integrity") is { } integrity)
+            _lastIntegrity = (integrity, report.Time);
     }
 
     /// <summary>Deliveries that fail are retried at the next evaluation; they never fail the job.</summary>

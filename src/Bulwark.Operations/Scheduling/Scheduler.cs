@@ -168,11 +168,15 @@ public sealed class Scheduler : IDisposable
 
     private async Task HealthLoopAsync(TimeSpan interval, CancellationToken stopping)
     {
+        // The first check is full (it looks up the newest snapshot's chunks); later ones skip that, which the
+        // scheduled check job does.
+        var quick = false;
         while (!stopping.IsCancellationRequested)
         {
             try
             {
-                var report = await _runner.RefreshHealthAsync(stopping).ConfigureAwait(false);
+                var report = await _runner.RefreshHealthAsync(quick, stopping).ConfigureAwait(false);
+                quick = true;
                 if (report.Status != HealthStatus.Ok)
                     Message?.Invoke($"health: {report.ToNagios()}");
             }

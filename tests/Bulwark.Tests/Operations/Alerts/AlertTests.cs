@@ -85,6 +85,20 @@ public sealed class AlertTests : IDisposable
     }
 
     [Fact]
+    public async Task ACheckThatDidNotRun_DoesNotRecover()
+    {
+        var alerts = new AlertDispatcher(Context(a => a.Webhook = _listener.Url()));
+        await alerts.NotifyCheckAsync(Report(("integrity", HealthStatus.Critical, "chunk missing"), ("disk", HealthStatus.Ok, "fine")), Ct);
+        await _listener.NextAsync();
+        // A quick check (the daemon's refresh) has no integrity finding: silence, not a recovery.
+        await alerts.NotifyCheckAsync(Report(("disk", HealthStatus.Ok, "fine")), Ct);
+        await Task.Delay(200, Ct);
+        Assert.Empty(_listener.Requests);
+        await alerts.NotifyCheckAsync(Report(("integrity", HealthStatus.Ok, "complete"), ("disk", HealthStatus.Ok, "fine")), Ct);
+        Assert.Equal("recovery", Json((await _listener.NextAsync()).Body).GetProperty("kind").GetString());
+    }
+
+    [Fact]
     public async Task Slack_GetsATextPayload_WithReasonAndAdvice()
     {
         var alerts = new AlertDispatcher(Context(a => a.SlackWebhook = _listener.Url("services/T1/B2/xyz")));

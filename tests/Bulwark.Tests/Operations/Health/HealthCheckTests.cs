@@ -293,6 +293,19 @@ public sealed class HealthCheckTests : IDisposable
     }
 
     [Fact]
+    public async Task DaemonRefresh_QuickChecksCarryTheLastIntegrityResult()
+    {
+        var (repo, context) = await CreateAsync();
+        await AddDailyAsync(repo, 2, TimeSpan.FromHours(2));
+        var runner = new Bulwark.Operations.Scheduling.JobRunner(context);
+        Assert.Null((await runner.RefreshHealthAsync(quick: true, Ct)).Find("integrity"));
+        Assert.Equal(HealthStatus.Ok, (await runner.RefreshHealthAsync(quick: false, Ct)).Find("integrity")!.Status);
+        var carried = (await runner.RefreshHealthAsync(quick: true, Ct)).Find("integrity")!;
+        Assert.Equal(HealthStatus.Ok, carried.Status);
+        Assert.Contains("at the last full check", carried.Summary);
+    }
+
+    [Fact]
     public async Task UnreachableRepository_IsCritical_ButLocalChecksStillRun()
     {
         var context = TestConfig.Context(_directory, null, _time, c => c.Repository = _directory.Combine("nothing-here"));
