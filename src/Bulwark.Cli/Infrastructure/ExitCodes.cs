@@ -50,5 +50,4 @@ public static class ExitCodes
         ErrorKind.Cancelled => Cancelled,
         _ => Failed,
     };
-
 }
