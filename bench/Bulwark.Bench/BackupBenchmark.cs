@@ -16,17 +16,8 @@ public static class BackupBenchmark
     {
         var (pgDump, _) = await new PgTools().FindAsync("pg_dump", null, CancellationToken.None);
         var env = db.Settings.ToEnvironment();
-        var n = 0;
-        var samples = await Measure.CompareAsync(rounds,
-            ("pg_dump -Fc > file", () => Measure.RunProcessAsync(pgDump, ["-Fc"], env, Path.Combine(work, "plain.dump"))),
-            ("pg_dump -Fc -Z0 > /dev/null", () => Measure.RunProcessAsync(pgDump, ["-Fc", "-Z0"], env)),
-            ("bulwark backup (first, into an empty repository)", async () =>
-            {
-                var context = Context(db, Path.Combine(work, $"repo-first-{n++}"));
-                await Init(context);
-                await new BackupOperation(context).RunAsync(new BackupRequest(), null, CancellationToken.None);
-            }));
-        Measure.Print($"Backup of pgbench scale {db.Scale} (first backup)", samples, "pg_dump -Fc > file");
+        await FirstBackupAsync(db, work, rounds, $"pgbench scale {db.Scale}");
+        await FirstBackupAsync(await db.CreateMixedAsync(), work, rounds, "application-like data (less compressible)");
 
         // Daily backup: the repository already holds yesterday's snapshot.
         var daily = Context(db, Path.Combine(work, "repo-daily"));
@@ -57,6 +48,27 @@ public static class BackupBenchmark
                 await new RestoreOperation(daily).RunAsync(new RestoreRequest { Snapshot = "latest", Target = db.Server.Url(name, true), Create = true }, null, CancellationToken.None);
             }));
         Measure.Print($"Restore of pgbench scale {db.Scale}", samples3, "pg_restore -d of a -Fc file");
+    }
+
+    private static async Task FirstBackupAsync(BenchDatabase db, string work, int rounds, string title)
+    {
+        var (pgDump, _) = await new PgTools().FindAsync("pg_dump", null, CancellationToken.None);
+        var env = db.Settings.ToEnvironment();
+        var n = 0;
+        var samples = await Measure.CompareAsync(rounds,
+            ("pg_dump -Fc > file", () => Measure.RunProcessAsync(pgDump, ["-Fc"], env, Path.Combine(work, $"{db.Database}.dump"))),
+            ("pg_dump -Fc -Z0 > /dev/null", () => Measure.RunProcessAsync(pgDump, ["-Fc", "-Z0"], env)),
+            ("bulwark backup (first, into an empty repository)", async () =>
+            {
+                var context = Context(db, Path.Combine(work, $"repo-first-{db.Database}-{n++}"));
+                await Init(context);
+                await new BackupOperation(context).RunAsync(new BackupRequest(), null, CancellationToken.None);
+            }));
+        Measure.Print($"Backup of {title} (first backup)", samples, "pg_dump -Fc > file");
+        var dumpSize = new FileInfo(Path.Combine(work, $"{db.Database}.dump")).Length;
+        var repoSize = Directory.EnumerateFiles(Path.Combine(work, $"repo-first-{db.Database}-0"), "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        Console.WriteLine($"Size: pg_dump -Fc file {dumpSize / 1048576.0:0.0} MiB; bulwark repository after one backup {repoSize / 1048576.0:0.0} MiB");
+        Console.WriteLine();
     }
 
     public static BulwarkContext Context(BenchDatabase db, string repository) =>

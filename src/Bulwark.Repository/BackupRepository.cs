@@ -315,6 +315,35 @@ public sealed class BackupRepository : IAsyncDisposable
         return events;
     }
 
+    /// <summary>
+    /// Copies every event under events/<paramref name="prefix"/> that <paramref name="destination"/> lacks. Names keep
+    /// their time, so the order is kept; content is re-identified and re-sealed under the destination's key. Returns
+    /// how many were written.
+    /// </summary>
+    public async Task<int> CopyEventsToAsync(BackupRepository destination, string prefix, CancellationToken cancellationToken)
+    {
+        var folder = EventsFolder + prefix;
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var info in destination.Backend.ListAsync(folder, cancellationToken).ConfigureAwait(false))
+            present.Add(info.Name);
+        var written = 0;
+        await foreach (var info in Backend.ListAsync(folder, cancellationToken).ConfigureAwait(false))
+        {
+            var slash = info.Name.LastIndexOf('/');
+            var file = info.Name[(slash + 1)..];
+            var dash = file.IndexOf('-', StringComparison.Ordinal);
+            if (dash <= 0 || !ObjectId.TryParse(file[(dash + 1)..], out var id))
+                continue;
+            var plaintext = Codec.Unpack(await Backend.GetAsync(info.Name, cancellationToken).ConfigureAwait(false), id, info.Name);
+            var name = $"{info.Name[..(slash + 1)]}{file[..dash]}-{destination.Codec.ComputeId(plaintext)}";
+            if (present.Contains(name))
+                continue;
+            await destination.Backend.PutAsync(name, destination.Codec.Pack(plaintext), cancellationToken).ConfigureAwait(false);
+            written++;
+        }
+        return written;
+    }
+
     // ---- locks ----
 
     /// <summary>Takes a lock; throws <see cref="ErrorKind.RepositoryLocked"/> naming the holder on conflict.</summary>

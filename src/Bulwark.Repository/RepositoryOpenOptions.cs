@@ -15,7 +15,7 @@ public sealed record RepositoryOpenOptions
     public Func<BulwarkRepositoryContext, CancellationToken, Task<IObjectCipher>>? OpenCipher { get; init; }
 
     /// <summary>zstd level for new objects.</summary>
-    public int CompressionLevel { get; init; } = 3;
+    public int CompressionLevel { get; init; } = 1;
 
     /// <summary>This host's name as recorded in snapshots and locks.</summary>
     public string HostName { get; init; } = Environment.MachineName;

@@ -56,5 +56,7 @@ public static class CopyCommand
         if (result.AlreadyThere.Count > 0)
             output.Line($"already in {result.Destination}: {string.Join(", ", result.AlreadyThere)}");
         output.Line($"  sent       {Format.Bytes(result.BytesSent)} in {result.ChunksSent} chunks; {result.ChunksReused} chunks were already there");
+        if (result.EventsCopied > 0)
+            output.Line($"  registry   {result.EventsCopied} ruleset record(s)");
     }
 }

@@ -50,8 +50,4 @@ public static class ExitCodes
         ErrorKind.Cancelled => Cancelled,
         _ => Failed,
     };
-
-    /// <summary>The exit-code lines appended to a command's help.</summary>
-    public static string Describe(params int[] codes) =>
-        "Exit codes: " + string.Join("; ", Table.Where(t => codes.Length == 0 || codes.Contains(t.Code)).Select(t => $"{t.Code} {t.Meaning}"));
 }

@@ -15,6 +15,9 @@ public static class HelpWithExitCodes
     /// <summary>Declares which exit codes <paramref name="command"/> uses; returns it.</summary>
     public static Command WithExitCodes(this Command command, params int[] codes)
     {
+        // Whatever opens a repository (3) can also meet unreachable storage (6) and a wrong passphrase (8).
+        if (codes.Contains(ExitCodes.Repository))
+            codes = codes.Union([ExitCodes.StorageUnavailable, ExitCodes.WrongPassphrase]).Order().ToArray();
         Codes.AddOrUpdate(command, codes);
         return command;
     }

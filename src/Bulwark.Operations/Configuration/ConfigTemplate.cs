@@ -29,7 +29,7 @@ public static class ConfigTemplate
           # Tags added to every snapshot.
           tags: []
           # zstd level 1 (fastest) to 19 (smallest).
-          compression-level: 3
+          compression-level: 1
 
         # What 'bulwark cleanup' keeps (per database). Keep rules choose, max-age and max-count cap; the newest
         # snapshot and the newest verified one are always kept. See the README, "Retention".

@@ -4,6 +4,7 @@ using Bulwark.Operations.Encryption;
 using Bulwark.Repository;
 using Bulwark.Repository.Locking;
 using Bulwark.Repository.Snapshots;
+using Bulwark.Sources.Versioning;
 
 namespace Bulwark.Operations.Copy;
 
@@ -15,6 +16,9 @@ namespace Bulwark.Operations.Copy;
 /// </summary>
 public sealed class CopyOperation
 {
+    /// <summary>Events copied along with snapshots: the ruleset registry's versions and activations.</summary>
+    public const string RulesetEventPrefix = RulesetRegistry.EventFolder + "/";
+
     private readonly BulwarkContext _context;
 
     public CopyOperation(BulwarkContext context)
@@ -71,6 +75,9 @@ public sealed class CopyOperation
                 copied.Add(new CopiedSnapshot(snapshot.ShortId, committed.ShortId));
                 scope.Bytes += snapshot.Manifest.TotalSize;
             }
+            // The ruleset registry lives in events: an offsite copy must be able to bring it back too.
+            var events = await source.CopyEventsToAsync(destination, RulesetEventPrefix, cancellationToken).ConfigureAwait(false);
+            scope.Details["eventsCopied"] = events.ToString(CultureInfo.InvariantCulture);
             scope.Snapshot = string.Join(",", copied.Select(c => c.Source));
             scope.Details["copied"] = copied.Count.ToString(CultureInfo.InvariantCulture);
             scope.Details["alreadyThere"] = skipped.Count.ToString(CultureInfo.InvariantCulture);
@@ -84,6 +91,7 @@ public sealed class CopyOperation
                 ChunksSent = copier.ChunksSent,
                 BytesSent = copier.BytesSent,
                 ChunksReused = copier.ChunksReused,
+                EventsCopied = events,
             };
         });
 

@@ -14,6 +14,8 @@ public sealed record CopyResult
     public required long BytesSent { get; init; }
     /// <summary>Chunks the destination already held.</summary>
     public required int ChunksReused { get; init; }
+    /// <summary>Ruleset registry records the destination lacked.</summary>
+    public int EventsCopied { get; init; }
 }
 
 /// <summary>One copied snapshot: its short id in the source and in the destination.</summary>

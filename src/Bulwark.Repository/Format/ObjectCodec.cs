@@ -16,7 +16,7 @@ public sealed class ObjectCodec
     [ThreadStatic] private static int s_compressorLevel;
     [ThreadStatic] private static Decompressor? s_decompressor;
 
-    public ObjectCodec(IObjectCipher cipher, int compressionLevel = 3)
+    public ObjectCodec(IObjectCipher cipher, int compressionLevel = 1)
     {
         Cipher = cipher;
         CompressionLevel = compressionLevel;

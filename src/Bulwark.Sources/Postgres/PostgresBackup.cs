@@ -43,8 +43,10 @@ public sealed class PostgresBackup
 
         string snapshotId;
         // The snapshot's transaction sits idle while pg_dump works: a server-side idle timeout must not end it.
+        // Both sessions print timestamps in UTC, whatever the client's or the database's time zone: the dump's text then
+        // does not change with the environment (which would defeat deduplication), and fingerprints read here match it.
         await using (var begin = new NpgsqlCommand(
-                         "SET idle_in_transaction_session_timeout = 0; BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", connection))
+                         "SET idle_in_transaction_session_timeout = 0; SET TimeZone = 'UTC'; BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", connection))
             await begin.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         await using (var export = new NpgsqlCommand("SELECT pg_export_snapshot()", connection))
             snapshotId = (string)(await export.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
@@ -56,7 +58,10 @@ public sealed class PostgresBackup
         arguments.AddRange(_options.Schemas.Select(s => $"--schema={s}"));
         arguments.AddRange(_options.ExcludeSchemas.Select(s => $"--exclude-schema={s}"));
         arguments.AddRange(_options.ExcludeTableData.Select(t => $"--exclude-table-data={t}"));
-        await using (var dump = ProcessRunner.Start(pgDump, arguments, _settings.ToEnvironment(), redirectInput: false,
+        var dumpEnvironment = new Dictionary<string, string?>(_settings.ToEnvironment());
+        // Last in PGOPTIONS wins over a time zone the connection's own options may set.
+        dumpEnvironment["PGOPTIONS"] = $"{dumpEnvironment.GetValueOrDefault("PGOPTIONS")} -c TimeZone=UTC".TrimStart();
+        await using (var dump = ProcessRunner.Start(pgDump, arguments, dumpEnvironment, redirectInput: false,
                          redirectOutput: true, cancellationToken))
         {
             var attributes = new Dictionary<string, string>

@@ -28,7 +28,8 @@ public sealed class RulesetRegistry
     /// <summary>Rulesets are small text files; their content is stored inline in the version event.</summary>
     public const long MaxSize = 64L << 20;
 
-    private const string EventFolder = "rulesets";
+    /// <summary>Where the registry keeps its records, under events/.</summary>
+    public const string EventFolder = "rulesets";
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly BackupRepository _repository;

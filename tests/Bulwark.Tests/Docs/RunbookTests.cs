@@ -12,7 +12,7 @@ namespace Bulwark.Tests.Docs;
 /// <summary>
 /// docs/RUNBOOK.md's promise that every command in it is real: its ```sh blocks run, in order, in one bash script
 /// (set -euo pipefail) against a test database, a second server and a repository, with the variables the runbook
-/// names. Blocks fenced ```sh-pending wait for commands other work adds; switch them to ```sh when those exist.
+/// names.
 /// </summary>
 public sealed partial class RunbookTests : IDisposable
 {
@@ -100,6 +100,18 @@ public sealed partial class RunbookTests : IDisposable
         var context = TestConfig.Context(_dir, _pg.Url(database), configure: c => c.Repository = repository);
         await new InitOperation(context).RunAsync(null, Directory.CreateDirectory(_dir.Combine("setup")).FullName, CancellationToken.None);
         await new BackupOperation(context).RunAsync(new BackupRequest { Globals = true }, null, CancellationToken.None);
+        // An empty second repository for the offsite copy, and an encrypted one for the passphrase section.
+        var second = _dir.Combine("second");
+        await new InitOperation(TestConfig.Context(_dir, null, configure: c => c.Repository = second))
+            .RunAsync(null, _dir.Path, CancellationToken.None);
+        var encrypted = _dir.Combine("encrypted");
+        var passphrase = "runbook passphrase";
+        await new InitOperation(new Bulwark.Operations.BulwarkContext(Bulwark.Operations.Configuration.LoadedConfig.FromObject(
+                new Bulwark.Operations.Configuration.BulwarkConfig { Repository = encrypted, State = _dir.Combine("state") }, _dir.Path,
+                name => name == "BULWARK_PASSWORD" ? passphrase : null)))
+            .RunAsync(encrypted, _dir.Path, new InitOptions { Encrypt = true, Kdf = Bulwark.Tests.Repository.EncryptionTests.FastKdf }, CancellationToken.None);
+        var newPassphrase = _dir.Combine("new-passphrase");
+        await File.WriteAllTextAsync(newPassphrase, "a second passphrase\n");
         await using var newServer = await LocalPostgresServer.StartAsync(_dir.Path);
         // One password for both servers, as the roles restored from the snapshot carry it anyway.
         await using (var connection = new Npgsql.NpgsqlConnection(newServer.Settings("postgres").ToNpgsql().ConnectionString))
@@ -135,6 +147,10 @@ public sealed partial class RunbookTests : IDisposable
             ["SCHEMA"] = "shop",
             ["SIDE_SCHEMA_URL"] = _pg.Url(sideSchema, withPassword: false),
             ["PGPASSWORD"] = _pg.Server.Password,
+            ["SECOND_REPOSITORY"] = second,
+            ["ENCRYPTED_REPOSITORY"] = encrypted,
+            ["BULWARK_PASSWORD"] = passphrase,
+            ["NEW_PASSPHRASE_FILE"] = newPassphrase,
         };
         foreach (var variable in new[] { "PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGSERVICE", "PGPASSFILE", "BULWARK_CONFIG",
                                          "BULWARK_POSTGRES_URL", "BULWARK_POSTGRES_GLOBALS" })
@@ -143,6 +159,9 @@ public sealed partial class RunbookTests : IDisposable
         var (code, output) = await RunAsync(scriptPath, work, environment, TimeSpan.FromMinutes(8));
 
         Assert.True(code == 0, $"the runbook's shell blocks failed (exit {code}):\n{output}");
+        // The offsite copy holds the latest snapshot; the encrypted repository has a second passphrase.
+        Assert.Single(Directory.EnumerateFiles(Path.Combine(second, "snapshots")));
+        Assert.Equal(2, Directory.EnumerateFiles(Path.Combine(encrypted, "keys")).Count());
         // The ruleset was rolled back; the files came back.
         Assert.Equal("rules: [a]\n", await File.ReadAllTextAsync(Path.Combine(work, "environments", "prod", "ruleset.yml")));
         Assert.Equal("feature: on\n", await File.ReadAllTextAsync(Path.Combine(work, "restored-files", "config", "app.yml")));

@@ -96,3 +96,26 @@ public sealed class BackupOptionsTests(PostgresFixture pg)
         Assert.Equal(0L, await pg.ScalarAsync<long>(target, "SELECT count(*) FROM t"));
     }
 }
+
+public sealed class DumpDeterminismTests(PostgresFixture pg)
+{
+    [Fact]
+    public async Task TheSessionsTimeZone_DoesNotChangeTheDump_SoUnchangedDataDeduplicates()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var dir = new TempDirectory();
+        var database = await pg.CreateDatabaseAsync("tz");
+        await pg.ExecuteAsync(database, "CREATE TABLE events (at timestamptz); INSERT INTO events SELECT timestamptz '2026-01-01 00:00:00+00' + g * interval '1 hour' FROM generate_series(1, 20000) g;");
+        // The same database seen through sessions in two time zones (as cron and a person's shell may differ).
+        string Url(string zone) => pg.Url(database) + "?options=" + Uri.EscapeDataString($"-c TimeZone={zone}");
+        var newYork = TestConfig.Context(dir, Url("America/New_York"));
+        await new InitOperation(newYork).RunAsync(null, dir.Path, ct);
+        var first = await new BackupOperation(newYork).RunAsync(new BackupRequest(), null, ct);
+        var tokyo = TestConfig.Context(dir, Url("Asia/Tokyo"));
+        var second = await new BackupOperation(tokyo).RunAsync(new BackupRequest(), null, ct);
+        Assert.Equal(first.Snapshot.Manifest.Streams[0].Sha256, second.Snapshot.Manifest.Streams[0].Sha256);
+        Assert.Equal(0, second.Snapshot.Manifest.Statistics!.NewChunks);
+        var drill = await new Bulwark.Operations.Drills.DrillOperation(tokyo).RunAsync(new Bulwark.Operations.Drills.DrillRequest { Snapshot = "latest" }, null, ct);
+        Assert.True(drill.Passed);
+    }
+}

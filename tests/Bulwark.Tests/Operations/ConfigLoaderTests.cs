@@ -93,7 +93,7 @@ public sealed class ConfigLoaderTests
         using var dir = new TempDirectory();
         var loaded = ConfigLoader.Load(null, dir.Path, _ => null);
         Assert.Null(loaded.FilePath);
-        Assert.Equal(3, loaded.Config.Backup.CompressionLevel);
+        Assert.Equal(1, loaded.Config.Backup.CompressionLevel);
         var error = Assert.Throws<BulwarkException>(() => ConfigLoader.Load("missing.yml", dir.Path, _ => null));
         Assert.Contains("does not exist", error.Message);
     }

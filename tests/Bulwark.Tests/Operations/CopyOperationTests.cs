@@ -150,4 +150,30 @@ public sealed class CopyOperationTests : IDisposable
     }
 
     public void Dispose() => _directory.Dispose();
+
+    [Fact]
+    public async Task Copy_BringsTheRulesetRegistryAlong_Once()
+    {
+        var db = await DatabaseAsync();
+        var source = Context("plain", db);
+        await InitAsync(source, encrypt: false);
+        var rulesets = new Bulwark.Operations.Rulesets.RulesetOperations(source);
+        await File.WriteAllTextAsync(_directory.Combine("ruleset.yml"), "limits:\n  requests: 10\n", Ct);
+        await rulesets.CreateVersionAsync(Bulwark.Sources.Versioning.VersionBump.Patch, "first", "alice", cancellationToken: Ct);
+        await File.WriteAllTextAsync(_directory.Combine("ruleset.yml"), "limits:\n  requests: 20\n", Ct);
+        await rulesets.CreateVersionAsync(Bulwark.Sources.Versioning.VersionBump.Minor, "second", "bob", cancellationToken: Ct);
+        await BackupAsync(source);
+
+        var destination = Context("offsite", null, new Dictionary<string, string> { ["BULWARK_PASSWORD"] = "offsite" });
+        await InitAsync(destination, encrypt: true);
+        var copier = Context("plain", null, new Dictionary<string, string> { ["BULWARK_NEW_PASSWORD"] = "offsite" });
+        var result = await new CopyOperation(copier).RunAsync(new CopyRequest { To = destination.Settings.Repository! }, null, Ct);
+        Assert.Equal(2, result.EventsCopied);
+
+        var copied = await new Bulwark.Operations.Rulesets.RulesetOperations(destination).GetVersionsAsync(cancellationToken: Ct);
+        Assert.Equal(["1.0.0", "1.1.0"], copied.Select(v => v.Version).ToArray());
+        Assert.Equal(["alice", "bob"], copied.Select(v => v.Author).ToArray());
+        var again = await new CopyOperation(copier).RunAsync(new CopyRequest { To = destination.Settings.Repository! }, null, Ct);
+        Assert.Equal(0, again.EventsCopied);
+    }
 }
