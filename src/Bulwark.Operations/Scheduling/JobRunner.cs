@@ -189,7 +189,7 @@ public sealed class JobRunner
     private async Task<JobBodyResult> DrillAsync(CancellationToken cancellationToken)
     {
         var report = await new DrillOperation(_context).RunAsync(new DrillRequest(), null, cancellationToken).ConfigureAwait(false);
-        return new JobBodyResult($"snapshot {report.Snapshot} restored and identical: {report.Tables} tables, {report.Rows} rows, in {HealthText.Age(report.TotalDuration)}");
+        return new JobBodyResult($"snapshot {report.Snapshot} restored and identical: {HealthText.Count(report.Tables, "table")}, {report.Rows} rows, in {HealthText.Age(report.TotalDuration)}");
     }
 
     private async Task<JobBodyResult> CleanupAsync(CancellationToken cancellationToken)

@@ -216,3 +216,35 @@ public sealed class DaemonTests(PostgresFixture pg) : IDisposable
         Assert.DoesNotContain("   at ", result.Stdout + result.Stderr);
     }
 }
+
+/// <summary>The scheduled jobs on a real database, as crontab entries and systemd units run them.</summary>
+public sealed class ScheduledJobTests(PostgresFixture pg) : IDisposable
+{
+    private readonly TempDirectory _directory = new();
+
+    public void Dispose() => _directory.Dispose();
+
+    [Fact]
+    public async Task BackupThenDrill_AsScheduled_AndCheckReportsTheDrill()
+    {
+        var database = await pg.CreateDatabaseAsync("jobs");
+        await pg.ExecuteAsync(database, "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 500) g;");
+        await File.WriteAllTextAsync(_directory.Combine("bulwark.yml"),
+            $"repository: ./repo\nstate: ./state\npostgres:\n  url: {pg.Url(database)}\ncheck:\n  disk-free-warning: off\n  disk-free-critical: off\n",
+            TestContext.Current.CancellationToken);
+        var cli = new CliRunner(_directory.Path);
+        Assert.Equal(0, (await cli.RunAsync("init")).ExitCode);
+        var backup = await cli.RunAsync("schedule", "run", "backup", "--scheduled");
+        Assert.True(backup.ExitCode == 0, backup.ToString());
+        Assert.Contains("backup: ok: snapshot ", backup.Stdout);
+        var drill = await cli.RunAsync("schedule", "run", "drill", "--scheduled");
+        Assert.True(drill.ExitCode == 0, drill.ToString());
+        Assert.Contains("restored and identical: 1 table, 500 rows", drill.Stdout);
+        var check = await cli.RunAsync("check", "--json");
+        Assert.True(check.ExitCode == 0, check.ToString());
+        var findings = JsonDocument.Parse(check.Stdout).RootElement.GetProperty("findings").EnumerateArray().ToList();
+        var drillFinding = findings.Single(f => f.GetProperty("check").GetString() == "drill");
+        Assert.Equal("ok", drillFinding.GetProperty("status").GetString());
+        Assert.Contains("passed", drillFinding.GetProperty("summary").GetString());
+    }
+}
