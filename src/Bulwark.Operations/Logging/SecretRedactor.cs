@@ -20,10 +20,11 @@ public static partial class SecretRedactor
 
     public static string Redact(string text)
     {
-        foreach (var secret in Known.Keys)
-            text = text.Replace(secret, "***", StringComparison.Ordinal);
+        // Shapes first: a known secret that is also a word ("secret") would otherwise break "secret_key=…" apart.
         text = UserInfo().Replace(text, "$1***@");
         text = KeyValue().Replace(text, "$1***");
+        foreach (var secret in Known.Keys)
+            text = text.Replace(secret, "***", StringComparison.Ordinal);
         return text;
     }
 
