@@ -105,7 +105,7 @@ public sealed class DumpDeterminismTests(PostgresFixture pg)
         var ct = TestContext.Current.CancellationToken;
         using var dir = new TempDirectory();
         var database = await pg.CreateDatabaseAsync("tz");
-        await pg.ExecuteAsync(database, "CREATE TABLE events (at timestamptz); INSERT INTO events SELECT timestamptz '2026-01-01 00:00:00+00' + g * interval '1 hour' FROM generate_series(1, 20000) g;");
+        await pg.ExecuteAsync(database, "CREATE TABLE events (at timestamptz); INSERT INTO events SELECT timestamptz '2026-01-01 00:00:00+00' + g * interval '1 hour' FROM generate_series(1, 200000) g;");
         // The same database seen through sessions in two time zones (as cron and a person's shell may differ).
         string Url(string zone) => pg.Url(database) + "?options=" + Uri.EscapeDataString($"-c TimeZone={zone}");
         var newYork = TestConfig.Context(dir, Url("America/New_York"));
@@ -113,8 +113,13 @@ public sealed class DumpDeterminismTests(PostgresFixture pg)
         var first = await new BackupOperation(newYork).RunAsync(new BackupRequest(), null, ct);
         var tokyo = TestConfig.Context(dir, Url("Asia/Tokyo"));
         var second = await new BackupOperation(tokyo).RunAsync(new BackupRequest(), null, ct);
-        Assert.Equal(first.Snapshot.Manifest.Streams[0].Sha256, second.Snapshot.Manifest.Streams[0].Sha256);
-        Assert.Equal(0, second.Snapshot.Manifest.Statistics!.NewChunks);
+        // The table's COPY text is the same; of the dump's chunks only the first, holding the archive header with
+        // pg_dump's creation time, may be new.
+        string EventsHash(BackupResult backup) => backup.Snapshot.Manifest.Fingerprints!.Tables.Single(t => t.Name == "events").Hash;
+        Assert.Equal(EventsHash(first), EventsHash(second));
+        var chunks = first.Snapshot.Manifest.Statistics!.NewChunks;
+        Assert.True(chunks >= 10, $"{chunks} chunks: too few to tell");
+        Assert.InRange(second.Snapshot.Manifest.Statistics!.NewChunks, 0, 1);
         var drill = await new Bulwark.Operations.Drills.DrillOperation(tokyo).RunAsync(new Bulwark.Operations.Drills.DrillRequest { Snapshot = "latest" }, null, ct);
         Assert.True(drill.Passed);
     }
