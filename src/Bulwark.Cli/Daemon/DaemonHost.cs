@@ -4,7 +4,6 @@ using Bulwark.Operations;
 using Bulwark.Operations.Health;
 using Bulwark.Operations.Scheduling;
 using Bulwark.Operations.Status;
-using Bulwark.Repository.Format;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -56,7 +55,7 @@ internal static class DaemonHost
             app.MapGet("/status", async (HttpContext http) =>
             {
                 var report = await new StatusOperation(context).RunAsync(scheduler.LatestHealth, http.RequestAborted);
-                return Results.Json(report, RepositoryJson.Indented);
+                return Results.Json(report, OperationsJson.Indented);
             });
             app.MapGet("/", () => Results.Text("bulwark daemon: /health, /metrics, /status\n"));
             host = app;
@@ -133,7 +132,7 @@ internal static class DaemonHost
             daemon = new { started = scheduler.Started, version = Version, pid = Environment.ProcessId },
         };
         var healthy = report is not null && report.Status is HealthStatus.Ok or HealthStatus.Warning;
-        return Results.Json(body, RepositoryJson.Indented, statusCode: healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        return Results.Json(body, OperationsJson.Indented, statusCode: healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }
 
     private static string Version =>

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Bulwark.Operations.Logging;
-using Bulwark.Repository.Format;
+using Bulwark.Operations;
 using Spectre.Console;
 
 namespace Bulwark.Cli.Infrastructure;
@@ -43,7 +43,7 @@ public sealed class Output
     /// <summary>A line of plain text (markup is not interpreted).</summary>
     public void Line(string text = "") => Out.WriteLine(text);
 
-    public void WriteJson<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, RepositoryJson.Indented));
+    public void WriteJson<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, OperationsJson.Indented));
 
     /// <summary>A table: boxed on a terminal, plain columns otherwise.</summary>
     public Table Table(params string[] columns)

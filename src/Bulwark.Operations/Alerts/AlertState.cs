@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Bulwark.Operations.Health;
-using Bulwark.Repository.Format;
 
 namespace Bulwark.Operations.Alerts;
 
@@ -17,7 +16,7 @@ internal sealed record AlertState
         try
         {
             return File.Exists(path)
-                ? JsonSerializer.Deserialize<AlertState>(File.ReadAllBytes(path), RepositoryJson.Options) ?? new AlertState()
+                ? JsonSerializer.Deserialize<AlertState>(File.ReadAllBytes(path), OperationsJson.Options) ?? new AlertState()
                 : new AlertState();
         }
         catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
@@ -29,7 +28,7 @@ internal sealed record AlertState
     public void Write(string path)
     {
         var temporary = $"{path}.{Environment.ProcessId}.tmp";
-        File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(this, RepositoryJson.Indented));
+        File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(this, OperationsJson.Indented));
         File.Move(temporary, path, overwrite: true);
     }
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
-using Bulwark.Repository.Format;
 
 namespace Bulwark.Operations.Alerts;
 
@@ -52,7 +51,7 @@ internal sealed class CommandChannel : AlertChannel
         var errors = process.StandardError.ReadToEndAsync(CancellationToken.None);
         try
         {
-            await process.StandardInput.WriteAsync(JsonSerializer.Serialize(alert, RepositoryJson.Options).AsMemory(), cancellationToken).ConfigureAwait(false);
+            await process.StandardInput.WriteAsync(JsonSerializer.Serialize(alert, OperationsJson.Options).AsMemory(), cancellationToken).ConfigureAwait(false);
             process.StandardInput.Close();
         }
         catch (IOException)

@@ -1,6 +1,5 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using Bulwark.Repository.Format;
 
 namespace Bulwark.Operations.Alerts;
 
@@ -31,8 +30,8 @@ internal sealed class WebhookChannel : AlertChannel
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_timeout);
         HttpContent content = _slack
-            ? JsonContent.Create(SlackPayload(alert), options: RepositoryJson.Options)
-            : JsonContent.Create(alert, options: RepositoryJson.Options);
+            ? JsonContent.Create(SlackPayload(alert), options: OperationsJson.Options)
+            : JsonContent.Create(alert, options: OperationsJson.Options);
         using (content)
         {
             HttpResponseMessage response;
@@ -77,5 +76,5 @@ internal sealed class WebhookChannel : AlertChannel
     private static string Escape(string text) =>
         text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);
 
-    internal static string Serialize(Alert alert) => JsonSerializer.Serialize(alert, RepositoryJson.Options);
+    internal static string Serialize(Alert alert) => JsonSerializer.Serialize(alert, OperationsJson.Options);
 }

@@ -154,7 +154,7 @@ public sealed class SnapshotCatalog
         return distinct;
     }
 
-    private sealed record CachedProof(string Name, ProofRecord Record);
+    internal sealed record CachedProof(string Name, ProofRecord Record);
 
     private IEnumerable<T> ReadLines<T>(string file)
     {
@@ -175,7 +175,7 @@ public sealed class SnapshotCatalog
             T? value;
             try
             {
-                value = JsonSerializer.Deserialize<T>(line, RepositoryJson.Options);
+                value = JsonSerializer.Deserialize<T>(line, OperationsJson.Options);
             }
             catch (JsonException)
             {
@@ -221,7 +221,7 @@ public sealed class SnapshotCatalog
     {
         var text = new StringBuilder();
         foreach (var value in values)
-            text.Append(JsonSerializer.Serialize(value, RepositoryJson.Options)).Append('\n');
+            text.Append(JsonSerializer.Serialize(value, OperationsJson.Options)).Append('\n');
         return text.ToString();
     }
 }

@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using Bulwark.Repository.Format;
 
 namespace Bulwark.Operations.Logging;
 
@@ -29,7 +28,7 @@ public sealed class OperationLog
             Error = record.Error is null ? null : SecretRedactor.Redact(record.Error),
             Repository = record.Repository is null ? null : SecretRedactor.Redact(record.Repository),
         };
-        var line = SecretRedactor.Redact(JsonSerializer.Serialize(record, RepositoryJson.Options)) + "\n";
+        var line = SecretRedactor.Redact(JsonSerializer.Serialize(record, OperationsJson.Options)) + "\n";
         try
         {
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
@@ -64,7 +63,7 @@ public sealed class OperationLog
                 continue;
             try
             {
-                if (JsonSerializer.Deserialize<OperationRecord>(line, RepositoryJson.Options) is { } record)
+                if (JsonSerializer.Deserialize<OperationRecord>(line, OperationsJson.Options) is { } record)
                     records.Add(record);
             }
             catch (JsonException)

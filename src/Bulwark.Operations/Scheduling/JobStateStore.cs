@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Bulwark.Repository.Format;
 
 namespace Bulwark.Operations.Scheduling;
 
@@ -21,7 +20,7 @@ public sealed class JobStateStore
         var path = Path.Combine(Folder, job + ".json");
         try
         {
-            return File.Exists(path) ? JsonSerializer.Deserialize<JobState>(File.ReadAllBytes(path), RepositoryJson.Options) : null;
+            return File.Exists(path) ? JsonSerializer.Deserialize<JobState>(File.ReadAllBytes(path), OperationsJson.Options) : null;
         }
         catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
         {
@@ -34,7 +33,7 @@ public sealed class JobStateStore
         Directory.CreateDirectory(Folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var path = Path.Combine(Folder, state.Job + ".json");
         var temporary = $"{path}.{Environment.ProcessId}.{Environment.CurrentManagedThreadId}.tmp";
-        File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(state, RepositoryJson.Indented));
+        File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(state, OperationsJson.Indented));
         File.Move(temporary, path, overwrite: true);
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Bulwark.Repository.Format;
 
@@ -13,6 +14,8 @@ public static class RepositoryJson
         WriteIndented = false,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+        // Generated serializers for the repository's own objects; reflection for the rest (events of other layers).
+        TypeInfoResolver = JsonTypeInfoResolver.Combine(RepositoryJsonContext.Default, new DefaultJsonTypeInfoResolver()),
     };
 
     public static JsonSerializerOptions Indented { get; } = new(Options) { WriteIndented = true };
