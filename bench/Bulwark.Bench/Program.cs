@@ -2,7 +2,8 @@ using System.Globalization;
 using Bulwark.Bench;
 
 // Usage: dotnet run -c Release --project bench/Bulwark.Bench -- [benchmark ...] [--scale N] [--rounds N]
-// Benchmarks: backup (default), encryption, files, cleanup (--chunks N: the largest repository, default 100000), drill
+// Benchmarks: backup (default), encryption, files, cleanup (--chunks N: the largest repository, default 100000), check
+// (100 snapshots; --binary PATH also times a published single-file binary), drill
 // (fingerprinting cost and restore drills; --jobs N adds a parallel drill). Each prints markdown tables of medians and
 // ratios against peers measured in this run.
 var names = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && !int.TryParse(a, out _) && (i == 0 || args[i - 1] != "--binary")).ToList();
@@ -38,7 +39,7 @@ try
                 await FilesBenchmark.RunAsync(work, rounds);
                 break;
             case "encryption":
-                await EncryptionBenchmark.RunAsync(db, work, rounds);
+                await EncryptionBenchmark.RunAsync(await Database(), work, rounds);
                 break;
             default:
                 Console.Error.WriteLine($"unknown benchmark '{name}'");
