@@ -23,10 +23,13 @@ public static class BackupBenchmark
         var daily = Context(db, Path.Combine(work, "repo-daily"));
         await Init(daily);
         await new BackupOperation(daily).RunAsync(new BackupRequest(), null, CancellationToken.None);
+        BackupResult? last = null;
         var samples2 = await Measure.CompareAsync(rounds,
             ("pg_dump -Fc > file", () => Measure.RunProcessAsync(pgDump, ["-Fc"], env, Path.Combine(work, "plain.dump"))),
-            ("bulwark backup (unchanged data, deduplicated)", () => new BackupOperation(daily).RunAsync(new BackupRequest(), null, CancellationToken.None)));
+            ("bulwark backup (unchanged data, deduplicated)", async () => last = await new BackupOperation(daily).RunAsync(new BackupRequest(), null, CancellationToken.None)));
         Measure.Print($"Backup of pgbench scale {db.Scale} (next day)", samples2, "pg_dump -Fc > file");
+        var stats = last!.Snapshot.Manifest.Statistics!;
+        Console.WriteLine($"New data in an unchanged backup: {stats.NewBytes} of {stats.NewBytes + stats.ReusedBytes} bytes ({100.0 * stats.NewBytes / (stats.NewBytes + stats.ReusedBytes):0.000} %; {stats.NewChunks} new chunks: the archive header holds pg_dump's start time), {stats.StoredBytes} bytes stored");
         var repoSize = Directory.EnumerateFiles(Path.Combine(work, "repo-daily"), "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
         var dumpSize = new FileInfo(Path.Combine(work, "plain.dump")).Length;
         Console.WriteLine($"Storage: repository with {rounds + 1} snapshots = {repoSize / 1048576.0:0.0} MiB; one pg_dump -Fc file = {dumpSize / 1048576.0:0.0} MiB; ratio {repoSize / (double)dumpSize:0.00}");
@@ -55,21 +58,50 @@ public static class BackupBenchmark
         var (pgDump, _) = await new PgTools().FindAsync("pg_dump", null, CancellationToken.None);
         var env = db.Settings.ToEnvironment();
         var n = 0;
+        var p = 0;
         var samples = await Measure.CompareAsync(rounds,
             ("pg_dump -Fc > file", () => Measure.RunProcessAsync(pgDump, ["-Fc"], env, Path.Combine(work, $"{db.Database}.dump"))),
             ("pg_dump -Fc -Z0 > /dev/null", () => Measure.RunProcessAsync(pgDump, ["-Fc", "-Z0"], env)),
-            ("bulwark backup (first, into an empty repository)", async () =>
+            ("bulwark backup (first, into an empty repository; in-process, warm)", async () =>
             {
                 var context = Context(db, Path.Combine(work, $"repo-first-{db.Database}-{n++}"));
                 await Init(context);
                 await new BackupOperation(context).RunAsync(new BackupRequest(), null, CancellationToken.None);
+            }),
+            ("bulwark backup (the same, as the program a schedule runs)", async () =>
+            {
+                var repository = Path.Combine(work, $"repo-program-{db.Database}-{p++}");
+                await Init(Context(db, repository));
+                await Measure.RunProcessAsync(Path.Combine(AppContext.BaseDirectory, "bulwark"), ["backup"], ProgramEnvironment(db, repository, work));
             }));
         Measure.Print($"Backup of {title} (first backup)", samples, "pg_dump -Fc > file");
         var dumpSize = new FileInfo(Path.Combine(work, $"{db.Database}.dump")).Length;
         var repoSize = Directory.EnumerateFiles(Path.Combine(work, $"repo-first-{db.Database}-0"), "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
         Console.WriteLine($"Size: pg_dump -Fc file {dumpSize / 1048576.0:0.0} MiB; bulwark repository after one backup {repoSize / 1048576.0:0.0} MiB");
+        await PeakMemoryAsync(db, work);
         Console.WriteLine();
     }
+
+    /// <summary>The 'bulwark backup' program's peak memory (pg_dump, its child, not counted).</summary>
+    private static async Task PeakMemoryAsync(BenchDatabase db, string work)
+    {
+        var program = Path.Combine(AppContext.BaseDirectory, "bulwark");
+        var repository = Path.Combine(work, $"repo-memory-{db.Database}");
+        await Init(Context(db, repository));
+        var peak = await Measure.PeakMemoryAsync(program, ["backup"], ProgramEnvironment(db, repository, work));
+        var dump = new FileInfo(Path.Combine(work, $"{db.Database}.dump")).Length;
+        Console.WriteLine($"Memory: bulwark backup process peak {peak / 1048576.0:0} MiB (VmHWM; the -Fc dump of this database is {dump / 1048576.0:0.0} MiB)");
+    }
+
+    /// <summary>The environment of a 'bulwark' process backing up <paramref name="db"/> into <paramref name="repository"/>.</summary>
+    private static Dictionary<string, string?> ProgramEnvironment(BenchDatabase db, string repository, string work) => new()
+    {
+        ["BULWARK_REPOSITORY"] = repository,
+        ["BULWARK_STATE"] = repository + "-state",
+        ["BULWARK_POSTGRES_URL"] = db.Url,
+        ["BULWARK_CONFIG"] = null,
+        ["HOME"] = work,
+    };
 
     public static BulwarkContext Context(BenchDatabase db, string repository) =>
         new(LoadedConfig.FromObject(new BulwarkConfig

@@ -71,4 +71,42 @@ public static class Measure
             throw new InvalidOperationException($"{file} failed ({p.ExitCode}): {await stderr}");
         return peak;
     }
+
+    /// <summary>
+    /// Runs a program and returns its peak resident memory (VmHWM, a high-water mark, read from /proc every 20 ms until
+    /// it exits), without its child processes.
+    /// </summary>
+    public static async Task<long> PeakMemoryAsync(string file, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?> environment)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in arguments)
+            info.ArgumentList.Add(a);
+        foreach (var (k, v) in environment)
+        {
+            if (v is null) info.Environment.Remove(k); else info.Environment[k] = v;
+        }
+        using var p = Process.Start(info)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        long peak = 0;
+        var status = $"/proc/{p.Id}/status";
+        while (!p.HasExited)
+        {
+            try
+            {
+                var line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+                if (line is not null)
+                    peak = Math.Max(peak, long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024);
+            }
+            catch (IOException)
+            {
+            }
+            await Task.Delay(20);
+        }
+        await p.WaitForExitAsync();
+        await stdout;
+        if (p.ExitCode != 0)
+            throw new InvalidOperationException($"{file} failed ({p.ExitCode}): {await stderr}");
+        return peak;
+    }
 }
