@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Bulwark.Cli.Infrastructure;
+using Bulwark.Operations.Logging;
 using Bulwark.Operations.Scheduling;
 using Spectre.Console;
 
@@ -95,7 +96,7 @@ public static class ScheduleCommand
         command.SetHandler(async (run, ct) =>
         {
             var runner = new JobRunner(run.Context);
-            runner.AlertFailed += message => run.Output.Note(message);
+            runner.Warning += message => run.Output.Note(message);
             var result = await runner.RunAsync(run.Get(job), run.Get(scheduled) ? "schedule" : "manual", ct);
             if (run.Json)
                 run.Output.WriteJson(new
@@ -106,8 +107,8 @@ public static class ScheduleCommand
                     start = result.Start,
                     end = result.End,
                     summary = result.Summary,
-                    error = result.Error?.Message,
-                    advice = result.Error?.Advice,
+                    error = result.Error is null ? null : SecretRedactor.Redact(result.Error.Message),
+                    advice = result.Error?.Advice is { } advice ? SecretRedactor.Redact(advice) : null,
                     health = result.Health?.Status.ToString().ToLowerInvariant(),
                 });
             else if (result.Outcome != JobOutcome.Failed)

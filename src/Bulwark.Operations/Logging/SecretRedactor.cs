@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 
@@ -20,13 +21,21 @@ public static partial class SecretRedactor
 
     public static string Redact(string text)
     {
-        // Shapes first: a known secret that is also a word ("secret") would otherwise break "secret_key=…" apart.
+        // Known secrets holding a character at which the shapes stop go first, whole: "password=ab,cd" would lose only
+        // "ab". The others after the shapes: one that is also a word ("secret") would break "secret_key=…" apart.
+        foreach (var secret in Known.Keys)
+        {
+            if (secret.AsSpan().IndexOfAny(ShapeStops) >= 0)
+                text = text.Replace(secret, "***", StringComparison.Ordinal);
+        }
         text = UserInfo().Replace(text, "$1***@");
         text = KeyValue().Replace(text, "$1***");
         foreach (var secret in Known.Keys)
             text = text.Replace(secret, "***", StringComparison.Ordinal);
         return text;
     }
+
+    private static readonly SearchValues<char> ShapeStops = SearchValues.Create(" \t\r\n&;,\"'@/:");
 
     [GeneratedRegex(@"(://[^:/@\s]+:)[^@/\s]+@")]
     private static partial Regex UserInfo();

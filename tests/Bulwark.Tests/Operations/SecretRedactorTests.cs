@@ -1,0 +1,24 @@
+using Bulwark.Operations.Logging;
+
+namespace Bulwark.Tests.Operations;
+
+public sealed class SecretRedactorTests
+{
+    [Fact]
+    public void AKnownSecretWithASeparator_IsRemovedWhole()
+    {
+        SecretRedactor.Register("q8w7,TailOfIt;more");
+        var redacted = SecretRedactor.Redact("connect failed: password=q8w7,TailOfIt;more host=db");
+        Assert.DoesNotContain("q8w7", redacted);
+        Assert.DoesNotContain("TailOfIt", redacted);
+        Assert.Contains("host=db", redacted);
+    }
+
+    [Fact]
+    public void AKnownSecretThatIsAlsoAWord_DoesNotBreakAKeyValueApart()
+    {
+        SecretRedactor.Register("ccountk"); // registered secrets are process-wide: a fragment no other test prints
+        var redacted = SecretRedactor.Redact("DefaultEndpointsProtocol=http;accountkey=AKIA0000EXAMPLE");
+        Assert.DoesNotContain("AKIA0000EXAMPLE", redacted);
+    }
+}
