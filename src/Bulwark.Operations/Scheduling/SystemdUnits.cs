@@ -133,7 +133,17 @@ public static class SystemdUnits
                     to = 7; // "5-0" or "5-7": Friday to Sunday
                 if (to < from)
                     throw Unsupported(job, $"the day range '{part}' wraps around the week");
-                parts.Add(to == 7 ? $"{Days[from]}..Sat,Sun" : $"{Days[from]}..{Days[to]}");
+                if (from == 0)
+                {
+                    // systemd's weeks start on Monday and it refuses "Sun..Wed": Sunday goes on its own.
+                    parts.Add("Sun");
+                    from = 1;
+                    if (to == 7)
+                        to = 6;
+                    if (to == 0)
+                        continue;
+                }
+                parts.Add(to == 7 ? $"{Days[from]}..Sat,Sun" : from == to ? Days[from] : $"{Days[from]}..{Days[to]}");
             }
             else
             {

@@ -130,6 +130,9 @@ public sealed class ScheduleCommandTests : IDisposable
     [InlineData("0 9 * * 1-5")]
     [InlineData("15 3 1,15 * *")]
     [InlineData("0 4 * * sun")]
+    [InlineData("0 2 * * 0-3")]
+    [InlineData("0 2 * * 0-6")]
+    [InlineData("0 2 * * 5-0")]
     [InlineData("0 0 1 jan-jun *")]
     [InlineData("10-40/10 5 * * *")]
     [InlineData("@weekly")]
@@ -210,5 +213,18 @@ public sealed class ScheduleCommandTests : IDisposable
         var state = new JobStateStore(_directory.Combine("state")).Read("cleanup")!;
         Assert.Equal("failed", state.LastOutcome);
         Assert.Equal(1, state.ConsecutiveFailures);
+    }
+
+    [Fact]
+    public async Task Run_WithAStateFolderThatCannotBeWritten_FailsInOneLine()
+    {
+        var cli = Cli();
+        Directory.CreateDirectory(_directory.Combine("state"));
+        await File.WriteAllTextAsync(_directory.Combine("state", "jobs"), "not a folder", Ct);
+        var result = await cli.RunAsync("schedule", "run", "cleanup");
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("cannot write the job state in", result.Stderr);
+        Assert.Contains("state:", result.Stderr);
+        Assert.DoesNotContain("   at ", result.Stderr);
     }
 }
