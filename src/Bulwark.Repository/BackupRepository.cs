@@ -191,6 +191,26 @@ public sealed class BackupRepository : IAsyncDisposable
         return snapshots.OrderBy(s => s.Manifest.Time).ThenBy(s => s.Id).ToList();
     }
 
+    /// <summary>
+    /// Reads a snapshot's manifest object and checks it against its id (decrypting it when the repository is
+    /// encrypted) without parsing it: whether the manifest still reads, at the cost of one object.
+    /// </summary>
+    public async Task CheckManifestObjectAsync(ObjectId id, CancellationToken cancellationToken)
+    {
+        var name = SnapshotName(id);
+        byte[] stored;
+        try
+        {
+            stored = await Backend.GetAsync(name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectNotFoundException)
+        {
+            throw new BulwarkException(ErrorKind.Integrity, $"manifest {name} is missing",
+                "run 'bulwark verify' to see what else is affected");
+        }
+        Codec.Unpack(stored, id, name);
+    }
+
     public async Task<Snapshot> LoadSnapshotAsync(ObjectId id, CancellationToken cancellationToken)
     {
         if (_manifests.TryGetValue(id, out var cached))

@@ -120,6 +120,8 @@ public sealed class SnapshotCatalog
                     System.Security.Cryptography.SHA256.HashData(bytes.AsSpan(0, bytes.Length - ObjectId.Size))
                         .AsSpan().SequenceEqual(bytes.AsSpan(bytes.Length - ObjectId.Size)))
                 {
+                    // The list is the manifest's, but the manifest itself must still read.
+                    await _repository.CheckManifestObjectAsync(snapshot, cancellationToken).ConfigureAwait(false);
                     var ids = new ObjectId[bytes.Length / ObjectId.Size - 1];
                     for (var i = 0; i < ids.Length; i++)
                         ids[i] = new ObjectId(bytes.AsSpan(i * ObjectId.Size, ObjectId.Size));

@@ -197,6 +197,22 @@ public sealed class HealthCheckTests : IDisposable
     }
 
     [Fact]
+    public async Task NewestManifestDamagedAfterItWasCached_IsCritical()
+    {
+        var (repo, context) = await CreateAsync();
+        await AddDailyAsync(repo, 3, TimeSpan.FromHours(2));
+        Assert.Equal(HealthStatus.Ok, (await CheckAsync(context)).Find("integrity")!.Status); // fills the caches
+        var newest = (await repo.Repository.ListSnapshotsAsync(Ct))[^1];
+        var path = repo.PathOf(BackupRepository.SnapshotName(newest.Id));
+        var bytes = await File.ReadAllBytesAsync(path, Ct);
+        bytes[^2] ^= 0x10;
+        await File.WriteAllBytesAsync(path, bytes, Ct);
+        var finding = (await CheckAsync(context)).Find("integrity")!;
+        Assert.Equal(HealthStatus.Critical, finding.Status);
+        Assert.Contains(newest.ShortId, finding.Summary);
+    }
+
+    [Fact]
     public async Task StaleLock_OfADeadProcess_IsAWarning_WithUnlockAdvice()
     {
         var (repo, context) = await CreateAsync();
