@@ -52,9 +52,17 @@ public static class CheckCommand
                 report = await new HealthCheckOperation(context).RunAsync(new HealthCheckRequest { ReadDataSubset = percent }, ct);
                 if (parseResult.GetValue(alert))
                 {
-                    var delivery = await new AlertDispatcher(context).NotifyCheckAsync(report, ct);
-                    foreach (var sent in delivery.Sent)
-                        run.Output.Note(sent.Error is null ? $"alert sent to {sent.Channel}" : $"alert to {sent.Channel} not delivered: {sent.Error}");
+                    try
+                    {
+                        var delivery = await new AlertDispatcher(context).NotifyCheckAsync(report, ct);
+                        foreach (var sent in delivery.Sent)
+                            run.Output.Note(sent.Error is null ? $"alert sent to {sent.Channel}" : $"alert to {sent.Channel} not delivered: {sent.Error}");
+                    }
+                    catch (Exception e) when (e is BulwarkException or IOException or UnauthorizedAccessException)
+                    {
+                        // The health is known; alerts that could not go out are tried again at the next check.
+                        run.Output.Note(SecretRedactor.Redact(e.Message));
+                    }
                 }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)

@@ -34,7 +34,7 @@ internal static class DaemonHost
         using var scheduler = new Scheduler(context, schedule, runner, settings.ShutdownTimeoutValue, settings.HealthIntervalValue);
         void Log(string message) => log.WriteLine($"{context.Time.GetLocalNow():yyyy-MM-dd HH:mm:ss} {Operations.Logging.SecretRedactor.Redact(message)}");
         scheduler.Message += Log;
-        runner.AlertFailed += Log;
+        runner.Warning += Log;
 
         IHost host;
         if (listen is null)

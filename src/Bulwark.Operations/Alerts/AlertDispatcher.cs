@@ -185,10 +185,14 @@ public sealed class AlertDispatcher
     };
 
     /// <summary>One evaluation at a time across processes (a daemon and a cron-run check may overlap).</summary>
+    private static readonly TimeSpan Wait = TimeSpan.FromMilliseconds(100);
+
     private async Task<FileStream> AcquireAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(_context.Config.StateDirectory);
         var path = Path.Combine(_context.Config.StateDirectory, "alerts.lock");
+        // Another process may be delivering: each of its deliveries ends within the timeout.
+        var attempts = (int)((_context.Settings.Alerts.TimeoutValue * (2 * _channels.Count) + TimeSpan.FromSeconds(30)) / Wait);
         for (var attempt = 0; ; attempt++)
         {
             try
@@ -201,10 +205,14 @@ public sealed class AlertDispatcher
                     UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
                 });
             }
-            catch (IOException) when (attempt < 600)
+            catch (IOException) when (attempt < attempts)
             {
-                // Another process is sending; deliveries are bounded by their timeout.
-                await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
+                await Task.Delay(Wait, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                throw new BulwarkException(ErrorKind.Failed, $"alerts not sent: another process held {path} too long ({e.Message})",
+                    "they are sent at the next evaluation; if this repeats, look for a hung 'bulwark' process");
             }
         }
     }

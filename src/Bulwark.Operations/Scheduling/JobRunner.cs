@@ -61,14 +61,30 @@ public sealed class JobRunner
             throw new BulwarkException(ErrorKind.Usage, $"there is no job '{job}'",
                 $"the jobs are: {string.Join(", ", _bodies.Keys.Order(StringComparer.Ordinal))}");
         var start = _context.Time.GetUtcNow();
-        using var jobLock = States.TryLock(job, start, out var holder);
-        if (jobLock is null)
+        JobLock? taken = null;
+        try
+        {
+            taken = States.TryLock(job, start, out var holder);
+            if (taken is null)
+                return new JobRunResult
+                {
+                    Job = job, Outcome = JobOutcome.Skipped, Trigger = trigger, Start = start, End = start,
+                    Summary = $"not started: the previous run of {job} is still running ({holder})",
+                };
+            States.Update(job, s => s with { LastStart = start, LastTrigger = trigger });
+        }
+        catch (BulwarkException e)
+        {
+            // The state folder cannot be written: the job cannot be run safely (no lock, no record), and says so.
+            taken?.Dispose();
+            await AlertQuietlyAsync(() => _alerts.NotifyJobAsync(job, e, CancellationToken.None)).ConfigureAwait(false);
             return new JobRunResult
             {
-                Job = job, Outcome = JobOutcome.Skipped, Trigger = trigger, Start = start, End = start,
-                Summary = $"not started: the previous run of {job} is still running ({holder})",
+                Job = job, Outcome = JobOutcome.Failed, Trigger = trigger, Start = start, End = _context.Time.GetUtcNow(),
+                Error = e, Summary = SecretRedactor.Redact(e.Message),
             };
-        States.Update(job, s => s with { LastStart = start, LastTrigger = trigger });
+        }
+        using var jobLock = taken;
         JobRunResult result;
         try
         {
@@ -106,17 +122,14 @@ public sealed class JobRunner
             };
         }
 
-        States.Update(job, s => s with
+        try
         {
-            LastEnd = result.End,
-            LastOutcome = result.Outcome.ToString().ToLowerInvariant(),
-            LastSummary = result.Summary is null ? null : SecretRedactor.Redact(result.Summary),
-            LastError = result.Error is null ? null : SecretRedactor.Redact(result.Error.Message),
-            LastErrorKind = result.Error?.Kind.ToString(),
-            LastSuccess = result.Outcome == JobOutcome.Ok ? result.End : s.LastSuccess,
-            ConsecutiveFailures = result.Outcome == JobOutcome.Failed ? s.ConsecutiveFailures + 1
-                : result.Outcome == JobOutcome.Ok ? 0 : s.ConsecutiveFailures,
-        });
+            Record(job, result);
+        }
+        catch (BulwarkException e)
+        {
+            Warning?.Invoke($"{job}: the run was not recorded: {SecretRedactor.Redact(e.Message)}");
+        }
 
         // A cancelled run says nothing about health (shutdown); the checks notice a backup that stays missing.
         if (result.Outcome is JobOutcome.Ok or JobOutcome.Failed)
@@ -154,6 +167,19 @@ public sealed class JobRunner
             _lastIntegrity = (integrity, report.Time);
     }
 
+    private void Record(string job, JobRunResult result) =>
+        States.Update(job, s => s with
+        {
+            LastEnd = result.End,
+            LastOutcome = result.Outcome.ToString().ToLowerInvariant(),
+            LastSummary = result.Summary is null ? null : SecretRedactor.Redact(result.Summary),
+            LastError = result.Error is null ? null : SecretRedactor.Redact(result.Error.Message),
+            LastErrorKind = result.Error?.Kind.ToString(),
+            LastSuccess = result.Outcome == JobOutcome.Ok ? result.End : s.LastSuccess,
+            ConsecutiveFailures = result.Outcome == JobOutcome.Failed ? s.ConsecutiveFailures + 1
+                : result.Outcome == JobOutcome.Ok ? 0 : s.ConsecutiveFailures,
+        });
+
     /// <summary>Deliveries that fail are retried at the next evaluation; they never fail the job.</summary>
     private async Task AlertQuietlyAsync(Func<Task<AlertDelivery>> send)
     {
@@ -161,16 +187,16 @@ public sealed class JobRunner
         {
             var delivery = await send().ConfigureAwait(false);
             foreach (var failed in delivery.Sent.Where(s => s.Error is not null))
-                AlertFailed?.Invoke($"alert to {failed.Channel} not delivered: {failed.Error}");
+                Warning?.Invoke($"alert to {failed.Channel} not delivered: {failed.Error}");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or BulwarkException)
         {
-            AlertFailed?.Invoke($"alerts not sent: {SecretRedactor.Redact(e.Message)}");
+            Warning?.Invoke($"alerts not sent: {SecretRedactor.Redact(e.Message)}");
         }
     }
 
-    /// <summary>Told when an alert could not be delivered (the daemon logs it).</summary>
-    public event Action<string>? AlertFailed;
+    /// <summary>Told of a problem that does not fail the job: an alert not delivered, a run not recorded (the daemon logs it).</summary>
+    public event Action<string>? Warning;
 
     private async Task<JobBodyResult> BackupAsync(CancellationToken cancellationToken)
     {

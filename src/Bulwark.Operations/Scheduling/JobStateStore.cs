@@ -28,13 +28,22 @@ public sealed class JobStateStore
         }
     }
 
+    /// <exception cref="BulwarkException">The state folder cannot be written.</exception>
     public void Write(JobState state)
     {
-        Directory.CreateDirectory(Folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var path = Path.Combine(Folder, state.Job + ".json");
         var temporary = $"{path}.{Environment.ProcessId}.{Environment.CurrentManagedThreadId}.tmp";
-        File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(state, OperationsJson.Indented));
-        File.Move(temporary, path, overwrite: true);
+        try
+        {
+            Directory.CreateDirectory(Folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(state, OperationsJson.Indented));
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            File.Delete(temporary);
+            throw Unwritable(e);
+        }
     }
 
     /// <summary>Read, change, write (the job lock serialises the runs that change a job's state).</summary>
@@ -46,5 +55,20 @@ public sealed class JobStateStore
     }
 
     /// <summary>Takes the job's lock, or returns null (and who holds it) when another run of the job holds it.</summary>
-    public JobLock? TryLock(string job, DateTimeOffset now, out string? holder) => JobLock.TryAcquire(Folder, job, now, out holder);
+    /// <exception cref="BulwarkException">The state folder cannot be written.</exception>
+    public JobLock? TryLock(string job, DateTimeOffset now, out string? holder)
+    {
+        try
+        {
+            return JobLock.TryAcquire(Folder, job, now, out holder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Unwritable(e);
+        }
+    }
+
+    private BulwarkException Unwritable(Exception e) => new(ErrorKind.Failed,
+        $"cannot write the job state in {Folder}: {e.Message}",
+        "check that the state folder ('state:' in bulwark.yml) is writable by this user and its disk is not full");
 }

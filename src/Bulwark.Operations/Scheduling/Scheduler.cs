@@ -104,11 +104,31 @@ public sealed class Scheduler : IDisposable
         var now = _context.Time.GetUtcNow();
         var state = _runner.States.Read(job.Name);
         if (state?.WatchedSince is null)
-            state = _runner.States.Update(job.Name, s => s with { WatchedSince = now });
+        {
+            try
+            {
+                state = _runner.States.Update(job.Name, s => s with { WatchedSince = now });
+            }
+            catch (BulwarkException e)
+            {
+                // Its runs will fail and alert with the same reason; scheduling goes on.
+                Message?.Invoke($"{job.Name}: {e.Message}");
+                state = (state ?? new JobState { Job = job.Name }) with { WatchedSince = now };
+            }
+        }
         if (_schedule.CatchUp)
         {
             var since = Max(state.WatchedSince!.Value, state.LastStart);
-            if (_schedule.Missed(job, since, now) is { } missed)
+            // A run that started but never finished (the machine went down, the daemon was killed) or was cancelled
+            // left nothing behind: it counts as missed too.
+            var interrupted = state.LastStart is { } started &&
+                              (state.LastEnd is not { } ended || ended < started || state.LastOutcome == "cancelled");
+            if (interrupted)
+            {
+                Message?.Invoke($"{job.Name}: the run started at {Local(state.LastStart!.Value)} did not finish; running it now");
+                await RunJobAsync(job, "catch-up", stopping).ConfigureAwait(false);
+            }
+            else if (_schedule.Missed(job, since, now) is { } missed)
             {
                 Message?.Invoke($"{job.Name}: the run due at {Local(missed)} was missed; running it now");
                 await RunJobAsync(job, "catch-up", stopping).ConfigureAwait(false);

@@ -60,7 +60,8 @@ public sealed class DaemonTests(PostgresFixture pg) : IDisposable
     {
         new JobStateStore(_directory.Combine("state")).Write(new JobState
         {
-            Job = "backup", WatchedSince = DateTimeOffset.UtcNow.AddDays(-10), LastStart = DateTimeOffset.UtcNow.AddDays(-2), LastOutcome = "ok",
+            Job = "backup", WatchedSince = DateTimeOffset.UtcNow.AddDays(-10), LastStart = DateTimeOffset.UtcNow.AddDays(-2),
+            LastEnd = DateTimeOffset.UtcNow.AddDays(-2).AddMinutes(1), LastOutcome = "ok",
         });
     }
 

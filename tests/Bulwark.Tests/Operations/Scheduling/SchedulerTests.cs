@@ -99,7 +99,34 @@ public sealed class SchedulerTests : IDisposable
         var context = Context(catchUp);
         var runner = Runner(context);
         // The daemon last ran the backup three days ago, and was down since: three runs were missed.
-        runner.States.Write(new JobState { Job = "backup", WatchedSince = Start.AddDays(-30), LastStart = Start.AddDays(-3).AddHours(1.5), LastOutcome = "ok" });
+        runner.States.Write(new JobState { Job = "backup", WatchedSince = Start.AddDays(-30), LastStart = Start.AddDays(-3).AddHours(1.5), LastEnd = Start.AddDays(-3).AddHours(1.6), LastOutcome = "ok" });
+        using var scheduler = new Scheduler(context, JobSchedule.FromConfig(context.Settings.Schedule, _time), runner, TimeSpan.FromMinutes(1), null);
+        using var stop = new CancellationTokenSource();
+        var loop = scheduler.RunAsync(stop.Token);
+        await WaitForNext(scheduler, new DateTimeOffset(2026, 3, 10, 2, 0, 0, TimeSpan.Zero));
+        Assert.Equal(expected, _runs.Count);
+        if (expected > 0)
+            Assert.Equal("catch-up", runner.States.Read("backup")!.LastTrigger);
+        stop.Cancel();
+        await loop;
+    }
+
+    [Theory]
+    [InlineData(null, "ok", 1)]          // started yesterday at 02:00 and never finished: the machine went down
+    [InlineData(-1.0, "ok", 1)]          // the end recorded is the day before's
+    [InlineData(0.1, "cancelled", 1)]    // stopped by a shutdown
+    [InlineData(0.1, "failed", 0)]       // it ran and failed: alerted, and the next run is at 02:00
+    [InlineData(0.1, "ok", 0)]
+    public async Task ARunThatDidNotFinish_IsRunAgainAtStart(double? endedDaysAfterStart, string outcome, int expected)
+    {
+        var context = Context();
+        var runner = Runner(context);
+        var lastStart = new DateTimeOffset(2026, 3, 9, 2, 0, 0, TimeSpan.Zero);
+        runner.States.Write(new JobState
+        {
+            Job = "backup", WatchedSince = Start.AddDays(-30), LastStart = lastStart, LastOutcome = outcome,
+            LastEnd = endedDaysAfterStart is { } d ? lastStart.AddDays(d) : null,
+        });
         using var scheduler = new Scheduler(context, JobSchedule.FromConfig(context.Settings.Schedule, _time), runner, TimeSpan.FromMinutes(1), null);
         using var stop = new CancellationTokenSource();
         var loop = scheduler.RunAsync(stop.Token);
