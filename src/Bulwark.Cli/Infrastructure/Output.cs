@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Bulwark.Operations.Logging;
 using Bulwark.Operations;
+using Bulwark.Operations.Logging;
 using Spectre.Console;
 
 namespace Bulwark.Cli.Infrastructure;

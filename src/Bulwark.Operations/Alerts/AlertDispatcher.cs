@@ -184,9 +184,9 @@ public sealed class AlertDispatcher
         Advice = p.Advice is null ? null : SecretRedactor.Redact(p.Advice),
     };
 
-    /// <summary>One evaluation at a time across processes (a daemon and a cron-run check may overlap).</summary>
     private static readonly TimeSpan Wait = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>One evaluation at a time across processes (a daemon and a cron-run check may overlap).</summary>
     private async Task<FileStream> AcquireAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(_context.Config.StateDirectory);
