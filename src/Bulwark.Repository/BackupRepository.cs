@@ -197,24 +197,26 @@ public sealed class BackupRepository : IAsyncDisposable
     /// </summary>
     public async Task CheckManifestObjectAsync(ObjectId id, CancellationToken cancellationToken)
     {
-        var name = SnapshotName(id);
-        byte[] stored;
-        try
-        {
-            stored = await Backend.GetAsync(name, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ObjectNotFoundException)
-        {
-            throw new BulwarkException(ErrorKind.Integrity, $"manifest {name} is missing",
+        if (await ReadManifestAsync(id, cancellationToken).ConfigureAwait(false) is null)
+            throw new BulwarkException(ErrorKind.Integrity, $"manifest {SnapshotName(id)} is missing",
                 "run 'bulwark verify' to see what else is affected");
-        }
-        Codec.Unpack(stored, id, name);
     }
 
     public async Task<Snapshot> LoadSnapshotAsync(ObjectId id, CancellationToken cancellationToken)
     {
         if (_manifests.TryGetValue(id, out var cached))
             return new Snapshot(id, cached);
+        var json = await ReadManifestAsync(id, cancellationToken).ConfigureAwait(false)
+                   ?? throw new BulwarkException(ErrorKind.Usage, $"snapshot {id.ToShortString()} does not exist in {Location}",
+                       "run 'bulwark list' to see the snapshots");
+        var manifest = RepositoryJson.Deserialize<SnapshotManifest>(json, $"manifest {SnapshotName(id)}");
+        _manifests[id] = manifest;
+        return new Snapshot(id, manifest);
+    }
+
+    /// <summary>A manifest's JSON, checked against its id; null when the object does not exist.</summary>
+    private async Task<byte[]?> ReadManifestAsync(ObjectId id, CancellationToken cancellationToken)
+    {
         var name = SnapshotName(id);
         byte[] stored;
         try
@@ -223,13 +225,9 @@ public sealed class BackupRepository : IAsyncDisposable
         }
         catch (ObjectNotFoundException)
         {
-            throw new BulwarkException(ErrorKind.Usage, $"snapshot {id.ToShortString()} does not exist in {Location}",
-                "run 'bulwark list' to see the snapshots");
+            return null;
         }
-        var json = Codec.Unpack(stored, id, name);
-        var manifest = RepositoryJson.Deserialize<SnapshotManifest>(json, $"manifest {name}");
-        _manifests[id] = manifest;
-        return new Snapshot(id, manifest);
+        return Codec.Unpack(stored, id, name);
     }
 
     /// <summary>Finds a snapshot by "latest", a unique id prefix, or a full id.</summary>
