@@ -78,11 +78,7 @@ public sealed class JobRunner
             // The state folder cannot be written: the job cannot be run safely (no lock, no record), and says so.
             taken?.Dispose();
             await AlertQuietlyAsync(() => _alerts.NotifyJobAsync(job, e, CancellationToken.None)).ConfigureAwait(false);
-            return new JobRunResult
-            {
-                Job = job, Outcome = JobOutcome.Failed, Trigger = trigger, Start = start, End = _context.Time.GetUtcNow(),
-                Error = e, Summary = SecretRedactor.Redact(e.Message),
-            };
+            return Failed(job, trigger, start, e);
         }
         using var jobLock = taken;
         JobRunResult result;
@@ -113,13 +109,8 @@ public sealed class JobRunner
         }
         catch (Exception e)
         {
-            var error = e as BulwarkException ?? new BulwarkException(ErrorKind.Internal,
-                $"unexpected {e.GetType().Name}: {e.Message}", "run the job by hand with --verbose, and report it if it persists", e);
-            result = new JobRunResult
-            {
-                Job = job, Outcome = JobOutcome.Failed, Trigger = trigger, Start = start, End = _context.Time.GetUtcNow(),
-                Error = error, Summary = SecretRedactor.Redact(error.Message),
-            };
+            result = Failed(job, trigger, start, e as BulwarkException ?? new BulwarkException(ErrorKind.Internal,
+                $"unexpected {e.GetType().Name}: {e.Message}", "run the job by hand with --verbose, and report it if it persists", e));
         }
 
         try
@@ -166,6 +157,12 @@ public sealed class JobRunner
         if (report.Find("integrity") is { } integrity)
             _lastIntegrity = (integrity, report.Time);
     }
+
+    private JobRunResult Failed(string job, string trigger, DateTimeOffset start, BulwarkException error) => new()
+    {
+        Job = job, Outcome = JobOutcome.Failed, Trigger = trigger, Start = start, End = _context.Time.GetUtcNow(),
+        Error = error, Summary = SecretRedactor.Redact(error.Message),
+    };
 
     private void Record(string job, JobRunResult result) =>
         States.Update(job, s => s with

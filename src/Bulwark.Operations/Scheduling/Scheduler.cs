@@ -123,14 +123,12 @@ public sealed class Scheduler : IDisposable
             // left nothing behind: it counts as missed too.
             var interrupted = state.LastStart is { } started &&
                               (state.LastEnd is not { } ended || ended < started || state.LastOutcome == "cancelled");
-            if (interrupted)
+            var reason = interrupted ? $"the run started at {Local(state.LastStart!.Value)} did not finish"
+                : _schedule.Missed(job, since, now) is { } missed ? $"the run due at {Local(missed)} was missed"
+                : null;
+            if (reason is not null)
             {
-                Message?.Invoke($"{job.Name}: the run started at {Local(state.LastStart!.Value)} did not finish; running it now");
-                await RunJobAsync(job, "catch-up", stopping).ConfigureAwait(false);
-            }
-            else if (_schedule.Missed(job, since, now) is { } missed)
-            {
-                Message?.Invoke($"{job.Name}: the run due at {Local(missed)} was missed; running it now");
+                Message?.Invoke($"{job.Name}: {reason}; running it now");
                 await RunJobAsync(job, "catch-up", stopping).ConfigureAwait(false);
             }
         }
