@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using Bulwark.Operations;
 using Bulwark.Operations.Configuration;
 using Bulwark.Operations.Health;
@@ -83,18 +82,7 @@ public static class CheckBenchmark
         await using var repository = await BackupRepository.InitAsync(new LocalBackend(root), new RepositoryOpenOptions());
         var turnover = Math.Max(1, window * 3 / 100);
         var chunks = window + (Snapshots - 1) * turnover;
-        var ids = new ChunkRef[chunks];
-        for (var n = 0; n < chunks; n++)
-        {
-            var data = new byte[64];
-            BitConverter.GetBytes(n).CopyTo(data, 0);
-            SHA256.HashData(data.AsSpan(0, 4)).CopyTo(data, 8);
-            var id = repository.Codec.ComputeId(data);
-            ids[n] = new ChunkRef(id, data.Length);
-            var path = Path.Combine(root, BackupRepository.ChunkName(id));
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            await File.WriteAllBytesAsync(path, repository.Codec.Pack(data));
-        }
+        var ids = await SyntheticChunks.WriteAsync(repository, root, chunks);
         var newest = DateTimeOffset.UtcNow.AddHours(-1);
         long references = 0;
         for (var i = 0; i < Snapshots; i++)

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Security.Cryptography;
 using Bulwark.Operations;
 using Bulwark.Operations.Configuration;
 using Bulwark.Operations.Retention;
@@ -108,20 +107,7 @@ public static class CleanupBenchmark
         await using var repository = await BackupRepository.InitAsync(new LocalBackend(root), new RepositoryOpenOptions());
         var window = chunks / 4;
         var step = (chunks - window) / (double)(Snapshots - 1);
-        var ids = new ChunkRef[chunks];
-        var old = DateTime.UtcNow.AddHours(-3);
-        for (var n = 0; n < chunks; n++)
-        {
-            var data = new byte[64];
-            BitConverter.GetBytes(n).CopyTo(data, 0);
-            SHA256.HashData(data.AsSpan(0, 4)).CopyTo(data, 8);
-            var id = repository.Codec.ComputeId(data);
-            ids[n] = new ChunkRef(id, data.Length);
-            var path = Path.Combine(root, BackupRepository.ChunkName(id));
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            await File.WriteAllBytesAsync(path, repository.Codec.Pack(data));
-            File.SetLastWriteTimeUtc(path, old); // older than the grace period
-        }
+        var ids = await SyntheticChunks.WriteAsync(repository, root, chunks, DateTime.UtcNow.AddHours(-3)); // older than the grace period
         var end = DateTimeOffset.UtcNow.AddHours(-1);
         long references = 0;
         for (var i = 0; i < Snapshots; i++)

@@ -43,17 +43,7 @@ public static class Measure
     /// <summary>Runs a program and waits; returns its peak resident memory (from /proc when it can be read).</summary>
     public static async Task<long> RunProcessAsync(string file, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null, string? stdoutPath = null)
     {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in arguments)
-            info.ArgumentList.Add(a);
-        if (environment is not null)
-        {
-            foreach (var (k, v) in environment)
-            {
-                if (v is null) info.Environment.Remove(k); else info.Environment[k] = v;
-            }
-        }
-        using var p = Process.Start(info)!;
+        using var p = Start(file, arguments, environment);
         var stderr = p.StandardError.ReadToEndAsync();
         Stream target = stdoutPath is null ? Stream.Null : File.Create(stdoutPath);
         await using (target)
@@ -78,14 +68,7 @@ public static class Measure
     /// </summary>
     public static async Task<long> PeakMemoryAsync(string file, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?> environment)
     {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in arguments)
-            info.ArgumentList.Add(a);
-        foreach (var (k, v) in environment)
-        {
-            if (v is null) info.Environment.Remove(k); else info.Environment[k] = v;
-        }
-        using var p = Process.Start(info)!;
+        using var p = Start(file, arguments, environment);
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         long peak = 0;
@@ -108,5 +91,17 @@ public static class Measure
         if (p.ExitCode != 0)
             throw new InvalidOperationException($"{file} failed ({p.ExitCode}): {await stderr}");
         return peak;
+    }
+
+    private static Process Start(string file, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in arguments)
+            info.ArgumentList.Add(a);
+        foreach (var (k, v) in environment ?? new Dictionary<string, string?>())
+        {
+            if (v is null) info.Environment.Remove(k); else info.Environment[k] = v;
+        }
+        return Process.Start(info)!;
     }
 }
