@@ -1,4 +1,4 @@
-using ZstdSharp;
+using ZstdNet;
 
 namespace Bulwark.Repository.Format;
 
@@ -15,6 +15,8 @@ public sealed class ObjectCodec
     [ThreadStatic] private static Compressor? s_compressor;
     [ThreadStatic] private static int s_compressorLevel;
     [ThreadStatic] private static Decompressor? s_decompressor;
+    // Reused per thread: chunks are up to a few MiB, and a fresh array each would be a large-object-heap allocation.
+    [ThreadStatic] private static byte[]? s_scratch;
 
     public ObjectCodec(IObjectCipher cipher, int compressionLevel = 1)
     {
@@ -34,12 +36,12 @@ public sealed class ObjectCodec
         if (compressor is null || s_compressorLevel != CompressionLevel)
         {
             compressor?.Dispose();
-            compressor = s_compressor = new Compressor(CompressionLevel);
+            compressor = s_compressor = new Compressor(new CompressionOptions(CompressionLevel));
             s_compressorLevel = CompressionLevel;
         }
-        var bound = Compressor.GetCompressBound(plaintext.Length);
-        var packed = new byte[1 + bound];
-        var written = compressor.Wrap(plaintext, packed.AsSpan(1));
+        var bound = 1 + Compressor.GetCompressBound(plaintext.Length);
+        var packed = s_scratch is { } scratch && scratch.Length >= bound ? scratch : s_scratch = new byte[bound];
+        var written = compressor.Wrap(plaintext, packed.AsSpan(1, bound - 1));
         if (written < plaintext.Length - plaintext.Length / 32)
         {
             packed[0] = Zstd;
@@ -81,7 +83,7 @@ public sealed class ObjectCodec
                     if (size > int.MaxValue)
                         throw Damaged(name, "its size header is impossible");
                     var output = new byte[size];
-                    var written = decompressor.Unwrap(payload, output);
+                    var written = decompressor.Unwrap(payload, output, bufferSizePrecheck: false);
                     return written == output.Length ? output : output.AsSpan(0, written).ToArray();
                 }
                 catch (ZstdException e)
