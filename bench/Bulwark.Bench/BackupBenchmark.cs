@@ -56,39 +56,41 @@ public static class BackupBenchmark
     private static async Task FirstBackupAsync(BenchDatabase db, string work, int rounds, string title)
     {
         var (pgDump, _) = await new PgTools().FindAsync("pg_dump", null, CancellationToken.None);
+        var (program, prefix) = await CheckoutProgram.BuildAsync();
         var env = db.Settings.ToEnvironment();
+        // Repositories are created before the clock starts: a daily backup does not create one.
+        var inProcess = new List<BulwarkContext>();
+        var programRepositories = new List<string>();
+        for (var i = 0; i < rounds; i++)
+        {
+            inProcess.Add(Context(db, Path.Combine(work, $"repo-first-{db.Database}-{i}")));
+            await Init(inProcess[i]);
+            programRepositories.Add(Path.Combine(work, $"repo-program-{db.Database}-{i}"));
+            await Init(Context(db, programRepositories[i]));
+        }
         var n = 0;
         var p = 0;
         var samples = await Measure.CompareAsync(rounds,
             ("pg_dump -Fc > file", () => Measure.RunProcessAsync(pgDump, ["-Fc"], env, Path.Combine(work, $"{db.Database}.dump"))),
             ("pg_dump -Fc -Z0 > /dev/null", () => Measure.RunProcessAsync(pgDump, ["-Fc", "-Z0"], env)),
-            ("bulwark backup (first, into an empty repository; in-process, warm)", async () =>
-            {
-                var context = Context(db, Path.Combine(work, $"repo-first-{db.Database}-{n++}"));
-                await Init(context);
-                await new BackupOperation(context).RunAsync(new BackupRequest(), null, CancellationToken.None);
-            }),
-            ("bulwark backup (the same, as the program a schedule runs)", async () =>
-            {
-                var repository = Path.Combine(work, $"repo-program-{db.Database}-{p++}");
-                await Init(Context(db, repository));
-                await Measure.RunProcessAsync(Path.Combine(AppContext.BaseDirectory, "bulwark"), ["backup"], ProgramEnvironment(db, repository, work));
-            }));
+            ("bulwark backup (first, into an empty repository; in-process, warm)",
+                () => new BackupOperation(inProcess[n++]).RunAsync(new BackupRequest(), null, CancellationToken.None)),
+            ("bulwark backup (the same, as the program a schedule runs)",
+                () => Measure.RunProcessAsync(program, [.. prefix, "backup"], ProgramEnvironment(db, programRepositories[p++], work))));
         Measure.Print($"Backup of {title} (first backup)", samples, "pg_dump -Fc > file");
         var dumpSize = new FileInfo(Path.Combine(work, $"{db.Database}.dump")).Length;
         var repoSize = Directory.EnumerateFiles(Path.Combine(work, $"repo-first-{db.Database}-0"), "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
         Console.WriteLine($"Size: pg_dump -Fc file {dumpSize / 1048576.0:0.0} MiB; bulwark repository after one backup {repoSize / 1048576.0:0.0} MiB");
-        await PeakMemoryAsync(db, work);
+        await PeakMemoryAsync(db, work, program, prefix);
         Console.WriteLine();
     }
 
     /// <summary>The 'bulwark backup' program's peak memory (pg_dump, its child, not counted).</summary>
-    private static async Task PeakMemoryAsync(BenchDatabase db, string work)
+    private static async Task PeakMemoryAsync(BenchDatabase db, string work, string program, string[] prefix)
     {
-        var program = Path.Combine(AppContext.BaseDirectory, "bulwark");
         var repository = Path.Combine(work, $"repo-memory-{db.Database}");
         await Init(Context(db, repository));
-        var peak = await Measure.PeakMemoryAsync(program, ["backup"], ProgramEnvironment(db, repository, work));
+        var peak = await Measure.PeakMemoryAsync(program, [.. prefix, "backup"], ProgramEnvironment(db, repository, work));
         var dump = new FileInfo(Path.Combine(work, $"{db.Database}.dump")).Length;
         Console.WriteLine($"Memory: bulwark backup process peak {peak / 1048576.0:0} MiB (VmHWM; the -Fc dump of this database is {dump / 1048576.0:0.0} MiB)");
     }

@@ -30,9 +30,9 @@ public static class CheckBenchmark
         var config = Path.Combine(root, "bulwark.yml");
         await File.WriteAllTextAsync(config, "repository: ./repo\nstate: ./state\ncheck:\n  disk-free-warning: 1%\n  disk-free-critical: 1%\n");
         var cache = Path.Combine(root, "state", "cache");
-        var program = Path.Combine(AppContext.BaseDirectory, "bulwark");
+        var (program, prefix) = await CheckoutProgram.BuildAsync();
         var environment = new Dictionary<string, string?> { ["BULWARK_CONFIG"] = config, ["HOME"] = root };
-        Task Run(params string[] arguments) => Measure.RunProcessAsync(program, arguments, environment);
+        Task Run(params string[] arguments) => Measure.RunProcessAsync(program, [.. prefix, .. arguments], environment);
 
         var context = new BulwarkContext(ConfigLoader.Load(config, root, Environment.GetEnvironmentVariable));
         // Warm-up: JIT of the bench process, file system caches, and a first check that fills the snapshot cache.
