@@ -245,7 +245,7 @@ public sealed class CliCancellationTests(PostgresFixture pg)
         using var dir = new TempDirectory();
         var database = await pg.CreateDatabaseAsync("sig");
         await File.WriteAllTextAsync(dir.Combine("bulwark.yml"), $"repository: ./repo\nstate: ./state\npostgres:\n  url: {pg.Url(database)}\n  bin-dir: {bin.Path}\n", TestContext.Current.CancellationToken);
-        var cli = new CliRunner(dir.Path);
+        var cli = new CliRunner(dir.Path).WithDefaultSignals();
         Assert.Equal(0, (await cli.RunAsync("init")).ExitCode);
         var result = await cli.RunAsync(["backup"], process =>
         {

@@ -9,6 +9,7 @@ namespace Bulwark.Tests.Infrastructure;
 public sealed class CliRunner
 {
     private readonly Dictionary<string, string?> _environment = new();
+    private bool _defaultSignals;
 
     public CliRunner(string workingDirectory)
     {
@@ -29,6 +30,16 @@ public sealed class CliRunner
         return this;
     }
 
+    /// <summary>
+    /// Starts bulwark with SIGINT and SIGQUIT at their defaults, as a command typed at a terminal gets them. A test run
+    /// started in the background of a script inherits them ignored, and bulwark rightly keeps ignoring them then.
+    /// </summary>
+    public CliRunner WithDefaultSignals()
+    {
+        _defaultSignals = true;
+        return this;
+    }
+
     public static string ProgramPath => System.IO.Path.Combine(AppContext.BaseDirectory, "bulwark.dll");
 
     public async Task<CliResult> RunAsync(params string[] arguments) => await RunAsync(arguments, null);
@@ -36,7 +47,7 @@ public sealed class CliRunner
     public async Task<CliResult> RunAsync(IReadOnlyList<string> arguments, Action<Process>? whileRunning,
         TimeSpan? timeout = null)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(_defaultSignals ? "env" : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -44,6 +55,11 @@ public sealed class CliRunner
             UseShellExecute = false,
             WorkingDirectory = WorkingDirectory,
         };
+        if (_defaultSignals)
+        {
+            info.ArgumentList.Add("--default-signal=INT,QUIT");
+            info.ArgumentList.Add("dotnet");
+        }
         info.ArgumentList.Add(ProgramPath);
         foreach (var argument in arguments)
             info.ArgumentList.Add(argument);
