@@ -31,18 +31,23 @@ public sealed partial class PgTools
                     ? $"{program} is not installed (searched PATH and /usr/lib/postgresql/*/bin)"
                     : $"{program} is not in {_binDirectory}",
                 "install the PostgreSQL client programs (Debian/Ubuntu: apt-get install postgresql-client), or set 'postgres.bin-dir' in bulwark.yml");
+        var versions = await Task.WhenAll(candidates.Select(path => VersionOfAsync(path, cancellationToken))).ConfigureAwait(false);
         (string Path, PgVersion Version)? best = null;
-        foreach (var path in candidates)
+        for (var i = 0; i < candidates.Count; i++)
         {
-            var version = await VersionOfAsync(path, cancellationToken).ConfigureAwait(false);
-            if (best is null || version.Major > best.Value.Version.Major)
-                best = (path, version);
+            if (best is null || versions[i].Major > best.Value.Version.Major)
+                best = (candidates[i], versions[i]);
         }
-        var found = best!.Value;
-        if (serverMajor is { } major && found.Version.Major < major)
+        return serverMajor is { } major ? CheckServer(program, best!.Value, major) : best!.Value;
+    }
+
+    /// <summary><paramref name="found"/>, or the error saying it is too old for a server of <paramref name="serverMajor"/>.</summary>
+    public static (string Path, PgVersion Version) CheckServer(string program, (string Path, PgVersion Version) found, int serverMajor)
+    {
+        if (found.Version.Major < serverMajor)
             throw new BulwarkException(ErrorKind.ToolMissing,
-                $"{program} {found.Version} ({found.Path}) is older than the server (PostgreSQL {major}) and cannot dump it",
-                $"install the PostgreSQL {major} client programs (Debian/Ubuntu: apt-get install postgresql-client-{major}), or set 'postgres.bin-dir'");
+                $"{program} {found.Version} ({found.Path}) is older than the server (PostgreSQL {serverMajor}) and cannot dump it",
+                $"install the PostgreSQL {serverMajor} client programs (Debian/Ubuntu: apt-get install postgresql-client-{serverMajor}), or set 'postgres.bin-dir'");
         return found;
     }
 
@@ -65,9 +70,7 @@ public sealed partial class PgTools
         if (_binDirectory is not null)
         {
             var path = Path.Combine(_binDirectory, program);
-            if (File.Exists(path))
-                yield return path;
-            yield break;
+            return File.Exists(path) ? [path] : [];
         }
         var seen = new HashSet<string>();
         var pathVariable = Environment.GetEnvironmentVariable("PATH") ?? "";
@@ -79,15 +82,36 @@ public sealed partial class PgTools
             folders.AddRange(Directory.EnumerateDirectories(root).Select(d => Path.Combine(d, "bin")));
         }
         folders.AddRange(Directory.Exists("/usr") ? Directory.EnumerateDirectories("/usr", "pgsql-*").Select(d => Path.Combine(d, "bin")) : []);
+        var found = new List<(string Path, string Real)>();
         foreach (var folder in folders)
         {
             var path = Path.Combine(folder, program);
             if (!File.Exists(path))
                 continue;
-            var real = ResolveLink(path);
+            var real = RealPath(path);
             if (seen.Add(real))
-                yield return path;
+                found.Add((path, real));
         }
+        // Debian's pg_wrapper only dispatches to the versioned folders listed here too; running them directly spares
+        // a Perl start per call.
+        var direct = found.Where(f => Path.GetFileName(f.Real) != DebianWrapper).ToList();
+        return (direct.Count > 0 ? direct : found).Select(f => f.Path);
+    }
+
+    private const string DebianWrapper = "pg_wrapper";
+
+    /// <summary>The path with every link resolved, folders included (/bin/pg_dump and /usr/bin/pg_dump are one file).</summary>
+    private static string RealPath(string path)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        try
+        {
+            folder = new DirectoryInfo(folder).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? folder;
+        }
+        catch (IOException)
+        {
+        }
+        return ResolveLink(Path.Combine(folder, Path.GetFileName(path)));
     }
 
     private static string ResolveLink(string path)
