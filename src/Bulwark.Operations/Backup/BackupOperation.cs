@@ -68,41 +68,41 @@ public sealed class BackupOperation
         // Files and modules are resolved first: a missing file fails the backup before the database is dumped.
         var artifacts = ArtifactBackup.Plan(_context);
         var settings = artifacts.IsFilesOnly(request) ? null : _context.SourceSettings(request.Source);
-        await using var repository = await _context.OpenRepositoryAsync(cancellationToken).ConfigureAwait(false);
-        // The lock comes before reading manifests: cleanup then either sees this backup or this backup sees its result.
-        await using var repositoryLock = await repository.LockAsync(LockMode.Shared, "backup", cancellationToken).ConfigureAwait(false);
         var started = _context.Time.GetUtcNow();
-
-        var parents = (await repository.ListSnapshotsAsync(cancellationToken).ConfigureAwait(false))
-            .Where(s => s.Manifest.Source.Database == settings?.Database)
-            .TakeLast(ParentCount);
-        var uploader = new StreamUploader(repository, BackupRepository.ReferencedChunks(parents),
-            _context.Settings.Backup.Parallelism);
 
         PostgresBackupResult? result = null;
         // Fingerprints are computed from the dump as it streams in (see BackupFingerprinting).
         var fingerprinting = settings is not null && _context.Settings.Backup.Fingerprints ? new BackupFingerprinting() : null;
-        if (settings is not null)
+        // The repository opens while the database side starts (see PostgresBackup.RunAsync).
+        using var stopOpening = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var opening = OpenTargetAsync(settings?.Database, stopOpening.Token);
+        BackupTarget target;
+        try
         {
-            var postgres = _context.Settings.Postgres;
-            var backup = new PostgresBackup(settings, new PostgresBackupOptions
-            {
-                Globals = request.Globals ?? postgres.Globals,
-                Schemas = postgres.Schemas,
-                ExcludeSchemas = postgres.ExcludeSchemas,
-                ExcludeTableData = postgres.ExcludeTableData,
-                BinDirectory = _context.PostgresBinDirectory,
-                DumpObservers = fingerprinting is null ? null : fingerprinting.CreateObservers,
-                InsideSnapshot = fingerprinting is null && InsideSnapshot is null ? null : async (connection, ct) =>
-                {
-                    if (fingerprinting is not null)
-                        await fingerprinting.InsideSnapshotAsync(connection, ct).ConfigureAwait(false);
-                    if (InsideSnapshot is not null)
-                        await InsideSnapshot(connection, ct).ConfigureAwait(false);
-                },
-            });
-            result = await backup.RunAsync(uploader, progress, cancellationToken).ConfigureAwait(false);
+            if (settings is not null)
+                result = await DumpAsync(settings, request, fingerprinting, opening, progress, cancellationToken).ConfigureAwait(false);
+            target = await opening.ConfigureAwait(false);
         }
+        catch (Exception e)
+        {
+            await stopOpening.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await (await opening.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception openError) when (openError is not OperationCanceledException || e is OperationCanceledException)
+            {
+                // The repository's own failure (missing, locked, wrong passphrase) is what a backup of anything says.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(openError);
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopped above because the database side failed.
+            }
+            throw;
+        }
+        await using var _ = target.ConfigureAwait(false);
+        var (repository, repositoryLock, uploader) = (target.Repository, target.Lock, target.Uploader);
         var (fileStreams, modules, rulesets) = await artifacts.RunAsync(repository, uploader, progress, cancellationToken).ConfigureAwait(false);
         var source = result?.Source ?? ArtifactBackup.FilesSource;
 
@@ -145,6 +145,70 @@ public sealed class BackupOperation
         if (manifest.Fingerprints?.Error is { } fingerprintError)
             scope.Details["fingerprintError"] = fingerprintError;
         return new BackupResult(snapshot, repository.Location, settings?.Display ?? "files only");
+    }
+
+    private Task<PostgresBackupResult> DumpAsync(PgConnectionSettings settings, BackupRequest request, BackupFingerprinting? fingerprinting,
+        Task<BackupTarget> opening, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        var postgres = _context.Settings.Postgres;
+        var backup = new PostgresBackup(settings, new PostgresBackupOptions
+        {
+            Globals = request.Globals ?? postgres.Globals,
+            Schemas = postgres.Schemas,
+            ExcludeSchemas = postgres.ExcludeSchemas,
+            ExcludeTableData = postgres.ExcludeTableData,
+            BinDirectory = _context.PostgresBinDirectory,
+            DumpObservers = fingerprinting is null ? null : fingerprinting.CreateObservers,
+            InsideSnapshot = fingerprinting is null && InsideSnapshot is null ? null : async (connection, ct) =>
+            {
+                if (fingerprinting is not null)
+                    await fingerprinting.InsideSnapshotAsync(connection, ct).ConfigureAwait(false);
+                if (InsideSnapshot is not null)
+                    await InsideSnapshot(connection, ct).ConfigureAwait(false);
+            },
+        });
+        return backup.RunAsync(UploaderOf(opening), progress, cancellationToken);
+
+        static async Task<StreamUploader> UploaderOf(Task<BackupTarget> opening) => (await opening.ConfigureAwait(false)).Uploader;
+    }
+
+    /// <summary>Opens and share-locks the repository, and prepares deduplication against recent snapshots of <paramref name="database"/>.</summary>
+    private async Task<BackupTarget> OpenTargetAsync(string? database, CancellationToken cancellationToken)
+    {
+        var repository = await _context.OpenRepositoryAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // The lock comes before reading manifests: cleanup then either sees this backup or this backup sees its result.
+            var repositoryLock = await repository.LockAsync(LockMode.Shared, "backup", cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var parents = (await repository.ListSnapshotsAsync(cancellationToken).ConfigureAwait(false))
+                    .Where(s => s.Manifest.Source.Database == database)
+                    .TakeLast(ParentCount);
+                var uploader = new StreamUploader(repository, BackupRepository.ReferencedChunks(parents),
+                    _context.Settings.Backup.Parallelism);
+                return new BackupTarget(repository, repositoryLock, uploader);
+            }
+            catch
+            {
+                await repositoryLock.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+        catch
+        {
+            await repository.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private sealed record BackupTarget(BackupRepository Repository, RepositoryLock Lock, StreamUploader Uploader) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Lock.DisposeAsync().ConfigureAwait(false);
+            await Repository.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>This build's version, as recorded in manifests.</summary>

@@ -29,16 +29,37 @@ public sealed class PostgresBackup
         _tools = new PgTools(options.BinDirectory);
     }
 
-    public async Task<PostgresBackupResult> RunAsync(StreamUploader uploader, IProgress<long>? progress,
+    public Task<PostgresBackupResult> RunAsync(StreamUploader uploader, IProgress<long>? progress,
+        CancellationToken cancellationToken) =>
+        RunAsync(Task.FromResult(uploader), progress, cancellationToken);
+
+    /// <param name="uploader">
+    /// Awaited only once pg_dump runs, so that opening the repository (unlocking its key, reading manifests) overlaps
+    /// with connecting, exporting the snapshot and pg_dump's own catalog reads; pg_dump waits on its full pipe meanwhile.
+    /// </param>
+    public async Task<PostgresBackupResult> RunAsync(Task<StreamUploader> uploader, IProgress<long>? progress,
         CancellationToken cancellationToken)
     {
         if (_settings.Host.EndsWith(".pooler.supabase.com", StringComparison.OrdinalIgnoreCase) && _settings.Port == 6543)
             throw new BulwarkException(ErrorKind.Configuration,
                 $"{_settings.Display} is Supabase's transaction pooler, which cannot hold the snapshot a consistent dump needs",
                 "use the session pooler (same host, port 5432) or the direct connection db.<project>.supabase.co:5432");
-        await using var connection = await PgErrors.OpenAsync(_settings, "connecting to", cancellationToken).ConfigureAwait(false);
+        // Looked up while connecting; checked against the server's version once that is known.
+        var findDump = _tools.FindAsync("pg_dump", null, cancellationToken);
+        NpgsqlConnection connection;
+        try
+        {
+            connection = await PgErrors.OpenAsync(_settings, "connecting to", cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // The connection's error is the one to report; the lookup is only let finish.
+            await Task.WhenAny(findDump).ConfigureAwait(false);
+            throw;
+        }
+        await using var _ = connection.ConfigureAwait(false);
         var facts = await PgServerFacts.ReadAsync(connection, cancellationToken).ConfigureAwait(false);
-        var (pgDump, dumpVersion) = await _tools.FindAsync("pg_dump", facts.Version.Major, cancellationToken).ConfigureAwait(false);
+        var (pgDump, dumpVersion) = PgTools.CheckServer("pg_dump", await findDump.ConfigureAwait(false), facts.Version.Major);
         var tools = new Dictionary<string, string> { ["pg_dump"] = dumpVersion.ToString() };
 
         string snapshotId;
@@ -74,7 +95,7 @@ public sealed class PostgresBackup
             StreamEntry entry;
             try
             {
-                entry = await uploader.UploadAsync(DumpStreamName, DumpStreamKind, dump.StandardOutput,
+                entry = await (await uploader.ConfigureAwait(false)).UploadAsync(DumpStreamName, DumpStreamKind, dump.StandardOutput,
                     _options.DumpObservers?.Invoke(), attributes, progress, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -110,7 +131,7 @@ public sealed class PostgresBackup
                 globalsArguments.Add("--no-role-passwords");
             await using var dumpAll = ProcessRunner.Start(pgDumpAll, globalsArguments, _settings.ToEnvironment(),
                 redirectInput: false, redirectOutput: true, cancellationToken);
-            var entry = await uploader.UploadAsync(GlobalsStreamName, GlobalsStreamKind, dumpAll.StandardOutput,
+            var entry = await (await uploader.ConfigureAwait(false)).UploadAsync(GlobalsStreamName, GlobalsStreamKind, dumpAll.StandardOutput,
                 attributes: new Dictionary<string, string> { ["role-passwords"] = facts.IsSuperuser ? "included" : "omitted" },
                 cancellationToken: cancellationToken).ConfigureAwait(false);
             var code = await dumpAll.WaitAsync(cancellationToken).ConfigureAwait(false);
