@@ -95,7 +95,7 @@ public sealed class PostgresBackup
             StreamEntry entry;
             try
             {
-                entry = await (await uploader.ConfigureAwait(false)).UploadAsync(DumpStreamName, DumpStreamKind, dump.StandardOutput,
+                entry = await (await uploader.ConfigureAwait(false)).UploadAsync(DumpStreamName, DumpStreamKind, BatchingPipeStream.Wrap(dump.StandardOutput),
                     _options.DumpObservers?.Invoke(), attributes, progress, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
