@@ -3,6 +3,7 @@ using Bulwark.Operations.Logging;
 using Bulwark.Storage;
 using Bulwark.Storage.Azure;
 using Bulwark.Storage.Decorators;
+using Bulwark.Storage.Local;
 using Bulwark.Storage.S3;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -37,7 +38,10 @@ public static class StorageSetup
             .Register(new S3BackendProvider(storage.S3.ToOptions(), environment))
             .Register(new AzureBackendProvider(storage.Azure.ToOptions(), environment))
             .Decorate(backend => backend.WithConcurrencyLimit(storage.Connections))
-            .Decorate(backend => backend.WithRetries(retries, time ?? TimeProvider.System, logger))
+            // A local folder's failures are never transient: a retry pipeline there would only cost start-up time.
+            .Decorate(backend => backend.Unwrap<LocalBackend>() is not null
+                ? backend
+                : backend.WithRetries(retries, time ?? TimeProvider.System, logger))
             .Decorate(backend => backend.WithLogging(logger));
     }
 

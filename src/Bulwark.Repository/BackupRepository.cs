@@ -69,6 +69,8 @@ public sealed class BackupRepository : IAsyncDisposable
             Encryption = encryption,
         };
         config.Chunker.Validate();
+        await backend.CreateFoldersAsync(
+            [.. Enumerable.Range(0, 256).Select(i => $"{ChunksFolder}{i:x2}/")], cancellationToken).ConfigureAwait(false);
         await backend.PutAsync(ConfigName, RepositoryJson.Serialize(config), cancellationToken).ConfigureAwait(false);
         return new BackupRepository(backend, config, new ObjectCodec(cipher ?? PlainCipher.Instance, options.CompressionLevel), options);
     }

@@ -20,6 +20,12 @@ public interface IStorageBackend : IAsyncDisposable
     /// <summary>Prepares the location to hold a new repository (creates the folder; an object store checks the bucket).</summary>
     Task CreateAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Creates, where objects live in folders, the folders a new repository will fill, so that its first backup does not
+    /// create them one by one. Stores without folders have nothing to do.
+    /// </summary>
+    Task CreateFoldersAsync(IReadOnlyCollection<string> prefixes, CancellationToken cancellationToken) => Task.CompletedTask;
+
     /// <summary>Stores <paramref name="data"/> under <paramref name="name"/>, atomically and durably.</summary>
     Task PutAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
 

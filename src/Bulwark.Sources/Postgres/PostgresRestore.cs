@@ -95,7 +95,10 @@ public sealed class PostgresRestore
         try
         {
             await using (var input = restore.StandardInput)
+            {
+                BatchingPipeStream.TryEnlarge(input);
                 await repository.CopyStreamAsync(dump, input, progress, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (IOException)
         {

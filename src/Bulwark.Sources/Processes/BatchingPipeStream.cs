@@ -27,14 +27,19 @@ public sealed partial class BatchingPipeStream : Stream
     /// <summary><paramref name="stream"/> read in batches when it is a pipe that can hold one; else itself.</summary>
     public static Stream Wrap(Stream stream)
     {
-        if (!OperatingSystem.IsLinux() || stream is not PipeStream pipe || !pipe.CanRead)
-            return stream;
-        var fd = (int)pipe.SafePipeHandle.DangerousGetHandle();
         // A smaller pipe would stall the writer between our reads: then batching costs more than it saves.
-        if (Fcntl(fd, SetPipeSize, PipeSize) < PipeSize)
+        if (stream is not PipeStream { CanRead: true } pipe || !TryEnlarge(pipe))
             return stream;
-        return new BatchingPipeStream(pipe, fd);
+        return new BatchingPipeStream(pipe, (int)pipe.SafePipeHandle.DangerousGetHandle());
     }
+
+    /// <summary>
+    /// Makes a pipe hold 1 MiB (Linux only); false when it cannot. Writing into a program's input, a large pipe lets most
+    /// writes complete at once instead of waiting for the reader 64 KiB at a time.
+    /// </summary>
+    public static bool TryEnlarge(Stream stream) =>
+        OperatingSystem.IsLinux() && stream is PipeStream pipe &&
+        Fcntl((int)pipe.SafePipeHandle.DangerousGetHandle(), SetPipeSize, PipeSize) >= PipeSize;
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {

@@ -34,6 +34,9 @@ internal sealed class LimitedBackend : IStorageBackend, IBackendDecorator
         }
     }
 
+    public Task CreateFoldersAsync(IReadOnlyCollection<string> prefixes, CancellationToken cancellationToken) =>
+        _inner.CreateFoldersAsync(prefixes, cancellationToken);
+
     public async Task PutAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -30,6 +30,9 @@ internal sealed class LoggingBackend : IStorageBackend, IBackendDecorator
             return -1L;
         });
 
+    public Task CreateFoldersAsync(IReadOnlyCollection<string> prefixes, CancellationToken cancellationToken) =>
+        _inner.CreateFoldersAsync(prefixes, cancellationToken);
+
     public Task PutAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
         Logged("put", name, async () =>
         {

@@ -48,6 +48,9 @@ internal sealed class RetryingBackend : IStorageBackend, IBackendDecorator
     public Task CreateAsync(CancellationToken cancellationToken) =>
         Run(static (b, _, ct) => b.CreateAsync(ct), "", cancellationToken);
 
+    public Task CreateFoldersAsync(IReadOnlyCollection<string> prefixes, CancellationToken cancellationToken) =>
+        Run((b, _, ct) => b.CreateFoldersAsync(prefixes, ct), "", cancellationToken);
+
     public Task PutAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
         _pipeline.ExecuteAsync(static async (state, ct) =>
                 await state.Inner.PutAsync(state.Name, state.Data, ct).ConfigureAwait(false),

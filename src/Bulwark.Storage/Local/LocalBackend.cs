@@ -32,6 +32,23 @@ public sealed class LocalBackend : IStorageBackend
         }
     }
 
+    public Task CreateFoldersAsync(IReadOnlyCollection<string> prefixes, CancellationToken cancellationToken)
+    {
+        foreach (var prefix in prefixes)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                Directory.CreateDirectory(PathOf(prefix.TrimEnd('/')));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw Failure("create folder", prefix, e);
+            }
+        }
+        return Task.CompletedTask;
+    }
+
     public async Task PutAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         var path = PathOf(name);

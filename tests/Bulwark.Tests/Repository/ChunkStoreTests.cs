@@ -42,6 +42,17 @@ public sealed class ChunkStoreTests
     }
 
     [Fact]
+    public async Task Init_CreatesEveryChunkFolder_OnALocalRepository()
+    {
+        using var dir = new TempDirectory();
+        await using var repository = await NewRepositoryAsync(dir);
+        var folders = Directory.EnumerateDirectories(dir.Combine("repo", "chunks")).Select(Path.GetFileName).Order().ToList();
+        Assert.Equal(256, folders.Count);
+        Assert.Equal("00", folders[0]);
+        Assert.Equal("ff", folders[^1]);
+    }
+
+    [Fact]
     public async Task RepeatedContent_IsStoredOnce_AndCompressible()
     {
         using var dir = new TempDirectory();

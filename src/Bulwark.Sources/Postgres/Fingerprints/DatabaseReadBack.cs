@@ -25,7 +25,7 @@ public static class DatabaseReadBack
         ArchiveSummary summary;
         try
         {
-            summary = await ArchiveReading.ReadAsync(dump.StandardOutput, cancellationToken).ConfigureAwait(false);
+            summary = await ArchiveReading.ReadAsync(BatchingPipeStream.Wrap(dump.StandardOutput), cancellationToken).ConfigureAwait(false);
         }
         catch (ArchiveFormatException)
         {
