@@ -108,7 +108,22 @@ public sealed class DecoratorTests : IDisposable
     }
 
     [Fact]
-    public async Task StorageSetup_RetriesTransientFailuresOfEveryBackend()
+    public async Task StorageSetup_RetriesObjectStores_ButNotLocalFolders_WhoseErrorsAreNeverTransient()
+    {
+        var registry = StorageSetup.CreateRegistry(new BulwarkConfig(), name => name switch
+        {
+            "AWS_ACCESS_KEY_ID" => "key",
+            "AWS_SECRET_ACCESS_KEY" => "secret",
+            _ => null,
+        }, TimeProvider.System, new ListLoggerFactory(new ListLogger()));
+        await using var local = registry.Open(_directory.Path);
+        await using var s3 = registry.Open("s3://bucket/repo?endpoint=http://127.0.0.1:9");
+        Assert.Null(local.Unwrap<RetryingBackend>());
+        Assert.NotNull(s3.Unwrap<RetryingBackend>());
+    }
+
+    [Fact]
+    public async Task StorageSetup_RetriesTransientFailuresOfObjectStores()
     {
         // An S3 endpoint where nothing listens: connection refused is transient, so the composed registry retries it.
         var config = new BulwarkConfig { Storage = new StorageConfig { Retries = 2, RetryDelayMs = 1 } };
