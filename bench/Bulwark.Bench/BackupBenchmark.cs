@@ -17,7 +17,7 @@ public static class BackupBenchmark
         var (pgDump, _) = await new PgTools().FindAsync("pg_dump", null, CancellationToken.None);
         var env = db.Settings.ToEnvironment();
         await FirstBackupAsync(db, work, rounds, $"pgbench scale {db.Scale}");
-        await FirstBackupAsync(await db.CreateMixedAsync(), work, rounds, $"pgbench scale {db.Scale} plus a text/jsonb table");
+        await FirstBackupAsync(await db.MixedAsync(), work, rounds, $"pgbench scale {db.Scale} plus a text/jsonb table");
 
         // Daily backup: the repository already holds yesterday's snapshot.
         var daily = Context(db, Path.Combine(work, "repo-daily"));

@@ -42,7 +42,11 @@ public sealed class BenchDatabase : IAsyncDisposable
     /// amounts, timestamps, free text and a jsonb document per row), which compresses like real data where pgbench's
     /// blank-padded rows compress a hundredfold. About 200 MB of pgbench dump plus 90 MB of table per 20 of scale.
     /// </summary>
-    public async Task<BenchDatabase> CreateMixedAsync()
+    public async Task<BenchDatabase> MixedAsync() => _mixed ??= await CreateMixedAsync();
+
+    private BenchDatabase? _mixed;
+
+    private async Task<BenchDatabase> CreateMixedAsync()
     {
         const string name = "mixed";
         await Run("psql", Server, "postgres", "-q", "-c", $"CREATE DATABASE {name}");
