@@ -34,16 +34,31 @@ public sealed class LocalBackend : IStorageBackend
 
     public Task CreateFoldersAsync(IReadOnlyCollection<string> prefixes, CancellationToken cancellationToken)
     {
+        var parents = new HashSet<string>(StringComparer.Ordinal);
         foreach (var prefix in prefixes)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            var path = PathOf(prefix.TrimEnd('/'));
             try
             {
-                Directory.CreateDirectory(PathOf(prefix.TrimEnd('/')));
+                Directory.CreateDirectory(path);
+                parents.Add(Path.GetDirectoryName(path)!);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 throw Failure("create folder", prefix, e);
+            }
+        }
+        // A chunk's put syncs its own folder; the folder's entry in its parent is made durable here.
+        foreach (var parent in parents)
+        {
+            try
+            {
+                NativeFile.SyncDirectory(parent);
+            }
+            catch (IOException e)
+            {
+                throw Failure("sync folder", Path.GetRelativePath(_root, parent), e);
             }
         }
         return Task.CompletedTask;
