@@ -22,13 +22,7 @@ public static class EncryptionBenchmark
 
     public static async Task RunAsync(BenchDatabase db, string work, int rounds)
     {
-        var plain = new List<BulwarkContext>();
-        var encrypted = new List<BulwarkContext>();
-        for (var i = 0; i < rounds; i++)
-        {
-            plain.Add(await InitAsync(db, Path.Combine(work, $"enc-plain-{i}"), encrypt: false));
-            encrypted.Add(await InitAsync(db, Path.Combine(work, $"enc-aes-{i}"), encrypt: true));
-        }
+        var (plain, encrypted) = await InitPairsAsync(db, Path.Combine(work, "enc"), rounds);
         // Warm-up (JIT, caches), not counted.
         await BackupAsync(await InitAsync(db, Path.Combine(work, "enc-warm-p"), false));
         await BackupAsync(await InitAsync(db, Path.Combine(work, "enc-warm-e"), true));
@@ -41,14 +35,7 @@ public static class EncryptionBenchmark
 
         // The benchmark database: pgbench plus a text/jsonb table, whose chunks compress less, so more bytes
         // are sealed.
-        var mixed = await db.MixedAsync();
-        var plainMixed = new List<BulwarkContext>();
-        var encryptedMixed = new List<BulwarkContext>();
-        for (var i = 0; i < rounds; i++)
-        {
-            plainMixed.Add(await InitAsync(mixed, Path.Combine(work, $"enc-mixed-plain-{i}"), encrypt: false));
-            encryptedMixed.Add(await InitAsync(mixed, Path.Combine(work, $"enc-mixed-aes-{i}"), encrypt: true));
-        }
+        var (plainMixed, encryptedMixed) = await InitPairsAsync(await db.MixedAsync(), Path.Combine(work, "enc-mixed"), rounds);
         var firstMixed = await AlternateAsync(rounds, i => BackupAsync(plainMixed[i]), i => BackupAsync(encryptedMixed[i]));
         Print($"Encryption overhead, first backup of pgbench scale {db.Scale} plus a text/jsonb table (into an empty repository)", firstMixed);
 
@@ -99,6 +86,20 @@ public static class EncryptionBenchmark
         Console.WriteLine($"Encryption overhead: {100 * overhead:0.0}% of backup wall time by medians; median per-round difference " +
                           $"{paired:+0.000;-0.000} s = {100 * paired / samples[0].Wall.Median:0.0}% (CPU {pairedCpu:+0.000;-0.000} s); target < 10%");
         Console.WriteLine();
+    }
+
+    /// <summary>One plain and one encrypted empty repository per round, created before the clock starts.</summary>
+    private static async Task<(List<BulwarkContext> Plain, List<BulwarkContext> Encrypted)> InitPairsAsync(
+        BenchDatabase db, string prefix, int rounds)
+    {
+        var plain = new List<BulwarkContext>();
+        var encrypted = new List<BulwarkContext>();
+        for (var i = 0; i < rounds; i++)
+        {
+            plain.Add(await InitAsync(db, $"{prefix}-plain-{i}", encrypt: false));
+            encrypted.Add(await InitAsync(db, $"{prefix}-aes-{i}", encrypt: true));
+        }
+        return (plain, encrypted);
     }
 
     private static double Median(IReadOnlyList<double> values) => values.Order().ElementAt(values.Count / 2);
