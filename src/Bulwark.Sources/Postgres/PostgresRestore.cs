@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Bulwark.Repository;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Repository.Streams;
+using Bulwark.Sources.Postgres.Archive;
 using Bulwark.Sources.Processes;
 using Npgsql;
 
@@ -97,7 +98,8 @@ public sealed class PostgresRestore
             await using (var input = restore.StandardInput)
             {
                 BatchingPipeStream.TryEnlarge(input);
-                await repository.CopyStreamAsync(dump, input, progress, cancellationToken: cancellationToken).ConfigureAwait(false);
+                await using var freezing = new FreezingArchiveStream(input);
+                await repository.CopyStreamAsync(dump, freezing, progress, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
         }
         catch (IOException)
@@ -131,7 +133,8 @@ public sealed class PostgresRestore
                              Mode = FileMode.CreateNew, Access = FileAccess.Write,
                              UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
                          }))
-                await repository.CopyStreamAsync(dump, file, progress, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await using (var freezing = new FreezingArchiveStream(file))
+                await repository.CopyStreamAsync(dump, freezing, progress, cancellationToken: cancellationToken).ConfigureAwait(false);
             arguments.Add($"--jobs={_options.Jobs}");
             arguments.Add(spool);
             await using var restore = ProcessRunner.Start(pgRestore, arguments, environment, redirectInput: false,

@@ -3,6 +3,7 @@ using Bulwark.Operations.Restore;
 using Bulwark.Operations.Repositories;
 using Bulwark.Sources.Postgres;
 using Bulwark.Tests.Infrastructure;
+using Bulwark.Tests.Sources.Postgres;
 
 namespace Bulwark.Tests.Operations;
 
@@ -35,7 +36,12 @@ public sealed class RoundTripTests(PostgresFixture pg)
         Assert.Equal(77L, await pg.ScalarAsync<long>(target, "SELECT last_value FROM app.never_called"));
         Assert.False(await pg.ScalarAsync<bool>(target, "SELECT is_called FROM app.never_called"));
         Assert.True(await pg.ScalarAsync<bool>(target, "SELECT relrowsecurity FROM pg_class WHERE oid = 'app.people'::regclass"));
+        // Rows came back frozen (COPY … FREEZE), partitions included.
+        await FreezingArchiveStreamTests.AssertFrozenAsync(pg, target, FrozenTables);
     }
+
+    private static readonly string[] FrozenTables =
+        ["app.people", "app.measurements_2025", "app.measurements_2026", "\"Weird Schema ü\".\"Mixed Case \"\"Quoted\"\" Table\""];
 
     [Fact]
     public async Task Restore_WithJobs_AndPartialRestores_Work()
@@ -51,6 +57,7 @@ public sealed class RoundTripTests(PostgresFixture pg)
         await new RestoreOperation(context).RunAsync(new RestoreRequest { Snapshot = "latest", Target = pg.Url(parallel), Create = true, Jobs = 3 }, null, Ct);
         var comparison = await PgDumpComparer.CompareAsync(pg.Server.Settings(source), pg.Server.Settings(parallel), null, cancellationToken: Ct);
         Assert.True(comparison.Equal, string.Join("\n", comparison.Differences));
+        await FreezingArchiveStreamTests.AssertFrozenAsync(pg, parallel, FrozenTables);
 
         var onlyTable = pg.NewDatabaseName("part");
         await new RestoreOperation(context).RunAsync(new RestoreRequest

@@ -24,6 +24,13 @@ public sealed record ArchiveTocEntry
     public string? Owner { get; init; }
     public IReadOnlyList<int> Dependencies { get; init; } = [];
 
+    /// <summary>Where the copy statement (its length, then its bytes) starts in the archive, and its encoded length.</summary>
+    internal long CopyStatementPosition { get; init; } = -1;
+    internal int CopyStatementEncodedLength { get; init; }
+    /// <summary>Where the data offset (a flag byte, then offset-size bytes) starts in the archive, and the flag.</summary>
+    internal long DataOffsetPosition { get; init; } = -1;
+    internal byte DataOffsetFlag { get; init; }
+
     /// <summary>"schema.tag", or the tag alone outside a schema.</summary>
     public string QualifiedName => string.IsNullOrEmpty(Namespace) ? Tag : $"{Namespace}.{Tag}";
 }

@@ -223,8 +223,13 @@ public sealed class CustomArchiveParser
             return false;
         if (!reader.TryString(out var tag) || !reader.TryString(out var description) || !reader.TryInt(out var section))
             return false;
-        if (!reader.TryString(out var definition) || !reader.TryString(out var drop) || !reader.TryString(out var copy) ||
-            !reader.TryString(out var ns) || !reader.TryString(out var tablespace) || !reader.TryString(out var tableAm))
+        if (!reader.TryString(out var definition) || !reader.TryString(out var drop))
+            return false;
+        var copyAt = reader.Position;
+        if (!reader.TryString(out var copy))
+            return false;
+        var copyLength = (int)(reader.Position - copyAt);
+        if (!reader.TryString(out var ns) || !reader.TryString(out var tablespace) || !reader.TryString(out var tableAm))
             return false;
         if (version >= ArchiveHeader.MakeVersion(1, 16) && !reader.TryInt(out _)) // relkind
             return false;
@@ -241,6 +246,7 @@ public sealed class CustomArchiveParser
                 dependencies.Add(id);
         }
         // The custom format's extra TOC data: the data block's offset (a flag byte and offset-size bytes).
+        var offsetAt = reader.Position;
         if (!reader.TryByte(out var flag) || !reader.TryBytes(header.OffsetSize, out _))
             return false;
         if (flag is < 1 or > 3)
@@ -260,6 +266,10 @@ public sealed class CustomArchiveParser
             TableAccessMethod = tableAm,
             Owner = owner,
             Dependencies = dependencies,
+            CopyStatementPosition = copyAt,
+            CopyStatementEncodedLength = copyLength,
+            DataOffsetPosition = offsetAt,
+            DataOffsetFlag = flag,
         };
         return true;
     }
