@@ -3,6 +3,7 @@ using System.Globalization;
 using Bulwark.Operations.Encryption;
 using Bulwark.Repository;
 using Bulwark.Repository.Locking;
+using Bulwark.Repository.Maintenance;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Sources.Versioning;
 
@@ -67,11 +68,16 @@ public sealed class CopyOperation
                 foreach (var stream in snapshot.Manifest.Streams)
                     streams.Add(stream with { Chunks = await copier.CopyAsync(stream.Chunks, cancellationToken).ConfigureAwait(false) });
                 cancellationToken.ThrowIfCancellationRequested();
-                var committed = await destination.CommitSnapshotAsync(snapshot.Manifest with
+                var manifest = snapshot.Manifest with
                 {
                     Streams = streams,
                     CopiedFrom = new CopyOrigin { Repository = source.Config.Id, Snapshot = snapshot.Id.ToString() },
-                }, cancellationToken).ConfigureAwait(false);
+                };
+                // The same check as a backup's: a cleanup of the destination may have swept beside this copy.
+                await GarbageCollector.BeforeCommitAsync(destination, destinationLock,
+                    BackupRepository.ReferencedChunks([new Snapshot(default, manifest)]), _context.Settings.Cleanup.ClockSkewValue,
+                    TimeSpan.FromMinutes(30), cancellationToken).ConfigureAwait(false);
+                var committed = await destination.CommitSnapshotAsync(manifest, cancellationToken).ConfigureAwait(false);
                 copied.Add(new CopiedSnapshot(snapshot.ShortId, committed.ShortId));
                 scope.Bytes += snapshot.Manifest.TotalSize;
             }

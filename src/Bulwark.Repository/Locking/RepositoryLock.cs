@@ -6,16 +6,22 @@ namespace Bulwark.Repository.Locking;
 /// <summary>
 /// A lock object in locks/, refreshed while held. A lock is stale when its process is gone (same host) or it was
 /// not refreshed for <see cref="StaleAfter"/>; stale locks never block, and those of dead local processes are removed.
+/// The holder trusts its own lock only while its last refresh is younger than <see cref="StaleAfter"/> minus
+/// <see cref="LeaseMargin"/>: a process that was paused (a suspended VM, a stopped process) or could not refresh may
+/// have been taken for stale meanwhile, and from then on <see cref="ThrowIfLost"/> stops it before anything unsafe.
 /// </summary>
 public sealed class RepositoryLock : IAsyncDisposable
 {
     public static readonly TimeSpan RefreshInterval = TimeSpan.FromMinutes(5);
     public static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(30);
+    /// <summary>Room for other hosts' clocks and for one delete in flight.</summary>
+    public static readonly TimeSpan LeaseMargin = TimeSpan.FromMinutes(10);
 
     private readonly BackupRepository _repository;
     private readonly ITimer _timer;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private bool _released;
+    private volatile string? _lost;
 
     private RepositoryLock(BackupRepository repository, LockInfo info)
     {
@@ -25,6 +31,9 @@ public sealed class RepositoryLock : IAsyncDisposable
     }
 
     public LockInfo Info { get; private set; }
+
+    /// <summary>A cleanup held the prune lock when this lock was taken (it may have swept beside this operation).</summary>
+    public bool CleanupRunningAtStart { get; private init; }
 
     public static string ObjectName(string id) => BackupRepository.LocksFolder + id;
 
@@ -44,12 +53,15 @@ public sealed class RepositoryLock : IAsyncDisposable
             Refreshed = now,
         };
         await Write(repository, info, cancellationToken).ConfigureAwait(false);
+        var cleanupRunning = false;
         try
         {
             foreach (var other in await ListAsync(repository, cancellationToken).ConfigureAwait(false))
             {
                 if (other.Info.Id == info.Id)
                     continue;
+                // Even a stale one: its process may only be paused.
+                cleanupRunning |= other.Info.Mode == LockMode.Prune && !other.ProcessGone;
                 if (other.Stale)
                 {
                     if (other.ProcessGone)
@@ -67,7 +79,7 @@ public sealed class RepositoryLock : IAsyncDisposable
             await repository.Backend.DeleteAsync(ObjectName(info.Id), CancellationToken.None).ConfigureAwait(false);
             throw;
         }
-        return new RepositoryLock(repository, info);
+        return new RepositoryLock(repository, info) { CleanupRunningAtStart = cleanupRunning };
     }
 
     /// <summary>Every lock object in the repository, with whether it is stale.</summary>
@@ -118,6 +130,35 @@ public sealed class RepositoryLock : IAsyncDisposable
         return removed;
     }
 
+    /// <summary>
+    /// Throws when this lock can no longer be trusted: its last refresh is too old (see the class), or it was found
+    /// removed. Cheap (no I/O): meant to be called before each irreversible step.
+    /// </summary>
+    public void ThrowIfLost()
+    {
+        CheckLease(_repository.Time.GetUtcNow());
+        if (_lost is { } why)
+            throw new BulwarkException(ErrorKind.Failed,
+                $"this {Info.Operation}'s lock on the repository {why}; another process may have taken it for stale, so the {Info.Operation} stopped",
+                $"run the {Info.Operation} again; was the machine paused or the repository unreachable?");
+    }
+
+    /// <summary><see cref="ThrowIfLost"/>, and checks that the lock object is still in the repository.</summary>
+    public async Task EnsureHeldAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfLost();
+        if (await _repository.Backend.StatAsync(ObjectName(Info.Id), cancellationToken).ConfigureAwait(false) is null)
+            _lost ??= "was removed (by 'bulwark unlock --all'?)";
+        ThrowIfLost();
+    }
+
+    private void CheckLease(DateTimeOffset now)
+    {
+        var age = now - Info.Refreshed;
+        if (age > StaleAfter - LeaseMargin)
+            _lost ??= $"was not refreshed for {age.TotalMinutes:0} minutes";
+    }
+
     public static bool Conflicts(LockMode mine, LockMode theirs) =>
         mine == LockMode.Exclusive || theirs == LockMode.Exclusive || (mine == LockMode.Prune && theirs == LockMode.Prune);
 
@@ -149,8 +190,12 @@ public sealed class RepositoryLock : IAsyncDisposable
         {
             if (_released)
                 return;
-            Info = Info with { Refreshed = _repository.Time.GetUtcNow() };
-            await Write(_repository, Info, CancellationToken.None).ConfigureAwait(false);
+            var now = _repository.Time.GetUtcNow();
+            // A refresh after a long gap comes too late to undo what others may have done meanwhile.
+            CheckLease(now);
+            var refreshed = Info with { Refreshed = now };
+            await Write(_repository, refreshed, CancellationToken.None).ConfigureAwait(false);
+            Info = refreshed;
         }
         catch (BulwarkException)
         {

@@ -48,8 +48,9 @@ namespace Bulwark.Repository.Maintenance;
 /// only more than needed: a record of manifests not yet deleted, deleted manifests with their record, unmarked chunks
 /// not yet deleted. A later cleanup decides again from what it finds and finishes the work. Nothing a kept snapshot
 /// references is deleted at any point, because marking happens only after the manifests are gone.</para>
-/// <para><b>Limits.</b> (1) A lock counts as stale after 30 minutes without a refresh; a backup that is alive but
-/// cannot refresh its lock for that long (a paused VM, a network partition) is not protected. (2) The second look
+/// <para><b>Limits.</b> (1) A lock counts as stale after 30 minutes without a refresh. A backup paused for longer is
+/// covered by its check before committing; a paused cleanup stops before its next delete once its own lock may look
+/// stale (<see cref="RepositoryLock.ThrowIfLost"/>), leaving only a pause in the instant before one delete. (2) The second look
 /// before a delete narrows, but cannot close, the window in which a backup rewrites an old unreferenced chunk in the
 /// instant between that look and the delete (the storage contract has no conditional delete); the backup closes it
 /// in <see cref="BeforeCommitAsync"/>, which finds a sweep by its event and checks the chunks before committing. (3) A backup's lock must be created
@@ -206,6 +207,8 @@ public static class GarbageCollector
         }
         else
         {
+            // Deletes cannot be undone: a lock that went stale meanwhile (a pause) stops the sweep here and before each one.
+            await ownLock.EnsureHeldAsync(cancellationToken).ConfigureAwait(false);
             var freedChunks = new ConcurrentBag<long>();
             await Parallel.ForEachAsync(candidates,
                 new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
@@ -220,6 +223,7 @@ public static class GarbageCollector
                         Interlocked.Increment(ref rewritten);
                         return;
                     }
+                    ownLock.ThrowIfLost();
                     await backend.DeleteAsync(candidate.Name, ct).ConfigureAwait(false);
                     Interlocked.Increment(ref deleted);
                     freedChunks.Add(candidate.Size);
@@ -265,7 +269,8 @@ public static class GarbageCollector
         IReadOnlyCollection<ObjectId> chunks, TimeSpan clockSkew, TimeSpan maxWait, CancellationToken cancellationToken)
     {
         var waitedUntil = repository.Time.GetUtcNow() + maxWait;
-        var swept = false;
+        // A cleanup that was already sweeping when this lock was taken left its event before it.
+        var swept = ownLock.CleanupRunningAtStart;
         while (true)
         {
             var running = (await RepositoryLock.ListAsync(repository, cancellationToken).ConfigureAwait(false))
@@ -275,8 +280,8 @@ public static class GarbageCollector
             swept = true;
             if (repository.Time.GetUtcNow() > waitedUntil)
                 throw new BulwarkException(ErrorKind.RepositoryLocked,
-                    $"a cleanup has run for longer than {maxWait.TotalMinutes:0} minutes beside this backup ({running.Info.Describe()}); the backup was not committed",
-                    "run the backup again when the cleanup has finished");
+                    $"a cleanup has run for longer than {maxWait.TotalMinutes:0} minutes beside this {ownLock.Info.Operation} ({running.Info.Describe()}); the {ownLock.Info.Operation} was not committed",
+                    $"run the {ownLock.Info.Operation} again when the cleanup has finished");
             await Task.Delay(PollInterval, repository.Time, cancellationToken).ConfigureAwait(false);
         }
         if (!swept)
@@ -301,8 +306,8 @@ public static class GarbageCollector
         var missing = chunks.Count(c => !present.Contains(c));
         if (missing > 0)
             throw new BulwarkException(ErrorKind.Failed,
-                $"a cleanup that ran during this backup removed {missing} chunk(s) the backup needs; no snapshot was written",
-                "run the backup again");
+                $"a cleanup that ran during this {ownLock.Info.Operation} removed {missing} chunk(s) it needs; no snapshot was written",
+                $"run the {ownLock.Info.Operation} again");
     }
 
     private static async Task<string> WriteRecordAsync(BackupRepository repository, IEnumerable<ObjectId> snapshots,

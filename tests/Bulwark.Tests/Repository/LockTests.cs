@@ -99,4 +99,50 @@ public sealed class LockTests
         Assert.False(status.Stale);
         Assert.True(status.Info.Refreshed > status.Info.Created.AddMinutes(30));
     }
+
+    [Fact]
+    public async Task LockRefreshedOnTime_IsTrusted_AfterAPauseItIsLostForGood()
+    {
+        using var dir = new TempDirectory();
+        var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-05-01T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        await using var repository = await Bulwark.Repository.BackupRepository.InitAsync(
+            new Bulwark.Storage.Local.LocalBackend(dir.Combine("repo")), new RepositoryOpenOptions { Time = clock }, cancellationToken: Ct);
+        await using var held = await repository.LockAsync(LockMode.Prune, "cleanup", Ct);
+        for (var i = 0; i < 8; i++)
+        {
+            clock.Advance(RepositoryLock.RefreshInterval);
+            await WaitRefreshedAsync(held, clock.GetUtcNow());
+        }
+        held.ThrowIfLost();
+        await held.EnsureHeldAsync(Ct);
+
+        // Paused for 25 minutes: by another host's clock the lock may already have looked stale.
+        clock.Advance(TimeSpan.FromMinutes(25));
+        var lost = Assert.Throws<BulwarkException>(held.ThrowIfLost);
+        Assert.Contains("cleanup's lock on the repository was not refreshed for 25 minutes", lost.Message);
+        // Refreshed again after the pause, it stays lost: what others did meanwhile cannot be undone.
+        await WaitRefreshedAsync(held, clock.GetUtcNow());
+        Assert.Throws<BulwarkException>(held.ThrowIfLost);
+    }
+
+    [Fact]
+    public async Task LockRemovedByUnlock_IsLost()
+    {
+        using var dir = new TempDirectory();
+        await using var repository = await ChunkStoreTests.NewRepositoryAsync(dir);
+        await using var held = await repository.LockAsync(LockMode.Prune, "cleanup", Ct);
+        await held.EnsureHeldAsync(Ct);
+        Assert.Single(await RepositoryLock.RemoveAsync(repository, all: true, Ct));
+        var lost = await Assert.ThrowsAsync<BulwarkException>(() => held.EnsureHeldAsync(Ct));
+        Assert.Contains("was removed", lost.Message);
+        Assert.Throws<BulwarkException>(held.ThrowIfLost);
+    }
+
+    private static async Task WaitRefreshedAsync(RepositoryLock held, DateTimeOffset time)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (held.Info.Refreshed < time && DateTime.UtcNow < deadline)
+            await Task.Delay(10, Ct);
+        Assert.Equal(time, held.Info.Refreshed);
+    }
 }

@@ -56,6 +56,27 @@ public sealed class BeforeCommitTests
     }
 
     [Fact]
+    public async Task ACleanupAlreadySweepingWhenTheBackupStarted_AndDoneBeforeItsCommit_HasTheChunksChecked()
+    {
+        using var dir = new TempDirectory();
+        var (repository, chunks) = await WithChunksAsync(dir);
+        await using var _ = repository;
+        var prune = await repository.LockAsync(LockMode.Prune, "cleanup", Ct);
+        await repository.AppendEventAsync(GarbageCollector.SweepEventKind,
+            new SweepRecord { Time = DateTimeOffset.UtcNow, Host = "h", Lock = prune.Info.Id }, Ct);
+        await Task.Delay(1200, Ct);
+        await using var backupLock = await repository.LockAsync(LockMode.Shared, "backup", Ct);
+        Assert.True(backupLock.CleanupRunningAtStart);
+        // The sweep deletes a chunk the backup has just written again, then ends before the backup commits.
+        await repository.Backend.DeleteAsync(BackupRepository.ChunkName(chunks.First()), Ct);
+        await prune.DisposeAsync();
+
+        var error = await Assert.ThrowsAsync<BulwarkException>(() =>
+            GarbageCollector.BeforeCommitAsync(repository, backupLock, chunks, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1), Ct));
+        Assert.Contains("removed 1 chunk(s)", error.Message);
+    }
+
+    [Fact]
     public async Task ARunningCleanup_IsWaitedFor_ThenTheChunksAreChecked()
     {
         using var dir = new TempDirectory();

@@ -6,6 +6,7 @@ using Bulwark.Repository.Snapshots;
 using Bulwark.Repository.Verification;
 using Bulwark.Storage;
 using Bulwark.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Bulwark.Tests.Repository.Maintenance;
 
@@ -185,14 +186,38 @@ public sealed class GarbageCollectorTests : IDisposable
         var orphan = await repo.AddOrphanAsync(7);
         repo.Age(orphan, Now.AddHours(-3));
         // A backup writes the same content again just after the sweep listed it (the race the second look is for).
-        var racing = new RewriteOnFirstStat(repo.Repository.Backend, orphan);
+        var racing = new ActOnFirstStat(repo.Repository.Backend, orphan,
+            async (backend, ct) => await backend.PutAsync(orphan, await backend.GetAsync(orphan, ct), ct));
         await using var repository = await BackupRepository.OpenAsync(racing, new RepositoryOpenOptions(), Ct);
 
         var report = await CollectAsync(repository, []);
 
-        Assert.True(racing.Rewrote);
+        Assert.True(racing.Acted);
         Assert.True(File.Exists(repo.PathOf(orphan)));
         Assert.Equal((0, 1), (report.ChunksDeleted, report.ChunksKeptForRunningOperations));
+    }
+
+    [Fact]
+    public async Task CleanupPausedLongerThanItsLockStaysFresh_StopsBeforeItsNextDelete()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var repo = await SyntheticRepository.CreateAsync(_directory.Combine("repo"), clock);
+        var orphan = await repo.AddOrphanAsync(3);
+        repo.Age(orphan, Now.AddHours(-3));
+        // The machine is paused between the second look and the delete; meanwhile the lock looked stale to others,
+        // and a backup could have started using this very chunk.
+        var pausing = new ActOnFirstStat(repo.Repository.Backend, orphan, (_, _) =>
+        {
+            clock.Advance(TimeSpan.FromMinutes(40));
+            return Task.CompletedTask;
+        });
+        await using var repository = await BackupRepository.OpenAsync(pausing, new RepositoryOpenOptions { Time = clock }, Ct);
+
+        var error = await Assert.ThrowsAsync<BulwarkException>(() => CollectAsync(repository, []));
+
+        Assert.True(pausing.Acted);
+        Assert.Contains("cleanup's lock on the repository was not refreshed for 40 minutes", error.Message);
+        Assert.True(File.Exists(repo.PathOf(orphan)));
     }
 
     [Fact]
@@ -227,10 +252,10 @@ public sealed class GarbageCollectorTests : IDisposable
         Assert.Equal(1, report.ChunksDeleted);
     }
 
-    /// <summary>Writes one object again on the first look at it, as a backup could at that instant.</summary>
-    private sealed class RewriteOnFirstStat(IStorageBackend inner, string name) : IStorageBackend
+    /// <summary>Does something on the first look at one object (a backup writing it again, a pause).</summary>
+    private sealed class ActOnFirstStat(IStorageBackend inner, string name, Func<IStorageBackend, CancellationToken, Task> act) : IStorageBackend
     {
-        public bool Rewrote { get; private set; }
+        public bool Acted { get; private set; }
         public string Location => inner.Location;
         public Task CreateAsync(CancellationToken cancellationToken) => inner.CreateAsync(cancellationToken);
         public Task PutAsync(string n, ReadOnlyMemory<byte> data, CancellationToken ct) => inner.PutAsync(n, data, ct);
@@ -241,10 +266,10 @@ public sealed class GarbageCollectorTests : IDisposable
 
         public async Task<StorageObjectInfo?> StatAsync(string n, CancellationToken ct)
         {
-            if (n == name && !Rewrote)
+            if (n == name && !Acted)
             {
-                Rewrote = true;
-                await inner.PutAsync(n, await inner.GetAsync(n, ct), ct);
+                Acted = true;
+                await act(inner, ct);
             }
             return await inner.StatAsync(n, ct);
         }
