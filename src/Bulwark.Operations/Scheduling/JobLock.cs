@@ -51,7 +51,7 @@ public sealed class JobLock : IDisposable
             }
             return new JobLock(file, path);
         }
-        catch (IOException)
+        catch (IOException e) when (HeldByAnother(e))
         {
             HeldHere.TryRemove(path, out _);
             holder = ReadHolder(info) ?? "another process";
@@ -63,6 +63,13 @@ public sealed class JobLock : IDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// The lock is taken (FileShare.None is flock(LOCK_EX | LOCK_NB) on Unix): .NET reports EWOULDBLOCK as the error
+    /// number, Windows a sharing violation. Any other error (a read-only file system, a broken path) is not "running".
+    /// </summary>
+    private static bool HeldByAnother(IOException e) =>
+        e.HResult == (OperatingSystem.IsWindows() ? unchecked((int)0x80070020) : OperatingSystem.IsLinux() ? 11 : 35);
 
     private static string? ReadHolder(string path)
     {
