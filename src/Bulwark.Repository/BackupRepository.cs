@@ -337,10 +337,11 @@ public sealed class BackupRepository : IAsyncDisposable
 
     /// <summary>
     /// Copies every event under events/<paramref name="prefix"/> that <paramref name="destination"/> lacks. Names keep
-    /// their time, so the order is kept; content is re-identified and re-sealed under the destination's key. Returns
-    /// how many were written.
+    /// their time, so the order is kept; content is re-identified and re-sealed under the destination's key, after
+    /// <paramref name="translate"/> when given (null from it: not copied). Returns how many were written.
     /// </summary>
-    public async Task<int> CopyEventsToAsync(BackupRepository destination, string prefix, CancellationToken cancellationToken)
+    public async Task<int> CopyEventsToAsync(BackupRepository destination, string prefix, CancellationToken cancellationToken,
+        Func<byte[], byte[]?>? translate = null)
     {
         var folder = EventsFolder + prefix;
         var present = new HashSet<string>(StringComparer.Ordinal);
@@ -355,6 +356,12 @@ public sealed class BackupRepository : IAsyncDisposable
             if (dash <= 0 || !ObjectId.TryParse(file[(dash + 1)..], out var id))
                 continue;
             var plaintext = Codec.Unpack(await Backend.GetAsync(info.Name, cancellationToken).ConfigureAwait(false), id, info.Name);
+            if (translate is not null)
+            {
+                if (translate(plaintext) is not { } translated)
+                    continue;
+                plaintext = translated;
+            }
             var name = $"{info.Name[..(slash + 1)]}{file[..dash]}-{destination.Codec.ComputeId(plaintext)}";
             if (present.Contains(name))
                 continue;

@@ -58,5 +58,7 @@ public static class CopyCommand
         output.Line($"  sent       {Format.Bytes(result.BytesSent)} in {result.ChunksSent} chunks; {result.ChunksReused} chunks were already there");
         if (result.EventsCopied > 0)
             output.Line($"  registry   {result.EventsCopied} ruleset record(s)");
+        if (result.DrillsCopied > 0)
+            output.Line($"  drills     {result.DrillsCopied} restore drill record(s) of copied snapshots");
     }
 }

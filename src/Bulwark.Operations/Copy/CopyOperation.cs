@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using Bulwark.Operations.Encryption;
 using Bulwark.Repository;
+using Bulwark.Repository.Format;
 using Bulwark.Repository.Locking;
 using Bulwark.Repository.Maintenance;
 using Bulwark.Repository.Snapshots;
@@ -84,6 +85,8 @@ public sealed class CopyOperation
             // The ruleset registry lives in events: an offsite copy must be able to bring it back too.
             var events = await source.CopyEventsToAsync(destination, RulesetEventPrefix, cancellationToken).ConfigureAwait(false);
             scope.Details["eventsCopied"] = events.ToString(CultureInfo.InvariantCulture);
+            var proofs = await CopyDrillsAsync(source, destination, cancellationToken).ConfigureAwait(false);
+            scope.Details["drillsCopied"] = proofs.ToString(CultureInfo.InvariantCulture);
             scope.Snapshot = string.Join(",", copied.Select(c => c.Source));
             scope.Details["copied"] = copied.Count.ToString(CultureInfo.InvariantCulture);
             scope.Details["alreadyThere"] = skipped.Count.ToString(CultureInfo.InvariantCulture);
@@ -98,8 +101,35 @@ public sealed class CopyOperation
                 BytesSent = copier.BytesSent,
                 ChunksReused = copier.ChunksReused,
                 EventsCopied = events,
+                DrillsCopied = proofs,
             };
         });
+
+    /// <summary>
+    /// The restore drills of copied snapshots, addressed to their copies (with the source repository named in
+    /// "provenIn"): a copy holds the same dump, byte for byte, so the offsite repository shows, and its retention
+    /// spares, what was proven restorable. Verifications are not brought: they proved the source's stored chunks.
+    /// </summary>
+    private static async Task<int> CopyDrillsAsync(BackupRepository source, BackupRepository destination, CancellationToken cancellationToken)
+    {
+        var copies = (await destination.ListSnapshotsAsync(cancellationToken).ConfigureAwait(false))
+            .Where(s => s.Manifest.CopiedFrom?.Repository == source.Config.Id)
+            .GroupBy(s => s.Manifest.CopiedFrom!.Snapshot, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.First().Id.ToString(), StringComparer.Ordinal);
+        if (copies.Count == 0)
+            return 0;
+        return await source.CopyEventsToAsync(destination, ProofRecord.EventKind + "/", cancellationToken, plaintext =>
+        {
+            var proof = RepositoryJson.Deserialize<ProofRecord>(plaintext, "proof event");
+            if (proof.Kind != ProofRecord.Drill || !copies.TryGetValue(proof.Snapshot, out var copy))
+                return null;
+            var details = new Dictionary<string, string>(proof.Details ?? new Dictionary<string, string>(), StringComparer.Ordinal)
+            {
+                ["provenIn"] = source.Config.Id,
+            };
+            return RepositoryJson.Serialize(proof with { Snapshot = copy, Details = details });
+        }).ConfigureAwait(false);
+    }
 
     private async Task<BackupRepository> OpenDestinationAsync(string location, CancellationToken cancellationToken)
     {

@@ -16,6 +16,8 @@ public sealed record CopyResult
     public required int ChunksReused { get; init; }
     /// <summary>Ruleset registry records the destination lacked.</summary>
     public int EventsCopied { get; init; }
+    /// <summary>Restore drills of copied snapshots brought to their copies.</summary>
+    public int DrillsCopied { get; init; }
 }
 
 /// <summary>One copied snapshot: its short id in the source and in the destination.</summary>

@@ -176,4 +176,38 @@ public sealed class CopyOperationTests : IDisposable
         var again = await new CopyOperation(copier).RunAsync(new CopyRequest { To = destination.Settings.Repository! }, null, Ct);
         Assert.Equal(0, again.EventsCopied);
     }
+
+    [Fact]
+    public async Task Copy_BringsTheDrillsOfCopiedSnapshotsToTheirCopies_NotVerifications()
+    {
+        var db = await DatabaseAsync();
+        var source = Context("plain", db);
+        await InitAsync(source, encrypt: false);
+        var first = await BackupAsync(source);
+        await BackupAsync(source); // never drilled: nothing to bring
+        var drill = await new Bulwark.Operations.Drills.DrillOperation(source).RunAsync(
+            new Bulwark.Operations.Drills.DrillRequest { Snapshot = first.Snapshot.ShortId }, null, Ct);
+        Assert.True(drill.Passed);
+        await new VerifyOperation(source).RunAsync(null, readData: true, null, Ct);
+
+        var destination = Context("offsite", null, new Dictionary<string, string> { ["BULWARK_PASSWORD"] = "offsite" });
+        await InitAsync(destination, encrypt: true);
+        var copier = Context("plain", null, new Dictionary<string, string> { ["BULWARK_NEW_PASSWORD"] = "offsite" });
+        var result = await new CopyOperation(copier).RunAsync(new CopyRequest { To = destination.Settings.Repository! }, null, Ct);
+        Assert.Equal(1, result.DrillsCopied);
+
+        await using var offsite = await destination.OpenRepositoryAsync(Ct);
+        var copyOfFirst = (await offsite.ListSnapshotsAsync(Ct)).Single(s => s.Manifest.CopiedFrom!.Snapshot == first.Snapshot.Id.ToString());
+        var proofs = await offsite.ReadEventsAsync<Bulwark.Repository.Snapshots.ProofRecord>(Bulwark.Repository.Snapshots.ProofRecord.EventKind, Ct);
+        var proof = Assert.Single(proofs);
+        Assert.Equal((copyOfFirst.Id.ToString(), "drill", true), (proof.Snapshot, proof.Kind, proof.Passed));
+        Assert.Equal(drill.SnapshotTime, copyOfFirst.Manifest.Time);
+        await using (var plain = await source.OpenRepositoryAsync(Ct))
+            Assert.Equal(plain.Config.Id, proof.Details!["provenIn"]);
+        Assert.Equal(drill.RestoreDuration.TotalSeconds.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture), proof.Details["restoreSeconds"]);
+
+        var again = await new CopyOperation(copier).RunAsync(new CopyRequest { To = destination.Settings.Repository! }, null, Ct);
+        Assert.Equal(0, again.DrillsCopied);
+        Assert.Single(await offsite.ReadEventsAsync<Bulwark.Repository.Snapshots.ProofRecord>(Bulwark.Repository.Snapshots.ProofRecord.EventKind, Ct));
+    }
 }
