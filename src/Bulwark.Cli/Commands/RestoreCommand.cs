@@ -18,6 +18,7 @@ public static class RestoreCommand
         var noOwner = new Option<bool>("--no-owner") { Description = "Do not restore object owners" };
         var noAcl = new Option<bool>("--no-acl") { Description = "Do not restore privileges" };
         var globals = new Option<bool>("--globals") { Description = "First create the snapshot's roles on the target server (existing roles are kept)" };
+        var noAnalyze = new Option<bool>("--no-analyze") { Description = "Do not gather planner statistics (ANALYZE) for the restored tables afterwards" };
         var toFile = new Option<string?>("--to-file") { Description = "Write the original dump (pg_restore-compatible) to this file instead, checking its SHA-256", HelpName = "PATH" };
         var stream = new Option<string?>("--stream") { Description = "With --to-file: which stream to write (e.g. globals.sql)", HelpName = "NAME" };
         var filesTo = new Option<string?>("--files-to") { Description = "Restore the snapshot's files (from 'files:') below this folder, each atomically with its mode and time", HelpName = "DIR" };
@@ -27,7 +28,7 @@ public static class RestoreCommand
             "Restore a snapshot into a database, write its dump to a file, or restore its configuration files (--files-to).\n" +
             "A sequential restore runs in one transaction: the target is complete or unchanged.")
         {
-            snapshot, target, create, clean, schemas, tables, jobs, noOwner, noAcl, globals, toFile, stream, filesTo, file, overwrite,
+            snapshot, target, create, clean, schemas, tables, jobs, noOwner, noAcl, globals, noAnalyze, toFile, stream, filesTo, file, overwrite,
         };
         command.SetHandler(async (run, ct) =>
         {
@@ -48,6 +49,7 @@ public static class RestoreCommand
                 NoOwner = run.Get(noOwner),
                 NoPrivileges = run.Get(noAcl),
                 Globals = run.Get(globals),
+                Analyze = !run.Get(noAnalyze),
             };
             var context = run.Context;
             var result = await run.Output.WithProgressAsync("restoring", null,
@@ -72,6 +74,10 @@ public static class RestoreCommand
             {
                 run.Output.Line($"restored snapshot {result.Snapshot} into {result.Target}{(result.Created ? " (created)" : "")}");
                 run.Output.Line($"  {Format.Bytes(result.Bytes)} of dump in {Format.Duration(result.Duration)}");
+                if (result.AnalyzeDuration is { } analyzed)
+                    run.Output.Line($"  statistics gathered (ANALYZE) in {Format.Duration(analyzed)}");
+                if (result.AnalyzeProblem is { } problem)
+                    run.Output.Note("warning: " + problem);
             }
             return ExitCodes.Ok;
         });

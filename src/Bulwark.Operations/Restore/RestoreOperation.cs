@@ -34,6 +34,10 @@ public sealed class RestoreOperation
                 ? await ToFileAsync(repository, snapshot, request, progress, cancellationToken).ConfigureAwait(false)
                 : await ToDatabaseAsync(repository, snapshot, request, progress, cancellationToken).ConfigureAwait(false);
             scope.Bytes = result.Bytes;
+            if (result.AnalyzeDuration is { } analyzed)
+                scope.Details["analyzeSeconds"] = analyzed.TotalSeconds.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture);
+            if (result.AnalyzeProblem is { } problem)
+                scope.Details["analyzeProblem"] = problem;
             return result;
         });
 
@@ -53,6 +57,7 @@ public sealed class RestoreOperation
             NoOwner = request.NoOwner,
             NoPrivileges = request.NoPrivileges,
             Globals = request.Globals,
+            Analyze = request.Analyze,
             BinDirectory = _context.PostgresBinDirectory,
             SpoolDirectory = Path.Combine(_context.Config.StateDirectory, "spool"),
         });
@@ -65,6 +70,8 @@ public sealed class RestoreOperation
             Created = result.Created,
             Bytes = result.Bytes,
             Duration = result.Duration,
+            AnalyzeDuration = result.AnalyzeDuration,
+            AnalyzeProblem = result.AnalyzeProblem,
         };
     }
 

@@ -25,4 +25,6 @@ public sealed record RestoreRequest
     public bool NoOwner { get; init; }
     public bool NoPrivileges { get; init; }
     public bool Globals { get; init; }
+    /// <summary>Gather planner statistics (ANALYZE) for what was restored.</summary>
+    public bool Analyze { get; init; } = true;
 }

@@ -13,4 +13,8 @@ public sealed record RestoreResult
     public IReadOnlyList<Sources.Files.RestoredFile>? Files { get; init; }
     public required long Bytes { get; init; }
     public required TimeSpan Duration { get; init; }
+    /// <summary>How long ANALYZE took after a restore into a database, when it ran.</summary>
+    public TimeSpan? AnalyzeDuration { get; init; }
+    /// <summary>Why statistics were not gathered (the restore itself succeeded).</summary>
+    public string? AnalyzeProblem { get; init; }
 }

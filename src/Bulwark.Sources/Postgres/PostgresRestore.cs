@@ -64,12 +64,60 @@ public sealed class PostgresRestore
                 await RestoreParallelAsync(repository, dump, pgRestore, arguments, environment, progress, cancellationToken).ConfigureAwait(false);
             else
                 await RestoreStreamingAsync(repository, dump, pgRestore, arguments, environment, progress, cancellationToken).ConfigureAwait(false);
-            return new PostgresRestoreResult(target.Database, created, dump.Size, Stopwatch.GetElapsedTime(started), globalsErrors);
+            var result = new PostgresRestoreResult(target.Database, created, dump.Size, Stopwatch.GetElapsedTime(started), globalsErrors);
+            created = false; // restored and committed: from here on nothing drops it
+            return _options.Analyze ? await AnalyzeAsync(target, result, cancellationToken).ConfigureAwait(false) : result;
         }
         catch when (created)
         {
             await DropDatabaseAsync(target, CancellationToken.None).ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Gathers planner statistics for what was restored: pg_restore leaves none, and until autovacuum gets to a table
+    /// the first queries on it are planned blind. The restore has committed, so a failure here is reported, not thrown.
+    /// </summary>
+    private async Task<PostgresRestoreResult> AnalyzeAsync(PgConnectionSettings target, PostgresRestoreResult result,
+        CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await using var connection = await PgErrors.OpenAsync(target, "connecting to", cancellationToken).ConfigureAwait(false);
+            var sql = "ANALYZE";
+            if (_options.Schemas.Count > 0 || _options.Tables.Count > 0)
+            {
+                // What a partial restore brought: pg_restore's --table matches a name in any schema (of those given).
+                await using var find = new NpgsqlCommand("""
+                    SELECT format('%I.%I', n.nspname, c.relname)
+                    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE c.relkind IN ('r', 'p', 'm')
+                      AND (cardinality($1::text[]) = 0 OR n.nspname = ANY ($1))
+                      AND (cardinality($2::text[]) = 0 OR c.relname = ANY ($2))
+                    ORDER BY 1
+                    """, connection);
+                find.Parameters.Add(new NpgsqlParameter { Value = _options.Schemas.ToArray() });
+                find.Parameters.Add(new NpgsqlParameter { Value = _options.Tables.ToArray() });
+                var names = new List<string>();
+                await using (var reader = await find.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                        names.Add(reader.GetString(0));
+                }
+                if (names.Count == 0)
+                    return result;
+                sql = "ANALYZE " + string.Join(", ", names);
+            }
+            await using var analyze = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
+            await analyze.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return result with { AnalyzeDuration = Stopwatch.GetElapsedTime(started) };
+        }
+        catch (Exception e) when (e is NpgsqlException or BulwarkException or OperationCanceledException)
+        {
+            var why = e is OperationCanceledException ? "cancelled" : e.Message;
+            return result with { AnalyzeProblem = $"statistics were not gathered ({why}); run ANALYZE on the restored database" };
         }
     }
 

@@ -17,6 +17,8 @@ public sealed record PostgresRestoreOptions
     public bool NoPrivileges { get; init; }
     /// <summary>Apply the snapshot's roles (globals.sql) to the target server first; existing roles are kept.</summary>
     public bool Globals { get; init; }
+    /// <summary>Gather planner statistics (ANALYZE) for what was restored, after the restore committed.</summary>
+    public bool Analyze { get; init; }
     public string? BinDirectory { get; init; }
     /// <summary>
     /// Settings of pg_restore's sessions. By default index builds get more memory than the server's default

@@ -1,4 +1,11 @@
 namespace Bulwark.Sources.Postgres;
 
-/// <summary>What a restore did.</summary>
-public sealed record PostgresRestoreResult(string Database, bool Created, long Bytes, TimeSpan Duration, int GlobalsErrors);
+/// <summary>
+/// What a restore did. <see cref="AnalyzeDuration"/> is set when statistics were gathered afterwards;
+/// <see cref="AnalyzeProblem"/> says why they were not (the restore itself stands).
+/// </summary>
+public sealed record PostgresRestoreResult(string Database, bool Created, long Bytes, TimeSpan Duration, int GlobalsErrors)
+{
+    public TimeSpan? AnalyzeDuration { get; init; }
+    public string? AnalyzeProblem { get; init; }
+}

@@ -36,8 +36,9 @@ public sealed class RoundTripTests(PostgresFixture pg)
         Assert.Equal(77L, await pg.ScalarAsync<long>(target, "SELECT last_value FROM app.never_called"));
         Assert.False(await pg.ScalarAsync<bool>(target, "SELECT is_called FROM app.never_called"));
         Assert.True(await pg.ScalarAsync<bool>(target, "SELECT relrowsecurity FROM pg_class WHERE oid = 'app.people'::regclass"));
-        // Rows came back frozen (COPY … FREEZE), partitions included.
+        // Rows came back frozen (COPY … FREEZE), partitions included, and the planner has statistics for them.
         await FreezingArchiveStreamTests.AssertFrozenAsync(pg, target, FrozenTables);
+        Assert.True(await pg.ScalarAsync<long>(target, "SELECT count(DISTINCT tablename) FROM pg_stats WHERE schemaname = 'app'") >= 3);
     }
 
     private static readonly string[] FrozenTables =
@@ -54,17 +55,22 @@ public sealed class RoundTripTests(PostgresFixture pg)
         await new BackupOperation(context).RunAsync(new BackupRequest(), null, Ct);
 
         var parallel = pg.NewDatabaseName("parj");
-        await new RestoreOperation(context).RunAsync(new RestoreRequest { Snapshot = "latest", Target = pg.Url(parallel), Create = true, Jobs = 3 }, null, Ct);
+        await new RestoreOperation(context).RunAsync(new RestoreRequest { Snapshot = "latest", Target = pg.Url(parallel), Create = true, Jobs = 3, Analyze = false }, null, Ct);
+        // Three rows: below autovacuum's threshold, so statistics there can only come from the restore's ANALYZE.
+        Assert.Equal(0L, await pg.ScalarAsync<long>(parallel, "SELECT count(*) FROM pg_stats WHERE schemaname = 'Weird Schema ü'"));
         var comparison = await PgDumpComparer.CompareAsync(pg.Server.Settings(source), pg.Server.Settings(parallel), null, cancellationToken: Ct);
         Assert.True(comparison.Equal, string.Join("\n", comparison.Differences));
         await FreezingArchiveStreamTests.AssertFrozenAsync(pg, parallel, FrozenTables);
 
         var onlyTable = pg.NewDatabaseName("part");
-        await new RestoreOperation(context).RunAsync(new RestoreRequest
+        var partial = await new RestoreOperation(context).RunAsync(new RestoreRequest
         {
             Snapshot = "latest", Target = pg.Url(onlyTable), Create = true, Schemas = ["app"], Tables = ["measurements_2025"],
         }, null, Ct);
         Assert.Equal(1L, await pg.ScalarAsync<long>(onlyTable, "SELECT count(*) FROM pg_tables WHERE schemaname = 'app'"));
+        Assert.NotNull(partial.AnalyzeDuration);
+        Assert.Null(partial.AnalyzeProblem);
+        Assert.Equal(3L, await pg.ScalarAsync<long>(onlyTable, "SELECT count(*) FROM pg_stats WHERE tablename = 'measurements_2025'"));
         Assert.Equal(await pg.ScalarAsync<long>(source, "SELECT count(*) FROM app.measurements_2025"),
             await pg.ScalarAsync<long>(onlyTable, "SELECT count(*) FROM app.measurements_2025"));
 
@@ -73,6 +79,7 @@ public sealed class RoundTripTests(PostgresFixture pg)
         {
             Snapshot = "latest", Target = pg.Url(onlySchema), Create = true, Schemas = ["Weird Schema ü"],
         }, null, Ct);
+        Assert.Equal(2L, await pg.ScalarAsync<long>(onlySchema, "SELECT count(*) FROM pg_stats WHERE schemaname = 'Weird Schema ü'"));
         Assert.Equal(3L, await pg.ScalarAsync<long>(onlySchema, "SELECT count(*) FROM \"Weird Schema ü\".\"Mixed Case \"\"Quoted\"\" Table\""));
         Assert.Equal(0L, await pg.ScalarAsync<long>(onlySchema, "SELECT count(*) FROM pg_namespace WHERE nspname = 'app'"));
     }
