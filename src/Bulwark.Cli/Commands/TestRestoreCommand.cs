@@ -75,6 +75,8 @@ public static class TestRestoreCommand
                 snapshotTime = report.SnapshotTime,
                 scratch = new { server = report.ScratchServer, database = report.ScratchDatabase, kept = report.Kept },
                 restoreSeconds = report.RestoreDuration.TotalSeconds,
+                analyzeSeconds = report.AnalyzeDuration?.TotalSeconds,
+                recoverySeconds = report.RecoveryDuration.TotalSeconds,
                 compareSeconds = report.CompareDuration.TotalSeconds,
                 totalSeconds = report.TotalDuration.TotalSeconds,
                 dumpBytes = report.DumpBytes,
@@ -90,7 +92,9 @@ public static class TestRestoreCommand
             return;
         }
         run.Output.Line($"{(report.Passed ? "PASSED" : "FAILED")}: restore drill of snapshot {report.Snapshot} ({Format.Time(report.SnapshotTime)})");
-        run.Output.Line($"  restore    {Format.Duration(report.RestoreDuration)} for {Format.Bytes(report.DumpBytes)} of dump (the recovery time to expect)");
+        run.Output.Line(report.AnalyzeDuration is { } analyzed
+            ? $"  restore    {Format.Duration(report.RestoreDuration)} for {Format.Bytes(report.DumpBytes)} of dump, statistics {Format.Duration(analyzed)}: {Format.Duration(report.RecoveryDuration)} is the recovery time to expect"
+            : $"  restore    {Format.Duration(report.RestoreDuration)} for {Format.Bytes(report.DumpBytes)} of dump (the recovery time to expect)");
         run.Output.Line($"  compare    {Format.Duration(report.CompareDuration)}: {report.Tables} tables, {report.Rows:N0} rows ({Format.Bytes(report.DataBytes)} of row data), " +
                         $"{report.Sequences} sequences, {report.Objects} schema objects" + (report.LargeObjects > 0 ? $", {report.LargeObjects:N0} large objects" : ""));
         run.Output.Line($"  scratch    {report.ScratchDatabase} on {report.ScratchServer} ({(report.Kept ? "kept" : "dropped")})");

@@ -14,8 +14,12 @@ public sealed record DrillReport
     public required string ScratchServer { get; init; }
     /// <summary>True when the scratch database was left in place (--keep).</summary>
     public bool Kept { get; init; }
-    /// <summary>How long the restore took: the recovery time a user would face for this snapshot.</summary>
+    /// <summary>How long the restore took.</summary>
     public required TimeSpan RestoreDuration { get; init; }
+    /// <summary>How long gathering statistics took (as 'bulwark restore' does after restoring), when it succeeded.</summary>
+    public TimeSpan? AnalyzeDuration { get; init; }
+    /// <summary>The recovery time a user would face for this snapshot: the restore, then its statistics.</summary>
+    public TimeSpan RecoveryDuration => RestoreDuration + (AnalyzeDuration ?? TimeSpan.Zero);
     /// <summary>Reading the restored database back and comparing.</summary>
     public required TimeSpan CompareDuration { get; init; }
     public required TimeSpan TotalDuration { get; init; }

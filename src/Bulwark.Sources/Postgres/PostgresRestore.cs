@@ -75,21 +75,29 @@ public sealed class PostgresRestore
         }
     }
 
-    /// <summary>
-    /// Gathers planner statistics for what was restored: pg_restore leaves none, and until autovacuum gets to a table
-    /// the first queries on it are planned blind. The restore has committed, so a failure here is reported, not thrown.
-    /// </summary>
     private async Task<PostgresRestoreResult> AnalyzeAsync(PgConnectionSettings target, PostgresRestoreResult result,
         CancellationToken cancellationToken)
+    {
+        var (duration, problem) = await AnalyzeAsync(target, _options.Schemas, _options.Tables, cancellationToken).ConfigureAwait(false);
+        return result with { AnalyzeDuration = duration, AnalyzeProblem = problem };
+    }
+
+    /// <summary>
+    /// Gathers planner statistics for what was restored (the whole database, or the tables of the schemas and table
+    /// names given, as pg_restore -n/-t match them): pg_restore leaves none, and until autovacuum gets to a table the
+    /// first queries on it are planned blind. Runs after the restore committed, so it never throws: a failure is
+    /// returned as the problem to report.
+    /// </summary>
+    public static async Task<(TimeSpan? Duration, string? Problem)> AnalyzeAsync(PgConnectionSettings target,
+        IReadOnlyList<string> schemas, IReadOnlyList<string> tables, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         try
         {
             await using var connection = await PgErrors.OpenAsync(target, "connecting to", cancellationToken).ConfigureAwait(false);
             var sql = "ANALYZE";
-            if (_options.Schemas.Count > 0 || _options.Tables.Count > 0)
+            if (schemas.Count > 0 || tables.Count > 0)
             {
-                // What a partial restore brought: pg_restore's --table matches a name in any schema (of those given).
                 await using var find = new NpgsqlCommand("""
                     SELECT format('%I.%I', n.nspname, c.relname)
                     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -98,8 +106,8 @@ public sealed class PostgresRestore
                       AND (cardinality($2::text[]) = 0 OR c.relname = ANY ($2))
                     ORDER BY 1
                     """, connection);
-                find.Parameters.Add(new NpgsqlParameter { Value = _options.Schemas.ToArray() });
-                find.Parameters.Add(new NpgsqlParameter { Value = _options.Tables.ToArray() });
+                find.Parameters.Add(new NpgsqlParameter { Value = schemas.ToArray() });
+                find.Parameters.Add(new NpgsqlParameter { Value = tables.ToArray() });
                 var names = new List<string>();
                 await using (var reader = await find.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
                 {
@@ -107,17 +115,17 @@ public sealed class PostgresRestore
                         names.Add(reader.GetString(0));
                 }
                 if (names.Count == 0)
-                    return result;
+                    return (null, null);
                 sql = "ANALYZE " + string.Join(", ", names);
             }
             await using var analyze = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
             await analyze.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            return result with { AnalyzeDuration = Stopwatch.GetElapsedTime(started) };
+            return (Stopwatch.GetElapsedTime(started), null);
         }
         catch (Exception e) when (e is NpgsqlException or BulwarkException or OperationCanceledException)
         {
             var why = e is OperationCanceledException ? "cancelled" : e.Message;
-            return result with { AnalyzeProblem = $"statistics were not gathered ({why}); run ANALYZE on the restored database" };
+            return (null, $"statistics were not gathered ({why}); run ANALYZE on the restored database");
         }
     }
 

@@ -48,6 +48,9 @@ public sealed class DrillOperationTests : IDisposable
         Assert.Equal(2, report.Sequences);
         Assert.True(report.Objects > 10);
         Assert.True(report.RestoreDuration > TimeSpan.Zero);
+        // Statistics were gathered, as a real restore does, and count towards the recovery time.
+        Assert.True(report.AnalyzeDuration > TimeSpan.Zero);
+        Assert.Equal(report.RestoreDuration + report.AnalyzeDuration!.Value, report.RecoveryDuration);
         Assert.False(await DatabaseExistsAsync(report.ScratchDatabase));
         await using var repository = await context.OpenRepositoryAsync(CancellationToken.None);
         var proof = Assert.Single(await repository.ReadEventsAsync<ProofRecord>(ProofRecord.EventKind, CancellationToken.None));
