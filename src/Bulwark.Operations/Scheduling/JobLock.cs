@@ -85,6 +85,15 @@ public sealed class JobLock : IDisposable
 
     public void Dispose()
     {
+        // While still holding the lock, so that the next holder's name is never the one removed.
+        try
+        {
+            File.Delete(_path + ".holder");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // only the message suffers
+        }
         _file.Dispose();
         HeldHere.TryRemove(_path, out _);
     }
