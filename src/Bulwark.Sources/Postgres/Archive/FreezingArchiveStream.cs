@@ -23,7 +23,7 @@ public sealed class FreezingArchiveStream : Stream
     private readonly Stream _inner;
     private readonly EntryCollector _collector = new();
     private readonly CustomArchiveParser _parser;
-    private readonly ArrayBufferWriter<byte> _prelude = new(64 * 1024);
+    private ArrayBufferWriter<byte>? _prelude = new(64 * 1024);
     private bool _passing;
 
     public FreezingArchiveStream(Stream inner)
@@ -87,7 +87,7 @@ public sealed class FreezingArchiveStream : Stream
         {
             // The archive ended inside its table of contents: pg_restore gets it as it was and says what is wrong.
             _passing = true;
-            _inner.Write(_prelude.WrittenSpan);
+            _inner.Write(_prelude!.WrittenSpan);
         }
         base.Dispose(disposing);
     }
@@ -97,7 +97,7 @@ public sealed class FreezingArchiveStream : Stream
         if (!_passing)
         {
             _passing = true;
-            await _inner.WriteAsync(_prelude.WrittenMemory).ConfigureAwait(false);
+            await _inner.WriteAsync(_prelude!.WrittenMemory).ConfigureAwait(false);
         }
         await base.DisposeAsync().ConfigureAwait(false);
     }
@@ -105,7 +105,9 @@ public sealed class FreezingArchiveStream : Stream
     /// <summary>Keeps bytes until the table of contents is whole; then returns it rewritten, with the bytes after it.</summary>
     private byte[]? Take(ReadOnlySpan<byte> buffer)
     {
-        _prelude.Write(buffer);
+        var prelude = _prelude!;
+        prelude.Write(buffer);
+        byte[] ready;
         try
         {
             _parser.Feed(buffer);
@@ -114,7 +116,9 @@ public sealed class FreezingArchiveStream : Stream
         {
             // Not an archive this parser reads: pg_restore gets it unchanged and judges it.
             _passing = true;
-            return _prelude.WrittenSpan.ToArray();
+            ready = prelude.WrittenSpan.ToArray();
+            _prelude = null;
+            return ready;
         }
         catch (ArchiveFormatException)
         {
@@ -123,9 +127,10 @@ public sealed class FreezingArchiveStream : Stream
         if (!_collector.TocComplete)
             return null;
         _passing = true;
-        var rewritten = Rewrite(_prelude.WrittenSpan, _parser.Header!, _collector.Entries, out var frozen);
+        ready = Rewrite(prelude.WrittenSpan, _parser.Header!, _collector.Entries, out var frozen);
         Frozen = frozen;
-        return rewritten;
+        _prelude = null;
+        return ready;
     }
 
     internal static byte[] Rewrite(ReadOnlySpan<byte> archive, ArchiveHeader header,
