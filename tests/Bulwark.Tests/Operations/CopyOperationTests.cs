@@ -210,4 +210,54 @@ public sealed class CopyOperationTests : IDisposable
         Assert.Equal(0, again.DrillsCopied);
         Assert.Single(await offsite.ReadEventsAsync<Bulwark.Repository.Snapshots.ProofRecord>(Bulwark.Repository.Snapshots.ProofRecord.EventKind, Ct));
     }
+
+    [Fact]
+    public async Task Copy_WhoseChunkACleanupOfTheDestinationDeleted_CommitsNothing()
+    {
+        var db = await DatabaseAsync();
+        var source = Context("plain", db);
+        await InitAsync(source, encrypt: false);
+        await BackupAsync(source);
+        var destination = Context("offsite", null);
+        await InitAsync(destination, encrypt: false);
+
+        // A cleanup of the destination sweeps while the copy runs and deletes a chunk just after the copy wrote it
+        // (the instant between the cleanup's second look and its delete).
+        var offsite = destination.Settings.Repository!;
+        var registry = Bulwark.Operations.StorageSetup.CreateRegistry(source.Settings, null)
+            .Decorate(backend => backend.Location.Contains("offsite", StringComparison.Ordinal) ? new SweepAfterFirstChunk(backend) : backend);
+        var copier = new BulwarkContext(LoadedConfig.FromObject(new BulwarkConfig
+        {
+            Repository = source.Settings.Repository, State = _directory.Combine("state"),
+        }, _directory.Path, _ => null), backends: registry);
+
+        var error = await Assert.ThrowsAsync<BulwarkException>(() =>
+            new CopyOperation(copier).RunAsync(new CopyRequest { To = offsite }, null, Ct));
+        Assert.Contains("a cleanup that ran during this copy removed 1 chunk(s) it needs; no snapshot was written", error.Message);
+        await using var repository = await destination.OpenRepositoryAsync(Ct);
+        Assert.Empty(await repository.ListSnapshotsAsync(Ct));
+    }
+
+    private sealed class SweepAfterFirstChunk(Bulwark.Storage.IStorageBackend inner) : Bulwark.Storage.IStorageBackend
+    {
+        private int _chunks;
+        public string Location => inner.Location;
+        public Task CreateAsync(CancellationToken ct) => inner.CreateAsync(ct);
+        public Task<byte[]> GetAsync(string n, CancellationToken ct) => inner.GetAsync(n, ct);
+        public Task<Bulwark.Storage.StorageObjectInfo?> StatAsync(string n, CancellationToken ct) => inner.StatAsync(n, ct);
+        public IAsyncEnumerable<Bulwark.Storage.StorageObjectInfo> ListAsync(string prefix, CancellationToken ct) => inner.ListAsync(prefix, ct);
+        public Task DeleteAsync(string n, CancellationToken ct) => inner.DeleteAsync(n, ct);
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+
+        public async Task PutAsync(string n, ReadOnlyMemory<byte> data, CancellationToken ct)
+        {
+            await inner.PutAsync(n, data, ct);
+            if (n.StartsWith("chunks/", StringComparison.Ordinal) && Interlocked.Increment(ref _chunks) == 1)
+            {
+                var millis = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString("D15", System.Globalization.CultureInfo.InvariantCulture);
+                await inner.PutAsync($"events/sweeps/{millis}-0000", new byte[] { 0 }, ct);
+                await inner.DeleteAsync(n, ct);
+            }
+        }
+    }
 }
