@@ -412,6 +412,7 @@ public sealed class HealthCheckTests : IDisposable
         Assert.Equal(saved.Length, saved.Length);
     }
 
+    /// <summary>The findings; of free disk space only the status (other tests write beside this one).</summary>
     private static string Describe(HealthReport report) =>
-        string.Join("\n", report.Findings.Select(f => $"{f.Check} {f.Status} {f.Summary}"));
+        string.Join("\n", report.Findings.Select(f => f.Check == "disk" ? $"{f.Check} {f.Status}" : $"{f.Check} {f.Status} {f.Summary}"));
 }
