@@ -131,9 +131,8 @@ public sealed class BackupOperation
             Rulesets = rulesets,
         };
         cancellationToken.ThrowIfCancellationRequested();
-        await GarbageCollector.BeforeCommitAsync(repository, repositoryLock,
-            BackupRepository.ReferencedChunks([new Snapshot(default, manifest)]), _context.Settings.Cleanup.ClockSkewValue,
-            TimeSpan.FromMinutes(30), cancellationToken).ConfigureAwait(false);
+        await GarbageCollector.BeforeCommitAsync(repository, repositoryLock, manifest, _context.Settings.Cleanup.ClockSkewValue,
+            cancellationToken).ConfigureAwait(false);
         var snapshot = await repository.CommitSnapshotAsync(manifest, cancellationToken).ConfigureAwait(false);
         scope.Snapshot = snapshot.ShortId;
         scope.Bytes = manifest.TotalSize;

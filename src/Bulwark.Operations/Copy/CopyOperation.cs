@@ -75,9 +75,8 @@ public sealed class CopyOperation
                     CopiedFrom = new CopyOrigin { Repository = source.Config.Id, Snapshot = snapshot.Id.ToString() },
                 };
                 // The same check as a backup's: a cleanup of the destination may have swept beside this copy.
-                await GarbageCollector.BeforeCommitAsync(destination, destinationLock,
-                    BackupRepository.ReferencedChunks([new Snapshot(default, manifest)]), _context.Settings.Cleanup.ClockSkewValue,
-                    TimeSpan.FromMinutes(30), cancellationToken).ConfigureAwait(false);
+                await GarbageCollector.BeforeCommitAsync(destination, destinationLock, manifest,
+                    _context.Settings.Cleanup.ClockSkewValue, cancellationToken).ConfigureAwait(false);
                 var committed = await destination.CommitSnapshotAsync(manifest, cancellationToken).ConfigureAwait(false);
                 copied.Add(new CopiedSnapshot(snapshot.ShortId, committed.ShortId));
                 scope.Bytes += snapshot.Manifest.TotalSize;

@@ -53,7 +53,7 @@ namespace Bulwark.Repository.Maintenance;
 /// stale (<see cref="RepositoryLock.ThrowIfLost"/>), leaving only a pause in the instant before one delete. (2) The second look
 /// before a delete narrows, but cannot close, the window in which a backup rewrites an old unreferenced chunk in the
 /// instant between that look and the delete (the storage contract has no conditional delete); the backup closes it
-/// in <see cref="BeforeCommitAsync"/>, which finds a sweep by its event and checks the chunks before committing. (3) A backup's lock must be created
+/// in <see cref="BeforeCommitAsync(BackupRepository, RepositoryLock, IReadOnlyCollection{ObjectId}, TimeSpan, TimeSpan, CancellationToken)"/>, which finds a sweep by its event and checks the chunks before committing. (3) A backup's lock must be created
 /// by a clock within the clock-skew margin of the storage's clock.</para>
 /// </summary>
 public static class GarbageCollector
@@ -257,6 +257,15 @@ public static class GarbageCollector
             TemporaryFilesRemoved = temporaryFiles,
         };
     }
+
+    /// <summary>How long a commit waits for a cleanup running beside it.</summary>
+    public static readonly TimeSpan CommitWaitLimit = TimeSpan.FromMinutes(30);
+
+    /// <summary>The check below, for the chunks of the manifest about to be committed (by a backup or a copy).</summary>
+    public static Task BeforeCommitAsync(BackupRepository repository, RepositoryLock ownLock, SnapshotManifest manifest,
+        TimeSpan clockSkew, CancellationToken cancellationToken) =>
+        BeforeCommitAsync(repository, ownLock, BackupRepository.ReferencedChunks([new Snapshot(default, manifest)]), clockSkew,
+            CommitWaitLimit, cancellationToken);
 
     /// <summary>
     /// What a backup calls just before committing, holding its shared lock: waits while a cleanup runs, and when one

@@ -1,6 +1,6 @@
 namespace Bulwark.Repository.Maintenance;
 
-/// <summary>The trace a cleanup leaves before it sweeps (see <see cref="GarbageCollector.BeforeCommitAsync"/>).</summary>
+/// <summary>The trace a cleanup leaves before it sweeps (see <see cref="GarbageCollector.BeforeCommitAsync(BackupRepository, Locking.RepositoryLock, IReadOnlyCollection{ObjectId}, TimeSpan, TimeSpan, CancellationToken)"/>).</summary>
 public sealed record SweepRecord
 {
     public required DateTimeOffset Time { get; init; }
