@@ -54,8 +54,7 @@ public sealed class LockTests
     {
         using var dir = new TempDirectory();
         var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-05-01T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
-        await using var repository = await Bulwark.Repository.BackupRepository.InitAsync(
-            new Bulwark.Storage.Local.LocalBackend(dir.Combine("repo")), new RepositoryOpenOptions { Time = clock }, cancellationToken: Ct);
+        await using var repository = await WithClockAsync(dir, clock);
         var other = new LockInfo
         {
             Id = "0ther", Mode = LockMode.Exclusive, Operation = "cleanup", Host = "other-host", ProcessId = 1,
@@ -79,8 +78,7 @@ public sealed class LockTests
     {
         using var dir = new TempDirectory();
         var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-05-01T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
-        await using var repository = await Bulwark.Repository.BackupRepository.InitAsync(
-            new Bulwark.Storage.Local.LocalBackend(dir.Combine("repo")), new RepositoryOpenOptions { Time = clock }, cancellationToken: Ct);
+        await using var repository = await WithClockAsync(dir, clock);
         await using var held = await repository.LockAsync(LockMode.Shared, "backup", Ct);
         for (var i = 0; i < 12; i++)
         {
@@ -105,8 +103,7 @@ public sealed class LockTests
     {
         using var dir = new TempDirectory();
         var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-05-01T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
-        await using var repository = await Bulwark.Repository.BackupRepository.InitAsync(
-            new Bulwark.Storage.Local.LocalBackend(dir.Combine("repo")), new RepositoryOpenOptions { Time = clock }, cancellationToken: Ct);
+        await using var repository = await WithClockAsync(dir, clock);
         await using var held = await repository.LockAsync(LockMode.Prune, "cleanup", Ct);
         for (var i = 0; i < 8; i++)
         {
@@ -137,6 +134,11 @@ public sealed class LockTests
         Assert.Contains("was removed", lost.Message);
         Assert.Throws<BulwarkException>(held.ThrowIfLost);
     }
+
+    /// <summary>A new local repository whose locks read <paramref name="clock"/>.</summary>
+    private static Task<BackupRepository> WithClockAsync(TempDirectory dir, FakeTimeProvider clock) =>
+        BackupRepository.InitAsync(new Bulwark.Storage.Local.LocalBackend(dir.Combine("repo")),
+            new RepositoryOpenOptions { Time = clock }, cancellationToken: Ct);
 
     private static async Task WaitRefreshedAsync(RepositoryLock held, DateTimeOffset time)
     {
