@@ -47,7 +47,12 @@ public static class BackupCommand
             try
             {
                 result = await run.Output.WithProgressAsync("backing up", null,
-                    progress => new BackupOperation(context).RunAsync(request, progress, ct));
+                    progress =>
+                    {
+                        var operation = new BackupOperation(context);
+                        operation.Warning += message => run.Output.Note("warning: " + message);
+                        return operation.RunAsync(request, progress, ct);
+                    });
             }
             catch (CopyAfterBackupFailedException e)
             {

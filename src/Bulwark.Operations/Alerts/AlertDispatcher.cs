@@ -1,5 +1,6 @@
 using Bulwark.Operations.Health;
 using Bulwark.Operations.Logging;
+using Bulwark.Storage.Local;
 
 namespace Bulwark.Operations.Alerts;
 
@@ -140,7 +141,7 @@ public sealed class AlertDispatcher
             foreach (var item in recovered)
                 open.Remove(item.Key);
         }
-        Directory.CreateDirectory(_context.Config.StateDirectory);
+        OwnerOnly.CreateFolder(_context.Config.StateDirectory);
         state.Write(StatePath);
         return new AlertDelivery(sent);
     }
@@ -189,7 +190,7 @@ public sealed class AlertDispatcher
     /// <summary>One evaluation at a time across processes (a daemon and a cron-run check may overlap).</summary>
     private async Task<FileStream> AcquireAsync(CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(_context.Config.StateDirectory);
+        OwnerOnly.CreateFolder(_context.Config.StateDirectory);
         var path = Path.Combine(_context.Config.StateDirectory, "alerts.lock");
         // Another process may be delivering: each of its deliveries ends within the timeout.
         var attempts = (int)((_context.Settings.Alerts.TimeoutValue * (2 * _channels.Count) + TimeSpan.FromSeconds(30)) / Wait);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Bulwark.Operations.Health;
+using Bulwark.Storage.Local;
 
 namespace Bulwark.Operations.Alerts;
 
@@ -28,7 +29,7 @@ internal sealed record AlertState
     public void Write(string path)
     {
         var temporary = $"{path}.{Environment.ProcessId}.tmp";
-        File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(this, OperationsJson.Indented));
+        OwnerOnly.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(this, OperationsJson.Indented));
         File.Move(temporary, path, overwrite: true);
     }
 }

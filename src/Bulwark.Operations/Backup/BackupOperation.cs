@@ -34,6 +34,9 @@ public sealed class BackupOperation
     /// </summary>
     internal Func<NpgsqlConnection, CancellationToken, Task>? InsideSnapshot { get; init; }
 
+    /// <summary>Told of a problem that does not stop the backup (a password in the connection string); also logged.</summary>
+    public event Action<string>? Warning;
+
     /// <exception cref="CopyAfterBackupFailedException">The backup was committed but 'copy-to' failed.</exception>
     public async Task<BackupResult> RunAsync(BackupRequest request, IProgress<long>? progress,
         CancellationToken cancellationToken)
@@ -62,12 +65,30 @@ public sealed class BackupOperation
         }
     }
 
+    /// <summary>A password written into the connection string is visible to others: say where it belongs.</summary>
+    private string? PasswordWarning(BackupRequest request)
+    {
+        const string advice = "set PGPASSWORD, or put it in ~/.pgpass (mode 0600), and leave it out of the connection string";
+        if (request.Source is not null)
+            return PgConnectionSettings.ContainsPassword(request.Source)
+                ? $"the password in --source can be read by other users of this machine in the process list (ps); {advice}"
+                : null;
+        return PgConnectionSettings.ContainsPassword(_context.Settings.Postgres.Url)
+            ? $"'postgres.url' holds a password, which anyone who can read the configuration sees; {advice}"
+            : null;
+    }
+
     private async Task<BackupResult> RunCoreAsync(BackupRequest request, OperationScope scope, IProgress<long>? progress,
         CancellationToken cancellationToken)
     {
         // Files and modules are resolved first: a missing file fails the backup before the database is dumped.
         var artifacts = ArtifactBackup.Plan(_context);
         var settings = artifacts.IsFilesOnly(request) ? null : _context.SourceSettings(request.Source);
+        if (settings is not null && PasswordWarning(request) is { } warning)
+        {
+            scope.Details["warning"] = warning;
+            Warning?.Invoke(warning);
+        }
         var started = _context.Time.GetUtcNow();
 
         PostgresBackupResult? result = null;

@@ -5,6 +5,7 @@ using Bulwark.Repository;
 using Bulwark.Repository.Format;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Storage;
+using Bulwark.Storage.Local;
 
 namespace Bulwark.Operations.Catalog;
 
@@ -137,13 +138,13 @@ public sealed class SnapshotCatalog
         var distinct = manifest.Streams.SelectMany(s => s.Chunks).Select(c => c.Id).Distinct().ToList();
         try
         {
-            Directory.CreateDirectory(_folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            OwnerOnly.CreateFolder(_folder);
             var data = new byte[(distinct.Count + 1) * ObjectId.Size];
             for (var i = 0; i < distinct.Count; i++)
                 distinct[i].CopyTo(data.AsSpan(i * ObjectId.Size, ObjectId.Size));
             System.Security.Cryptography.SHA256.HashData(data.AsSpan(0, distinct.Count * ObjectId.Size), data.AsSpan(distinct.Count * ObjectId.Size));
             var temporary = $"{path}.{Environment.ProcessId}.tmp";
-            await File.WriteAllBytesAsync(temporary, data, cancellationToken).ConfigureAwait(false);
+            await OwnerOnly.WriteAllBytesAsync(temporary, data, cancellationToken).ConfigureAwait(false);
             File.Move(temporary, path, overwrite: true);
             foreach (var old in Directory.EnumerateFiles(_folder, "chunks-*.bin").Select(f => new FileInfo(f))
                          .OrderByDescending(f => f.LastWriteTimeUtc).Skip(2))
@@ -196,11 +197,11 @@ public sealed class SnapshotCatalog
         var path = Path.Combine(_folder, file);
         try
         {
-            Directory.CreateDirectory(_folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            OwnerOnly.CreateFolder(_folder);
             if (gone > 16)
             {
                 var temporary = $"{path}.{Environment.ProcessId}.tmp";
-                File.WriteAllText(temporary, Lines(all()), new UTF8Encoding(false));
+                OwnerOnly.WriteAllText(temporary, Lines(all()));
                 File.Move(temporary, path, overwrite: true);
                 return;
             }

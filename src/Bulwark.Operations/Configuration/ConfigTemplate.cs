@@ -14,9 +14,10 @@ public static class ConfigTemplate
         # state: ~/.local/state/bulwark
 
         postgres:
-          # The database to back up, as a libpq URL or key=value string. Keep the password out of this file:
-          # PGPASSWORD, ~/.pgpass (mode 0600) or PGSERVICE supply it, as for psql.
-          url: postgres://postgres@localhost:5432/postgres
+          # The database to back up, as a libpq URL or key=value string. Unset, libpq's environment decides, as for
+          # psql and pg_dump: PGHOST, PGPORT, PGDATABASE, PGUSER, PGSERVICE. Keep the password out of this file:
+          # PGPASSWORD, ~/.pgpass (mode 0600) or PGSERVICE supply it.
+          # url: postgres://postgres@localhost:5432/postgres
           # Folder of pg_dump/pg_restore; by default the newest installed version is used.
           # bin-dir: /usr/lib/postgresql/16/bin
           # Also back up roles and tablespaces (pg_dumpall --globals-only).

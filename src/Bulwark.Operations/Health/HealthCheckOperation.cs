@@ -76,6 +76,8 @@ public sealed class HealthCheckOperation
 
         findings.Add(Guard("operations", () => Operations(repositoryDisplay, now)));
         findings.Add(Guard("disk", () => Disk(localRepository)));
+        if (PermissionCheck.Run(_context, localRepository) is { } permissions)
+            findings.Add(permissions);
         return new HealthReport
         {
             Time = now,

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Bulwark.Storage.Local;
 
 namespace Bulwark.Operations.Logging;
 
@@ -31,7 +32,7 @@ public sealed class OperationLog
         var line = SecretRedactor.Redact(JsonSerializer.Serialize(record, OperationsJson.Options)) + "\n";
         try
         {
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+            OwnerOnly.CreateFolder(System.IO.Path.GetDirectoryName(Path)!);
             using var file = new FileStream(Path, new FileStreamOptions
             {
                 Mode = FileMode.Append,

@@ -2,6 +2,7 @@ using Bulwark.Operations.Configuration;
 using Bulwark.Operations.Encryption;
 using Bulwark.Repository;
 using Bulwark.Repository.Encryption;
+using Bulwark.Storage.Local;
 
 namespace Bulwark.Operations.Repositories;
 
@@ -53,7 +54,8 @@ public sealed class InitOperation
                 var path = Path.Combine(currentDirectory, ConfigLoader.FileName);
                 if (!File.Exists(path))
                 {
-                    await File.WriteAllTextAsync(path, ConfigTemplate.Render(_context.Backends.Redact(resolved)), cancellationToken).ConfigureAwait(false);
+                    // 0600: the file comes to hold webhook URLs and connection details.
+                    await OwnerOnly.WriteNewTextAsync(path, ConfigTemplate.Render(_context.Backends.Redact(resolved)), cancellationToken).ConfigureAwait(false);
                     written = path;
                 }
             }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using Bulwark.Storage.Local;
 
 namespace Bulwark.Operations.Scheduling;
 
@@ -23,7 +24,7 @@ public sealed class JobLock : IDisposable
     public static JobLock? TryAcquire(string folder, string job, DateTimeOffset now, out string? holder)
     {
         holder = null;
-        Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        OwnerOnly.CreateFolder(folder);
         var path = Path.GetFullPath(Path.Combine(folder, job + ".lock"));
         var info = path + ".holder";
         if (!HeldHere.TryAdd(path, 0))
@@ -42,7 +43,7 @@ public sealed class JobLock : IDisposable
             });
             try
             {
-                File.WriteAllText(info, string.Create(CultureInfo.InvariantCulture,
+                OwnerOnly.WriteAllText(info, string.Create(CultureInfo.InvariantCulture,
                     $"process {Environment.ProcessId} on {Environment.MachineName} since {now:u}"));
             }
             catch (IOException)

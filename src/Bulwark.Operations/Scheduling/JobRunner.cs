@@ -197,7 +197,9 @@ public sealed class JobRunner
 
     private async Task<JobBodyResult> BackupAsync(CancellationToken cancellationToken)
     {
-        var result = await new BackupOperation(_context).RunAsync(new BackupRequest(), null, cancellationToken).ConfigureAwait(false);
+        var backup = new BackupOperation(_context);
+        backup.Warning += message => Warning?.Invoke(message);
+        var result = await backup.RunAsync(new BackupRequest(), null, cancellationToken).ConfigureAwait(false);
         var m = result.Snapshot.Manifest;
         return new JobBodyResult($"snapshot {result.Snapshot.ShortId}: {HealthText.Bytes(m.TotalSize)} in {HealthText.Age(m.Duration)}" +
                                  (m.Statistics is { } s ? $", {HealthText.Bytes(s.NewBytes)} new" : ""));

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Bulwark.Storage.Local;
 
 namespace Bulwark.Operations.Scheduling;
 
@@ -35,8 +36,8 @@ public sealed class JobStateStore
         var temporary = $"{path}.{Environment.ProcessId}.{Environment.CurrentManagedThreadId}.tmp";
         try
         {
-            Directory.CreateDirectory(Folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(state, OperationsJson.Indented));
+            OwnerOnly.CreateFolder(Folder);
+            OwnerOnly.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(state, OperationsJson.Indented));
             File.Move(temporary, path, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

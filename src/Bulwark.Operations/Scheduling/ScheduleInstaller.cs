@@ -42,9 +42,19 @@ public sealed class ScheduleInstaller
         if (_context.Settings.Schedule.TimeZone is { Length: > 0 } zone && schedule.TimeZone.Id != _context.Time.LocalTimeZone.Id)
             warnings.Add($"cron runs in the system's time zone ({_context.Time.LocalTimeZone.Id}), not in schedule.time-zone {zone}; " +
                          "use --systemd or 'bulwark daemon' to keep the zone");
-        var existing = crontabFile is null
-            ? await ReadUserCrontabAsync(cancellationToken).ConfigureAwait(false)
-            : File.Exists(crontabFile) ? await File.ReadAllTextAsync(crontabFile, cancellationToken).ConfigureAwait(false) : "";
+        string existing;
+        try
+        {
+            existing = crontabFile is null
+                ? await ReadUserCrontabAsync(cancellationToken).ConfigureAwait(false)
+                : File.Exists(crontabFile) ? await File.ReadAllTextAsync(crontabFile, cancellationToken).ConfigureAwait(false) : "";
+        }
+        catch (BulwarkException e) when (dryRun && e.Kind == ErrorKind.ToolMissing)
+        {
+            // Printing the block needs no crontab program; installing it will.
+            existing = "";
+            warnings.Add($"{e.Message}: {e.Advice}");
+        }
         var logPath = Path.Combine(_context.Config.StateDirectory, "schedule.log");
         var block = remove || schedule.Jobs.Count == 0 ? null : CronTab.Block(schedule, command, logPath);
         var updated = CronTab.Apply(existing, command.ConfigPath, block);
@@ -53,7 +63,7 @@ public sealed class ScheduleInstaller
         if (changed && !dryRun)
         {
             if (block is not null)
-                Directory.CreateDirectory(_context.Config.StateDirectory);
+                Storage.Local.OwnerOnly.CreateFolder(_context.Config.StateDirectory);
             if (crontabFile is null)
             {
                 await WriteUserCrontabAsync(updated, cancellationToken).ConfigureAwait(false);

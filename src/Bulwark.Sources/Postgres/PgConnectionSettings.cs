@@ -166,6 +166,28 @@ public sealed class PgConnectionSettings
             System.Text.RegularExpressions.RegexOptions.IgnoreCase);
     }
 
+    /// <summary>
+    /// Whether <paramref name="connection"/> itself holds a password (which then shows in the process list or the
+    /// configuration file). A string that does not parse holds none here; resolving it reports the error.
+    /// </summary>
+    public static bool ContainsPassword(string? connection)
+    {
+        if (string.IsNullOrWhiteSpace(connection))
+            return false;
+        try
+        {
+            var parsed = connection.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) ||
+                         connection.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)
+                ? ParseUri(connection)
+                : ParseKeyValue(connection);
+            return parsed.TryGetValue("password", out var password) && password.Length > 0;
+        }
+        catch (BulwarkException)
+        {
+            return false;
+        }
+    }
+
     private static Dictionary<string, string> ParseUri(string text)
     {
         var values = new Dictionary<string, string>();

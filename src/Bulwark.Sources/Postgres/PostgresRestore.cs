@@ -4,6 +4,7 @@ using Bulwark.Repository.Snapshots;
 using Bulwark.Repository.Streams;
 using Bulwark.Sources.Postgres.Archive;
 using Bulwark.Sources.Processes;
+using Bulwark.Storage.Local;
 using Npgsql;
 
 namespace Bulwark.Sources.Postgres;
@@ -180,7 +181,7 @@ public sealed class PostgresRestore
     {
         // pg_restore -j needs a file it can seek in.
         var folder = _options.SpoolDirectory ?? Path.GetTempPath();
-        Directory.CreateDirectory(folder);
+        OwnerOnly.CreateFolder(folder);
         var spool = Path.Combine(folder, $"bulwark-restore-{Guid.NewGuid():N}.dump");
         try
         {

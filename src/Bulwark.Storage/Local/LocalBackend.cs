@@ -5,6 +5,7 @@ namespace Bulwark.Storage.Local;
 /// <summary>
 /// Objects as files below a root folder. A put writes a temporary file in the target folder, fsyncs it, renames it
 /// over the target and fsyncs the folder, so an object is either wholly there or absent, also after a power loss.
+/// Folders are created 0700 and files 0600 (<see cref="OwnerOnly"/>), whatever the umask.
 /// </summary>
 public sealed class LocalBackend : IStorageBackend
 {
@@ -22,7 +23,7 @@ public sealed class LocalBackend : IStorageBackend
     {
         try
         {
-            Directory.CreateDirectory(_root);
+            OwnerOnly.CreateFolder(_root);
             return Task.CompletedTask;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -41,7 +42,7 @@ public sealed class LocalBackend : IStorageBackend
             var path = PathOf(prefix.TrimEnd('/'));
             try
             {
-                Directory.CreateDirectory(path);
+                OwnerOnly.CreateFolder(path);
                 parents.Add(Path.GetDirectoryName(path)!);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -71,9 +72,8 @@ public sealed class LocalBackend : IStorageBackend
         var temp = path + "." + Guid.NewGuid().ToString("N")[..12] + TempSuffix;
         try
         {
-            Directory.CreateDirectory(folder);
-            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1,
-                             FileOptions.None))
+            OwnerOnly.CreateFolder(folder);
+            await using (var file = new FileStream(temp, OwnerOnly.Options(FileMode.CreateNew, FileAccess.Write, bufferSize: 1)))
             {
                 await file.WriteAsync(data, cancellationToken).ConfigureAwait(false);
                 file.Flush(flushToDisk: true);

@@ -1,0 +1,71 @@
+using System.Text;
+
+namespace Bulwark.Storage.Local;
+
+/// <summary>
+/// Files and folders that only their owner may read (0600 and 0700), whatever the umask: repository objects, the
+/// configuration and the state folder hold data and secrets other local users must not see. The mode is passed to
+/// open/mkdir, so nothing is readable by others even for a moment. On Windows the folder's ACLs apply as before.
+/// </summary>
+public static class OwnerOnly
+{
+    /// <summary>0600.</summary>
+    public const UnixFileMode FileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    /// <summary>0700.</summary>
+    public const UnixFileMode FolderMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    /// <summary>Every permission bit of group and others (077).</summary>
+    public const UnixFileMode GroupOrOthers = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |
+                                              UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+
+    /// <summary>Creates a folder and its missing parents as 0700; an existing folder keeps its mode.</summary>
+    public static DirectoryInfo CreateFolder(string path) =>
+        OperatingSystem.IsWindows() ? Directory.CreateDirectory(path) : Directory.CreateDirectory(path, FolderMode);
+
+    /// <summary>Options that create the file as 0600 (an existing file keeps its mode).</summary>
+    public static FileStreamOptions Options(System.IO.FileMode mode, FileAccess access, FileShare share = FileShare.None,
+        int bufferSize = 4096)
+    {
+        var options = new FileStreamOptions { Mode = mode, Access = access, Share = share, BufferSize = bufferSize };
+        if (!OperatingSystem.IsWindows())
+            options.UnixCreateMode = FileMode;
+        return options;
+    }
+
+    /// <summary><see cref="File.WriteAllBytes(string, byte[])"/>, creating the file as 0600.</summary>
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
+    {
+        using var file = new FileStream(path, Options(System.IO.FileMode.Create, FileAccess.Write));
+        file.Write(bytes);
+    }
+
+    /// <summary><see cref="File.WriteAllBytesAsync(string, byte[], CancellationToken)"/>, creating the file as 0600.</summary>
+    public static async Task WriteAllBytesAsync(string path, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        var file = new FileStream(path, Options(System.IO.FileMode.Create, FileAccess.Write));
+        await using (file.ConfigureAwait(false))
+            await file.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes <paramref name="text"/> as UTF-8 (no BOM), creating the file as 0600.</summary>
+    public static void WriteAllText(string path, string text) => WriteAllBytes(path, Utf8.GetBytes(text));
+
+    /// <summary>Writes <paramref name="text"/> as UTF-8 (no BOM) to a new file (an existing one is an error), as 0600.</summary>
+    public static async Task WriteNewTextAsync(string path, string text, CancellationToken cancellationToken)
+    {
+        var file = new FileStream(path, Options(System.IO.FileMode.CreateNew, FileAccess.Write));
+        await using (file.ConfigureAwait(false))
+            await file.WriteAsync(Utf8.GetBytes(text), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The group and other bits of a file or folder, or none on Windows or when it is not there.</summary>
+    public static UnixFileMode OpenToOthers(string path)
+    {
+        if (OperatingSystem.IsWindows() || (!File.Exists(path) && !Directory.Exists(path)))
+            return 0;
+        return File.GetUnixFileMode(path) & GroupOrOthers;
+    }
+
+    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
+}
