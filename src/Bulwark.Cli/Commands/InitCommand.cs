@@ -36,7 +36,7 @@ public static class InitCommand
             if (run.Get(encrypt))
                 run.Output.Line("keep the passphrase safe: without it the backups cannot be read ('bulwark key add' adds another)");
             if (written is not null)
-                run.Output.Line($"wrote {written}: set 'postgres.url' there, then run 'bulwark backup'");
+                run.Output.Line($"wrote {written}: set 'postgres.url' there (or use PGHOST, PGDATABASE, ... as for psql), then run 'bulwark backup'");
             return ExitCodes.Ok;
         });
         return command.WithExitCodes(0, 2, 3, 6, 8);

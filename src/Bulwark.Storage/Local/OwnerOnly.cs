@@ -20,8 +20,23 @@ public static class OwnerOnly
                                               UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
 
     /// <summary>Creates a folder and its missing parents as 0700; an existing folder keeps its mode.</summary>
-    public static DirectoryInfo CreateFolder(string path) =>
-        OperatingSystem.IsWindows() ? Directory.CreateDirectory(path) : Directory.CreateDirectory(path, FolderMode);
+    public static DirectoryInfo CreateFolder(string path)
+    {
+        if (OperatingSystem.IsWindows())
+            return Directory.CreateDirectory(path);
+        // Directory.CreateDirectory(path, mode) gives the mode to the last folder only, its new parents get the umask's.
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        var missing = new Stack<string>();
+        for (var folder = full; !Directory.Exists(folder); folder = Path.GetDirectoryName(folder)!)
+        {
+            missing.Push(folder);
+            if (Path.GetDirectoryName(folder) is null)
+                break;
+        }
+        foreach (var folder in missing)
+            Directory.CreateDirectory(folder, FolderMode);
+        return new DirectoryInfo(full);
+    }
 
     /// <summary>Options that create the file as 0600 (an existing file keeps its mode).</summary>
     public static FileStreamOptions Options(System.IO.FileMode mode, FileAccess access, FileShare share = FileShare.None,

@@ -24,6 +24,7 @@ public sealed class CheckCommandTests : IDisposable
               disk-free-critical: off
             {extra}
             """, TestContext.Current.CancellationToken);
+        File.SetUnixFileMode(_directory.Combine("bulwark.yml"), UnixFileMode.UserRead | UnixFileMode.UserWrite); // else 'permissions' warns
         return new CliRunner(_directory.Path);
     }
 

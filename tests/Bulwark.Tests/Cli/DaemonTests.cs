@@ -85,6 +85,7 @@ public sealed class DaemonTests(PostgresFixture pg) : IDisposable
             daemon:
               listen: 127.0.0.1:{port}
             """, Ct);
+        File.SetUnixFileMode(_directory.Combine("bulwark.yml"), UnixFileMode.UserRead | UnixFileMode.UserWrite); // else 'permissions' warns
         string health = "", metrics = "", status = "";
         var result = await new CliRunner(_directory.Path).RunAsync(["daemon"], process =>
         {
@@ -233,6 +234,7 @@ public sealed class ScheduledJobTests(PostgresFixture pg) : IDisposable
         await File.WriteAllTextAsync(_directory.Combine("bulwark.yml"),
             $"repository: ./repo\nstate: ./state\npostgres:\n  url: {pg.Url(database)}\ncheck:\n  disk-free-warning: off\n  disk-free-critical: off\n",
             TestContext.Current.CancellationToken);
+        File.SetUnixFileMode(_directory.Combine("bulwark.yml"), UnixFileMode.UserRead | UnixFileMode.UserWrite); // else 'permissions' warns
         var cli = new CliRunner(_directory.Path);
         Assert.Equal(0, (await cli.RunAsync("init")).ExitCode);
         var backup = await cli.RunAsync("schedule", "run", "backup", "--scheduled");

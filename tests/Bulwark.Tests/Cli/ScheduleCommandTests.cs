@@ -24,6 +24,7 @@ public sealed class ScheduleCommandTests : IDisposable
     private CliRunner Cli(string schedule = "")
     {
         File.WriteAllText(ConfigPath, $"repository: ./repo\nstate: ./state\nschedule:\n  time-zone: UTC\n{schedule}");
+        File.SetUnixFileMode(ConfigPath, UnixFileMode.UserRead | UnixFileMode.UserWrite); // else 'permissions' warns
         return new CliRunner(_directory.Path).With(ScheduleInstaller.CrontabFileVariable, Crontab);
     }
 

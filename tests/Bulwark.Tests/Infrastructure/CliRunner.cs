@@ -10,6 +10,7 @@ public sealed class CliRunner
 {
     private readonly Dictionary<string, string?> _environment = new();
     private bool _defaultSignals;
+    private string? _umask;
 
     public CliRunner(string workingDirectory)
     {
@@ -40,6 +41,13 @@ public sealed class CliRunner
         return this;
     }
 
+    /// <summary>Starts bulwark with this umask (e.g. "022"), whatever the test process has.</summary>
+    public CliRunner WithUmask(string umask)
+    {
+        _umask = umask;
+        return this;
+    }
+
     public static string ProgramPath => System.IO.Path.Combine(AppContext.BaseDirectory, "bulwark.dll");
 
     public async Task<CliResult> RunAsync(params string[] arguments) => await RunAsync(arguments, null);
@@ -47,7 +55,7 @@ public sealed class CliRunner
     public async Task<CliResult> RunAsync(IReadOnlyList<string> arguments, Action<Process>? whileRunning,
         TimeSpan? timeout = null)
     {
-        var info = new ProcessStartInfo(_defaultSignals ? "env" : "dotnet")
+        var info = new ProcessStartInfo(_umask is not null ? "sh" : _defaultSignals ? "env" : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -55,6 +63,13 @@ public sealed class CliRunner
             UseShellExecute = false,
             WorkingDirectory = WorkingDirectory,
         };
+        if (_umask is not null)
+        {
+            info.ArgumentList.Add("-c");
+            info.ArgumentList.Add($"umask {_umask} && exec \"$@\"");
+            info.ArgumentList.Add("sh");
+            info.ArgumentList.Add(_defaultSignals ? "env" : "dotnet");
+        }
         if (_defaultSignals)
         {
             info.ArgumentList.Add("--default-signal=INT,QUIT");
