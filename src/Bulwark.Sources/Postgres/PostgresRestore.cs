@@ -218,27 +218,61 @@ public sealed class PostgresRestore
         return new BulwarkException(ErrorKind.Failed, $"pg_restore failed with exit code {code}: {summary ?? "no message"}", advice);
     }
 
-    private async Task<int> ApplyGlobalsAsync(BackupRepository repository, Snapshot snapshot,
+    /// <summary>
+    /// Runs the snapshot's globals.sql statement by statement through Npgsql, never psql: the script is repository
+    /// content, and a psql meta-command in it would run on this host (see <see cref="GlobalsScript"/>). It is read and
+    /// checked whole before the first statement runs. Roles that exist already fail one by one and are kept; everything
+    /// else applies. Returns the number of statements that failed.
+    /// </summary>
+    private static async Task<int> ApplyGlobalsAsync(BackupRepository repository, Snapshot snapshot,
         PgConnectionSettings target, CancellationToken cancellationToken)
     {
         var globals = snapshot.Manifest.FindStream(PostgresBackup.GlobalsStreamName)
                       ?? throw new BulwarkException(ErrorKind.Usage, $"snapshot {snapshot.ShortId} holds no roles",
                           "back up with --globals to include them, or restore without --globals");
-        var (psql, _) = await _tools.FindAsync("psql", null, cancellationToken).ConfigureAwait(false);
-        var environment = new Dictionary<string, string?>(target.ToEnvironment()) { ["PGDATABASE"] = null };
-        // Roles that exist already fail one by one and are kept; everything else applies.
-        await using var run = ProcessRunner.Start(psql,
-            ["--no-psqlrc", "--quiet", "--no-password", $"--dbname={target.Database}", "--set=ON_ERROR_STOP=0"],
-            environment, redirectInput: true, redirectOutput: true, cancellationToken);
-        var drain = run.StandardOutput.CopyToAsync(Stream.Null, cancellationToken);
-        await using (var input = run.StandardInput)
-            await repository.CopyStreamAsync(globals, input, cancellationToken: cancellationToken).ConfigureAwait(false);
-        await drain.ConfigureAwait(false);
-        var code = await run.WaitAsync(cancellationToken).ConfigureAwait(false);
-        if (code != 0)
-            throw PostgresBackup.ToolFailed("psql", code, run.ErrorSummary);
-        return run.ErrorLines.Count(l => l.Contains("ERROR", StringComparison.Ordinal));
+        if (globals.Size > MaxGlobalsSize)
+            throw new BulwarkException(ErrorKind.Integrity,
+                $"snapshot {snapshot.ShortId}: globals.sql is {globals.Size} bytes, more than the roles of a server take; nothing was applied",
+                "the snapshot is damaged or was not written by Bulwark; restore without --globals");
+        using var buffer = new MemoryStream();
+        // CopyStreamAsync checks length and SHA-256 against the manifest before returning.
+        await repository.CopyStreamAsync(globals, buffer, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var text = GlobalsScript.ByteEncoding.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        var statements = GlobalsScript.Split(text, snapshot.ShortId);
+
+        var builder = target.ToNpgsql();
+        builder.Encoding = GlobalsScript.ByteEncodingName;
+        await using var connection = new NpgsqlConnection(builder.ConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            throw PgErrors.Translate(e, target, "connecting to");
+        }
+        var errors = 0;
+        foreach (var statement in statements)
+        {
+            await using var command = new NpgsqlCommand(statement, connection) { CommandTimeout = 0 };
+            try
+            {
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (PostgresException e) when (!e.IsTransient && connection.State == System.Data.ConnectionState.Open)
+            {
+                errors++; // as psql with ON_ERROR_STOP=0: e.g. a role that exists already
+            }
+            catch (NpgsqlException e)
+            {
+                throw PgErrors.Translate(e, target, "applying the roles to");
+            }
+        }
+        return errors;
     }
+
+    /// <summary>A bound on globals.sql, which is read whole: far more than a server with a million roles writes.</summary>
+    private const long MaxGlobalsSize = 1L << 30;
 
     private static async Task CreateDatabaseAsync(PgConnectionSettings target, StreamEntry dump, CancellationToken cancellationToken)
     {
