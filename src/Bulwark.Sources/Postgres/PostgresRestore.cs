@@ -34,6 +34,8 @@ public sealed class PostgresRestore
         var archiveMajor = snapshot.Manifest.Tools.TryGetValue("pg_dump", out var v) ? PgVersion.Parse(v).Major : (int?)null;
         var (pgRestore, _) = await _tools.FindAsync("pg_restore", archiveMajor, cancellationToken).ConfigureAwait(false);
 
+        // Read and checked before anything is created or applied: a refused script changes nothing.
+        var globals = _options.Globals ? await ReadGlobalsAsync(repository, snapshot, cancellationToken).ConfigureAwait(false) : null;
         var created = false;
         if (_options.Create)
         {
@@ -47,8 +49,8 @@ public sealed class PostgresRestore
             if (_options.Schemas.Count > 0)
                 await CreateSchemasAsync(target, _options.Schemas, cancellationToken).ConfigureAwait(false);
             var globalsErrors = 0;
-            if (_options.Globals)
-                globalsErrors = await ApplyGlobalsAsync(repository, snapshot, target, cancellationToken).ConfigureAwait(false);
+            if (globals is not null)
+                globalsErrors = await ApplyGlobalsAsync(globals, target, cancellationToken).ConfigureAwait(false);
 
             var arguments = new List<string> { "--no-password", $"--dbname={target.Database}" };
             if (_options.Clean)
@@ -219,13 +221,11 @@ public sealed class PostgresRestore
     }
 
     /// <summary>
-    /// Runs the snapshot's globals.sql statement by statement through Npgsql, never psql: the script is repository
-    /// content, and a psql meta-command in it would run on this host (see <see cref="GlobalsScript"/>). It is read and
-    /// checked whole before the first statement runs. Roles that exist already fail one by one and are kept; everything
-    /// else applies. Returns the number of statements that failed.
+    /// The statements of the snapshot's globals.sql, read whole and checked (see <see cref="GlobalsScript"/>): the
+    /// script is repository content, and run by psql a meta-command in it would run on this host.
     /// </summary>
-    private static async Task<int> ApplyGlobalsAsync(BackupRepository repository, Snapshot snapshot,
-        PgConnectionSettings target, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<string>> ReadGlobalsAsync(BackupRepository repository, Snapshot snapshot,
+        CancellationToken cancellationToken)
     {
         var globals = snapshot.Manifest.FindStream(PostgresBackup.GlobalsStreamName)
                       ?? throw new BulwarkException(ErrorKind.Usage, $"snapshot {snapshot.ShortId} holds no roles",
@@ -238,8 +238,16 @@ public sealed class PostgresRestore
         // CopyStreamAsync checks length and SHA-256 against the manifest before returning.
         await repository.CopyStreamAsync(globals, buffer, cancellationToken: cancellationToken).ConfigureAwait(false);
         var text = GlobalsScript.ByteEncoding.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
-        var statements = GlobalsScript.Split(text, snapshot.ShortId);
+        return GlobalsScript.Split(text, snapshot.ShortId);
+    }
 
+    /// <summary>
+    /// Runs the statements one by one through Npgsql, never psql, as the bytes of the dump. Roles that exist already
+    /// fail one by one and are kept; everything else applies. Returns the number of statements that failed.
+    /// </summary>
+    private static async Task<int> ApplyGlobalsAsync(IReadOnlyList<string> statements, PgConnectionSettings target,
+        CancellationToken cancellationToken)
+    {
         var builder = target.ToNpgsql();
         builder.Encoding = GlobalsScript.ByteEncodingName;
         await using var connection = new NpgsqlConnection(builder.ConnectionString);
