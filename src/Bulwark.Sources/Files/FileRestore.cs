@@ -120,6 +120,7 @@ public static class FileRestore
     /// <summary>Creates the folders on the way to a file one level at a time, following no link.</summary>
     private static void CreateFolders(string root, string target, string stored)
     {
+        Directory.CreateDirectory(root); // the folder the user named: a link there is theirs to follow
         foreach (var folder in FoldersBelow(root, target))
         {
             if (!IsLink(folder) && !Directory.Exists(folder))
