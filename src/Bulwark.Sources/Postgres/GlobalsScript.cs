@@ -78,7 +78,7 @@ internal static partial class GlobalsScript
                 i++;
                 if (hasCode)
                 {
-                    var statement = text[start..i];
+                    var statement = Checked(text, start, i, snapshot);
                     if (StandardStrings().Match(statement) is { Success: true } set)
                         standardStrings = set.Groups[1].Value.ToLowerInvariant() is "on" or "true" or "yes" or "1";
                     statements.Add(statement);
@@ -93,8 +93,36 @@ internal static partial class GlobalsScript
             }
         }
         if (hasCode)
-            statements.Add(text[start..]); // psql runs an unterminated last statement too
+            statements.Add(Checked(text, start, text.Length, snapshot)); // psql runs an unterminated last statement too
         return statements;
+    }
+
+    /// <summary>
+    /// The statement from <paramref name="start"/> to <paramref name="end"/>, unless it is a COPY: pg_dumpall writes
+    /// none in a globals dump, and COPY FROM STDIN would wait for data that is not there (there is no psql to send it).
+    /// </summary>
+    private static string Checked(string text, int start, int end, string snapshot)
+    {
+        var i = start;
+        while (i < end)
+        {
+            if (char.IsWhiteSpace(text[i]))
+                i++;
+            else if (text[i] == '-' && At(text, i + 1) == '-')
+                i = text.IndexOf('\n', i) is var lineEnd and >= 0 ? lineEnd : end;
+            else if (text[i] == '/' && At(text, i + 1) == '*')
+                i = SkipBlockComment(text, i);
+            else
+                break;
+        }
+        var word = i;
+        while (word < end && IsIdentifierChar(text[word]))
+            word++;
+        if (text.AsSpan(i, word - i).Equals("COPY", StringComparison.OrdinalIgnoreCase))
+            throw new BulwarkException(ErrorKind.Integrity,
+                $"snapshot {snapshot}: globals.sql holds a COPY statement at line {LineOf(text, i)}, which pg_dumpall does not write; nothing was applied",
+                "the repository may have been tampered with: check who can write to it; restore without --globals");
+        return text[start..end];
     }
 
     private static char At(string text, int index) => index >= 0 && index < text.Length ? text[index] : '\0';

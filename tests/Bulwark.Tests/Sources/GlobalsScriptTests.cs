@@ -68,6 +68,17 @@ public sealed class GlobalsScriptTests
         Assert.Equal("COMMENT ON ROLE a IS 'x\\'; y';", statements[1].Trim());
     }
 
+    [Theory]
+    [InlineData("CREATE ROLE a;\n/* x */ copy t FROM STDIN;\n", 2)]
+    [InlineData("CREATE ROLE a;\n-- x\nCOPY (SELECT 1) TO PROGRAM 'touch /tmp/x'", 3)]
+    public void Split_RefusesCopyStatements(string script, int line)
+    {
+        var error = Assert.Throws<BulwarkException>(() => GlobalsScript.Split(script, "abcd1234"));
+        Assert.Equal(ErrorKind.Integrity, error.Kind);
+        Assert.Contains($"COPY statement at line {line}", error.Message);
+        Assert.Equal(2, GlobalsScript.Split("CREATE ROLE copy_; COPY_ROLE;", "abcd1234").Count); // a word that only starts with COPY
+    }
+
     [Fact]
     public void Split_RefusesANulByte()
     {
