@@ -35,6 +35,8 @@ public sealed class PostgresRestore
         var archiveMajor = snapshot.Manifest.Tools.TryGetValue("pg_dump", out var v) ? PgVersion.Parse(v).Major : (int?)null;
         var (pgRestore, _) = await _tools.FindAsync("pg_restore", archiveMajor, cancellationToken).ConfigureAwait(false);
 
+        // Read and checked before anything is created or applied: a refused script changes nothing.
+        var globals = _options.Globals ? await ReadGlobalsAsync(repository, snapshot, cancellationToken).ConfigureAwait(false) : null;
         var created = false;
         if (_options.Create)
         {
@@ -48,8 +50,8 @@ public sealed class PostgresRestore
             if (_options.Schemas.Count > 0)
                 await CreateSchemasAsync(target, _options.Schemas, cancellationToken).ConfigureAwait(false);
             var globalsErrors = 0;
-            if (_options.Globals)
-                globalsErrors = await ApplyGlobalsAsync(repository, snapshot, target, cancellationToken).ConfigureAwait(false);
+            if (globals is not null)
+                globalsErrors = await ApplyGlobalsAsync(globals, target, cancellationToken).ConfigureAwait(false);
 
             var arguments = new List<string> { "--no-password", $"--dbname={target.Database}" };
             if (_options.Clean)
@@ -219,27 +221,67 @@ public sealed class PostgresRestore
         return new BulwarkException(ErrorKind.Failed, $"pg_restore failed with exit code {code}: {summary ?? "no message"}", advice);
     }
 
-    private async Task<int> ApplyGlobalsAsync(BackupRepository repository, Snapshot snapshot,
-        PgConnectionSettings target, CancellationToken cancellationToken)
+    /// <summary>
+    /// The statements of the snapshot's globals.sql, read whole and checked (see <see cref="GlobalsScript"/>): the
+    /// script is repository content, and run by psql a meta-command in it would run on this host.
+    /// </summary>
+    private static async Task<IReadOnlyList<string>> ReadGlobalsAsync(BackupRepository repository, Snapshot snapshot,
+        CancellationToken cancellationToken)
     {
         var globals = snapshot.Manifest.FindStream(PostgresBackup.GlobalsStreamName)
                       ?? throw new BulwarkException(ErrorKind.Usage, $"snapshot {snapshot.ShortId} holds no roles",
                           "back up with --globals to include them, or restore without --globals");
-        var (psql, _) = await _tools.FindAsync("psql", null, cancellationToken).ConfigureAwait(false);
-        var environment = new Dictionary<string, string?>(target.ToEnvironment()) { ["PGDATABASE"] = null };
-        // Roles that exist already fail one by one and are kept; everything else applies.
-        await using var run = ProcessRunner.Start(psql,
-            ["--no-psqlrc", "--quiet", "--no-password", $"--dbname={target.Database}", "--set=ON_ERROR_STOP=0"],
-            environment, redirectInput: true, redirectOutput: true, cancellationToken);
-        var drain = run.StandardOutput.CopyToAsync(Stream.Null, cancellationToken);
-        await using (var input = run.StandardInput)
-            await repository.CopyStreamAsync(globals, input, cancellationToken: cancellationToken).ConfigureAwait(false);
-        await drain.ConfigureAwait(false);
-        var code = await run.WaitAsync(cancellationToken).ConfigureAwait(false);
-        if (code != 0)
-            throw PostgresBackup.ToolFailed("psql", code, run.ErrorSummary);
-        return run.ErrorLines.Count(l => l.Contains("ERROR", StringComparison.Ordinal));
+        if (globals.Size > MaxGlobalsSize)
+            throw new BulwarkException(ErrorKind.Integrity,
+                $"snapshot {snapshot.ShortId}: globals.sql is {globals.Size} bytes, more than the roles of a server take; nothing was applied",
+                "the snapshot is damaged or was not written by Bulwark; restore without --globals");
+        using var buffer = new MemoryStream();
+        // CopyStreamAsync checks length and SHA-256 against the manifest before returning.
+        await repository.CopyStreamAsync(globals, buffer, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var text = GlobalsScript.ByteEncoding.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        return GlobalsScript.Split(text, snapshot.ShortId);
     }
+
+    /// <summary>
+    /// Runs the statements one by one through Npgsql, never psql, as the bytes of the dump. Roles that exist already
+    /// fail one by one and are kept; everything else applies. Returns the number of statements that failed.
+    /// </summary>
+    private static async Task<int> ApplyGlobalsAsync(IReadOnlyList<string> statements, PgConnectionSettings target,
+        CancellationToken cancellationToken)
+    {
+        var builder = target.ToNpgsql();
+        builder.Encoding = GlobalsScript.ByteEncodingName;
+        await using var connection = new NpgsqlConnection(builder.ConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            throw PgErrors.Translate(e, target, "connecting to");
+        }
+        var errors = 0;
+        foreach (var statement in statements)
+        {
+            await using var command = new NpgsqlCommand(statement, connection) { CommandTimeout = 0 };
+            try
+            {
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (PostgresException e) when (!e.IsTransient && connection.State == System.Data.ConnectionState.Open)
+            {
+                errors++; // as psql with ON_ERROR_STOP=0: e.g. a role that exists already
+            }
+            catch (NpgsqlException e)
+            {
+                throw PgErrors.Translate(e, target, "applying the roles to");
+            }
+        }
+        return errors;
+    }
+
+    /// <summary>A bound on globals.sql, which is read whole: far more than a server with a million roles writes.</summary>
+    private const long MaxGlobalsSize = 1L << 30;
 
     private static async Task CreateDatabaseAsync(PgConnectionSettings target, StreamEntry dump, CancellationToken cancellationToken)
     {
