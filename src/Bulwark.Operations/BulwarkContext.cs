@@ -42,10 +42,19 @@ public sealed class BulwarkContext
     /// <summary>Asks a person for passphrases (the CLI on a terminal); null where no one can answer.</summary>
     public IPassphrasePrompt? PassphrasePrompt { get; init; }
 
-    /// <summary>Opens encrypted repositories with the passphrase of <paramref name="role"/>.</summary>
+    /// <summary>
+    /// Opens encrypted repositories with the passphrase of <paramref name="role"/>; the key that opened the repository
+    /// last is tried first (see <see cref="LastKeyCache"/>).
+    /// </summary>
     public Func<BulwarkRepositoryContext, CancellationToken, Task<IObjectCipher>> PassphraseCipher(PassphraseRole role) =>
-        (repository, cancellationToken) => RepositoryKeys.OpenAsync(repository,
-            Passphrases.Require(Config.GetEnvironment, PassphrasePrompt, role, repository.Backend.Location), cancellationToken);
+        async (repository, cancellationToken) =>
+        {
+            var passphrase = Passphrases.Require(Config.GetEnvironment, PassphrasePrompt, role, repository.Backend.Location);
+            var lastKey = new LastKeyCache(Config.StateDirectory, repository.Config.Id);
+            var cipher = await RepositoryKeys.OpenAsync(repository, passphrase, cancellationToken, lastKey.Read()).ConfigureAwait(false);
+            lastKey.Write(RepositoryKeys.KeyIdOf(cipher));
+            return cipher;
+        };
 
     /// <summary>The repository location, resolved (a relative folder is relative to the configuration file).</summary>
     public string RepositoryLocation

@@ -89,6 +89,10 @@ public sealed class BackupRepository : IAsyncDisposable
             throw new BulwarkException(ErrorKind.Repository, $"there is no Bulwark repository at {backend.Location}",
                 "check the location, or create one with 'bulwark init'");
         }
+        if (raw.Length > ObjectLimits.SmallObject)
+            throw new BulwarkException(ErrorKind.Repository,
+                $"the config object of {backend.Location} is {raw.Length} bytes, more than a config may be ({ObjectLimits.Describe(ObjectLimits.SmallObject)})",
+                "restore the config object from a copy of the repository");
         var config = RepositoryJson.Deserialize<RepositoryConfig>(raw, $"the config object of {backend.Location}");
         if (config.Format > RepositoryConfig.CurrentFormat)
             throw new BulwarkException(ErrorKind.Repository,
@@ -97,6 +101,7 @@ public sealed class BackupRepository : IAsyncDisposable
         if (config.Format < 1 || config.Chunker is null)
             throw new BulwarkException(ErrorKind.Repository, $"the config object of {backend.Location} is damaged",
                 "restore the config object from a copy of the repository");
+        CheckConfig(config, backend.Location);
         IObjectCipher cipher = PlainCipher.Instance;
         if (config.Encryption is null)
         {
@@ -116,6 +121,28 @@ public sealed class BackupRepository : IAsyncDisposable
                 .ConfigureAwait(false);
         }
         return new BackupRepository(backend, config, new ObjectCodec(cipher, options.CompressionLevel), options);
+    }
+
+    /// <summary>
+    /// What init writes and every reader relies on: an id that can name a cache folder, chunker sizes FastCDC can use
+    /// (they also bound every chunk a reader accepts).
+    /// </summary>
+    private static void CheckConfig(RepositoryConfig config, string location)
+    {
+        if (config.Id is not { Length: 32 } || !config.Id.All(char.IsAsciiHexDigitLower))
+            throw new BulwarkException(ErrorKind.Repository,
+                $"the config object of {location} is damaged: its repository id is not 32 hex digits",
+                "restore the config object from a copy of the repository");
+        try
+        {
+            config.Chunker.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new BulwarkException(ErrorKind.Repository,
+                $"the config object of {location} is damaged: {e.Message}",
+                "restore the config object from a copy of the repository");
+        }
     }
 
     // ---- chunks ----
@@ -138,8 +165,29 @@ public sealed class BackupRepository : IAsyncDisposable
     public Task WriteChunkAsync(ObjectId id, byte[] packed, CancellationToken cancellationToken) =>
         Backend.PutAsync(ChunkName(id), packed, cancellationToken);
 
-    /// <summary>Reads a chunk and checks its content against its id.</summary>
-    public async Task<byte[]> ReadChunkAsync(ObjectId id, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the chunk a manifest refers to and checks its content against its id and its length against the
+    /// reference (which a loaded manifest keeps within the chunker's maximum): a chunk claiming more is refused before
+    /// it is decompressed.
+    /// </summary>
+    public async Task<byte[]> ReadChunkAsync(ChunkRef chunk, CancellationToken cancellationToken)
+    {
+        var data = await ReadChunkAsync(chunk.Id, chunk.Length, cancellationToken).ConfigureAwait(false);
+        if (data.Length != chunk.Length)
+            throw new BulwarkException(ErrorKind.Integrity,
+                $"chunk {ChunkName(chunk.Id)} is {data.Length} bytes, but the manifest records {chunk.Length}",
+                "run 'bulwark verify --read-data' to find every snapshot it breaks");
+        return data;
+    }
+
+    /// <summary>
+    /// Reads a chunk and checks its content against its id; one larger than the chunker's maximum is refused. Prefer
+    /// the <see cref="ChunkRef"/> overload where a reference is at hand: its length is the tighter bound.
+    /// </summary>
+    public Task<byte[]> ReadChunkAsync(ObjectId id, CancellationToken cancellationToken) =>
+        ReadChunkAsync(id, Config.Chunker.MaxSize, cancellationToken);
+
+    private async Task<byte[]> ReadChunkAsync(ObjectId id, int maxSize, CancellationToken cancellationToken)
     {
         var name = ChunkName(id);
         byte[] stored;
@@ -152,7 +200,7 @@ public sealed class BackupRepository : IAsyncDisposable
             throw new BulwarkException(ErrorKind.Integrity, $"chunk {name} is missing from {Location}",
                 "run 'bulwark verify' to see which snapshots it breaks");
         }
-        return Codec.Unpack(stored, id, name);
+        return Codec.Unpack(stored, id, name, Math.Min(maxSize, Config.Chunker.MaxSize));
     }
 
     /// <summary>Every chunk object in the repository.</summary>
@@ -212,6 +260,10 @@ public sealed class BackupRepository : IAsyncDisposable
                    ?? throw new BulwarkException(ErrorKind.Usage, $"snapshot {id.ToShortString()} does not exist in {Location}",
                        "run 'bulwark list' to see the snapshots");
         var manifest = RepositoryJson.Deserialize<SnapshotManifest>(json, $"manifest {SnapshotName(id)}");
+        // Checked once, here, so that no reader acts on a malformed manifest (and a restore writes nothing).
+        if (ManifestValidation.Problem(manifest, Config.Chunker.MaxSize) is { } problem)
+            throw new BulwarkException(ErrorKind.Integrity, $"manifest {SnapshotName(id)} is invalid: {problem}",
+                "the manifest is damaged or was not written by Bulwark; restore from another snapshot, and run 'bulwark verify'");
         _manifests[id] = manifest;
         return new Snapshot(id, manifest);
     }
@@ -229,7 +281,7 @@ public sealed class BackupRepository : IAsyncDisposable
         {
             return null;
         }
-        return Codec.Unpack(stored, id, name);
+        return Codec.Unpack(stored, id, name, ObjectLimits.Manifest);
     }
 
     /// <summary>Finds a snapshot by "latest", a unique id prefix, or a full id.</summary>
@@ -265,7 +317,15 @@ public sealed class BackupRepository : IAsyncDisposable
     /// <summary>Writes the manifest: after this returns, the snapshot exists.</summary>
     public async Task<Snapshot> CommitSnapshotAsync(SnapshotManifest manifest, CancellationToken cancellationToken)
     {
+        // Readers refuse what these checks refuse: committing it would leave a snapshot that cannot be restored.
+        if (ManifestValidation.Problem(manifest, Config.Chunker.MaxSize) is { } problem)
+            throw new BulwarkException(ErrorKind.Failed, $"refusing to commit an invalid manifest to {Location}: {problem}",
+                "nothing was committed; report this as a bug");
         var json = RepositoryJson.Serialize(manifest);
+        if (json.Length > ObjectLimits.Manifest)
+            throw new BulwarkException(ErrorKind.Failed,
+                $"the manifest would be {json.Length} bytes, more than the {ObjectLimits.Describe(ObjectLimits.Manifest)} a manifest may have",
+                "nothing was committed; back up fewer or smaller streams per snapshot");
         var id = Codec.ComputeId(json);
         await Backend.PutAsync(SnapshotName(id), Codec.Pack(json), cancellationToken).ConfigureAwait(false);
         _manifests[id] = manifest;
@@ -298,12 +358,18 @@ public sealed class BackupRepository : IAsyncDisposable
 
     /// <summary>
     /// Stores an immutable record under events/KIND/, named by time and content so that listing gives the order
-    /// without reading. Returns the object name.
+    /// without reading. Returns the object name. A record larger than <paramref name="maxSize"/>, which readers would
+    /// refuse, is not written.
     /// </summary>
-    public async Task<string> AppendEventAsync<T>(string kind, T record, CancellationToken cancellationToken)
+    public async Task<string> AppendEventAsync<T>(string kind, T record, CancellationToken cancellationToken,
+        int maxSize = ObjectLimits.SmallObject)
     {
         ObjectNames.Validate(kind);
         var json = RepositoryJson.Serialize(record);
+        if (json.Length > maxSize)
+            throw new BulwarkException(ErrorKind.Failed,
+                $"the {kind} event would be {json.Length} bytes, more than the {ObjectLimits.Describe(maxSize)} an event may have",
+                "nothing was written; report this as a bug");
         var id = Codec.ComputeId(json);
         var millis = Time.GetUtcNow().ToUnixTimeMilliseconds().ToString("D15", CultureInfo.InvariantCulture);
         var name = $"{EventsFolder}{kind}/{millis}-{id}";
@@ -311,8 +377,12 @@ public sealed class BackupRepository : IAsyncDisposable
         return name;
     }
 
-    /// <summary>Every event of a kind, oldest first.</summary>
-    public async Task<IReadOnlyList<T>> ReadEventsAsync<T>(string kind, CancellationToken cancellationToken)
+    /// <summary>
+    /// Every event of a kind, oldest first. One larger than <paramref name="maxSize"/> (default
+    /// <see cref="ObjectLimits.SmallObject"/>) is an integrity error naming it.
+    /// </summary>
+    public async Task<IReadOnlyList<T>> ReadEventsAsync<T>(string kind, CancellationToken cancellationToken,
+        int maxSize = ObjectLimits.SmallObject)
     {
         ObjectNames.Validate(kind);
         var names = new List<string>();
@@ -328,8 +398,8 @@ public sealed class BackupRepository : IAsyncDisposable
                 var stored = await Backend.GetAsync(name, ct).ConfigureAwait(false);
                 var dash = name.LastIndexOf('-');
                 var json = ObjectId.TryParse(name[(dash + 1)..], out var id)
-                    ? Codec.Unpack(stored, id, name)
-                    : Codec.Decode(stored, name);
+                    ? Codec.Unpack(stored, id, name, maxSize)
+                    : Codec.Decode(stored, name, maxSize);
                 events[i] = RepositoryJson.Deserialize<T>(json, $"event {name}");
             }).ConfigureAwait(false);
         return events;
@@ -338,10 +408,11 @@ public sealed class BackupRepository : IAsyncDisposable
     /// <summary>
     /// Copies every event under events/<paramref name="prefix"/> that <paramref name="destination"/> lacks. Names keep
     /// their time, so the order is kept; content is re-identified and re-sealed under the destination's key, after
-    /// <paramref name="translate"/> when given (null from it: not copied). Returns how many were written.
+    /// <paramref name="translate"/> when given (null from it: not copied). Returns how many were written. An event
+    /// larger than <paramref name="maxSize"/> is an integrity error naming it.
     /// </summary>
     public async Task<int> CopyEventsToAsync(BackupRepository destination, string prefix, CancellationToken cancellationToken,
-        Func<byte[], byte[]?>? translate = null)
+        Func<byte[], byte[]?>? translate = null, int maxSize = ObjectLimits.SmallObject)
     {
         var folder = EventsFolder + prefix;
         var present = new HashSet<string>(StringComparer.Ordinal);
@@ -355,7 +426,8 @@ public sealed class BackupRepository : IAsyncDisposable
             var dash = file.IndexOf('-', StringComparison.Ordinal);
             if (dash <= 0 || !ObjectId.TryParse(file[(dash + 1)..], out var id))
                 continue;
-            var plaintext = Codec.Unpack(await Backend.GetAsync(info.Name, cancellationToken).ConfigureAwait(false), id, info.Name);
+            var plaintext = Codec.Unpack(await Backend.GetAsync(info.Name, cancellationToken).ConfigureAwait(false), id, info.Name,
+                maxSize);
             if (translate is not null)
             {
                 if (translate(plaintext) is not { } translated)

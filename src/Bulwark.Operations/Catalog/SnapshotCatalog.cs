@@ -94,8 +94,8 @@ public sealed class SnapshotCatalog
                 }
                 var dash = name.LastIndexOf('-');
                 var json = ObjectId.TryParse(name[(dash + 1)..], out var id)
-                    ? _repository.Codec.Unpack(stored, id, name)
-                    : _repository.Codec.Decode(stored, name);
+                    ? _repository.Codec.Unpack(stored, id, name, ObjectLimits.SmallObject)
+                    : _repository.Codec.Decode(stored, name, ObjectLimits.SmallObject);
                 loaded.Add(new CachedProof(name, RepositoryJson.Deserialize<ProofRecord>(json, $"event {name}")));
             }).ConfigureAwait(false);
         foreach (var proof in loaded)

@@ -82,7 +82,8 @@ public sealed class CopyOperation
                 scope.Bytes += snapshot.Manifest.TotalSize;
             }
             // The ruleset registry lives in events: an offsite copy must be able to bring it back too.
-            var events = await source.CopyEventsToAsync(destination, RulesetEventPrefix, cancellationToken).ConfigureAwait(false);
+            var events = await source.CopyEventsToAsync(destination, RulesetEventPrefix, cancellationToken,
+                maxSize: RulesetRegistry.MaxEventSize).ConfigureAwait(false);
             scope.Details["eventsCopied"] = events.ToString(CultureInfo.InvariantCulture);
             var proofs = await CopyDrillsAsync(source, destination, cancellationToken).ConfigureAwait(false);
             scope.Details["drillsCopied"] = proofs.ToString(CultureInfo.InvariantCulture);
@@ -149,7 +150,11 @@ public sealed class CopyOperation
                             $"set {Passphrases.Describe(PassphraseRole.Destination)}, or run on a terminal to be asked");
                     try
                     {
-                        return await Repository.Encryption.RepositoryKeys.OpenAsync(repository, passphrase, ct).ConfigureAwait(false);
+                        var lastKey = new LastKeyCache(_context.Config.StateDirectory, repository.Config.Id);
+                        var cipher = await Repository.Encryption.RepositoryKeys.OpenAsync(repository, passphrase, ct, lastKey.Read())
+                            .ConfigureAwait(false);
+                        lastKey.Write(Repository.Encryption.RepositoryKeys.KeyIdOf(cipher));
+                        return cipher;
                     }
                     catch (BulwarkException e) when (e.Kind == ErrorKind.WrongPassphrase)
                     {
@@ -221,14 +226,15 @@ public sealed class CopyOperation
                 async (i, ct) =>
                 {
                     var chunk = chunks[i];
-                    result[i] = chunk with { Id = await CopyAsync(chunk.Id, ct).ConfigureAwait(false) };
+                    result[i] = chunk with { Id = await CopyAsync(chunk, ct).ConfigureAwait(false) };
                     _progress?.Report(chunk.Length);
                 }).ConfigureAwait(false);
             return result;
         }
 
-        private async Task<ObjectId> CopyAsync(ObjectId sourceId, CancellationToken cancellationToken)
+        private async Task<ObjectId> CopyAsync(ChunkRef chunk, CancellationToken cancellationToken)
         {
+            var sourceId = chunk.Id;
             if (_sameIds && _known.Contains(sourceId))
             {
                 Interlocked.Increment(ref _chunksReused);
@@ -239,7 +245,7 @@ public sealed class CopyOperation
                 await pending.ConfigureAwait(false); // sent (or being sent) earlier in this copy
                 return translated;
             }
-            var data = await _source.ReadChunkAsync(sourceId, cancellationToken).ConfigureAwait(false);
+            var data = await _source.ReadChunkAsync(chunk, cancellationToken).ConfigureAwait(false);
             var id = _destination.Codec.ComputeId(data);
             if (_known.Contains(id))
             {

@@ -346,7 +346,7 @@ public sealed class HealthCheckOperation
             {
                 try
                 {
-                    var data = await repository.ReadChunkAsync(chunk.Id, ct).ConfigureAwait(false);
+                    var data = await repository.ReadChunkAsync(chunk, ct).ConfigureAwait(false);
                     Interlocked.Add(ref bytes, data.Length);
                     if (data.Length != chunk.Length)
                         throw new BulwarkException(ErrorKind.Integrity, $"has {data.Length} bytes, the manifest says {chunk.Length}");

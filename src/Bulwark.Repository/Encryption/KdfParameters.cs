@@ -16,15 +16,38 @@ public sealed record KdfParameters
     public required int Iterations { get; init; }
     public required int Parallelism { get; init; }
 
-    /// <summary>Refuses settings that are too weak to protect anything, or so large that opening would exhaust memory.</summary>
+    /// <summary>The most memory a key may ask for: 16 times the default, libsodium's "sensitive" level.</summary>
+    public const int MaxMemoryKiB = 1024 * 1024;
+
+    /// <summary>The most passes a key may ask for.</summary>
+    public const int MaxIterations = 16;
+
+    /// <summary>
+    /// The most work (memory × passes, in KiB) a key may ask for: libsodium's "sensitive" level (1 GiB, 4 passes), about
+    /// 20 times the default. Every command of an encrypted repository pays it, and a planted key object must not be
+    /// able to make each one slow and memory-hungry.
+    /// </summary>
+    public const long MaxWorkKiB = 4L * 1024 * 1024;
+
+    /// <summary>Refuses settings that are too weak to protect anything, or so large that opening would exhaust memory or time.</summary>
     public void Validate(string what)
     {
+        if (Problem() is { } problem)
+            throw new BulwarkException(ErrorKind.Repository, $"{what} {problem}",
+                Algorithm == Argon2id
+                    ? "remove the key object (it was not written by Bulwark), or restore it from a copy of the repository"
+                    : "upgrade Bulwark");
+    }
+
+    /// <summary>Why these settings are refused, as the end of a sentence starting with the key's name; null when acceptable.</summary>
+    public string? Problem()
+    {
         if (Algorithm != Argon2id)
-            throw new BulwarkException(ErrorKind.Repository, $"{what} uses the key derivation '{Algorithm}', which this Bulwark does not know",
-                "upgrade Bulwark");
-        if (MemoryKiB is < 8 * 1024 or > 4 * 1024 * 1024 || Iterations is < 1 or > 64 || Parallelism != 1)
-            throw new BulwarkException(ErrorKind.Repository,
-                $"{what} has unacceptable Argon2id settings (memory {MemoryKiB} KiB, {Iterations} passes, {Parallelism} lanes)",
-                "restore the key object from a copy of the repository, or open it with another passphrase");
+            return $"uses the key derivation '{Algorithm}', which this Bulwark does not know";
+        if (MemoryKiB is < 8 * 1024 or > MaxMemoryKiB || Iterations is < 1 or > MaxIterations || Parallelism != 1 ||
+            (long)MemoryKiB * Iterations > MaxWorkKiB)
+            return $"has unacceptable Argon2id settings (memory {MemoryKiB} KiB, {Iterations} passes, {Parallelism} lanes; " +
+                   $"at most {MaxMemoryKiB / 1024} MiB, {MaxIterations} passes, {MaxWorkKiB / (1024 * 1024)} GiB × passes in all, one lane)";
+        return null;
     }
 }

@@ -56,9 +56,14 @@ public static class RepositoryKeys
         return repository;
     }
 
-    /// <summary>Unwraps the master key with <paramref name="passphrase"/>; the hook of <see cref="RepositoryOpenOptions.OpenCipher"/>.</summary>
+    /// <summary>
+    /// Unwraps the master key with <paramref name="passphrase"/>; the hook of <see cref="RepositoryOpenOptions.OpenCipher"/>.
+    /// <paramref name="preferredKeyId"/> (the key that opened the repository last, remembered by the caller) is tried
+    /// first: each try costs a key derivation, and a key object planted by someone else is then not even tried. A key
+    /// whose derivation settings are refused (see <see cref="KdfParameters.Problem"/>) is skipped while others remain.
+    /// </summary>
     public static async Task<IObjectCipher> OpenAsync(BulwarkRepositoryContext context, string passphrase,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, string? preferredKeyId = null)
     {
         var encryption = context.Config.Encryption!;
         if (encryption.Cipher != AesGcmCipher.Name || encryption.IdScheme != AesGcmCipher.IdScheme)
@@ -70,14 +75,27 @@ public static class RepositoryKeys
             throw new BulwarkException(ErrorKind.Repository,
                 $"the encrypted repository at {context.Backend.Location} has no key objects (keys/ is empty)",
                 "restore the keys/ folder from a copy of the repository; without a key the data cannot be read");
-        foreach (var key in keys)
+        var refused = new List<(string Name, string Problem)>();
+        foreach (var key in keys.OrderBy(k => k.Id == preferredKeyId ? 0 : 1)) // stable: otherwise oldest first
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (key.Kdf.Problem() is { } problem)
+            {
+                refused.Add((ObjectName(key.Id), problem));
+                continue;
+            }
             if (await TryUnwrapAsync(key, context.Config.Id, passphrase, cancellationToken).ConfigureAwait(false) is { } master)
                 return new AesGcmCipher(master, key.Id);
         }
+        if (refused.Count == keys.Count)
+            throw new BulwarkException(ErrorKind.Repository,
+                $"key object {refused[0].Name} {refused[0].Problem}" +
+                (refused.Count > 1 ? $" (and {refused.Count - 1} other key objects too)" : ""),
+                "remove the key object (it was not written by Bulwark), or restore it from a copy of the repository");
+        var tried = keys.Count - refused.Count;
         throw new BulwarkException(ErrorKind.WrongPassphrase,
-            $"the passphrase does not open the repository at {context.Backend.Location} (tried {keys.Count} key{(keys.Count == 1 ? "" : "s")})",
+            $"the passphrase does not open the repository at {context.Backend.Location} (tried {tried} key{(tried == 1 ? "" : "s")}" +
+            (refused.Count > 0 ? $"; skipped {string.Join(", ", refused.Select(r => r.Name))}, whose settings are refused)" : ")"),
             "check BULWARK_PASSWORD or BULWARK_PASSWORD_FILE (or what you typed)");
     }
 
@@ -91,6 +109,12 @@ public static class RepositoryKeys
         var damaged = new List<string>();
         await foreach (var info in backend.ListAsync(BackupRepository.KeysFolder, cancellationToken).ConfigureAwait(false))
         {
+            // A key object is a few hundred bytes; a huge one is not read at all.
+            if (info.Size > ObjectLimits.SmallObject)
+            {
+                damaged.Add(info.Name);
+                continue;
+            }
             byte[] raw;
             try
             {
@@ -102,8 +126,10 @@ public static class RepositoryKeys
             }
             try
             {
-                var key = RepositoryJson.Deserialize<KeyObject>(raw, $"key object {info.Name}");
-                if (ObjectName(key.Id) == info.Name)
+                var key = raw.Length <= ObjectLimits.SmallObject
+                    ? RepositoryJson.Deserialize<KeyObject>(raw, $"key object {info.Name}")
+                    : null;
+                if (key is { Kdf: not null, Id: not null, Salt: not null, WrappedKey: not null } && ObjectName(key.Id) == info.Name)
                 {
                     keys.Add(key);
                     continue;
@@ -122,7 +148,10 @@ public static class RepositoryKeys
     }
 
     /// <summary>The key that opened <paramref name="repository"/>, or null when it is not encrypted.</summary>
-    public static string? CurrentKeyId(BackupRepository repository) => (repository.Codec.Cipher as AesGcmCipher)?.KeyId;
+    public static string? CurrentKeyId(BackupRepository repository) => KeyIdOf(repository.Codec.Cipher);
+
+    /// <summary>The key that opened <paramref name="cipher"/> (as <see cref="OpenAsync"/> returns it), or null when it is not encrypted.</summary>
+    public static string? KeyIdOf(IObjectCipher cipher) => (cipher as AesGcmCipher)?.KeyId;
 
     /// <summary>Adds a key object wrapping the open repository's master key with another passphrase.</summary>
     public static async Task<KeyObject> AddAsync(BackupRepository repository, string passphrase, KdfParameters? kdf = null,

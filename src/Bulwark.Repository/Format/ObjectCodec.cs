@@ -53,10 +53,13 @@ public sealed class ObjectCodec
         return Cipher.Encrypts ? Cipher.Seal(raw) : raw;
     }
 
-    /// <summary>Opens, decompresses and checks the id. <paramref name="name"/> names the object in errors.</summary>
-    public byte[] Unpack(byte[] stored, ObjectId expectedId, string name)
+    /// <summary>
+    /// Opens, decompresses and checks the id. <paramref name="name"/> names the object in errors; an object whose
+    /// plaintext is (or claims to be) longer than <paramref name="maxSize"/> is an integrity error (see <see cref="ObjectLimits"/>).
+    /// </summary>
+    public byte[] Unpack(byte[] stored, ObjectId expectedId, string name, int maxSize)
     {
-        var plaintext = Decode(stored, name);
+        var plaintext = Decode(stored, name, maxSize);
         if (Cipher.ComputeId(plaintext) != expectedId)
             throw new BulwarkException(ErrorKind.Integrity,
                 $"object {name} is damaged: its content does not match its id",
@@ -65,23 +68,30 @@ public sealed class ObjectCodec
     }
 
     /// <summary>Opens and decompresses without an id check (for objects not named by their content).</summary>
-    public byte[] Decode(byte[] stored, string name)
+    public byte[] Decode(byte[] stored, string name, int maxSize)
     {
+        // Sealing adds a nonce and a tag, encoding one byte, and zstd is only kept when smaller than the plaintext.
+        if (stored.Length > (long)maxSize + StoredOverhead)
+            throw TooLarge(name, $"it is {stored.Length} bytes stored", maxSize);
         var packed = Cipher.Open(stored, name);
         if (packed.Length == 0)
             throw Damaged(name, "it is empty");
         switch (packed[0])
         {
             case Raw:
+                if (packed.Length - 1 > maxSize)
+                    throw TooLarge(name, $"it holds {packed.Length - 1} bytes", maxSize);
                 return packed.AsSpan(1).ToArray();
             case Zstd:
                 try
                 {
                     var decompressor = s_decompressor ??= new Decompressor();
                     var payload = packed.AsSpan(1);
+                    // The frame header's size is the attacker's number: checked before it sizes a buffer. A frame
+                    // that holds more than its header says overflows that buffer and fails to decompress.
                     var size = Decompressor.GetDecompressedSize(payload);
-                    if (size > int.MaxValue)
-                        throw Damaged(name, "its size header is impossible");
+                    if (size > (ulong)maxSize)
+                        throw TooLarge(name, $"its zstd header claims {size} bytes", maxSize);
                     var output = new byte[size];
                     var written = decompressor.Unwrap(payload, output, bufferSizePrecheck: false);
                     return written == output.Length ? output : output.AsSpan(0, written).ToArray();
@@ -94,6 +104,12 @@ public sealed class ObjectCodec
                 throw Damaged(name, $"it has an unknown encoding {packed[0]}");
         }
     }
+
+    /// <summary>What sealing and encoding add to a plaintext at most (nonce, tag, encoding byte, with room to spare).</summary>
+    private const int StoredOverhead = 64;
+
+    private static BulwarkException TooLarge(string name, string what, int maxSize) =>
+        Damaged(name, $"{what}, more than the {ObjectLimits.Describe(maxSize)} it may hold");
 
     private static BulwarkException Damaged(string name, string why) =>
         new(ErrorKind.Integrity, $"object {name} is damaged: {why}",

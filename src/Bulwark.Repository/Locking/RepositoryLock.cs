@@ -102,7 +102,7 @@ public sealed class RepositoryLock : IAsyncDisposable
             LockInfo info;
             try
             {
-                info = RepositoryJson.Deserialize<LockInfo>(repository.Codec.Decode(stored, obj.Name), $"lock {obj.Name}");
+                info = RepositoryJson.Deserialize<LockInfo>(repository.Codec.Decode(stored, obj.Name, ObjectLimits.SmallObject), $"lock {obj.Name}");
             }
             catch (BulwarkException) when (now - obj.LastModified > StaleAfter)
             {

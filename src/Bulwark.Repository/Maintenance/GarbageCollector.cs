@@ -354,7 +354,7 @@ public static class GarbageCollector
             var dash = name.LastIndexOf('-');
             if (!ObjectId.TryParse(name[(dash + 1)..], out var id))
                 throw new BulwarkException(ErrorKind.Integrity, $"record {name} has no id in its name");
-            var json = repository.Codec.Unpack(stored, id, name);
+            var json = repository.Codec.Unpack(stored, id, name, ObjectLimits.Manifest);
             var record = RepositoryJson.Deserialize<ForgottenRecord>(json, $"record {name}");
             return record.Chunks.Select(ObjectId.Parse);
         }

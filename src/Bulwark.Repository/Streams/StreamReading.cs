@@ -29,7 +29,7 @@ public static class StreamReading
                 while (next < entry.Chunks.Count && pending.Count < readAhead)
                 {
                     var chunk = entry.Chunks[next++];
-                    pending.Enqueue(Task.Run(() => repository.ReadChunkAsync(chunk.Id, stop.Token), stop.Token));
+                    pending.Enqueue(Task.Run(() => repository.ReadChunkAsync(chunk, stop.Token), stop.Token));
                 }
                 var data = await pending.Dequeue().ConfigureAwait(false);
                 hash.AppendData(data);

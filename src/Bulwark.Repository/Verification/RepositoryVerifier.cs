@@ -93,7 +93,7 @@ public static class RepositoryVerifier
                 var chunk = stream.Chunks[next++];
                 pending.Enqueue((chunk, bad.Contains(chunk.Id)
                     ? null
-                    : Task.Run(() => repository.ReadChunkAsync(chunk.Id, cancellationToken), cancellationToken)));
+                    : Task.Run(() => repository.ReadChunkAsync(chunk, cancellationToken), cancellationToken)));
             }
             var (chunkRef, read) = pending.Dequeue();
             if (read is null)

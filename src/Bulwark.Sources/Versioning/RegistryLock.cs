@@ -84,7 +84,7 @@ internal sealed class RegistryLock : IAsyncDisposable
             try
             {
                 var stored = await repository.Backend.GetAsync(obj.Name, cancellationToken).ConfigureAwait(false);
-                info = RepositoryJson.Deserialize<LockInfo>(repository.Codec.Decode(stored, obj.Name), $"lock {obj.Name}");
+                info = RepositoryJson.Deserialize<LockInfo>(repository.Codec.Decode(stored, obj.Name, ObjectLimits.SmallObject), $"lock {obj.Name}");
             }
             catch (ObjectNotFoundException)
             {

@@ -28,6 +28,9 @@ public sealed class RulesetRegistry
     /// <summary>Rulesets are small text files; their content is stored inline in the version event.</summary>
     public const long MaxSize = 64L << 20;
 
+    /// <summary>The largest version event: the content in base64, with room for the rest of the record.</summary>
+    public const int MaxEventSize = (int)(MaxSize / 3 * 4) + (1 << 20);
+
     /// <summary>Where the registry keeps its records, under events/.</summary>
     public const string EventFolder = "rulesets";
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
@@ -78,7 +81,8 @@ public sealed class RulesetRegistry
     /// <summary>Every version with its content, in the order they were registered.</summary>
     public async Task<IReadOnlyList<RulesetVersionRecord>> ReadVersionsAsync(CancellationToken cancellationToken)
     {
-        var records = await _repository.ReadEventsAsync<RulesetVersionRecord>(VersionsKind, cancellationToken).ConfigureAwait(false);
+        var records = await _repository.ReadEventsAsync<RulesetVersionRecord>(VersionsKind, cancellationToken,
+            MaxEventSize).ConfigureAwait(false);
         return records.OrderBy(r => r.Sequence).ThenBy(r => r.Time).ToList();
     }
 
@@ -239,7 +243,7 @@ public sealed class RulesetRegistry
             Source = _options.SourcePath,
             Content = content,
         };
-        await _repository.AppendEventAsync(VersionsKind, record, cancellationToken).ConfigureAwait(false);
+        await _repository.AppendEventAsync(VersionsKind, record, cancellationToken, MaxEventSize).ConfigureAwait(false);
         return RulesetVersionInfo.From(record, []);
     }
 

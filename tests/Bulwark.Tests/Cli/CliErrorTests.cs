@@ -218,7 +218,7 @@ public sealed class CliErrorTests(PostgresFixture pg)
         foreach (var id in await repository.ListSnapshotIdsAsync(Ct))
         {
             var stored = await repository.Backend.GetAsync(BackupRepository.SnapshotName(id), Ct);
-            var json = Encoding.UTF8.GetString(repository.Codec.Decode(stored, "manifest"));
+            var json = Encoding.UTF8.GetString(repository.Codec.Decode(stored, "manifest", Bulwark.Repository.Format.ObjectLimits.Manifest));
             Assert.Contains("\"streams\"", json);
             Assert.DoesNotContain(password, json);
         }

@@ -34,7 +34,7 @@ public static class ArchiveReading
         var parser = new CustomArchiveParser(builder);
         foreach (var chunk in dump.Chunks)
         {
-            var data = await repository.ReadChunkAsync(chunk.Id, cancellationToken).ConfigureAwait(false);
+            var data = await repository.ReadChunkAsync(chunk, cancellationToken).ConfigureAwait(false);
             var take = 0;
             // Feed in small pieces so that data after the table of contents is not hashed for nothing.
             while (take < data.Length && !parser.TocComplete)
