@@ -184,8 +184,8 @@ public sealed class BackupRepository : IAsyncDisposable
     }
 
     /// <summary>
-    /// Every snapshot, oldest first, for what must see all of them (garbage collection): a manifest that cannot be
-    /// read is an error naming it (<see cref="UnreadableManifests"/>).
+    /// Every snapshot, oldest first, for a caller that must see all of them: a manifest that cannot be read is an
+    /// error naming it (<see cref="UnreadableManifests"/>). What can go on without it uses <see cref="ScanSnapshotsAsync"/>.
     /// </summary>
     public async Task<IReadOnlyList<Snapshot>> ListSnapshotsAsync(CancellationToken cancellationToken)
     {
@@ -366,7 +366,10 @@ public sealed class BackupRepository : IAsyncDisposable
     }
 
     /// <summary>Every event of a kind, oldest first.</summary>
-    public async Task<IReadOnlyList<T>> ReadEventsAsync<T>(string kind, CancellationToken cancellationToken)
+    /// <param name="skipUnreadable">Leave out an event that cannot be read, naming it through
+    /// <see cref="RepositoryOpenOptions.Warning"/> (for what only shows events); otherwise it is an error.</param>
+    public async Task<IReadOnlyList<T>> ReadEventsAsync<T>(string kind, CancellationToken cancellationToken,
+        bool skipUnreadable = false)
     {
         ObjectNames.Validate(kind);
         var names = new List<string>();
@@ -374,6 +377,7 @@ public sealed class BackupRepository : IAsyncDisposable
             names.Add(info.Name);
         names.Sort(StringComparer.Ordinal);
         var events = new T[names.Count];
+        var read = new bool[names.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, names.Count),
             new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
             async (i, ct) =>
@@ -381,12 +385,20 @@ public sealed class BackupRepository : IAsyncDisposable
                 var name = names[i];
                 var stored = await Backend.GetAsync(name, ct).ConfigureAwait(false);
                 var dash = name.LastIndexOf('-');
-                var json = ObjectId.TryParse(name[(dash + 1)..], out var id)
-                    ? Codec.Unpack(stored, id, name)
-                    : Codec.Decode(stored, name);
-                events[i] = RepositoryJson.Deserialize<T>(json, $"event {name}");
+                try
+                {
+                    var json = ObjectId.TryParse(name[(dash + 1)..], out var id)
+                        ? Codec.Unpack(stored, id, name)
+                        : Codec.Decode(stored, name);
+                    events[i] = RepositoryJson.Deserialize<T>(json, $"event {name}");
+                    read[i] = true;
+                }
+                catch (BulwarkException e) when (skipUnreadable && e.Kind == ErrorKind.Integrity)
+                {
+                    Options.Warning?.Invoke($"event {name} is left out: {e.Message}");
+                }
             }).ConfigureAwait(false);
-        return events;
+        return skipUnreadable ? events.Where((_, i) => read[i]).ToList() : events;
     }
 
     /// <summary>

@@ -155,6 +155,23 @@ public sealed class DamagedRepositoryCliTests(PostgresFixture pg) : IDisposable
     }
 
     [Fact]
+    public async Task DamagedProofRecord_DoesNotStopListOrShow_AndIsNamed()
+    {
+        var (snapshots, cli) = await BackedUpAsync(1);
+        AssertExit(0, await cli.RunAsync("verify", "--read-data")); // records a proof event
+        var proof = Assert.Single(Directory.EnumerateFiles(Path.Combine(RepositoryPath, "events", "proofs")));
+        var bytes = await File.ReadAllBytesAsync(proof, Ct);
+        bytes[bytes.Length / 2] ^= 0x04;
+        await File.WriteAllBytesAsync(proof, bytes, Ct);
+
+        var list = await cli.RunAsync("list");
+        AssertExit(0, list);
+        Assert.Contains(snapshots[0].ShortId, list.Stdout);
+        Assert.Contains($"event events/proofs/{Path.GetFileName(proof)} is left out", list.Stderr);
+        AssertExit(0, await cli.RunAsync("show", "latest"));
+    }
+
+    [Fact]
     public async Task GarbageInLocks_DoesNotBlockABackup_AndUnlockAllRemovesIt()
     {
         var (_, cli) = await BackedUpAsync(1);
