@@ -39,6 +39,9 @@ public sealed class BulwarkContext
     /// </summary>
     public Func<BulwarkRepositoryContext, CancellationToken, Task<IObjectCipher>>? OpenCipher { get; init; }
 
+    /// <summary>Where warnings go (what was left out so that the rest could go on); null: nowhere.</summary>
+    public Action<string>? Warning { get; init; }
+
     /// <summary>Asks a person for passphrases (the CLI on a terminal); null where no one can answer.</summary>
     public IPassphrasePrompt? PassphrasePrompt { get; init; }
 
@@ -81,6 +84,7 @@ public sealed class BulwarkContext
         OpenCipher = OpenCipher ?? PassphraseCipher(PassphraseRole.Repository),
         CompressionLevel = Settings.Backup.CompressionLevel,
         HostName = string.IsNullOrWhiteSpace(Settings.HostName) ? Environment.MachineName : Settings.HostName,
+        Warning = Warning,
     };
 
     public async Task<BackupRepository> OpenRepositoryAsync(CancellationToken cancellationToken)

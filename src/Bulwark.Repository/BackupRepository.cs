@@ -23,6 +23,7 @@ public sealed class BackupRepository : IAsyncDisposable
     public const string KeysFolder = "keys/";
 
     private readonly ConcurrentDictionary<ObjectId, SnapshotManifest> _manifests = new();
+    private readonly ConcurrentDictionary<ObjectId, byte> _warned = new();
 
     private BackupRepository(IStorageBackend backend, RepositoryConfig config, ObjectCodec codec,
         RepositoryOpenOptions options)
@@ -230,15 +231,65 @@ public sealed class BackupRepository : IAsyncDisposable
         return ids;
     }
 
-    /// <summary>Every snapshot, oldest first. A damaged manifest is an error naming it.</summary>
+    /// <summary>
+    /// Every snapshot, oldest first, for a caller that must see all of them: a manifest that cannot be read is an
+    /// error naming it (<see cref="UnreadableManifests"/>). What can go on without it uses <see cref="ScanSnapshotsAsync"/>.
+    /// </summary>
     public async Task<IReadOnlyList<Snapshot>> ListSnapshotsAsync(CancellationToken cancellationToken)
     {
+        var listing = await ScanSnapshotsAsync(cancellationToken).ConfigureAwait(false);
+        if (listing.Unreadable.Count > 0)
+            throw UnreadableManifests(listing.Unreadable, "cannot list every snapshot");
+        return listing.Snapshots;
+    }
+
+    /// <summary>
+    /// Every snapshot whose manifest reads, oldest first, and apart from them those whose manifest does not: one
+    /// damaged manifest must not stop backups, listings or restores of the other snapshots. Each unreadable manifest
+    /// is reported once per repository object through <see cref="RepositoryOpenOptions.Warning"/>.
+    /// </summary>
+    public async Task<SnapshotListing> ScanSnapshotsAsync(CancellationToken cancellationToken)
+    {
         var ids = await ListSnapshotIdsAsync(cancellationToken).ConfigureAwait(false);
-        var snapshots = new Snapshot[ids.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, ids.Count),
+        var snapshots = new ConcurrentBag<Snapshot>();
+        var unreadable = new ConcurrentBag<UnreadableSnapshot>();
+        await Parallel.ForEachAsync(ids,
             new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
-            async (i, ct) => snapshots[i] = await LoadSnapshotAsync(ids[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
-        return snapshots.OrderBy(s => s.Manifest.Time).ThenBy(s => s.Id).ToList();
+            async (id, ct) =>
+            {
+                try
+                {
+                    snapshots.Add(await LoadSnapshotAsync(id, ct).ConfigureAwait(false));
+                }
+                catch (BulwarkException e) when (e.Kind == ErrorKind.Integrity)
+                {
+                    unreadable.Add(new UnreadableSnapshot(id, e.Message));
+                }
+                catch (BulwarkException e) when (e.Kind == ErrorKind.Usage)
+                {
+                    // removed by a cleanup since the listing
+                }
+            }).ConfigureAwait(false);
+        var damaged = unreadable.OrderBy(u => u.Id).ToList();
+        foreach (var snapshot in damaged)
+        {
+            if (_warned.TryAdd(snapshot.Id, 0))
+                Options.Warning?.Invoke($"snapshot {snapshot.ShortId} is left out: {snapshot.Error} " +
+                                        $"(see 'A damaged manifest' in docs/RUNBOOK.md)");
+        }
+        return new SnapshotListing(snapshots.OrderBy(s => s.Manifest.Time).ThenBy(s => s.Id).ToList(), damaged);
+    }
+
+    /// <summary>The error of an operation that needs every manifest and found some it cannot read.</summary>
+    public static BulwarkException UnreadableManifests(IReadOnlyList<UnreadableSnapshot> unreadable, string what)
+    {
+        ArgumentNullException.ThrowIfNull(unreadable);
+        var names = string.Join(", ", unreadable.Take(5).Select(u => u.Object)) +
+                    (unreadable.Count > 5 ? $" and {unreadable.Count - 5} more" : "");
+        return new BulwarkException(ErrorKind.Integrity,
+            $"{what}: {(unreadable.Count == 1 ? "the manifest" : $"{unreadable.Count} manifests")} {names} cannot be read ({unreadable[0].Error})",
+            "copy the object back from another copy of the repository, or set it aside (move it out of snapshots/, see " +
+            "'A damaged manifest' in docs/RUNBOOK.md); 'bulwark verify' lists every damaged object");
     }
 
     /// <summary>
@@ -291,11 +342,14 @@ public sealed class BackupRepository : IAsyncDisposable
             throw new BulwarkException(ErrorKind.Usage, "no snapshot named", "name a snapshot by id prefix or 'latest'");
         if (string.Equals(reference, "latest", StringComparison.OrdinalIgnoreCase))
         {
-            var all = await ListSnapshotsAsync(cancellationToken).ConfigureAwait(false);
-            return all.Count > 0
-                ? all[^1]
-                : throw new BulwarkException(ErrorKind.Usage, $"the repository at {Location} has no snapshots yet",
-                    "run 'bulwark backup' first");
+            // The newest snapshot that reads: a damaged manifest is named (Options.Warning), not in the way.
+            var listing = await ScanSnapshotsAsync(cancellationToken).ConfigureAwait(false);
+            if (listing.Snapshots.Count > 0)
+                return listing.Snapshots[^1];
+            if (listing.Unreadable.Count > 0)
+                throw UnreadableManifests(listing.Unreadable, $"no snapshot in {Location} can be read");
+            throw new BulwarkException(ErrorKind.Usage, $"the repository at {Location} has no snapshots yet",
+                "run 'bulwark backup' first");
         }
         var prefix = reference.ToLowerInvariant();
         if (prefix.Length < 4 || !prefix.All(char.IsAsciiHexDigit))
@@ -381,8 +435,10 @@ public sealed class BackupRepository : IAsyncDisposable
     /// Every event of a kind, oldest first. One larger than <paramref name="maxSize"/> (default
     /// <see cref="ObjectLimits.SmallObject"/>) is an integrity error naming it.
     /// </summary>
+    /// <param name="skipUnreadable">Leave out an event that cannot be read, naming it through
+    /// <see cref="RepositoryOpenOptions.Warning"/> (for what only shows events); otherwise it is an error.</param>
     public async Task<IReadOnlyList<T>> ReadEventsAsync<T>(string kind, CancellationToken cancellationToken,
-        int maxSize = ObjectLimits.SmallObject)
+        bool skipUnreadable = false, int maxSize = ObjectLimits.SmallObject)
     {
         ObjectNames.Validate(kind);
         var names = new List<string>();
@@ -390,6 +446,7 @@ public sealed class BackupRepository : IAsyncDisposable
             names.Add(info.Name);
         names.Sort(StringComparer.Ordinal);
         var events = new T[names.Count];
+        var read = new bool[names.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, names.Count),
             new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
             async (i, ct) =>
@@ -397,12 +454,20 @@ public sealed class BackupRepository : IAsyncDisposable
                 var name = names[i];
                 var stored = await Backend.GetAsync(name, ct).ConfigureAwait(false);
                 var dash = name.LastIndexOf('-');
-                var json = ObjectId.TryParse(name[(dash + 1)..], out var id)
-                    ? Codec.Unpack(stored, id, name, maxSize)
-                    : Codec.Decode(stored, name, maxSize);
-                events[i] = RepositoryJson.Deserialize<T>(json, $"event {name}");
+                try
+                {
+                    var json = ObjectId.TryParse(name[(dash + 1)..], out var id)
+                        ? Codec.Unpack(stored, id, name, maxSize)
+                        : Codec.Decode(stored, name, maxSize);
+                    events[i] = RepositoryJson.Deserialize<T>(json, $"event {name}");
+                    read[i] = true;
+                }
+                catch (BulwarkException e) when (skipUnreadable && e.Kind == ErrorKind.Integrity)
+                {
+                    Options.Warning?.Invoke($"event {name} is left out: {e.Message}");
+                }
             }).ConfigureAwait(false);
-        return events;
+        return skipUnreadable ? events.Where((_, i) => read[i]).ToList() : events;
     }
 
     /// <summary>

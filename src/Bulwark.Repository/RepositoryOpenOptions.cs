@@ -19,6 +19,12 @@ public sealed record RepositoryOpenOptions
 
     /// <summary>This host's name as recorded in snapshots and locks.</summary>
     public string HostName { get; init; } = Environment.MachineName;
+
+    /// <summary>
+    /// Told, in one line, what was left out so that the rest could go on (a snapshot whose manifest cannot be read).
+    /// Null: nobody is told; the operations that need every snapshot still fail.
+    /// </summary>
+    public Action<string>? Warning { get; init; }
 }
 
 /// <summary>What a cipher factory may read while a repository opens.</summary>

@@ -10,34 +10,41 @@ public static class ListCommand
 {
     public static Command Create()
     {
-        var command = new Command("list", "List the snapshots, oldest first.");
+        var command = new Command("list",
+            "List the snapshots, oldest first. A snapshot whose manifest cannot be read is named on standard error " +
+            "(with --json: under \"unreadable\") and the others are listed.");
         command.Aliases.Add("snapshots");
         command.SetHandler(async (run, ct) =>
         {
             await using var repository = await run.Context.OpenRepositoryAsync(ct);
-            var snapshots = await repository.ListSnapshotsAsync(ct);
+            var listing = await repository.ScanSnapshotsAsync(ct);
+            var snapshots = listing.Snapshots;
             var drills = await DrillHistory.LatestDrillsAsync(repository, ct);
             if (run.Json)
             {
-                run.Output.WriteJson(snapshots.Select(s => new
+                run.Output.WriteJson(new
                 {
-                    id = s.Id.ToString(),
-                    shortId = s.ShortId,
-                    time = s.Manifest.Time,
-                    host = s.Manifest.Host,
-                    database = s.Manifest.Source.Database,
-                    size = s.Manifest.TotalSize,
-                    newBytes = s.Manifest.Statistics?.NewBytes,
-                    storedBytes = s.Manifest.Statistics?.StoredBytes,
-                    durationSeconds = s.Manifest.Duration.TotalSeconds,
-                    tags = s.Manifest.Tags,
-                    lastDrill = drills.GetValueOrDefault(s.Id.ToString()) is { } d
-                        ? new { time = d.Time, passed = d.Passed, summary = d.Summary }
-                        : null,
-                }));
+                    snapshots = snapshots.Select(s => new
+                    {
+                        id = s.Id.ToString(),
+                        shortId = s.ShortId,
+                        time = s.Manifest.Time,
+                        host = s.Manifest.Host,
+                        database = s.Manifest.Source.Database,
+                        size = s.Manifest.TotalSize,
+                        newBytes = s.Manifest.Statistics?.NewBytes,
+                        storedBytes = s.Manifest.Statistics?.StoredBytes,
+                        durationSeconds = s.Manifest.Duration.TotalSeconds,
+                        tags = s.Manifest.Tags,
+                        lastDrill = drills.GetValueOrDefault(s.Id.ToString()) is { } d
+                            ? new { time = d.Time, passed = d.Passed, summary = d.Summary }
+                            : null,
+                    }),
+                    unreadable = listing.Unreadable.Select(u => new { id = u.Id.ToString(), shortId = u.ShortId, @object = u.Object, error = u.Error }),
+                });
                 return ExitCodes.Ok;
             }
-            if (snapshots.Count == 0)
+            if (snapshots.Count == 0 && listing.Unreadable.Count == 0)
             {
                 run.Output.Line($"no snapshots in {run.Context.RepositoryDisplay}");
                 return ExitCodes.Ok;
@@ -53,7 +60,9 @@ public static class ListCommand
                     Markup.Escape(Drill(drills.GetValueOrDefault(s.Id.ToString()), now)));
             }
             run.Output.Write(table);
-            run.Output.Line($"{snapshots.Count} snapshot{(snapshots.Count == 1 ? "" : "s")} in {run.Context.RepositoryDisplay}");
+            run.Output.Line($"{snapshots.Count} snapshot{(snapshots.Count == 1 ? "" : "s")} in {run.Context.RepositoryDisplay}" +
+                            (listing.Unreadable.Count == 0 ? "" : $", and {listing.Unreadable.Count} whose manifest cannot be read: " +
+                                string.Join(", ", listing.Unreadable.Select(u => u.ShortId))));
             return ExitCodes.Ok;
         });
         return command.WithExitCodes(0, 2, 3, 6);

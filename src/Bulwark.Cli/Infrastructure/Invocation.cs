@@ -36,6 +36,7 @@ public sealed class Invocation
             RepositoryOverride = ParseResult.GetValue(GlobalOptions.Repository),
             // Encrypted repositories: the passphrase from BULWARK_PASSWORD(_FILE/_COMMAND), else asked on the terminal.
             PassphrasePrompt = new TerminalPassphrasePrompt(),
+            Warning = text => Output.Note("warning: " + Operations.Logging.SecretRedactor.Redact(text)),
         };
     }
 }

@@ -202,7 +202,8 @@ public sealed class BackupOperation
             var repositoryLock = await repository.LockAsync(LockMode.Shared, "backup", cancellationToken).ConfigureAwait(false);
             try
             {
-                var parents = (await repository.ListSnapshotsAsync(cancellationToken).ConfigureAwait(false))
+                // A parent whose manifest cannot be read is left out (and named): its chunks are written again.
+                var parents = (await repository.ScanSnapshotsAsync(cancellationToken).ConfigureAwait(false)).Snapshots
                     .Where(s => s.Manifest.Source.Database == database)
                     .TakeLast(ParentCount);
                 var uploader = new StreamUploader(repository, BackupRepository.ReferencedChunks(parents),

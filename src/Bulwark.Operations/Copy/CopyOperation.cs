@@ -45,8 +45,9 @@ public sealed class CopyOperation
             await using var sourceLock = await source.LockAsync(LockMode.Shared, "copy", cancellationToken).ConfigureAwait(false);
             await using var destinationLock = await destination.LockAsync(LockMode.Shared, "copy", cancellationToken).ConfigureAwait(false);
 
-            var snapshots = await SelectAsync(source, request.Snapshots, cancellationToken).ConfigureAwait(false);
-            var existing = await destination.ListSnapshotsAsync(cancellationToken).ConfigureAwait(false);
+            var (snapshots, unreadable) = await SelectAsync(source, request.Snapshots, cancellationToken).ConfigureAwait(false);
+            // A damaged manifest in the destination is not in the way: the copy writes its snapshot again.
+            var existing = (await destination.ScanSnapshotsAsync(cancellationToken).ConfigureAwait(false)).Snapshots;
             var present = existing.Where(s => s.Manifest.CopiedFrom?.Repository == source.Config.Id)
                 .Select(s => s.Manifest.CopiedFrom!.Snapshot).ToHashSet(StringComparer.Ordinal);
             var destinationIds = existing.Select(s => s.Id.ToString()).ToHashSet(StringComparer.Ordinal);
@@ -92,6 +93,10 @@ public sealed class CopyOperation
             scope.Details["alreadyThere"] = skipped.Count.ToString(CultureInfo.InvariantCulture);
             scope.Details["chunksSent"] = copier.ChunksSent.ToString(CultureInfo.InvariantCulture);
             scope.Details["bytesSent"] = copier.BytesSent.ToString(CultureInfo.InvariantCulture);
+            // The others are copied; the ones that could not be are a failure all the same.
+            if (unreadable.Count > 0)
+                throw BackupRepository.UnreadableManifests(unreadable,
+                    $"{copied.Count} snapshot(s) copied and {skipped.Count} already there, but not every snapshot");
             return new CopyResult
             {
                 Destination = destinationDisplay,
@@ -112,7 +117,7 @@ public sealed class CopyOperation
     /// </summary>
     private static async Task<int> CopyDrillsAsync(BackupRepository source, BackupRepository destination, CancellationToken cancellationToken)
     {
-        var copies = (await destination.ListSnapshotsAsync(cancellationToken).ConfigureAwait(false))
+        var copies = (await destination.ScanSnapshotsAsync(cancellationToken).ConfigureAwait(false)).Snapshots
             .Where(s => s.Manifest.CopiedFrom?.Repository == source.Config.Id)
             .GroupBy(s => s.Manifest.CopiedFrom!.Snapshot, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.First().Id.ToString(), StringComparer.Ordinal);
@@ -172,11 +177,15 @@ public sealed class CopyOperation
         }
     }
 
-    private static async Task<IReadOnlyList<Snapshot>> SelectAsync(BackupRepository source, IReadOnlyList<string> references,
-        CancellationToken cancellationToken)
+    /// <summary>The snapshots named (each must read), or every one that reads and apart from them those that do not.</summary>
+    private static async Task<(IReadOnlyList<Snapshot> Snapshots, IReadOnlyList<UnreadableSnapshot> Unreadable)> SelectAsync(
+        BackupRepository source, IReadOnlyList<string> references, CancellationToken cancellationToken)
     {
         if (references.Count == 0)
-            return await source.ListSnapshotsAsync(cancellationToken).ConfigureAwait(false);
+        {
+            var listing = await source.ScanSnapshotsAsync(cancellationToken).ConfigureAwait(false);
+            return (listing.Snapshots, listing.Unreadable);
+        }
         var selected = new List<Snapshot>();
         foreach (var reference in references)
         {
@@ -184,7 +193,7 @@ public sealed class CopyOperation
             if (selected.All(s => s.Id != snapshot.Id))
                 selected.Add(snapshot);
         }
-        return selected.OrderBy(s => s.Manifest.Time).ToList();
+        return (selected.OrderBy(s => s.Manifest.Time).ToList(), []);
     }
 
     /// <summary>Moves chunks from one repository to the other, each at most once per copy.</summary>

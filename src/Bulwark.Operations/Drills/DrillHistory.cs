@@ -10,7 +10,9 @@ public static class DrillHistory
     public static async Task<IReadOnlyDictionary<string, ProofRecord>> LatestDrillsAsync(BackupRepository repository,
         CancellationToken cancellationToken)
     {
-        var proofs = await repository.ReadEventsAsync<ProofRecord>(ProofRecord.EventKind, cancellationToken).ConfigureAwait(false);
+        // Shown only: a damaged record must not stop a listing.
+        var proofs = await repository.ReadEventsAsync<ProofRecord>(ProofRecord.EventKind, cancellationToken, skipUnreadable: true)
+            .ConfigureAwait(false);
         return proofs.Where(p => p.Kind == ProofRecord.Drill)
             .GroupBy(p => p.Snapshot, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.MaxBy(p => p.Time)!, StringComparer.Ordinal);

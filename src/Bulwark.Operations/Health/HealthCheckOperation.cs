@@ -290,12 +290,22 @@ public sealed class HealthCheckOperation
                 Summary = $"newest snapshot {latest.ShortId} complete ({HealthText.Count(chunksChecked, "chunk")} present){readText}",
                 Metrics = metrics,
             };
+        // Unreadable manifests of older snapshots come first and are named as such: the newest may be fine.
+        var newestProblems = problems.Skip(damaged.Count).ToList();
+        var parts = new List<string>();
+        if (damaged.Count > 0)
+            parts.Add($"{HealthText.Count(damaged.Count, "manifest")} cannot be read: {string.Join("; ", problems.Take(damaged.Count))}");
+        if (newestProblems.Count > 0)
+            parts.Add($"newest snapshot {latest.ShortId} is damaged: {string.Join("; ", newestProblems)}{extra}");
         return new HealthFinding
         {
             Check = "integrity",
             Status = HealthStatus.Critical,
-            Summary = $"newest snapshot {latest.ShortId} is damaged: {string.Join("; ", problems)}{extra}",
-            Advice = "run 'bulwark verify --read-data' for the full list; restore from an earlier snapshot that verifies, and take a new backup now",
+            Summary = string.Join("; ", parts),
+            Advice = newestProblems.Count > 0
+                ? "run 'bulwark verify --read-data' for the full list; restore from an earlier snapshot that verifies, and take a new backup now"
+                : "run 'bulwark verify' for the full list; copy the damaged manifest back from another copy of the repository, " +
+                  "or set it aside ('A damaged manifest' in docs/RUNBOOK.md): until then cleanup removes nothing",
             Metrics = metrics,
         };
     }

@@ -31,7 +31,7 @@ public sealed class ModulesOperation
     public async Task<ModulesReport> CompareAsync(string? snapshot, CancellationToken cancellationToken)
     {
         await using var repository = await _context.OpenRepositoryAsync(cancellationToken).ConfigureAwait(false);
-        var snapshots = (await repository.ListSnapshotsAsync(cancellationToken).ConfigureAwait(false))
+        var snapshots = (await repository.ScanSnapshotsAsync(cancellationToken).ConfigureAwait(false)).Snapshots
             .Where(s => s.Manifest.Modules is not null).ToList();
         if (snapshot is null)
         {

@@ -41,7 +41,13 @@ public sealed class CleanupOperation
             await using var repositoryLock = await repository.LockAsync(dryRun ? LockMode.Shared : LockMode.Prune,
                 dryRun ? "cleanup --dry-run" : "cleanup", cancellationToken).ConfigureAwait(false);
 
-            var snapshots = await repository.ListSnapshotsAsync(cancellationToken).ConfigureAwait(false);
+            var listing = await repository.ScanSnapshotsAsync(cancellationToken).ConfigureAwait(false);
+            // A manifest that cannot be read hides which chunks its snapshot needs: a sweep would delete those only
+            // it references, so nothing is removed until it is copied back or set aside.
+            if (listing.Unreadable.Count > 0)
+                throw BackupRepository.UnreadableManifests(listing.Unreadable,
+                    $"cleanup {(dryRun ? "cannot plan" : "stopped and removed nothing")}: a sweep would delete the chunks that only a damaged snapshot references");
+            var snapshots = listing.Snapshots;
             var proofs = await repository.ReadEventsAsync<ProofRecord>(ProofRecord.EventKind, cancellationToken).ConfigureAwait(false);
             var plan = RetentionEvaluator.Evaluate(snapshots, proofs, _context.Time.GetUtcNow(), policy);
             if (plan.RulesKeepNothing)

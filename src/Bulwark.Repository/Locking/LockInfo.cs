@@ -12,6 +12,13 @@ public sealed record LockInfo
     public required DateTimeOffset Created { get; init; }
     public required DateTimeOffset Refreshed { get; init; }
 
-    public string Describe() =>
-        $"{Operation} ({Mode.ToString().ToLowerInvariant()}) by process {ProcessId} on {Host}{(User is null ? "" : " as " + User)} since {Created:u}";
+    /// <summary>
+    /// Set only on what <see cref="RepositoryLock.ListAsync"/> reports for a lock object it cannot read (never
+    /// written): why. Such a lock is stale, whoever wrote it; 'bulwark unlock' removes it.
+    /// </summary>
+    public string? Damage { get; init; }
+
+    public string Describe() => Damage is not null
+        ? $"unreadable lock object {RepositoryLock.ObjectName(Id)} written {Created:u} ({Damage})"
+        : $"{Operation} ({Mode.ToString().ToLowerInvariant()}) by process {ProcessId} on {Host}{(User is null ? "" : " as " + User)} since {Created:u}";
 }

@@ -104,9 +104,12 @@ public sealed class RepositoryLock : IAsyncDisposable
             {
                 info = RepositoryJson.Deserialize<LockInfo>(repository.Codec.Decode(stored, obj.Name, ObjectLimits.SmallObject), $"lock {obj.Name}");
             }
-            catch (BulwarkException) when (now - obj.LastModified > StaleAfter)
+            catch (BulwarkException e) when (e.Kind == ErrorKind.Integrity)
             {
-                continue; // a damaged, old lock blocks nothing
+                // Locks are written whole (a rename, a single put), so no live holder leaves one that does not read;
+                // it is stale at once, blocks nothing, and 'unlock' removes it.
+                result.Add(new LockStatus(Unreadable(obj, e.Message), Stale: true, ProcessGone: false));
+                continue;
             }
             var gone = info.Host == repository.Options.HostName && !ProcessAlive(info.ProcessId);
             var expired = now - info.Refreshed > StaleAfter;
@@ -114,6 +117,19 @@ public sealed class RepositoryLock : IAsyncDisposable
         }
         return result;
     }
+
+    /// <summary>What a lock object that cannot be read is reported as.</summary>
+    private static LockInfo Unreadable(StorageObjectInfo obj, string error) => new()
+    {
+        Id = obj.Name[BackupRepository.LocksFolder.Length..],
+        Mode = LockMode.Shared,
+        Operation = "unknown",
+        Host = "unknown",
+        ProcessId = 0,
+        Created = obj.LastModified,
+        Refreshed = obj.LastModified,
+        Damage = error,
+    };
 
     /// <summary>Removes stale locks, or every lock with <paramref name="all"/>. Returns what was removed.</summary>
     public static async Task<IReadOnlyList<LockInfo>> RemoveAsync(BackupRepository repository, bool all,

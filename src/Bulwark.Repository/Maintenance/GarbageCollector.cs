@@ -110,7 +110,7 @@ public static class GarbageCollector
         HashSet<ObjectId> ownChunks = [];
         if (forgottenNow.Count > 0)
         {
-            var others = (await repository.ListSnapshotsAsync(cancellationToken).ConfigureAwait(false))
+            var others = (await ListAllAsync(repository, cancellationToken).ConfigureAwait(false))
                 .Where(s => !forgottenNow.ContainsKey(s.Id));
             ownChunks = BackupRepository.ReferencedChunks(forgottenNow.Values);
             ownChunks.ExceptWith(BackupRepository.ReferencedChunks(others));
@@ -141,7 +141,7 @@ public static class GarbageCollector
         DateTimeOffset? oldestLive = live.Count == 0 ? null : live.Min(l => l.Created);
 
         // 3. Then mark.
-        var remaining = await repository.ListSnapshotsAsync(cancellationToken).ConfigureAwait(false);
+        var remaining = await ListAllAsync(repository, cancellationToken).ConfigureAwait(false);
         if (dry)
             remaining = remaining.Where(s => !forgottenNow.ContainsKey(s.Id)).ToList();
         var marked = BackupRepository.ReferencedChunks(remaining);
@@ -317,6 +317,16 @@ public static class GarbageCollector
             throw new BulwarkException(ErrorKind.Failed,
                 $"a cleanup that ran during this {ownLock.Info.Operation} removed {missing} chunk(s) it needs; no snapshot was written",
                 $"run the {ownLock.Info.Operation} again");
+    }
+
+    /// <summary>Every snapshot; one whose manifest cannot be read stops the cleanup before it deletes a chunk.</summary>
+    private static async Task<IReadOnlyList<Snapshot>> ListAllAsync(BackupRepository repository, CancellationToken cancellationToken)
+    {
+        var listing = await repository.ScanSnapshotsAsync(cancellationToken).ConfigureAwait(false);
+        if (listing.Unreadable.Count > 0)
+            throw BackupRepository.UnreadableManifests(listing.Unreadable,
+                "cleanup stopped before deleting any chunk, as it cannot know which chunks a damaged snapshot needs");
+        return listing.Snapshots;
     }
 
     private static async Task<string> WriteRecordAsync(BackupRepository repository, IEnumerable<ObjectId> snapshots,

@@ -82,7 +82,7 @@ public sealed class RulesetRegistry
     public async Task<IReadOnlyList<RulesetVersionRecord>> ReadVersionsAsync(CancellationToken cancellationToken)
     {
         var records = await _repository.ReadEventsAsync<RulesetVersionRecord>(VersionsKind, cancellationToken,
-            MaxEventSize).ConfigureAwait(false);
+            maxSize: MaxEventSize).ConfigureAwait(false);
         return records.OrderBy(r => r.Sequence).ThenBy(r => r.Time).ToList();
     }
 

@@ -30,7 +30,8 @@ public sealed class CliWorkflowTests(PostgresFixture pg)
 
         var list = await cli.RunAsync("list", "--json");
         using var listJson = JsonDocument.Parse(list.Stdout);
-        var entry = Assert.Single(listJson.RootElement.EnumerateArray());
+        var entry = Assert.Single(listJson.RootElement.GetProperty("snapshots").EnumerateArray());
+        Assert.Empty(listJson.RootElement.GetProperty("unreadable").EnumerateArray());
         Assert.Equal(snapshot, entry.GetProperty("id").GetString());
         Assert.Equal(database, entry.GetProperty("database").GetString());
         Assert.Equal("first", entry.GetProperty("tags")[0].GetString());
@@ -89,6 +90,6 @@ public sealed class CliWorkflowTests(PostgresFixture pg)
         Assert.Empty(Directory.EnumerateDirectories(dir.Combine("demo"), "bulwark-pg-*"));
         Assert.True(Directory.Exists(dir.Combine("demo", "repository", "snapshots")));
         var list = await cli.RunAsync("list", "--repo", dir.Combine("demo", "repository"), "--json");
-        Assert.Equal(2, JsonDocument.Parse(list.Stdout).RootElement.GetArrayLength());
+        Assert.Equal(2, JsonDocument.Parse(list.Stdout).RootElement.GetProperty("snapshots").GetArrayLength());
     }
 }

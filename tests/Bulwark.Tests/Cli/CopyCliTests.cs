@@ -25,7 +25,7 @@ public sealed class CopyCliTests : IDisposable
         Assert.True(copied.ExitCode == 0, copied.ToString());
         Assert.Contains("copied snapshot", copied.Stdout);
         var offsite = await cli.RunAsync("list", "--repo", _directory.Combine("offsite"), "--json");
-        Assert.Single(System.Text.Json.JsonDocument.Parse(offsite.Stdout).RootElement.EnumerateArray());
+        Assert.Single(System.Text.Json.JsonDocument.Parse(offsite.Stdout).RootElement.GetProperty("snapshots").EnumerateArray());
 
         var failed = await cli.With("BULWARK_COPY_TO", _directory.Combine("missing")).RunAsync("backup");
         Assert.True(failed.ExitCode == 3, failed.ToString());

@@ -157,7 +157,7 @@ public sealed class DaemonTests(PostgresFixture pg) : IDisposable
         Assert.Contains("backup: ok after", result.Stdout);
         Assert.Contains("bulwark_job_last_run_ok{job=\"backup\"} 1", metrics);
         var list = await cli.RunAsync("list", "--json");
-        Assert.Single(JsonDocument.Parse(list.Stdout).RootElement.EnumerateArray());
+        Assert.Single(JsonDocument.Parse(list.Stdout).RootElement.GetProperty("snapshots").EnumerateArray());
         var state = new JobStateStore(_directory.Combine("state")).Read("backup")!;
         Assert.Equal("catch-up", state.LastTrigger);
     }
@@ -200,7 +200,7 @@ public sealed class DaemonTests(PostgresFixture pg) : IDisposable
             Signal(process, "TERM");
         }, TimeSpan.FromMinutes(3));
         Assert.True(result.ExitCode == 0, result.ToString());
-        var snapshots = JsonDocument.Parse((await cli.RunAsync("list", "--json")).Stdout).RootElement.GetArrayLength();
+        var snapshots = JsonDocument.Parse((await cli.RunAsync("list", "--json")).Stdout).RootElement.GetProperty("snapshots").GetArrayLength();
         var state = new JobStateStore(_directory.Combine("state")).Read("backup")!;
         Assert.Empty(Directory.EnumerateFiles(_directory.Combine("repo", "locks")));
         if (committed)

@@ -238,6 +238,32 @@ public sealed class CopyOperationTests : IDisposable
         Assert.Empty(await repository.ListSnapshotsAsync(Ct));
     }
 
+    [Fact]
+    public async Task CopyOfEverySnapshot_CopiesThoseThatRead_ThenFailsNamingTheDamagedManifest()
+    {
+        var db = await DatabaseAsync();
+        var source = Context("plain", db);
+        await InitAsync(source, encrypt: false);
+        var damaged = (await BackupAsync(source)).Snapshot;
+        await _pg.ExecuteAsync(db, "UPDATE items SET body = 'changed' WHERE id % 1000 = 0");
+        var good = (await BackupAsync(source)).Snapshot;
+        var manifest = _directory.Combine("plain", Bulwark.Repository.BackupRepository.SnapshotName(damaged.Id));
+        var bytes = await File.ReadAllBytesAsync(manifest, Ct);
+        bytes[bytes.Length / 2] ^= 0x20;
+        await File.WriteAllBytesAsync(manifest, bytes, Ct);
+        var destination = Context("offsite", null);
+        await InitAsync(destination, encrypt: false);
+
+        var error = await Assert.ThrowsAsync<BulwarkException>(() =>
+            new CopyOperation(source).RunAsync(new CopyRequest { To = destination.Settings.Repository! }, null, Ct));
+        Assert.Equal(ErrorKind.Integrity, error.Kind);
+        Assert.Contains("1 snapshot(s) copied", error.Message);
+        Assert.Contains($"snapshots/{damaged.Id} cannot be read", error.Message);
+        await using var repository = await destination.OpenRepositoryAsync(Ct);
+        var copy = Assert.Single(await repository.ListSnapshotsAsync(Ct));
+        Assert.Equal(good.Id.ToString(), copy.Manifest.CopiedFrom!.Snapshot);
+    }
+
     private sealed class SweepAfterFirstChunk(Bulwark.Storage.IStorageBackend inner) : Bulwark.Storage.IStorageBackend
     {
         private int _chunks;

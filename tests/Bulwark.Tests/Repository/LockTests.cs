@@ -136,6 +136,32 @@ public sealed class LockTests
     }
 
     /// <summary>A new local repository whose locks read <paramref name="clock"/>.</summary>
+    [Fact]
+    public async Task UnreadableLockObject_IsStaleAtOnce_BlocksNoLock_AndUnlockRemovesIt()
+    {
+        using var dir = new TempDirectory();
+        await using var repository = await ChunkStoreTests.NewRepositoryAsync(dir);
+        // Written just now, so its age does not make it stale: only that it cannot be read.
+        await repository.Backend.PutAsync(RepositoryLock.ObjectName("garbage"), new byte[] { 0x01, 0xff, 0x00, 0x42 }, Ct);
+        var status = Assert.Single(await RepositoryLock.ListAsync(repository, Ct));
+        Assert.True(status.Stale);
+        Assert.False(status.ProcessGone);
+        Assert.Equal("garbage", status.Info.Id);
+        Assert.StartsWith("unreadable lock object locks/garbage", status.Info.Describe());
+        Assert.NotNull(status.Info.Damage);
+
+        await using (await repository.LockAsync(LockMode.Exclusive, "x", Ct))
+        {
+        }
+        await using (await repository.LockAsync(LockMode.Prune, "cleanup", Ct))
+        {
+        }
+        Assert.Single(await RepositoryLock.ListAsync(repository, Ct)); // kept until 'unlock' says so
+        var removed = Assert.Single(await RepositoryLock.RemoveAsync(repository, all: false, Ct));
+        Assert.Equal("garbage", removed.Id);
+        Assert.Empty(await RepositoryLock.ListAsync(repository, Ct));
+    }
+
     private static Task<BackupRepository> WithClockAsync(TempDirectory dir, FakeTimeProvider clock) =>
         BackupRepository.InitAsync(new Bulwark.Storage.Local.LocalBackend(dir.Combine("repo")),
             new RepositoryOpenOptions { Time = clock }, cancellationToken: Ct);

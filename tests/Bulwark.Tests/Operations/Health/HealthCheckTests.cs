@@ -197,6 +197,20 @@ public sealed class HealthCheckTests : IDisposable
     }
 
     [Fact]
+    public async Task DamagedOldManifest_IsNamedAsUnreadable_NotAsDamageOfTheNewestSnapshot()
+    {
+        var (repo, context) = await CreateAsync();
+        await AddDailyAsync(repo, 3, TimeSpan.FromHours(2));
+        var snapshots = await repo.Repository.ListSnapshotsAsync(Ct);
+        await File.WriteAllBytesAsync(repo.PathOf(BackupRepository.SnapshotName(snapshots[0].Id)), [1, 2, 3], Ct);
+        var finding = (await CheckAsync(context)).Find("integrity")!;
+        Assert.Equal(HealthStatus.Critical, finding.Status);
+        Assert.StartsWith($"1 manifest cannot be read: manifest of {snapshots[0].ShortId}", finding.Summary);
+        Assert.DoesNotContain("newest snapshot", finding.Summary);
+        Assert.Contains("set it aside", finding.Advice);
+    }
+
+    [Fact]
     public async Task NewestManifestDamagedAfterItWasCached_IsCritical()
     {
         var (repo, context) = await CreateAsync();

@@ -1,0 +1,190 @@
+using System.Text.Json;
+using Bulwark.Operations.Backup;
+using Bulwark.Operations.Repositories;
+using Bulwark.Repository;
+using Bulwark.Repository.Snapshots;
+using Bulwark.Tests.Infrastructure;
+
+namespace Bulwark.Tests.Cli;
+
+/// <summary>
+/// One damaged object never stops the rest: a manifest that does not read is named and left out everywhere but where
+/// that snapshot itself is asked for, and a lock object that does not read blocks nothing.
+/// </summary>
+public sealed class DamagedRepositoryCliTests(PostgresFixture pg) : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private string RepositoryPath => _dir.Combine("repo");
+
+    /// <summary>A database and a repository with <paramref name="count"/> snapshots of it, oldest first; and the CLI pointed at both.</summary>
+    private async Task<(List<Snapshot> Snapshots, CliRunner Cli)> BackedUpAsync(int count)
+    {
+        var database = await pg.CreateDatabaseAsync("damaged");
+        var context = TestConfig.Context(_dir, pg.Url(database));
+        await new InitOperation(context).RunAsync(null, _dir.Path, Ct);
+        var snapshots = new List<Snapshot>();
+        for (var i = 0; i < count; i++)
+        {
+            // Each backup has rows of its own, so each snapshot has chunks only it references.
+            await pg.ExecuteAsync(database, $"DROP TABLE IF EXISTS t; CREATE TABLE t (id int, v text); " +
+                                            $"INSERT INTO t SELECT g, md5((g * {i + 7})::text) FROM generate_series(1, 20000) g;");
+            snapshots.Add((await new BackupOperation(context).RunAsync(new BackupRequest(), null, Ct)).Snapshot);
+        }
+        await File.WriteAllTextAsync(_dir.Combine("bulwark.yml"), $"""
+            repository: {RepositoryPath}
+            postgres:
+              url: {pg.Url(database, withPassword: false)}
+            cleanup:
+              grace-period: 0s
+              clock-skew: 1s
+            retention:
+              keep-last: 1
+            """, Ct);
+        return (snapshots, new CliRunner(_dir.Path).With("PGPASSWORD", pg.Server.Password));
+    }
+
+    private string ManifestPath(Snapshot snapshot) => Path.Combine(RepositoryPath, BackupRepository.SnapshotName(snapshot.Id));
+
+    private async Task FlipABitAsync(Snapshot snapshot)
+    {
+        var path = ManifestPath(snapshot);
+        var bytes = await File.ReadAllBytesAsync(path, Ct);
+        bytes[bytes.Length / 2] ^= 0x08;
+        await File.WriteAllBytesAsync(path, bytes, Ct);
+    }
+
+    private List<string> ChunkFiles(Snapshot snapshot) =>
+        snapshot.Manifest.Streams.SelectMany(s => s.Chunks).Select(c => c.Id).Distinct()
+            .Select(id => Path.Combine(RepositoryPath, BackupRepository.ChunkName(id))).ToList();
+
+    private static void AssertExit(int expected, CliResult result)
+    {
+        Assert.True(result.ExitCode == expected, result.ToString());
+        Assert.DoesNotContain("   at ", result.Stderr);
+    }
+
+    [Fact]
+    public async Task OneDamagedOldManifest_DoesNotStopBackupListShowOrRestore_AndIsNamed()
+    {
+        var (snapshots, cli) = await BackedUpAsync(3);
+        var damaged = snapshots[0];
+        await FlipABitAsync(damaged);
+
+        var backup = await cli.RunAsync("backup", "--json");
+        AssertExit(0, backup);
+        Assert.Contains($"snapshot {damaged.ShortId} is left out", backup.Stderr);
+        string newest;
+        using (var document = JsonDocument.Parse(backup.Stdout))
+            newest = document.RootElement.GetProperty("snapshot").GetString()!;
+
+        var list = await cli.RunAsync("list");
+        AssertExit(0, list);
+        Assert.Contains(snapshots[1].ShortId, list.Stdout);
+        Assert.Contains(snapshots[2].ShortId, list.Stdout);
+        Assert.Contains("3 snapshots in", list.Stdout);
+        Assert.Contains($"and 1 whose manifest cannot be read: {damaged.ShortId}", list.Stdout);
+        Assert.Contains($"snapshots/{damaged.Id}", list.Stderr);
+
+        var json = await cli.RunAsync("list", "--json");
+        AssertExit(0, json);
+        using (var document = JsonDocument.Parse(json.Stdout))
+        {
+            var listed = document.RootElement.GetProperty("snapshots").EnumerateArray().Select(s => s.GetProperty("id").GetString()).ToList();
+            Assert.Equal([snapshots[1].Id.ToString(), snapshots[2].Id.ToString(), newest], listed);
+            var unreadable = Assert.Single(document.RootElement.GetProperty("unreadable").EnumerateArray());
+            Assert.Equal(damaged.Id.ToString(), unreadable.GetProperty("id").GetString());
+            Assert.Contains("damaged", unreadable.GetProperty("error").GetString());
+        }
+
+        var show = await cli.RunAsync("show", "latest");
+        AssertExit(0, show);
+        Assert.Contains($"snapshot   {newest}", show.Stdout);
+
+        var restored = _dir.Combine("latest.dump");
+        var restore = await cli.RunAsync("restore", "latest", "--to-file", restored);
+        AssertExit(0, restore);
+        Assert.True(new FileInfo(restored).Length > 0);
+
+        // Where that snapshot itself is asked for, it fails as damaged data does.
+        var showDamaged = await cli.RunAsync("show", damaged.ShortId);
+        AssertExit(10, showDamaged);
+        Assert.Contains($"snapshots/{damaged.Id}", showDamaged.Stderr);
+        AssertExit(10, await cli.RunAsync("restore", damaged.ShortId, "--to-file", _dir.Combine("damaged.dump")));
+        Assert.False(File.Exists(_dir.Combine("damaged.dump")));
+        var verify = await cli.RunAsync("verify");
+        AssertExit(10, verify);
+        Assert.Contains($"snapshots/{damaged.Id}", verify.Stdout);
+    }
+
+    [Fact]
+    public async Task Cleanup_DeletesNothing_AndSaysHowToSetTheManifestAside_ThenWorksOnceItIsSetAside()
+    {
+        var (snapshots, cli) = await BackedUpAsync(3);
+        var damaged = snapshots[0];
+        var onlyItsChunks = ChunkFiles(damaged).Except(ChunkFiles(snapshots[1])).Except(ChunkFiles(snapshots[2])).ToList();
+        Assert.NotEmpty(onlyItsChunks);
+        await FlipABitAsync(damaged);
+        var before = Directory.EnumerateFiles(RepositoryPath, "*", SearchOption.AllDirectories)
+            .Where(f => !f.Contains("/events/", StringComparison.Ordinal) && !f.Contains("/locks/", StringComparison.Ordinal)).Order().ToList();
+
+        foreach (var arguments in new[] { new[] { "cleanup" }, ["cleanup", "--dry-run"] })
+        {
+            var cleanup = await cli.RunAsync(arguments);
+            AssertExit(10, cleanup);
+            Assert.Contains($"snapshots/{damaged.Id} cannot be read", cleanup.Stderr);
+            Assert.Contains("set it aside", cleanup.Stderr);
+        }
+        // Retention (keep-last 1) would forget two snapshots and free their chunks: nothing went.
+        var after = Directory.EnumerateFiles(RepositoryPath, "*", SearchOption.AllDirectories)
+            .Where(f => !f.Contains("/events/", StringComparison.Ordinal) && !f.Contains("/locks/", StringComparison.Ordinal)).Order().ToList();
+        Assert.Equal(before, after);
+        Assert.All(onlyItsChunks, f => Assert.True(File.Exists(f), f));
+
+        // The runbook's remedy: move the manifest out of snapshots/; cleanup then works again.
+        Directory.CreateDirectory(_dir.Combine("quarantine"));
+        File.Move(ManifestPath(damaged), _dir.Combine("quarantine", damaged.Id.ToString()));
+        var again = await cli.RunAsync("cleanup");
+        AssertExit(0, again);
+        Assert.False(File.Exists(ManifestPath(snapshots[1])));
+        Assert.True(File.Exists(ManifestPath(snapshots[2])));
+    }
+
+    [Fact]
+    public async Task DamagedProofRecord_DoesNotStopListOrShow_AndIsNamed()
+    {
+        var (snapshots, cli) = await BackedUpAsync(1);
+        AssertExit(0, await cli.RunAsync("verify", "--read-data")); // records a proof event
+        var proof = Assert.Single(Directory.EnumerateFiles(Path.Combine(RepositoryPath, "events", "proofs")));
+        var bytes = await File.ReadAllBytesAsync(proof, Ct);
+        bytes[bytes.Length / 2] ^= 0x04;
+        await File.WriteAllBytesAsync(proof, bytes, Ct);
+
+        var list = await cli.RunAsync("list");
+        AssertExit(0, list);
+        Assert.Contains(snapshots[0].ShortId, list.Stdout);
+        Assert.Contains($"event events/proofs/{Path.GetFileName(proof)} is left out", list.Stderr);
+        AssertExit(0, await cli.RunAsync("show", "latest"));
+    }
+
+    [Fact]
+    public async Task GarbageInLocks_DoesNotBlockABackup_AndUnlockAllRemovesIt()
+    {
+        var (_, cli) = await BackedUpAsync(1);
+        var garbage = Path.Combine(RepositoryPath, "locks", "0123456789abcdef0123456789abcdef");
+        await File.WriteAllBytesAsync(garbage, [0x01, 0xff, 0x00, 0x42, 0x13], Ct);
+
+        AssertExit(0, await cli.RunAsync("backup"));
+        Assert.True(File.Exists(garbage)); // stale, but only 'unlock' removes what it cannot read
+
+        var unlock = await cli.RunAsync("unlock", "--all");
+        AssertExit(0, unlock);
+        Assert.Contains("removed lock: unreadable lock object locks/0123456789abcdef0123456789abcdef", unlock.Stdout);
+        Assert.False(File.Exists(garbage));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(RepositoryPath, "locks")));
+    }
+}
