@@ -182,7 +182,8 @@ public sealed class DrillOperation
                 details["columnOrderChanged"] = Names(comparison.ColumnOrderChanged, 100);
             await RecordAsync(repository, snapshot, report.Passed,
                 report.Passed
-                    ? $"{report.Tables} tables, {report.Rows} rows, {report.Sequences} sequences and {report.Objects} objects identical"
+                    ? $"{report.Tables} tables, {report.Rows} rows, {report.Sequences} sequences and {report.Objects} objects identical" +
+                      (report.ColumnOrderChanged.Count > 0 ? $" (column order differs in {report.ColumnOrderChanged.Count} table{(report.ColumnOrderChanged.Count == 1 ? "" : "s")}, compared by name)" : "")
                     : string.Join("; ", differences.Take(3)),
                 details, cancellationToken).ConfigureAwait(false);
             return report;

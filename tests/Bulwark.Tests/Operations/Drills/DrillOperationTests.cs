@@ -116,6 +116,7 @@ public sealed class DrillOperationTests : IDisposable
         var proof = Assert.Single(await repository.ReadEventsAsync<ProofRecord>(ProofRecord.EventKind, CancellationToken.None));
         Assert.True(proof.Passed);
         Assert.Equal(string.Join(", ", ColumnOrderDatabase.Reordered), proof.Details!["columnOrderChanged"]);
+        Assert.EndsWith("identical (column order differs in 5 tables, compared by name)", proof.Summary);
         // What the manifest stores is unchanged (rows hashed in the dump's column order), so snapshots taken before
         // drills compared by column name compare the same way.
         var snapshot = await repository.ResolveSnapshotAsync("latest", CancellationToken.None);
