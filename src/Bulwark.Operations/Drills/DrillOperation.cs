@@ -196,7 +196,7 @@ public sealed class DrillOperation
     }
 
     /// <summary>Says which tables changed column order, and why that is not a difference.</summary>
-    internal static string ColumnOrderNote(IReadOnlyList<string> tables) =>
+    private static string ColumnOrderNote(IReadOnlyList<string> tables) =>
         $"column order differs from the backup in {tables.Count} table{(tables.Count == 1 ? "" : "s")} ({Names(tables, 10)}): " +
         "the same columns, compared by name; a restore puts a child table's inherited columns in its parent's order, as plain pg_restore does";
 

@@ -64,7 +64,6 @@ public sealed partial class FingerprintBuilder : IArchiveVisitor
         }
     }
 
-
     public void OnTableData(ReadOnlySpan<byte> data)
     {
         if (_table is not null)

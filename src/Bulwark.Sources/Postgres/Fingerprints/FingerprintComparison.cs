@@ -25,6 +25,9 @@ public static class FingerprintComparison
         CompareTables(expected.Tables, actual.Fingerprints.Tables, data);
         CompareSequences(expected.Sequences, actual.Fingerprints.Sequences, data);
         CompareLargeObjects(expected.LargeObjects, actual.Fingerprints.LargeObjects, data);
+        // A table that differs in more than column order is a difference, not a note.
+        var differing = missing.Concat(data).Concat(changed).Select(d => d.Object).ToHashSet(StringComparer.Ordinal);
+        reordered.RemoveWhere(name => differing.Contains($"table {name}") || differing.Contains($"foreign table {name}"));
         return new FingerprintComparisonResult([.. missing, .. data, .. changed], [.. reordered]);
     }
 

@@ -155,6 +155,7 @@ public sealed class DrillOperationTests : IDisposable
             Assert.Contains(error.Report.Differences, d => d.Object == expectedObject && d.Problem.Contains(problem, StringComparison.Ordinal));
         // Only the damaged table differs; the other reordered tables are still only a note.
         Assert.All(error.Report.Differences, d => Assert.Equal(expectedObject, d.Object));
+        Assert.Equal(ColumnOrderDatabase.Reordered.Where(t => $"table {t}" != expectedObject), error.Report.ColumnOrderChanged);
     }
 
     [Fact]
