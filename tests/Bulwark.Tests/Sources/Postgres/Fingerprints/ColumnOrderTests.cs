@@ -29,7 +29,7 @@ public sealed class ColumnOrderTests
     [Fact]
     public void Reordering_MapsColumnsByName_AndOnlyWhenTheSetIsTheSame()
     {
-        Assert.Equal([0, 1, 3, 2], CopyColumns.Reordering(["id", "a", "c", "b"], ["id", "a", "b", "c"]));
+        Assert.Equal([0, 1, 3, 2], CopyColumns.Reordering(["id", "a", "c", "b"], ["id", "a", "b", "c"])!);
         Assert.Null(CopyColumns.Reordering(["id", "a"], ["id", "a"]));
         Assert.Null(CopyColumns.Reordering(["id", "a"], ["id", "b"]));
         Assert.Null(CopyColumns.Reordering(["id", "a"], ["id", "a", "b"]));
