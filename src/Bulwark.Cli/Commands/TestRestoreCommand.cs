@@ -88,6 +88,7 @@ public static class TestRestoreCommand
                 report.LargeObjects,
                 differences = report.Differences.Select(d => new { @object = d.Object, problem = d.Problem }),
                 report.Notes,
+                report.ColumnOrderChanged,
             });
             return;
         }

@@ -13,7 +13,8 @@ namespace Bulwark.Operations.Drills;
 /// A restore drill (bulwark test-restore): restores a snapshot into a new scratch database, reads it back the way the
 /// backup read the source (pg_dump through the same archive parser and fingerprints), compares table by table and
 /// object by object, drops the scratch database (unless asked to keep it), and records the result in the repository
-/// as an immutable proof event. Any difference is an integrity failure.
+/// as an immutable proof event. Any difference is an integrity failure. Tables whose columns only changed order (as a
+/// dump and restore does to some inheritance children) are compared by column name and named in a note.
 /// </summary>
 public sealed class DrillOperation
 {
@@ -80,11 +81,13 @@ public sealed class DrillOperation
         });
         PostgresRestoreResult restored;
         IReadOnlyList<SchemaObject> expectedObjects;
+        IReadOnlyDictionary<(string Schema, string Name), IReadOnlyList<string>> backupColumns;
         try
         {
             // The dump's own table of contents names every object the restore must bring back.
             var (_, entries) = await ArchiveReading.ReadTocAsync(repository, dump, cancellationToken).ConfigureAwait(false);
             expectedObjects = SchemaObject.FromEntries(entries);
+            backupColumns = CopyColumns.FromEntries(entries);
             restored = await restore.RunAsync(repository, snapshot, scratch, progress, cancellationToken).ConfigureAwait(false);
         }
         catch (BulwarkException e) when (e.Message.Contains("permission denied to create database", StringComparison.Ordinal))
@@ -111,7 +114,7 @@ public sealed class DrillOperation
                 await AfterRestore(scratch, cancellationToken).ConfigureAwait(false);
             var comparing = Stopwatch.GetTimestamp();
             var (actual, dumpVersion) = await DatabaseReadBack.ReadAsync(scratch, expected.TextSettings,
-                _context.PostgresBinDirectory, cancellationToken).ConfigureAwait(false);
+                _context.PostgresBinDirectory, backupColumns, cancellationToken).ConfigureAwait(false);
             var notes = new List<string>();
             var sameDumper = manifest.Tools.TryGetValue("pg_dump", out var backupDumper) &&
                              PgVersion.Parse(backupDumper).Major == dumpVersion.Major;
@@ -121,8 +124,11 @@ public sealed class DrillOperation
                 notes.Add("owners not compared (--no-owner)");
             if (request.NoPrivileges)
                 notes.Add("privileges not compared (--no-acl)");
-            var differences = FingerprintComparison.Compare(expected, expectedObjects, actual,
+            var comparison = FingerprintComparison.Compare(expected, expectedObjects, actual,
                 new ComparisonOptions(Definitions: sameDumper, Owners: !request.NoOwner, Privileges: !request.NoPrivileges));
+            var differences = comparison.Differences;
+            if (comparison.ColumnOrderChanged.Count > 0)
+                notes.Add(ColumnOrderNote(comparison.ColumnOrderChanged));
             var compareDuration = Stopwatch.GetElapsedTime(comparing);
             if (analyzeProblem is not null)
                 notes.Add(analyzeProblem);
@@ -149,6 +155,7 @@ public sealed class DrillOperation
                 LargeObjects = expected.LargeObjects?.Count ?? 0,
                 Differences = differences,
                 Notes = notes,
+                ColumnOrderChanged = comparison.ColumnOrderChanged,
             };
             scope.Bytes = dump.Size;
             scope.Details["passed"] = report.Passed ? "true" : "false";
@@ -171,9 +178,12 @@ public sealed class DrillOperation
             };
             if (analyzeDuration is { } seconds)
                 details["analyzeSeconds"] = Seconds(seconds);
+            if (comparison.ColumnOrderChanged.Count > 0)
+                details["columnOrderChanged"] = Names(comparison.ColumnOrderChanged, 100);
             await RecordAsync(repository, snapshot, report.Passed,
                 report.Passed
-                    ? $"{report.Tables} tables, {report.Rows} rows, {report.Sequences} sequences and {report.Objects} objects identical"
+                    ? $"{report.Tables} tables, {report.Rows} rows, {report.Sequences} sequences and {report.Objects} objects identical" +
+                      (report.ColumnOrderChanged.Count > 0 ? $" (column order differs in {report.ColumnOrderChanged.Count} table{(report.ColumnOrderChanged.Count == 1 ? "" : "s")}, compared by name)" : "")
                     : string.Join("; ", differences.Take(3)),
                 details, cancellationToken).ConfigureAwait(false);
             return report;
@@ -184,6 +194,14 @@ public sealed class DrillOperation
                 await DropAsync(scratch).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Says which tables changed column order, and why that is not a difference.</summary>
+    private static string ColumnOrderNote(IReadOnlyList<string> tables) =>
+        $"column order differs from the backup in {tables.Count} table{(tables.Count == 1 ? "" : "s")} ({Names(tables, 10)}): " +
+        "the same columns, compared by name; a restore puts a child table's inherited columns in its parent's order, as plain pg_restore does";
+
+    private static string Names(IReadOnlyList<string> names, int shown) =>
+        string.Join(", ", names.Take(shown)) + (names.Count > shown ? $" and {names.Count - shown} more" : "");
 
     private PgConnectionSettings ScratchServer(DrillRequest request)
     {

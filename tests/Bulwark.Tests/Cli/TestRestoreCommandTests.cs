@@ -48,6 +48,29 @@ public sealed class TestRestoreCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task TestRestore_Passes_WithANoteNamingTheTablesWhoseColumnOrderChanged_InTextAndJson()
+    {
+        var database = await ColumnOrderDatabase.CreateAsync(_pg);
+        var cli = Cli(database);
+        Assert.Equal(0, (await cli.RunAsync("init", _dir.Combine("repo"))).ExitCode);
+        Assert.Equal(0, (await cli.RunAsync("backup")).ExitCode);
+
+        var drill = await cli.RunAsync("test-restore");
+
+        Assert.True(drill.ExitCode == 0, drill.ToString());
+        Assert.Contains("PASSED", drill.Stdout);
+        Assert.Contains($"note       column order differs from the backup in 5 tables ({string.Join(", ", ColumnOrderDatabase.Reordered)})", drill.Stdout);
+        var json = await cli.RunAsync("--json", "test-restore");
+        Assert.True(json.ExitCode == 0, json.ToString());
+        using var document = System.Text.Json.JsonDocument.Parse(json.Stdout);
+        Assert.True(document.RootElement.GetProperty("passed").GetBoolean());
+        Assert.Equal(ColumnOrderDatabase.Reordered,
+            document.RootElement.GetProperty("columnOrderChanged").EnumerateArray().Select(e => e.GetString()!).ToList());
+        Assert.Contains(document.RootElement.GetProperty("notes").EnumerateArray(),
+            n => n.GetString()!.StartsWith("column order differs from the backup in 5 tables", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task TestRestore_ExitsWithIntegrity_WhenTheSnapshotIsDamaged_AndListShowsTheFailure()
     {
         var database = await SampleDatabase.CreateAsync(_pg);

@@ -8,9 +8,17 @@ namespace Bulwark.Sources.Postgres.Fingerprints;
 public static class ArchiveReading
 {
     /// <summary>Reads <paramref name="source"/> to its end.</summary>
-    public static async Task<ArchiveSummary> ReadAsync(Stream source, CancellationToken cancellationToken)
+    public static Task<ArchiveSummary> ReadAsync(Stream source, CancellationToken cancellationToken) =>
+        ReadAsync(source, null, cancellationToken);
+
+    /// <summary>
+    /// Reads <paramref name="source"/> to its end, hashing each table's rows in the column order
+    /// <paramref name="columnsOf"/> gives for it (matched by column name, see <see cref="CopyColumns"/>).
+    /// </summary>
+    public static async Task<ArchiveSummary> ReadAsync(Stream source,
+        IReadOnlyDictionary<(string Schema, string Name), IReadOnlyList<string>>? columnsOf, CancellationToken cancellationToken)
     {
-        var builder = new FingerprintBuilder();
+        var builder = new FingerprintBuilder(columnsOf);
         var parser = new CustomArchiveParser(builder);
         var buffer = new byte[256 * 1024];
         while (true)

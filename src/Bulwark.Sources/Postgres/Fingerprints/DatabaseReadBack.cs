@@ -6,12 +6,14 @@ namespace Bulwark.Sources.Postgres.Fingerprints;
 /// <summary>
 /// Reads a database back the way a backup reads it: pg_dump --format=custom --compress=0 through the same archive
 /// parser and fingerprinting, with the backup's COPY text settings pinned through PGOPTIONS. Both sides of a drill
-/// therefore use the same code and the same text form.
+/// therefore use the same code and the same text form. Rows are hashed in the backup's column order (matched by name,
+/// <see cref="CopyColumns"/>), since a restore may put a table's columns in another order.
 /// </summary>
 public static class DatabaseReadBack
 {
     public static async Task<(ArchiveSummary Summary, PgVersion DumpVersion)> ReadAsync(PgConnectionSettings database,
-        IReadOnlyDictionary<string, string>? textSettings, string? binDirectory, CancellationToken cancellationToken)
+        IReadOnlyDictionary<string, string>? textSettings, string? binDirectory,
+        IReadOnlyDictionary<(string Schema, string Name), IReadOnlyList<string>>? backupColumns, CancellationToken cancellationToken)
     {
         var (pgDump, version) = await new PgTools(binDirectory).FindAsync("pg_dump", null, cancellationToken).ConfigureAwait(false);
         var environment = new Dictionary<string, string?>(database.ToEnvironment());
@@ -25,7 +27,7 @@ public static class DatabaseReadBack
         ArchiveSummary summary;
         try
         {
-            summary = await ArchiveReading.ReadAsync(BatchingPipeStream.Wrap(dump.StandardOutput), cancellationToken).ConfigureAwait(false);
+            summary = await ArchiveReading.ReadAsync(BatchingPipeStream.Wrap(dump.StandardOutput), backupColumns, cancellationToken).ConfigureAwait(false);
         }
         catch (ArchiveFormatException)
         {

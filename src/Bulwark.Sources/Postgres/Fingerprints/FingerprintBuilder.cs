@@ -14,14 +14,30 @@ namespace Bulwark.Sources.Postgres.Fingerprints;
 /// </summary>
 public sealed partial class FingerprintBuilder : IArchiveVisitor
 {
+    private readonly IReadOnlyDictionary<(string Schema, string Name), IReadOnlyList<string>>? _columnsOf;
     private readonly List<ArchiveTocEntry> _entries = [];
     private readonly List<TableFingerprint> _tables = [];
+    private readonly List<string> _reordered = [];
     private readonly CopyTextHasher _rows = new();
     private readonly XxHash128 _largeObject = new();
     private ArchiveTocEntry? _table;
     private long _largeObjects;
     private long _largeObjectBytes;
     private UInt128 _largeObjectSum;
+
+    public FingerprintBuilder()
+    {
+    }
+
+    /// <summary>
+    /// A builder that hashes each table's rows with their fields in the column order <paramref name="columnsOf"/>
+    /// gives for it (another dump's, see <see cref="CopyColumns.FromEntries"/>), matching columns by name, so that a
+    /// table whose columns are the same but in another order hashes as that dump did.
+    /// </summary>
+    public FingerprintBuilder(IReadOnlyDictionary<(string Schema, string Name), IReadOnlyList<string>>? columnsOf)
+    {
+        _columnsOf = columnsOf;
+    }
 
     public ArchiveHeader? Header { get; private set; }
     public IReadOnlyList<ArchiveTocEntry> Entries => _entries;
@@ -38,6 +54,14 @@ public sealed partial class FingerprintBuilder : IArchiveVisitor
     {
         _table = entry is { Description: "TABLE DATA" } ? entry : null;
         _rows.Reset();
+        if (_table is not null && _columnsOf is not null &&
+            _columnsOf.TryGetValue((_table.Namespace ?? "", _table.Tag), out var expected) &&
+            CopyColumns.Parse(_table.CopyStatement) is { } actual &&
+            CopyColumns.Reordering(expected, actual) is { } order)
+        {
+            _rows.FieldOrder = order;
+            _reordered.Add(_table.QualifiedName);
+        }
     }
 
     public void OnTableData(ReadOnlySpan<byte> data)
@@ -98,7 +122,10 @@ public sealed partial class FingerprintBuilder : IArchiveVisitor
     };
 
     public ArchiveSummary Summary() =>
-        new(Header ?? throw new InvalidOperationException("no header was read"), _entries, Build());
+        new(Header ?? throw new InvalidOperationException("no header was read"), _entries, Build())
+        {
+            ColumnOrderChanged = _reordered.Order(StringComparer.Ordinal).ToList(),
+        };
 
     /// <summary>Sequence values from "SELECT pg_catalog.setval('schema.name', 42, true);".</summary>
     public static IReadOnlyList<SequenceFingerprint> Sequences(IEnumerable<ArchiveTocEntry> entries)

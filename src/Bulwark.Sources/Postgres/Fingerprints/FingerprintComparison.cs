@@ -4,7 +4,9 @@ namespace Bulwark.Sources.Postgres.Fingerprints;
 
 /// <summary>
 /// Compares what a backup holds (its fingerprints and its dump's table of contents) with what a restored database
-/// holds (read back by <see cref="DatabaseReadBack"/>), table by table and object by object.
+/// holds (read back by <see cref="DatabaseReadBack"/>), table by table and object by object. A table whose columns
+/// only changed order is not a difference: its definition is compared without column order, and its rows were read
+/// back in the backup's column order (<see cref="ArchiveSummary.ColumnOrderChanged"/>).
 /// </summary>
 public static class FingerprintComparison
 {
@@ -12,21 +14,26 @@ public static class FingerprintComparison
     /// <param name="expectedObjects">The objects of the snapshot's dump.</param>
     /// <param name="actual">The restored database, read back.</param>
     /// <param name="options">What to compare.</param>
-    public static IReadOnlyList<FingerprintDifference> Compare(DatabaseFingerprints expected,
+    public static FingerprintComparisonResult Compare(DatabaseFingerprints expected,
         IReadOnlyList<SchemaObject> expectedObjects, ArchiveSummary actual, ComparisonOptions options)
     {
         var missing = new List<FingerprintDifference>();
         var data = new List<FingerprintDifference>();
         var changed = new List<FingerprintDifference>();
-        CompareObjects(expectedObjects, actual.Objects, options, missing, changed);
+        var reordered = new SortedSet<string>(actual.ColumnOrderChanged, StringComparer.Ordinal);
+        CompareObjects(expectedObjects, actual.Objects, options, missing, changed, reordered);
         CompareTables(expected.Tables, actual.Fingerprints.Tables, data);
         CompareSequences(expected.Sequences, actual.Fingerprints.Sequences, data);
         CompareLargeObjects(expected.LargeObjects, actual.Fingerprints.LargeObjects, data);
-        return [.. missing, .. data, .. changed];
+        // A table that differs in more than column order is a difference, not a note.
+        var differing = missing.Concat(data).Concat(changed).Select(d => d.Object).ToHashSet(StringComparer.Ordinal);
+        reordered.RemoveWhere(name => differing.Contains($"table {name}") || differing.Contains($"foreign table {name}"));
+        return new FingerprintComparisonResult([.. missing, .. data, .. changed], [.. reordered]);
     }
 
     private static void CompareObjects(IReadOnlyList<SchemaObject> expected, IReadOnlyList<SchemaObject> actual,
-        ComparisonOptions options, List<FingerprintDifference> missing, List<FingerprintDifference> changed)
+        ComparisonOptions options, List<FingerprintDifference> missing, List<FingerprintDifference> changed,
+        SortedSet<string> reordered)
     {
         bool Compared(SchemaObject o) => options.Privileges || o.Kind is not ("ACL" or "DEFAULT ACL");
         var left = expected.Where(Compared).ToLookup(o => o.Key);
@@ -47,7 +54,12 @@ public static class FingerprintComparison
                 continue;
             }
             if (options.Definitions && !mine.Select(o => o.Hash).Order().SequenceEqual(theirs.Select(o => o.Hash).Order()))
-                changed.Add(new FingerprintDifference(sample.Display, "definition differs from the backup"));
+            {
+                if (SameButColumnOrder(mine, theirs))
+                    reordered.Add(sample.Schema.Length == 0 ? sample.Name : $"{sample.Schema}.{sample.Name}");
+                else
+                    changed.Add(new FingerprintDifference(sample.Display, "definition differs from the backup"));
+            }
             if (options.Owners && mine.Count == 1 && !string.Equals(mine[0].Owner, theirs[0].Owner, StringComparison.Ordinal))
                 changed.Add(new FingerprintDifference(sample.Display, $"owner is {theirs[0].Owner ?? "(none)"}, the backup has {mine[0].Owner ?? "(none)"}"));
         }
@@ -57,6 +69,10 @@ public static class FingerprintComparison
                 missing.Add(new FingerprintDifference(group.First().Display, "in the restored database but not in the backup"));
         }
     }
+
+    private static bool SameButColumnOrder(List<SchemaObject> mine, List<SchemaObject> theirs) =>
+        mine.Concat(theirs).All(o => o.ColumnOrderFreeHash is not null) &&
+        mine.Select(o => o.ColumnOrderFreeHash!.Value).Order().SequenceEqual(theirs.Select(o => o.ColumnOrderFreeHash!.Value).Order());
 
     private static void CompareTables(IReadOnlyList<TableFingerprint> expected, IReadOnlyList<TableFingerprint> actual,
         List<FingerprintDifference> differences)

@@ -96,6 +96,69 @@ public sealed class DrillOperationTests : IDisposable
     }
 
     [Fact]
+    public async Task Drill_Passes_WithANoteNamingTheTables_WhenTheRestoreOnlyChangesTheirColumnOrder()
+    {
+        // Inheritance children, a typed table's child and generated columns with inheritance come back from any dump
+        // and restore with their columns in another order; the drill compares them by column name.
+        var database = await ColumnOrderDatabase.CreateAsync(_pg);
+        var context = await BackedUpAsync(database);
+
+        var report = await new DrillOperation(context).RunAsync(new DrillRequest(), null, CancellationToken.None);
+
+        Assert.True(report.Passed, string.Join("; ", report.Differences));
+        Assert.Empty(report.Differences);
+        Assert.Equal(ColumnOrderDatabase.Reordered, report.ColumnOrderChanged);
+        var note = Assert.Single(report.Notes, n => n.StartsWith("column order differs", StringComparison.Ordinal));
+        Assert.Contains($"in 5 tables ({string.Join(", ", ColumnOrderDatabase.Reordered)})", note);
+        Assert.Contains("inherited columns", note);
+        Assert.Equal(1 + 49 + 2 + 1 + 2 + 1 + 40 + 2, report.Rows);
+        await using var repository = await context.OpenRepositoryAsync(CancellationToken.None);
+        var proof = Assert.Single(await repository.ReadEventsAsync<ProofRecord>(ProofRecord.EventKind, CancellationToken.None));
+        Assert.True(proof.Passed);
+        Assert.Equal(string.Join(", ", ColumnOrderDatabase.Reordered), proof.Details!["columnOrderChanged"]);
+        Assert.EndsWith("identical (column order differs in 5 tables, compared by name)", proof.Summary);
+        // What the manifest stores is unchanged (rows hashed in the dump's column order), so snapshots taken before
+        // drills compared by column name compare the same way.
+        var snapshot = await repository.ResolveSnapshotAsync("latest", CancellationToken.None);
+        await using var connection = new NpgsqlConnection(_pg.Server.Settings(database).ToNpgsql().ConnectionString);
+        await connection.OpenAsync();
+        Assert.Equal(await SqlFingerprinter.ComputeTablesAsync(connection, CancellationToken.None), snapshot.Manifest.Fingerprints!.Tables);
+    }
+
+    [Theory]
+    [InlineData("changed row", "UPDATE public.staff SET badge = 'forged' WHERE id = 7", "table public.staff", "same count")]
+    [InlineData("changed row of a generated-column child", "UPDATE public.late_readings SET raw = 8 WHERE id = 1000", "table public.late_readings", "same count")]
+    [InlineData("changed row of a typed table's child", "UPDATE public.shipping_addresses SET zip = '00000' WHERE street = '2 Side St'", "table public.shipping_addresses", "same count")]
+    [InlineData("dropped column", "ALTER TABLE public.contractors DROP COLUMN company", "table public.contractors", "definition differs|rows differ")]
+    [InlineData("changed column type", "ALTER TABLE public.contractors ALTER COLUMN company TYPE varchar(100)", "table public.contractors", "definition differs")]
+    [InlineData("changed default", "ALTER TABLE public.contractors ALTER COLUMN company SET DEFAULT 'acme'", "table public.contractors", "definition differs")]
+    [InlineData("added column", "ALTER TABLE public.staff ADD COLUMN extra int", "table public.staff", "definition differs|rows differ")]
+    public async Task Drill_StillFails_OnARealDifference_InATableWhoseColumnOrderChanged(string damage, string sql, string expectedObject, string expectedProblems)
+    {
+        var database = await ColumnOrderDatabase.CreateAsync(_pg);
+        var context = await BackedUpAsync(database);
+        var drill = new DrillOperation(context)
+        {
+            AfterRestore = async (scratch, ct) =>
+            {
+                await using var connection = new NpgsqlConnection(scratch.ToNpgsql().ConnectionString);
+                await connection.OpenAsync(ct);
+                await using var command = new NpgsqlCommand(sql, connection);
+                await command.ExecuteNonQueryAsync(ct);
+            },
+        };
+
+        var error = await Assert.ThrowsAsync<DrillFailedException>(() => drill.RunAsync(new DrillRequest(), null, CancellationToken.None));
+
+        Assert.False(error.Report.Passed, damage);
+        foreach (var problem in expectedProblems.Split('|'))
+            Assert.Contains(error.Report.Differences, d => d.Object == expectedObject && d.Problem.Contains(problem, StringComparison.Ordinal));
+        // Only the damaged table differs; the other reordered tables are still only a note.
+        Assert.All(error.Report.Differences, d => Assert.Equal(expectedObject, d.Object));
+        Assert.Equal(ColumnOrderDatabase.Reordered.Where(t => $"table {t}" != expectedObject), error.Report.ColumnOrderChanged);
+    }
+
+    [Fact]
     public async Task Drill_KeepsTheScratchDatabase_WhenAsked()
     {
         var database = await SampleDatabase.CreateAsync(_pg);
