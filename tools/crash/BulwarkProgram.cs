@@ -30,9 +30,6 @@ public sealed class BulwarkProgram
 
     public string WorkingDirectory { get; }
 
-    /// <summary>The default location of the program: next to this assembly (the harness references the CLI project).</summary>
-    public static string DefaultPath => Path.Combine(AppContext.BaseDirectory, "bulwark.dll");
-
     /// <summary>
     /// Runs bulwark with <paramref name="arguments"/>. <paramref name="killer"/>, when given, runs beside it and
     /// returns what it did (it may kill the process or a child); the run waits for the process either way.

@@ -17,8 +17,8 @@ public sealed record CrashOptions
     /// <summary>The S3 server for the s3 backend; null runs the local backend only.</summary>
     public S3Target? S3 { get; init; }
 
-    /// <summary>bulwark.dll to run.</summary>
-    public string ProgramPath { get; init; } = BulwarkProgram.DefaultPath;
+    /// <summary>The bulwark.dll to run (with dotnet).</summary>
+    public required string ProgramPath { get; init; }
 
     /// <summary>Names from <see cref="CrashHarness.Operations"/>; default all.</summary>
     public IReadOnlyList<string> Operations { get; init; } = CrashHarness.Operations;

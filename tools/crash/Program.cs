@@ -20,7 +20,7 @@ if (arguments.Contains("--help") || arguments.Contains("-h"))
           --op NAME       only these operations: backup, pg_dump, cleanup, copy, ruleset, restore (repeatable)
           --backend B     only local or s3
           --data-mb N     about how much data each backup dumps and each restore writes (default 8)
-          --bulwark PATH  the bulwark.dll to test (default: the one built next to this program)
+          --bulwark PATH  the bulwark.dll to test (default: ./bulwark's build, .bulwark-build/cli/bulwark.dll)
           --keep          keep the work folder (repositories, configurations, logs of each scenario)
         exit 0 when every invariant held, 1 when one broke, 2 on a usage error
         """);
@@ -53,7 +53,8 @@ try
     }).Distinct().ToList();
     if (backends.Count == 0)
         backends = [BackendKind.Local, BackendKind.S3];
-    programPath = Values("--bulwark").LastOrDefault() is { } given ? Path.GetFullPath(given) : BulwarkProgram.DefaultPath;
+    // By default the program as ./bulwark builds and runs it (tools/crash/run builds it first).
+    programPath = Path.GetFullPath(Values("--bulwark").LastOrDefault() ?? Path.Combine(FindRepositoryRoot(), ".bulwark-build", "cli", "bulwark.dll"));
 }
 catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
 {
@@ -62,6 +63,11 @@ catch (Exception e) when (e is ArgumentException or FormatException or OverflowE
 }
 
 var root = FindRepositoryRoot();
+if (!File.Exists(programPath))
+{
+    Console.Error.WriteLine($"error: {programPath} does not exist; run tools/crash/run (it builds it with ./bulwark), or pass --bulwark PATH");
+    return 2;
+}
 var work = Path.Combine(Path.GetTempPath(), $"bulwark-crash-{Guid.NewGuid():N}"[..26]);
 Directory.CreateDirectory(work);
 Console.WriteLine($"seed {seed} (repeat with --seed {seed}); work folder {work}");
