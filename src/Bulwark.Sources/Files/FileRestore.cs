@@ -46,7 +46,16 @@ public static class FileRestore
         {
             try
             {
-                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                var folder = Path.GetDirectoryName(target)!;
+                Directory.CreateDirectory(folder);
+                // Temporary files of this target that a killed restore left behind: never the target, but clutter
+                // the user would have to find. (A restore running into the same folder at the same moment would
+                // fail on its rename; nothing is ever half-written under a final name.)
+                foreach (var leftover in Directory.EnumerateFiles(folder, "*" + AtomicFile.TemporarySuffix))
+                {
+                    if (AtomicFile.IsTemporaryFileOf(target, Path.GetFileName(leftover)))
+                        File.Delete(leftover);
+                }
                 // CopyStreamAsync checks length and SHA-256 before returning, so a damaged file never gets its name.
                 await AtomicFile.WriteAsync(target,
                     (stream, ct) => repository.CopyStreamAsync(entry, stream, progress, cancellationToken: ct),
