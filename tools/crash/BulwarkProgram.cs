@@ -70,12 +70,13 @@ public sealed class BulwarkProgram
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
+            cancellationToken.ThrowIfCancellationRequested();
             throw new TimeoutException($"bulwark {string.Join(' ', arguments)} did not finish within {(timeout ?? TimeSpan.FromMinutes(5)).TotalSeconds:0} s");
         }
         var elapsed = watch.Elapsed;
         var record = await kill.ConfigureAwait(false);
         // A child that outlives a killed bulwark (pg_dump) may hold the pipes open for a moment; its output is not needed.
-        var output = await Task.WhenAny(Task.WhenAll(stdout, stderr), Task.Delay(TimeSpan.FromSeconds(30), cancellationToken)).ConfigureAwait(false);
+        await Task.WhenAny(Task.WhenAll(stdout, stderr), Task.Delay(TimeSpan.FromSeconds(30), cancellationToken)).ConfigureAwait(false);
         return new ProgramRun(arguments, process.ExitCode,
             stdout.IsCompletedSuccessfully ? stdout.Result : "", stderr.IsCompletedSuccessfully ? stderr.Result : "",
             elapsed, record);

@@ -90,6 +90,7 @@ public static class CrashHarness
             }
             for (var index = 0; index < trials; index++)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 var trial = new Trial(index, random.NextDouble());
                 try
                 {
