@@ -23,7 +23,7 @@ public sealed class CrashHarnessTests(PostgresFixture pg, ITestOutputHelper outp
         AssertHeld(report, output);
     }
 
-    /// <summary>8 trials per operation (one measures, seven kill), 4 MB of data: about a minute on an idle machine.</summary>
+    /// <summary>6 trials per operation on a local folder (one measures, five kill), 3 on S3, 4 MB of data.</summary>
     internal static CrashOptions ShortRound(PostgresFixture pg, TempDirectory directory, ITestOutputHelper output,
         BackendKind backend, S3Target? s3) => new()
     {
@@ -33,7 +33,7 @@ public sealed class CrashHarnessTests(PostgresFixture pg, ITestOutputHelper outp
         S3 = s3,
         ProgramPath = CliRunner.ProgramPath,
         Backends = [backend],
-        LocalTrials = 8,
+        LocalTrials = 6,
         S3Trials = 3,
         DataMegabytes = 4,
         Log = new TestOutputWriter(output),
