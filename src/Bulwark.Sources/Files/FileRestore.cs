@@ -64,6 +64,15 @@ public static class FileRestore
             try
             {
                 CreateFolders(root, target, stored);
+                // Temporary files of this target that a killed restore left behind: never the target, but clutter
+                // the user would have to find. (A restore running into the same folder at the same moment would
+                // fail on its rename; nothing is ever half-written under a final name.)
+                var folder = Path.GetDirectoryName(target)!;
+                foreach (var leftover in Directory.EnumerateFiles(folder, "*" + AtomicFile.TemporarySuffix))
+                {
+                    if (AtomicFile.IsTemporaryFileOf(target, Path.GetFileName(leftover)))
+                        File.Delete(leftover);
+                }
                 // CopyStreamAsync checks length and SHA-256 before returning, so a damaged file never gets its name.
                 // The rename replaces a link in the file's place (with --overwrite) rather than writing through it.
                 await AtomicFile.WriteAsync(target,

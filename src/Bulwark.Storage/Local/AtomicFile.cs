@@ -12,7 +12,18 @@ public static class AtomicFile
 
     /// <summary>The temporary name used next to <paramref name="path"/>.</summary>
     public static string TemporaryPathFor(string path) =>
-        Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.{Guid.NewGuid().ToString("N")[..12]}{TemporarySuffix}");
+        Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.{Guid.NewGuid().ToString("N")[..TemporaryIdLength]}{TemporarySuffix}");
+
+    private const int TemporaryIdLength = 12;
+
+    /// <summary>Whether <paramref name="fileName"/> (in the same folder) is a temporary name of <paramref name="path"/>.</summary>
+    public static bool IsTemporaryFileOf(string path, string fileName)
+    {
+        var prefix = $".{Path.GetFileName(path)}.";
+        return fileName.Length == prefix.Length + TemporaryIdLength + TemporarySuffix.Length &&
+               fileName.StartsWith(prefix, StringComparison.Ordinal) &&
+               fileName.EndsWith(TemporarySuffix, StringComparison.Ordinal);
+    }
 
     /// <summary>
     /// Writes what <paramref name="write"/> produces to <paramref name="path"/> atomically and durably. Mode and time
