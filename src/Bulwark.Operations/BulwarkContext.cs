@@ -47,6 +47,17 @@ public sealed class BulwarkContext
         (repository, cancellationToken) => RepositoryKeys.OpenAsync(repository,
             Passphrases.Require(Config.GetEnvironment, PassphrasePrompt, role, repository.Backend.Location), cancellationToken);
 
+    /// <summary>
+    /// The same context, but an encrypted repository is unlocked once and its key kept (<see cref="UnlockedKeys"/>):
+    /// for a long-running process, where every health refresh and status request opens the repository.
+    /// </summary>
+    public BulwarkContext KeepingKeys() => new(Config, Time, Backends)
+    {
+        RepositoryOverride = RepositoryOverride,
+        PassphrasePrompt = PassphrasePrompt,
+        OpenCipher = new UnlockedKeys(OpenCipher ?? PassphraseCipher(PassphraseRole.Repository)).OpenAsync,
+    };
+
     /// <summary>The repository location, resolved (a relative folder is relative to the configuration file).</summary>
     public string RepositoryLocation
     {
