@@ -3,15 +3,22 @@ using System.Text.Json;
 namespace Bulwark.Operations.Scheduling;
 
 /// <summary>
-/// Job states and job locks in STATE/jobs/. A state file is replaced atomically (temporary file, rename), so a
-/// reader sees the old or the new state; a damaged one reads as none.
+/// Job states and job locks of one <see cref="JobScope"/> in STATE/jobs/KEY/. A state file is replaced atomically
+/// (temporary file, rename), so a reader sees the old or the new state; a damaged one reads as none. States written
+/// before they were kept per scope (STATE/jobs/NAME.json) do not say which repository they were for, and are not read.
 /// </summary>
 public sealed class JobStateStore
 {
-    public JobStateStore(string stateDirectory)
+    public JobStateStore(string stateDirectory, JobScope scope)
     {
-        Folder = Path.Combine(stateDirectory, "jobs");
+        Scope = scope;
+        Folder = Path.Combine(stateDirectory, "jobs", scope.Key);
     }
+
+    /// <summary>The job states of <paramref name="context"/>'s repository and database.</summary>
+    public static JobStateStore For(BulwarkContext context) => new(context.Config.StateDirectory, JobScope.Of(context));
+
+    public JobScope Scope { get; }
 
     public string Folder { get; }
 
@@ -31,10 +38,12 @@ public sealed class JobStateStore
     /// <exception cref="BulwarkException">The state folder cannot be written.</exception>
     public void Write(JobState state)
     {
+        state = state with { Repository = Scope.Repository, Database = Scope.Database };
         var path = Path.Combine(Folder, state.Job + ".json");
         var temporary = $"{path}.{Environment.ProcessId}.{Environment.CurrentManagedThreadId}.tmp";
         try
         {
+            Directory.CreateDirectory(Path.GetDirectoryName(Folder)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             Directory.CreateDirectory(Folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(state, OperationsJson.Indented));
             File.Move(temporary, path, overwrite: true);

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using Bulwark.Operations.Configuration;
 using Bulwark.Operations.Scheduling;
 using Bulwark.Sources.Postgres;
 using Bulwark.Tests.Infrastructure;
@@ -16,6 +17,10 @@ public sealed class DaemonTests(PostgresFixture pg) : IDisposable
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
 
     public void Dispose() => _directory.Dispose();
+
+    /// <summary>The job states of the configuration in the test's folder, as the program finds them.</summary>
+    private JobStateStore States() =>
+        JobStateStore.For(new Bulwark.Operations.BulwarkContext(ConfigLoader.Load(null, _directory.Path, _ => null)));
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -58,7 +63,7 @@ public sealed class DaemonTests(PostgresFixture pg) : IDisposable
     /// <summary>A job state whose last run was two days ago: the daemon has missed a run and catches it up at start.</summary>
     private void MissedBackup()
     {
-        new JobStateStore(_directory.Combine("state")).Write(new JobState
+        States().Write(new JobState
         {
             Job = "backup", WatchedSince = DateTimeOffset.UtcNow.AddDays(-10), LastStart = DateTimeOffset.UtcNow.AddDays(-2),
             LastEnd = DateTimeOffset.UtcNow.AddDays(-2).AddMinutes(1), LastOutcome = "ok",
@@ -211,7 +216,7 @@ public sealed class DaemonTests(PostgresFixture pg) : IDisposable
         Assert.Contains("bulwark_job_last_run_ok{job=\"backup\"} 1", metrics);
         var list = await cli.RunAsync("list", "--json");
         Assert.Single(JsonDocument.Parse(list.Stdout).RootElement.EnumerateArray());
-        var state = new JobStateStore(_directory.Combine("state")).Read("backup")!;
+        var state = States().Read("backup")!;
         Assert.Equal("catch-up", state.LastTrigger);
     }
 
@@ -254,7 +259,7 @@ public sealed class DaemonTests(PostgresFixture pg) : IDisposable
         }, TimeSpan.FromMinutes(3));
         Assert.True(result.ExitCode == 0, result.ToString());
         var snapshots = JsonDocument.Parse((await cli.RunAsync("list", "--json")).Stdout).RootElement.GetArrayLength();
-        var state = new JobStateStore(_directory.Combine("state")).Read("backup")!;
+        var state = States().Read("backup")!;
         Assert.Empty(Directory.EnumerateFiles(_directory.Combine("repo", "locks")));
         if (committed)
         {
