@@ -1,3 +1,7 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
 using Bulwark.Operations.Health;
 using Bulwark.Operations.Logging;
@@ -55,6 +59,61 @@ public sealed class SharedStateFolderTests : IDisposable
         Assert.NotNull(lastA);
         Assert.Equal("failed", lastA.Value.GetProperty("lastOutcome").GetString());
         Assert.Equal(1, lastA.Value.GetProperty("consecutiveFailures").GetInt32());
+
+        // The daemon of B, from the same state folder, neither.
+        var port = FreePort();
+        string health = "";
+        var daemon = await cli.RunAsync(["daemon", "--repo", "b", "--listen", $"127.0.0.1:{port}"], process =>
+        {
+            try
+            {
+                health = HealthWhenCheckedAsync(port).GetAwaiter().GetResult();
+            }
+            finally
+            {
+                Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
+            }
+        }, TimeSpan.FromMinutes(3));
+        Assert.True(daemon.ExitCode == 0, daemon.ToString());
+        var h = JsonDocument.Parse(health).RootElement;
+        var operations = h.GetProperty("findings").EnumerateArray().Single(f => f.GetProperty("check").GetString() == "operations");
+        Assert.Equal("ok", operations.GetProperty("status").GetString());
+        var backupJob = h.GetProperty("jobs").EnumerateArray().Single(j => j.GetProperty("job").GetString() == "backup");
+        Assert.False(backupJob.TryGetProperty("lastOutcome", out _), backupJob.ToString());
+        Assert.Equal(0, backupJob.GetProperty("consecutiveFailures").GetInt32());
+    }
+
+    private static int FreePort()
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
+
+    /// <summary>/health once the first check has run (503: the repository holds no backup yet).</summary>
+    private static async Task<string> HealthWhenCheckedAsync(int port)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        var last = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                using var response = await http.GetAsync($"http://127.0.0.1:{port}/health");
+                last = await response.Content.ReadAsStringAsync();
+                if (last.Contains("\"operations\"", StringComparison.Ordinal))
+                    return last;
+            }
+            catch (HttpRequestException)
+            {
+                // not listening yet
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"/health never showed a check; last: {last}");
     }
 
     [Fact]
