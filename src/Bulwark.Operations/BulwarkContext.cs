@@ -59,6 +59,17 @@ public sealed class BulwarkContext
             return cipher;
         };
 
+    /// <summary>
+    /// The same context, but an encrypted repository is unlocked once and its key kept (<see cref="UnlockedKeys"/>):
+    /// for a long-running process, where every health refresh and status request opens the repository.
+    /// </summary>
+    public BulwarkContext KeepingKeys() => new(Config, Time, Backends)
+    {
+        RepositoryOverride = RepositoryOverride,
+        PassphrasePrompt = PassphrasePrompt,
+        OpenCipher = new UnlockedKeys(OpenCipher ?? PassphraseCipher(PassphraseRole.Repository)).OpenAsync,
+    };
+
     /// <summary>The repository location, resolved (a relative folder is relative to the configuration file).</summary>
     public string RepositoryLocation
     {
@@ -92,7 +103,9 @@ public sealed class BulwarkContext
         var backend = Backends.Open(RepositoryLocation);
         try
         {
-            return await BackupRepository.OpenAsync(backend, RepositoryOptions, cancellationToken).ConfigureAwait(false);
+            var repository = await BackupRepository.OpenAsync(backend, RepositoryOptions, cancellationToken).ConfigureAwait(false);
+            OpenedRepository.Current?.Note(repository.Config.Id);
+            return repository;
         }
         catch
         {
@@ -126,6 +139,7 @@ public sealed class BulwarkContext
     public async Task<T> RunLoggedAsync<T>(string operation, Func<OperationScope, Task<T>> body)
     {
         var scope = new OperationScope();
+        var opened = OpenedRepository.Start();
         var start = Time.GetUtcNow();
         var outcome = OperationLog.Failed;
         string? error = null;
@@ -175,6 +189,7 @@ public sealed class BulwarkContext
                 DurationMs = (long)(end - start).TotalMilliseconds,
                 Bytes = scope.Bytes,
                 Repository = repository,
+                RepositoryId = opened.Id,
                 Snapshot = scope.Snapshot,
                 Error = error,
                 ErrorKind = kind,
@@ -182,6 +197,36 @@ public sealed class BulwarkContext
                 Details = scope.Details.Count == 0 ? null : scope.Details,
             });
         }
+    }
+}
+
+/// <summary>
+/// The id of the repository that <see cref="BulwarkContext.OpenRepositoryAsync"/> opened first while an operation (or
+/// a job) ran, so that its log record and job state say which repository they belong to. It follows the async flow:
+/// <see cref="Start"/> holds until the async method that called it returns; an inner start also tells the outer ones.
+/// </summary>
+public sealed class OpenedRepository
+{
+    private static readonly AsyncLocal<OpenedRepository?> Flow = new();
+    private readonly OpenedRepository? _outer;
+
+    private OpenedRepository(OpenedRepository? outer)
+    {
+        _outer = outer;
+    }
+
+    /// <summary>The id, or null while no repository was opened (it was unreachable, or the failure came first).</summary>
+    public string? Id { get; private set; }
+
+    internal static OpenedRepository? Current => Flow.Value;
+
+    /// <summary>Starts noting, for the rest of the calling async method.</summary>
+    public static OpenedRepository Start() => Flow.Value = new OpenedRepository(Flow.Value);
+
+    internal void Note(string id)
+    {
+        for (var note = this; note is not null; note = note._outer)
+            note.Id ??= id;
     }
 }
 

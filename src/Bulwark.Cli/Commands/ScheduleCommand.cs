@@ -31,7 +31,7 @@ public static class ScheduleCommand
         {
             var context = run.Context;
             var schedule = JobSchedule.FromConfig(context.Settings.Schedule, context.Time);
-            var states = new JobStateStore(context.Config.StateDirectory);
+            var states = JobStateStore.For(context);
             var now = context.Time.GetUtcNow();
             var rows = schedule.Jobs.Select(job =>
             {

@@ -28,6 +28,8 @@ internal static class DaemonHost
 
     public static async Task<int> RunAsync(BulwarkContext context, IPEndPoint? listen, TextWriter log, CancellationToken cancellationToken)
     {
+        // Health refreshes, jobs and /status all open the repository: unlock it once for the daemon's life.
+        context = context.KeepingKeys();
         var settings = context.Settings.Daemon;
         var schedule = JobSchedule.FromConfig(context.Settings.Schedule, context.Time);
         var runner = new JobRunner(context);
@@ -52,9 +54,13 @@ internal static class DaemonHost
             var metrics = new DaemonMetrics(scheduler, context.Time);
             app.MapGet("/health", (HttpContext http) => Health(http, scheduler));
             app.MapMetrics("/metrics", metrics.Registry);
+            var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+            var status = new StatusCache(ct => new StatusOperation(context).RunAsync(scheduler.LatestHealth, ct), context.Time,
+                stopping: lifetime.ApplicationStopping);
             app.MapGet("/status", async (HttpContext http) =>
             {
-                var report = await new StatusOperation(context).RunAsync(scheduler.LatestHealth, http.RequestAborted);
+                // A statement body: an expression body would bind to RequestDelegate and drop the result.
+                var report = await status.GetAsync(http.RequestAborted);
                 return Results.Json(report, OperationsJson.Indented);
             });
             app.MapGet("/", () => Results.Text("bulwark daemon: /health, /metrics, /status\n"));

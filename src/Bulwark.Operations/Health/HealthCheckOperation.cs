@@ -38,6 +38,7 @@ public sealed class HealthCheckOperation
         var now = _context.Time.GetUtcNow();
         var findings = new List<HealthFinding>();
         string? repositoryDisplay = null;
+        string? repositoryId = null;
         string? localRepository = null;
         try
         {
@@ -69,12 +70,13 @@ public sealed class HealthCheckOperation
             }
             if (repository is not null)
             {
+                repositoryId = repository.Config.Id;
                 await using (repository.ConfigureAwait(false))
                     findings.AddRange(await RepositoryChecksAsync(repository, request, now, cancellationToken).ConfigureAwait(false));
             }
         }
 
-        findings.Add(Guard("operations", () => Operations(repositoryDisplay, now)));
+        findings.Add(Guard("operations", () => Operations(repositoryDisplay, repositoryId, now)));
         findings.Add(Guard("disk", () => Disk(localRepository)));
         if (PermissionCheck.Run(_context, localRepository) is { } permissions)
             findings.Add(permissions);
@@ -511,11 +513,9 @@ public sealed class HealthCheckOperation
 
     // ---- local checks ----
 
-    private HealthFinding Operations(string? repositoryDisplay, DateTimeOffset now)
+    private HealthFinding Operations(string? repositoryDisplay, string? repositoryId, DateTimeOffset now)
     {
-        var records = _context.Log.Read()
-            .Where(r => r.Repository is null || repositoryDisplay is null || r.Repository == SecretRedactor.Redact(repositoryDisplay))
-            .ToList();
+        var records = _context.Log.Read().Where(r => IsOf(r, repositoryDisplay, repositoryId)).ToList();
         var failing = new List<(string Operation, List<OperationRecord> Failures, OperationRecord? LastOk)>();
         foreach (var operation in WatchedOperations)
         {
@@ -550,6 +550,19 @@ public sealed class HealthCheckOperation
             Metrics = metrics,
         };
     }
+
+    /// <summary>
+    /// Whether a log record belongs to the repository being checked (the state folder, and so the log, may be shared
+    /// by several repositories). A record that names the repository it opened belongs to it wherever it was reached
+    /// from, and not to another repository later made at the same location. A record without an id (it failed before
+    /// the repository could be opened, or a version before ids wrote it), or a check that could not open the
+    /// repository, falls back to the location: the same configured location (both none included) is the same
+    /// repository. So a failure against an unreachable location, or with no repository at all, is no other's problem.
+    /// </summary>
+    internal static bool IsOf(OperationRecord record, string? repositoryDisplay, string? repositoryId) =>
+        record.RepositoryId is { } id && repositoryId is not null
+            ? id == repositoryId
+            : record.Repository == (repositoryDisplay is null ? null : SecretRedactor.Redact(repositoryDisplay));
 
     private HealthFinding Disk(string? localRepository)
     {

@@ -11,7 +11,10 @@ public sealed record OperationRecord
     public required string Outcome { get; init; }
     public required long DurationMs { get; init; }
     public long Bytes { get; init; }
+    /// <summary>The location it ran against, without secrets; null when none was configured.</summary>
     public string? Repository { get; init; }
+    /// <summary>The id of the repository it opened; null when it failed before (and in records of older versions).</summary>
+    public string? RepositoryId { get; init; }
     public string? Snapshot { get; init; }
     public string? Error { get; init; }
     public string? ErrorKind { get; init; }

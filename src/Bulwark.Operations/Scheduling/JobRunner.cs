@@ -39,7 +39,7 @@ public sealed class JobRunner
         foreach (var (name, body) in bodies ?? new Dictionary<string, Func<CancellationToken, Task<JobBodyResult>>>())
             all[name] = body;
         _bodies = all;
-        States = new JobStateStore(context.Config.StateDirectory);
+        States = JobStateStore.For(context);
     }
 
     public JobStateStore States { get; }
@@ -81,6 +81,7 @@ public sealed class JobRunner
             return Failed(job, trigger, start, e);
         }
         using var jobLock = taken;
+        var opened = OpenedRepository.Start();
         JobRunResult result;
         try
         {
@@ -115,7 +116,7 @@ public sealed class JobRunner
 
         try
         {
-            Record(job, result);
+            Record(job, result, opened.Id);
         }
         catch (BulwarkException e)
         {
@@ -164,9 +165,10 @@ public sealed class JobRunner
         Error = error, Summary = SecretRedactor.Redact(error.Message),
     };
 
-    private void Record(string job, JobRunResult result) =>
+    private void Record(string job, JobRunResult result, string? repositoryId) =>
         States.Update(job, s => s with
         {
+            RepositoryId = repositoryId ?? s.RepositoryId,
             LastEnd = result.End,
             LastOutcome = result.Outcome.ToString().ToLowerInvariant(),
             LastSummary = result.Summary is null ? null : SecretRedactor.Redact(result.Summary),

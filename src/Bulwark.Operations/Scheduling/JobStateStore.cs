@@ -4,15 +4,22 @@ using Bulwark.Storage.Local;
 namespace Bulwark.Operations.Scheduling;
 
 /// <summary>
-/// Job states and job locks in STATE/jobs/. A state file is replaced atomically (temporary file, rename), so a
-/// reader sees the old or the new state; a damaged one reads as none.
+/// Job states and job locks of one <see cref="JobScope"/> in STATE/jobs/KEY/. A state file is replaced atomically
+/// (temporary file, rename), so a reader sees the old or the new state; a damaged one reads as none. States written
+/// before they were kept per scope (STATE/jobs/NAME.json) do not say which repository they were for, and are not read.
 /// </summary>
 public sealed class JobStateStore
 {
-    public JobStateStore(string stateDirectory)
+    public JobStateStore(string stateDirectory, JobScope scope)
     {
-        Folder = Path.Combine(stateDirectory, "jobs");
+        Scope = scope;
+        Folder = Path.Combine(stateDirectory, "jobs", scope.Key);
     }
+
+    /// <summary>The job states of <paramref name="context"/>'s repository and database.</summary>
+    public static JobStateStore For(BulwarkContext context) => new(context.Config.StateDirectory, JobScope.Of(context));
+
+    public JobScope Scope { get; }
 
     public string Folder { get; }
 
@@ -32,6 +39,7 @@ public sealed class JobStateStore
     /// <exception cref="BulwarkException">The state folder cannot be written.</exception>
     public void Write(JobState state)
     {
+        state = state with { Repository = Scope.Repository, Database = Scope.Database };
         var path = Path.Combine(Folder, state.Job + ".json");
         var temporary = $"{path}.{Environment.ProcessId}.{Environment.CurrentManagedThreadId}.tmp";
         try

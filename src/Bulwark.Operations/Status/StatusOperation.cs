@@ -27,7 +27,7 @@ public sealed class StatusOperation
         var now = _context.Time.GetUtcNow();
         var errors = new List<string>();
         var schedule = JobSchedule.FromConfig(_context.Settings.Schedule, _context.Time);
-        var states = new JobStateStore(_context.Config.StateDirectory);
+        var states = JobStateStore.For(_context);
         var jobs = schedule.Jobs.Select(j => new JobStatus(j.Name, j.Expression, schedule.NextAfter(j, now), null, states.Read(j.Name))).ToList();
         IReadOnlyList<SnapshotSummary> summaries = [];
         RetentionStatus? retention = null;

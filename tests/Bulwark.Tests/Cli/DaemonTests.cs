@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using Bulwark.Operations.Configuration;
 using Bulwark.Operations.Scheduling;
 using Bulwark.Sources.Postgres;
 using Bulwark.Tests.Infrastructure;
@@ -16,6 +17,10 @@ public sealed class DaemonTests(PostgresFixture pg) : IDisposable
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
 
     public void Dispose() => _directory.Dispose();
+
+    /// <summary>The job states of the configuration in the test's folder, as the program finds them.</summary>
+    private JobStateStore States() =>
+        JobStateStore.For(new Bulwark.Operations.BulwarkContext(ConfigLoader.Load(null, _directory.Path, _ => null)));
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -58,7 +63,7 @@ public sealed class DaemonTests(PostgresFixture pg) : IDisposable
     /// <summary>A job state whose last run was two days ago: the daemon has missed a run and catches it up at start.</summary>
     private void MissedBackup()
     {
-        new JobStateStore(_directory.Combine("state")).Write(new JobState
+        States().Write(new JobState
         {
             Job = "backup", WatchedSince = DateTimeOffset.UtcNow.AddDays(-10), LastStart = DateTimeOffset.UtcNow.AddDays(-2),
             LastEnd = DateTimeOffset.UtcNow.AddDays(-2).AddMinutes(1), LastOutcome = "ok",
@@ -120,6 +125,60 @@ public sealed class DaemonTests(PostgresFixture pg) : IDisposable
     }
 
     [Fact]
+    public async Task EncryptedRepository_IsUnlockedOnce_AndParallelRequestsShareOneStatus()
+    {
+        var repo = await SyntheticRepository.CreateEncryptedAsync(_directory.Combine("repo"), "daemon secret");
+        await repo.AddSnapshotAsync(Enumerable.Range(0, 10), DateTimeOffset.UtcNow.AddHours(-1));
+        await repo.Repository.DisposeAsync();
+        var counter = _directory.Combine("unlocks");
+        var port = FreePort();
+        await File.WriteAllTextAsync(_directory.Combine("bulwark.yml"), $"""
+            repository: ./repo
+            state: ./state
+            schedule:
+              backup: off
+              cleanup: off
+              drill: off
+            check:
+              disk-free-warning: off
+              disk-free-critical: off
+            daemon:
+              listen: 127.0.0.1:{port}
+            """, Ct);
+        var responses = new List<(string Path, HttpStatusCode Status, string Body)>();
+        var cli = new CliRunner(_directory.Path).With("BULWARK_PASSWORD_COMMAND", $"echo run >> {counter}; echo 'daemon secret'");
+        var result = await cli.RunAsync(["daemon"], process =>
+        {
+            try
+            {
+                GetWhenAsync(port, "/health", (code, _) => code == HttpStatusCode.OK).GetAwaiter().GetResult();
+                var requests = new[] { "/status", "/health", "/metrics" }
+                    .SelectMany(path => Enumerable.Range(0, 16).Select(async _ =>
+                    {
+                        using var response = await Http.GetAsync($"http://127.0.0.1:{port}{path}");
+                        return (path, response.StatusCode, await response.Content.ReadAsStringAsync());
+                    }))
+                    .ToList();
+                responses.AddRange(Task.WhenAll(requests).GetAwaiter().GetResult());
+            }
+            finally
+            {
+                Signal(process, "TERM");
+            }
+        }, TimeSpan.FromMinutes(3));
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(48, responses.Count);
+        Assert.All(responses, r => Assert.True(r.Status == HttpStatusCode.OK, $"{r.Path}: {r.Status} {r.Body}"));
+        // One unlock for the daemon's life: the health check, the status and every request share its key.
+        Assert.Equal(["run"], await File.ReadAllLinesAsync(counter, Ct));
+        Assert.Single(responses.Where(r => r.Path == "/status").Select(r => r.Body).Distinct());
+        Assert.Single(responses.Where(r => r.Path == "/health").Select(r => r.Body).Distinct());
+        var status = JsonDocument.Parse(responses.First(r => r.Path == "/status").Body).RootElement;
+        Assert.Equal(1, status.GetProperty("snapshots").GetInt32());
+        Assert.Empty(status.GetProperty("errors").EnumerateArray());
+    }
+
+    [Fact]
     public async Task CatchesUpAMissedBackup_AtStart_AndReportsItInMetrics()
     {
         var database = await pg.CreateDatabaseAsync("daemon");
@@ -158,7 +217,7 @@ public sealed class DaemonTests(PostgresFixture pg) : IDisposable
         Assert.Contains("bulwark_job_last_run_ok{job=\"backup\"} 1", metrics);
         var list = await cli.RunAsync("list", "--json");
         Assert.Single(JsonDocument.Parse(list.Stdout).RootElement.GetProperty("snapshots").EnumerateArray());
-        var state = new JobStateStore(_directory.Combine("state")).Read("backup")!;
+        var state = States().Read("backup")!;
         Assert.Equal("catch-up", state.LastTrigger);
     }
 
@@ -201,7 +260,7 @@ public sealed class DaemonTests(PostgresFixture pg) : IDisposable
         }, TimeSpan.FromMinutes(3));
         Assert.True(result.ExitCode == 0, result.ToString());
         var snapshots = JsonDocument.Parse((await cli.RunAsync("list", "--json")).Stdout).RootElement.GetProperty("snapshots").GetArrayLength();
-        var state = new JobStateStore(_directory.Combine("state")).Read("backup")!;
+        var state = States().Read("backup")!;
         Assert.Empty(Directory.EnumerateFiles(_directory.Combine("repo", "locks")));
         if (committed)
         {

@@ -16,6 +16,10 @@ public sealed class ScheduleCommandTests : IDisposable
 
     public void Dispose() => _directory.Dispose();
 
+    /// <summary>The job states of the configuration in the test's folder, as the program finds them.</summary>
+    private JobStateStore States() =>
+        JobStateStore.For(new Bulwark.Operations.BulwarkContext(ConfigLoader.Load(null, _directory.Path, _ => null)));
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private string ConfigPath => _directory.Combine("bulwark.yml");
@@ -188,7 +192,7 @@ public sealed class ScheduleCommandTests : IDisposable
     {
         var cli = Cli();
         Assert.Equal(0, (await cli.RunAsync("init")).ExitCode);
-        using (var held = new JobStateStore(_directory.Combine("state")).TryLock("check", DateTimeOffset.UtcNow, out _))
+        using (var held = States().TryLock("check", DateTimeOffset.UtcNow, out _))
         {
             Assert.NotNull(held);
             var refused = await cli.RunAsync("schedule", "run", "check");
@@ -198,7 +202,7 @@ public sealed class ScheduleCommandTests : IDisposable
         var run = await cli.RunAsync("schedule", "run", "check", "--scheduled");
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Contains("check: ok: CRITICAL: 1 problem", run.Stdout);
-        var state = new JobStateStore(_directory.Combine("state")).Read("check")!;
+        var state = States().Read("check")!;
         Assert.Equal("ok", state.LastOutcome);
         Assert.Equal("schedule", state.LastTrigger);
         Assert.Contains("ok: CRITICAL", (await cli.RunAsync("schedule", "show")).Stdout);
@@ -211,7 +215,7 @@ public sealed class ScheduleCommandTests : IDisposable
         var result = await cli.RunAsync("schedule", "run", "cleanup");
         Assert.True(result.ExitCode == 3, result.ToString());
         Assert.Contains("cleanup failed: there is no Bulwark repository", result.Stderr);
-        var state = new JobStateStore(_directory.Combine("state")).Read("cleanup")!;
+        var state = States().Read("cleanup")!;
         Assert.Equal("failed", state.LastOutcome);
         Assert.Equal(1, state.ConsecutiveFailures);
     }

@@ -27,6 +27,15 @@ public sealed class SyntheticRepository
         return new SyntheticRepository(repository, root);
     }
 
+    /// <summary>An encrypted repository opened with <paramref name="passphrase"/> (a cheap key derivation, for tests).</summary>
+    public static async Task<SyntheticRepository> CreateEncryptedAsync(string root, string passphrase, TimeProvider? time = null)
+    {
+        var repository = await Bulwark.Repository.Encryption.RepositoryKeys.InitAsync(new LocalBackend(root),
+            new RepositoryOpenOptions { Time = time ?? TimeProvider.System }, passphrase,
+            new Bulwark.Repository.Encryption.KdfParameters { MemoryKiB = 8 * 1024, Iterations = 1, Parallelism = 1 });
+        return new SyntheticRepository(repository, root);
+    }
+
     /// <summary>The plaintext of chunk number <paramref name="n"/>: <paramref name="size"/> bytes, unique per n.</summary>
     public static byte[] ChunkData(int n, int size = 256)
     {

@@ -120,6 +120,53 @@ public sealed class CopyOperationTests : IDisposable
         Assert.Equal(await DumpAsync(source, backup.Snapshot.ShortId), await DumpAsync(destination, "latest"));
     }
 
+    /// <summary>
+    /// 'key remove' is not revocation (the master key stays); the rotation procedure of the README is a copy into a new
+    /// encrypted repository, which re-seals everything under a new master key that the old key object cannot reach.
+    /// </summary>
+    [Fact]
+    public async Task CopyIntoANewEncryptedRepository_LeavesARemovedKeyAndItsPassphraseUseless()
+    {
+        var old = await SyntheticRepository.CreateEncryptedAsync(_directory.Combine("old"), "leaked");
+        await old.AddSnapshotAsync(Enumerable.Range(0, 20), DateTimeOffset.UtcNow.AddHours(-1));
+        await old.Repository.DisposeAsync();
+        var leakedKey = Directory.GetFiles(_directory.Combine("old", "keys")).Single();
+        var saved = await File.ReadAllBytesAsync(leakedKey, Ct);
+        var oldContext = Context("old", null, new Dictionary<string, string> { ["BULWARK_PASSWORD"] = "leaked", ["BULWARK_NEW_PASSWORD"] = "kept" });
+        await new KeyOperation(oldContext).AddAsync(EncryptionTests.FastKdf, Ct);
+        await new KeyOperation(oldContext).RemoveAsync(Path.GetFileName(leakedKey)[..8], Ct);
+        // What 'key remove' does not do: the saved key object and its passphrase still open the old repository.
+        await File.WriteAllBytesAsync(leakedKey, saved, Ct);
+        await using (await Context("old", null, new Dictionary<string, string> { ["BULWARK_PASSWORD"] = "leaked" }).OpenRepositoryAsync(Ct))
+        {
+        }
+
+        var fresh = Context("new", null, new Dictionary<string, string> { ["BULWARK_PASSWORD"] = "kept" });
+        await InitAsync(fresh, encrypt: true);
+        var copy = await new CopyOperation(Context("old", null, new Dictionary<string, string> { ["BULWARK_PASSWORD"] = "kept", ["BULWARK_NEW_PASSWORD"] = "kept" }))
+            .RunAsync(new CopyRequest { To = _directory.Combine("new") }, null, Ct);
+        Assert.Single(copy.Copied);
+
+        // The saved key object, put into the new repository, does not open it with the old passphrase...
+        await File.WriteAllBytesAsync(Path.Combine(_directory.Combine("new", "keys"), Path.GetFileName(leakedKey)), saved, Ct);
+        var refused = await Assert.ThrowsAsync<BulwarkException>(() =>
+            Context("new", null, new Dictionary<string, string> { ["BULWARK_PASSWORD"] = "leaked" }).OpenRepositoryAsync(Ct));
+        Assert.Equal(ErrorKind.WrongPassphrase, refused.Kind);
+        // ...and the old master key it wraps decrypts none of the new repository's objects.
+        var oldBackend = new Bulwark.Storage.Local.LocalBackend(_directory.Combine("old"));
+        var oldConfig = Bulwark.Repository.Format.RepositoryJson.Deserialize<Bulwark.Repository.Format.RepositoryConfig>(
+            await File.ReadAllBytesAsync(_directory.Combine("old", "config"), Ct), "config");
+        var oldCipher = await Bulwark.Repository.Encryption.RepositoryKeys.OpenAsync(
+            new Bulwark.Repository.BulwarkRepositoryContext(oldBackend, oldConfig), "leaked", Ct);
+        var objects = Directory.GetFiles(_directory.Combine("new", "chunks"), "*", SearchOption.AllDirectories)
+            .Concat(Directory.GetFiles(_directory.Combine("new", "snapshots"))).ToList();
+        Assert.True(objects.Count > 1);
+        foreach (var file in objects)
+            Assert.Equal(ErrorKind.Integrity, Assert.Throws<BulwarkException>(() => oldCipher.Open(File.ReadAllBytes(file), file)).Kind);
+        await using var reopened = await fresh.OpenRepositoryAsync(Ct);
+        Assert.Single(await reopened.ListSnapshotsAsync(Ct));
+    }
+
     [Fact]
     public async Task CopyTo_CopiesEveryBackup_AndAFailedCopyIsNotSilent()
     {

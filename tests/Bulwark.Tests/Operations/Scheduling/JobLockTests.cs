@@ -13,7 +13,7 @@ public sealed class JobLockTests : IDisposable
     [Fact]
     public async Task AJobLockedByAnotherProcess_IsReportedAsRunning()
     {
-        var store = new JobStateStore(_directory.Combine("state"));
+        var store = new JobStateStore(_directory.Combine("state"), new JobScope("/backups/app", null));
         Directory.CreateDirectory(store.Folder);
         var path = Path.Combine(store.Folder, "backup.lock");
         await File.WriteAllTextAsync(path, "", TestContext.Current.CancellationToken);
@@ -45,7 +45,7 @@ public sealed class JobLockTests : IDisposable
     [Fact]
     public void ALockFileThatCannotBeOpened_IsAnError_NotARunningJob()
     {
-        var store = new JobStateStore(_directory.Combine("state"));
+        var store = new JobStateStore(_directory.Combine("state"), new JobScope("/backups/app", null));
         Directory.CreateDirectory(store.Folder);
         // Opening fails for another reason than a lock (here ELOOP; a read-only file system is another).
         File.CreateSymbolicLink(Path.Combine(store.Folder, "backup.lock"), "backup.lock");
