@@ -181,7 +181,8 @@ public sealed class PostgresRestore
         // pg_restore -j needs a file it can seek in.
         var folder = _options.SpoolDirectory ?? Path.GetTempPath();
         Directory.CreateDirectory(folder);
-        var spool = Path.Combine(folder, $"bulwark-restore-{Guid.NewGuid():N}.dump");
+        // The process id tells a later sweep of the state folder that this file is still in use.
+        var spool = Path.Combine(folder, $"bulwark-restore-{Environment.ProcessId}-{Guid.NewGuid():N}.dump");
         try
         {
             await using (var file = new FileStream(spool, new FileStreamOptions
