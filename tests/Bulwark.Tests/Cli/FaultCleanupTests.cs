@@ -128,7 +128,7 @@ public sealed class FaultCleanupTests(PostgresFixture pg) : IDisposable
                 process.Kill(); // SIGKILL: no chance to drop what it created
             });
             KillLeftovers(bin.Path);
-            Assert.StartsWith(PostgresRestore.InterruptedMark, await pg.ScalarAsync<string>("postgres",
+            Assert.StartsWith("bulwark: restore in progress since", await pg.ScalarAsync<string>("postgres",
                 $"SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '{target}'"));
 
             var again = await cli.RunAsync("restore", "latest", "--target", pg.Url(target), "--create");
