@@ -24,6 +24,8 @@ public sealed class BulwarkContext
         Log = new OperationLog(config.StateDirectory);
     }
 
+    private int _swept;
+
     public LoadedConfig Config { get; }
     public BulwarkConfig Settings => Config.Config;
     public TimeProvider Time { get; }
@@ -138,6 +140,8 @@ public sealed class BulwarkContext
     /// </summary>
     public async Task<T> RunLoggedAsync<T>(string operation, Func<OperationScope, Task<T>> body)
     {
+        if (Interlocked.Exchange(ref _swept, 1) == 0)
+            StateDebris.SweepState(Config.StateDirectory, Time);
         var scope = new OperationScope();
         var opened = OpenedRepository.Start();
         var start = Time.GetUtcNow();
@@ -179,7 +183,7 @@ public sealed class BulwarkContext
             {
                 repository = null;
             }
-            Log.Append(new OperationRecord
+            AppendOrWarn(new OperationRecord
             {
                 Id = Guid.NewGuid().ToString("N")[..16],
                 Operation = operation,
@@ -196,6 +200,29 @@ public sealed class BulwarkContext
                 Host = RepositoryOptions.HostName,
                 Details = scope.Details.Count == 0 ? null : scope.Details,
             });
+        }
+    }
+
+    /// <summary>
+    /// Where warnings go that must not change an operation's outcome (a log record that could not be written);
+    /// standard error when null.
+    /// </summary>
+    public Action<string>? Warning { get; init; }
+
+    private void AppendOrWarn(OperationRecord record)
+    {
+        try
+        {
+            Log.Append(record);
+        }
+        catch (BulwarkException e)
+        {
+            // A committed backup stays committed when the state disk is full: the record is lost, not the result.
+            var message = SecretRedactor.Redact(e.Message);
+            if (Warning is { } warning)
+                warning(message);
+            else
+                Console.Error.WriteLine($"warning: {message}");
         }
     }
 }

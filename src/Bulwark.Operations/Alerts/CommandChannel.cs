@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using Bulwark.Sources.Processes;
 
 namespace Bulwark.Operations.Alerts;
 
@@ -41,6 +42,8 @@ internal sealed class CommandChannel : AlertChannel
         };
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add(_command);
+        // An alert command is told what happened, nothing more: no database password, passphrase or cloud key.
+        ChildEnvironment.RemoveSecrets(info.Environment);
         info.Environment["BULWARK_ALERT_KIND"] = alert.Kind;
         info.Environment["BULWARK_ALERT_STATUS"] = alert.Status;
         info.Environment["BULWARK_ALERT_TITLE"] = alert.Title;

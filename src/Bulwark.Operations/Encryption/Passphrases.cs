@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Bulwark.Operations.Logging;
+using Bulwark.Sources.Processes;
 
 namespace Bulwark.Operations.Encryption;
 
@@ -83,6 +84,8 @@ public static class Passphrases
         };
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add(command);
+        // A secret manager's client may need the cloud credentials, never the database password.
+        ChildEnvironment.RemoveSecrets(info.Environment, keepCloudCredentials: true);
         using var process = Process.Start(info)
                             ?? throw new BulwarkException(ErrorKind.Configuration, $"cannot start the {variable} command", "check it in a shell");
         var output = process.StandardOutput.ReadToEndAsync();

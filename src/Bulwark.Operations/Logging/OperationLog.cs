@@ -6,7 +6,8 @@ namespace Bulwark.Operations.Logging;
 
 /// <summary>
 /// The operations log: JSON lines in the state folder, one record per operation, appended with one write each so
-/// that concurrent processes do not interleave. Secrets are removed before anything is written.
+/// that concurrent processes do not interleave. Secrets are removed before anything is written. A record that cannot
+/// be written is lost, not the operation: <see cref="BulwarkContext.RunLoggedAsync{T}"/> warns and keeps its result.
 /// </summary>
 public sealed class OperationLog
 {
@@ -33,6 +34,10 @@ public sealed class OperationLog
         try
         {
             OwnerOnly.CreateFolder(System.IO.Path.GetDirectoryName(Path)!);
+            // Every record starts on a line of its own: after a torn append (a full disk, a crash) the torn line stays
+            // alone, and readers skip it.
+            if (EndsTorn())
+                line = "\n" + line;
             using var file = new FileStream(Path, new FileStreamOptions
             {
                 Mode = FileMode.Append,
@@ -48,6 +53,19 @@ public sealed class OperationLog
             throw new BulwarkException(ErrorKind.Configuration, $"cannot write the operations log {Path}: {e.Message}",
                 "check the permissions of the state folder, or set 'state:' in bulwark.yml");
         }
+    }
+
+    /// <summary>Whether the log's last line lacks its newline.</summary>
+    private bool EndsTorn()
+    {
+        if (!File.Exists(Path))
+            return false;
+        using var handle = File.OpenHandle(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        var length = RandomAccess.GetLength(handle);
+        if (length == 0)
+            return false;
+        Span<byte> last = stackalloc byte[1];
+        return RandomAccess.Read(handle, last, length - 1) == 1 && last[0] != (byte)'\n';
     }
 
     /// <summary>Every record, oldest first. Lines that do not parse (a torn write after a crash) are skipped.</summary>

@@ -37,7 +37,8 @@ public static partial class SecretRedactor
 
     private static readonly SearchValues<char> ShapeStops = SearchValues.Create(" \t\r\n&;,\"'@/:");
 
-    [GeneratedRegex(@"(://[^:/@\s]+:)[^@/\s]+@")]
+    // The password runs to the last '@' of the address: it may hold an unencoded '/', '?', '#' or '@'.
+    [GeneratedRegex(@"(://[^:/@?#\s""']*:)[^\s""']*@")]
     private static partial Regex UserInfo();
 
     [GeneratedRegex(@"(?i)((?:password|passwd|pwd|secret|sig|accountkey|access_key|secret_key|token)\s*[=:]\s*)('[^']*'|[^\s&;,""']+)")]

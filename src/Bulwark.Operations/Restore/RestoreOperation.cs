@@ -91,7 +91,7 @@ public sealed class RestoreOperation
         };
     }
 
-    private static async Task<RestoreResult> ToFileAsync(BackupRepository repository, Snapshot snapshot,
+    private async Task<RestoreResult> ToFileAsync(BackupRepository repository, Snapshot snapshot,
         RestoreRequest request, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
@@ -105,7 +105,8 @@ public sealed class RestoreOperation
         var folder = Path.GetDirectoryName(path)!;
         if (!Directory.Exists(folder))
             throw new BulwarkException(ErrorKind.Usage, $"folder {folder} does not exist", "create it first");
-        var temporary = Path.Combine(folder, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.partial");
+        StateDebris.SweepPartials(folder, _context.Time);
+        var temporary = StateDebris.PartialName(path);
         try
         {
             await using (var file = new FileStream(temporary, new FileStreamOptions

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Bulwark.Sources.Processes;
 
 namespace Bulwark.Operations.Scheduling;
 
@@ -191,6 +192,7 @@ public sealed class ScheduleInstaller
         };
         foreach (var argument in arguments)
             info.ArgumentList.Add(argument);
+        ChildEnvironment.RemoveSecrets(info.Environment);
         Process process;
         try
         {

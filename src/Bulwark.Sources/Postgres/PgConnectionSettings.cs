@@ -158,7 +158,19 @@ public sealed class PgConnectionSettings
     {
         if (connection.Contains("://", StringComparison.Ordinal))
         {
-            var redacted = Bulwark.Storage.BackendRegistry.RedactUserInfo(connection);
+            var start = connection.IndexOf("://", StringComparison.Ordinal) + 3;
+            var at = connection.LastIndexOf('@');
+            var redacted = connection;
+            if (at >= start)
+            {
+                // A password may hold an unencoded '?', '/', '@' or '#': the user information runs to the last '@', and
+                // all of it goes when even the user name is unclear.
+                var userInfo = connection[start..at];
+                var colon = userInfo.IndexOf(':');
+                var user = colon >= 0 ? userInfo[..colon] : userInfo;
+                var shown = user.AsSpan().IndexOfAny(UnclearUser) >= 0 ? "***" : colon >= 0 ? user + ":***" : user;
+                redacted = string.Concat(connection.AsSpan(0, start), shown, connection.AsSpan(at));
+            }
             return System.Text.RegularExpressions.Regex.Replace(redacted, "([?&]password=)[^&]*", "$1***",
                 System.Text.RegularExpressions.RegexOptions.IgnoreCase);
         }
@@ -188,10 +200,26 @@ public sealed class PgConnectionSettings
         }
     }
 
+    private static readonly System.Buffers.SearchValues<char> UnclearUser = System.Buffers.SearchValues.Create("/?#");
+
     private static Dictionary<string, string> ParseUri(string text)
     {
         var values = new Dictionary<string, string>();
         var rest = text[(text.IndexOf("://", StringComparison.Ordinal) + 3)..];
+        // The user information ends at the last '@', so that a password with an unencoded '?', '/', '#' or '@' is read
+        // whole rather than split into host, path and parameters (an '@' after the host must be written %40).
+        var at = rest.LastIndexOf('@');
+        if (at >= 0)
+        {
+            var userInfo = rest[..at];
+            rest = rest[(at + 1)..];
+            var colon = userInfo.IndexOf(':');
+            var user = colon >= 0 ? userInfo[..colon] : userInfo;
+            if (user.Length > 0)
+                values["user"] = Uri.UnescapeDataString(user);
+            if (colon >= 0)
+                values["password"] = Uri.UnescapeDataString(userInfo[(colon + 1)..]);
+        }
         var query = "";
         var q = rest.IndexOf('?');
         if (q >= 0)
@@ -203,18 +231,6 @@ public sealed class PgConnectionSettings
         var authority = slash >= 0 ? rest[..slash] : rest;
         if (slash >= 0 && rest.Length > slash + 1)
             values["dbname"] = Uri.UnescapeDataString(rest[(slash + 1)..]);
-        var at = authority.LastIndexOf('@');
-        if (at >= 0)
-        {
-            var userInfo = authority[..at];
-            authority = authority[(at + 1)..];
-            var colon = userInfo.IndexOf(':');
-            var user = colon >= 0 ? userInfo[..colon] : userInfo;
-            if (user.Length > 0)
-                values["user"] = Uri.UnescapeDataString(user);
-            if (colon >= 0)
-                values["password"] = Uri.UnescapeDataString(userInfo[(colon + 1)..]);
-        }
         if (authority.Contains(','))
             throw new BulwarkException(ErrorKind.Configuration, "several hosts in one connection URI are not supported",
                 "name one host");

@@ -45,6 +45,8 @@ public sealed class PostgresRestore
         }
         try
         {
+            if (created)
+                await MarkInterruptedAsync(target, cancellationToken).ConfigureAwait(false);
             if (!_options.Create && !_options.Clean)
                 await EnsureEmptyAsync(target, cancellationToken).ConfigureAwait(false);
             if (_options.Schemas.Count > 0)
@@ -68,7 +70,11 @@ public sealed class PostgresRestore
             else
                 await RestoreStreamingAsync(repository, dump, pgRestore, arguments, environment, progress, cancellationToken).ConfigureAwait(false);
             var result = new PostgresRestoreResult(target.Database, created, dump.Size, Stopwatch.GetElapsedTime(started), globalsErrors);
-            created = false; // restored and committed: from here on nothing drops it
+            if (created)
+            {
+                created = false; // restored and committed: from here on nothing drops it
+                await ClearInterruptedMarkAsync(target, CancellationToken.None).ConfigureAwait(false);
+            }
             return _options.Analyze ? await AnalyzeAsync(target, result, cancellationToken).ConfigureAwait(false) : result;
         }
         catch when (created)
@@ -184,7 +190,8 @@ public sealed class PostgresRestore
         // pg_restore -j needs a file it can seek in.
         var folder = _options.SpoolDirectory ?? Path.GetTempPath();
         OwnerOnly.CreateFolder(folder);
-        var spool = Path.Combine(folder, $"bulwark-restore-{Guid.NewGuid():N}.dump");
+        // The process id tells a later sweep of the state folder that this file is still in use.
+        var spool = Path.Combine(folder, $"bulwark-restore-{Environment.ProcessId}-{Guid.NewGuid():N}.dump");
         try
         {
             await using (var file = new FileStream(spool, new FileStreamOptions
@@ -286,12 +293,19 @@ public sealed class PostgresRestore
     private static async Task CreateDatabaseAsync(PgConnectionSettings target, StreamEntry dump, CancellationToken cancellationToken)
     {
         await using var connection = await OpenMaintenanceAsync(target, cancellationToken).ConfigureAwait(false);
-        await using (var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = $1", connection))
+        await using (var exists = new NpgsqlCommand(
+                         "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = $1", connection))
         {
             exists.Parameters.Add(new NpgsqlParameter { Value = target.Database });
-            if (await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null)
+            if (await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string comment)
+            {
+                if (comment.StartsWith(InterruptedMark, StringComparison.Ordinal))
+                    throw new BulwarkException(ErrorKind.Refused,
+                        $"database \"{target.Database}\" already exists on {target.Display}: it was left by an interrupted restore (started {comment[InterruptedMark.Length..].Trim()})",
+                        $"drop it (psql -d postgres -c 'DROP DATABASE {QuoteIdentifier(target.Database)}'), then run the restore again");
                 throw new BulwarkException(ErrorKind.Refused, $"database \"{target.Database}\" already exists on {target.Display}",
                     "choose a new name for --create, or restore into the existing database without --create (it must be empty, or use --clean)");
+            }
         }
         var attributes = dump.Attributes ?? new Dictionary<string, string>();
         var sql = $"CREATE DATABASE {QuoteIdentifier(target.Database)} TEMPLATE template0";
@@ -314,6 +328,41 @@ public sealed class PostgresRestore
         catch (PostgresException e)
         {
             throw PgErrors.Translate(e, target, "creating the database on");
+        }
+    }
+
+    /// <summary>
+    /// Marks a database this restore created until the restore commits: a restore killed before it could drop the
+    /// database leaves it marked, and the next try says so instead of a bare "already exists".
+    /// </summary>
+    private static async Task MarkInterruptedAsync(PgConnectionSettings target, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenMaintenanceAsync(target, cancellationToken).ConfigureAwait(false);
+        await using var mark = new NpgsqlCommand(
+            $"SELECT format('COMMENT ON DATABASE %I IS %L', $1::text, $2 || to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"') || ', process ' || $3)",
+            connection);
+        mark.Parameters.Add(new NpgsqlParameter { Value = target.Database });
+        mark.Parameters.Add(new NpgsqlParameter { Value = InterruptedMark + " " });
+        mark.Parameters.Add(new NpgsqlParameter { Value = $"{Environment.ProcessId} on {Environment.MachineName}" });
+        var markSql = (string)(await mark.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        await using var set = new NpgsqlCommand(markSql, connection);
+        await set.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The start of the comment on a database that a restore created and has not finished.</summary>
+    public const string InterruptedMark = "bulwark: restore in progress since";
+
+    private static async Task ClearInterruptedMarkAsync(PgConnectionSettings target, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await OpenMaintenanceAsync(target, cancellationToken).ConfigureAwait(false);
+            await using var clear = new NpgsqlCommand($"COMMENT ON DATABASE {QuoteIdentifier(target.Database)} IS NULL", connection);
+            await clear.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NpgsqlException or BulwarkException)
+        {
+            // The restore committed; a mark left behind only changes the message of a later --create of this name.
         }
     }
 

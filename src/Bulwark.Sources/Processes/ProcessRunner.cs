@@ -30,7 +30,11 @@ public sealed class ProcessRunner : IAsyncDisposable
     /// <summary>The program's standard input (when redirected).</summary>
     public Stream StandardInput => _process.StandardInput.BaseStream;
 
-    /// <summary>Starts <paramref name="fileName"/>. Variables set to null in <paramref name="environment"/> are removed.</summary>
+    /// <summary>
+    /// Starts <paramref name="fileName"/> with our environment less its secrets (<see cref="ChildEnvironment"/>), then
+    /// <paramref name="environment"/> on top: the only way a secret such as PGPASSWORD reaches the program. Variables
+    /// set to null there are removed.
+    /// </summary>
     public static ProcessRunner Start(string fileName, IEnumerable<string> arguments,
         IReadOnlyDictionary<string, string?>? environment, bool redirectInput, bool redirectOutput,
         CancellationToken cancellationToken, string? workingDirectory = null)
@@ -45,6 +49,7 @@ public sealed class ProcessRunner : IAsyncDisposable
         };
         foreach (var argument in arguments)
             info.ArgumentList.Add(argument);
+        ChildEnvironment.RemoveSecrets(info.Environment);
         if (environment is not null)
         {
             foreach (var (key, value) in environment)

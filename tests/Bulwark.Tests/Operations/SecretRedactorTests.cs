@@ -21,4 +21,10 @@ public sealed class SecretRedactorTests
         var redacted = SecretRedactor.Redact("DefaultEndpointsProtocol=http;accountkey=AKIA0000EXAMPLE");
         Assert.DoesNotContain("AKIA0000EXAMPLE", redacted);
     }
+
+    [Theory]
+    [InlineData("connecting to postgres://u:p?ss/w@rd@db.example.com/app failed", "connecting to postgres://u:***@db.example.com/app failed")]
+    [InlineData("{\"repository\":\"s3://bucket/prefix?endpoint=http://key:se/cr@t@host:9000\"}", "{\"repository\":\"s3://bucket/prefix?endpoint=http://key:***@host:9000\"}")]
+    public void AnUnregisteredPasswordWithSlashQuestionMarkOrAt_IsRemovedUpToTheLastAt(string text, string expected) =>
+        Assert.Equal(expected, SecretRedactor.Redact(text));
 }

@@ -96,8 +96,22 @@ public sealed class PgConnectionSettingsTests
     [InlineData("host=h password=secret user=u", "host=h password=*** user=u")]
     [InlineData("host=h password='sec ret' user=u", "host=h password=*** user=u")]
     [InlineData("postgres://h/d?password=secret&sslmode=require", "postgres://h/d?password=***&sslmode=require")]
+    [InlineData("postgres://u:p?ss/w@rd@h:5433/d?sslmode=require", "postgres://u:***@h:5433/d?sslmode=require")]
+    [InlineData("postgres://u:p#ss@h/d", "postgres://u:***@h/d")]
+    [InlineData("postgres://u/x:p@h/d", "postgres://***@h/d")]
     public void Redact_HidesPasswords(string connection, string expected) =>
         Assert.Equal(expected, PgConnectionSettings.Redact(connection));
+
+    [Fact]
+    public void APasswordWithUnencodedQuestionMarkSlashAndAt_IsReadWhole()
+    {
+        var s = Resolve("postgres://u:p?ss/w@rd@h:5433/d?sslmode=require");
+        Assert.Equal(("u", "p?ss/w@rd", "h", 5433, "d", "require"), (s.User, s.Password, s.Host, s.Port, s.Database, s.SslMode));
+        var error = Assert.Throws<BulwarkException>(() => Resolve("postgres://u:p?ss/w@rd@h/d?colour=blue"));
+        Assert.Contains("'colour'", error.Message);
+        Assert.DoesNotContain("ss/w", error.Message);
+        Assert.DoesNotContain("w@rd", error.Message);
+    }
 
     [Fact]
     public void UnknownParameters_AndBadPorts_AreConfigurationErrors()
