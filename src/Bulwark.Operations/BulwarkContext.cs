@@ -41,7 +41,11 @@ public sealed class BulwarkContext
     /// </summary>
     public Func<BulwarkRepositoryContext, CancellationToken, Task<IObjectCipher>>? OpenCipher { get; init; }
 
-    /// <summary>Where warnings go (what was left out so that the rest could go on); null: nowhere.</summary>
+    /// <summary>
+    /// Where warnings go that do not change an operation's outcome (what was left out so that the rest could go on, a
+    /// log record that could not be written). Null: a repository's warnings go nowhere, a lost log record to standard
+    /// error.
+    /// </summary>
     public Action<string>? Warning { get; init; }
 
     /// <summary>Asks a person for passphrases (the CLI on a terminal); null where no one can answer.</summary>
@@ -202,12 +206,6 @@ public sealed class BulwarkContext
             });
         }
     }
-
-    /// <summary>
-    /// Where warnings go that must not change an operation's outcome (a log record that could not be written);
-    /// standard error when null.
-    /// </summary>
-    public Action<string>? Warning { get; init; }
 
     private void AppendOrWarn(OperationRecord record)
     {

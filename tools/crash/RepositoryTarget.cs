@@ -125,7 +125,8 @@ public sealed class RepositoryTarget
                 continue;
             try
             {
-                repository.Codec.Decode(await backend.GetAsync(obj.Name, cancellationToken).ConfigureAwait(false), obj.Name);
+                repository.Codec.Decode(await backend.GetAsync(obj.Name, cancellationToken).ConfigureAwait(false), obj.Name,
+                    Bulwark.Sources.Versioning.RulesetRegistry.MaxEventSize);
             }
             catch (BulwarkException e)
             {
