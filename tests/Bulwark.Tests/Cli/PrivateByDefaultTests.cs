@@ -172,7 +172,7 @@ public sealed class PrivateByDefaultTests(PostgresFixture pg) : IDisposable
         Ok(backup);
         Assert.Equal(database, JsonDocument.Parse(backup.Stdout).RootElement.GetProperty("source").GetString()!.Split('/')[^1]);
         var list = JsonDocument.Parse((await cli.RunAsync("list", "--json")).Stdout).RootElement;
-        Assert.Equal(database, Assert.Single(list.EnumerateArray()).GetProperty("database").GetString());
+        Assert.Equal(database, Assert.Single(list.GetProperty("snapshots").EnumerateArray()).GetProperty("database").GetString());
     }
 
     [Fact]
