@@ -19,11 +19,11 @@ internal static class PermissionCheck
             return null;
         var problems = new List<(string Text, string Fix)>();
         if (context.Config.FilePath is { } config)
-            Inspect(problems, "the configuration", Path.GetFullPath(config), folder: false);
+            Inspect(problems, "the configuration", config, folder: false);
         foreach (var variable in PassphraseFileVariables)
         {
             if (context.Config.GetEnvironment(variable) is { Length: > 0 } file)
-                Inspect(problems, $"the passphrase file ({variable})", Path.GetFullPath(file), folder: false);
+                Inspect(problems, $"the passphrase file ({variable})", file, folder: false);
         }
         if (localRepository is not null)
             Inspect(problems, "the repository", localRepository, folder: true);
@@ -44,14 +44,15 @@ internal static class PermissionCheck
         UnixFileMode mode;
         try
         {
+            path = Path.GetFullPath(path);
             open = OwnerOnly.OpenToOthers(path);
             if (open == 0)
                 return;
             mode = File.GetUnixFileMode(path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
-            return; // gone, or not ours to inspect: other checks report a missing repository
+            return; // gone, not ours to inspect, or no path: reading it fails where it is used
         }
         var who = (open & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute)) != 0
             ? (open & (UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute)) != 0 ? "its group and all users" : "its group"
