@@ -94,7 +94,7 @@ public static class FileRestore
     }
 
     /// <summary>The recorded mode without setuid and setgid: a restore must not hand out privileges a manifest asks for.</summary>
-    public static UnixFileMode? SafeMode(UnixFileMode? mode) =>
+    internal static UnixFileMode? SafeMode(UnixFileMode? mode) =>
         mode is { } m ? m & (UnixFileMode)0b1_111_111_111 : null; // 0o1777: permissions and the sticky bit
 
     /// <summary>The folders between <paramref name="root"/> and the file (both left out), outermost first.</summary>
