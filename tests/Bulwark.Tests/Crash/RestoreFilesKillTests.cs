@@ -4,7 +4,7 @@ using Bulwark.Tests.Infrastructure;
 
 namespace Bulwark.Tests.Crash;
 
-/// <summary>restore --files-to killed while a file is being written (found by the crash harness).</summary>
+/// <summary>restore --files-to killed while a file is being written (the crash harness checks the same).</summary>
 public sealed class RestoreFilesKillTests : IDisposable
 {
     private readonly TempDirectory _directory = new();
