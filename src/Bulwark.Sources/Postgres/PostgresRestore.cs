@@ -352,31 +352,25 @@ public sealed class PostgresRestore
     /// <summary>The start of the comment on a database that a restore created and has not finished.</summary>
     public const string InterruptedMark = "bulwark: restore in progress since";
 
-    private static async Task ClearInterruptedMarkAsync(PgConnectionSettings target, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await using var connection = await OpenMaintenanceAsync(target, cancellationToken).ConfigureAwait(false);
-            await using var clear = new NpgsqlCommand($"COMMENT ON DATABASE {QuoteIdentifier(target.Database)} IS NULL", connection);
-            await clear.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is NpgsqlException or BulwarkException)
-        {
-            // The restore committed; a mark left behind only changes the message of a later --create of this name.
-        }
-    }
+    // The restore committed; a mark left behind only changes the message of a later --create of this name.
+    private static Task ClearInterruptedMarkAsync(PgConnectionSettings target, CancellationToken cancellationToken) =>
+        TryOnMaintenanceAsync(target, $"COMMENT ON DATABASE {QuoteIdentifier(target.Database)} IS NULL", cancellationToken);
 
-    private static async Task DropDatabaseAsync(PgConnectionSettings target, CancellationToken cancellationToken)
+    // The restore's own failure is what the user needs to see.
+    private static Task DropDatabaseAsync(PgConnectionSettings target, CancellationToken cancellationToken) =>
+        TryOnMaintenanceAsync(target, $"DROP DATABASE IF EXISTS {QuoteIdentifier(target.Database)} WITH (FORCE)", cancellationToken);
+
+    /// <summary>Runs one statement on the maintenance database; a failure is not the caller's to report.</summary>
+    private static async Task TryOnMaintenanceAsync(PgConnectionSettings target, string sql, CancellationToken cancellationToken)
     {
         try
         {
             await using var connection = await OpenMaintenanceAsync(target, cancellationToken).ConfigureAwait(false);
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {QuoteIdentifier(target.Database)} WITH (FORCE)", connection);
-            await drop.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = new NpgsqlCommand(sql, connection);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is NpgsqlException or BulwarkException)
         {
-            // The restore's own failure is what the user needs to see.
         }
     }
 
