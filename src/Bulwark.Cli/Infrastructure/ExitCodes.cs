@@ -29,7 +29,7 @@ public static class ExitCodes
         (Locked, "repository locked by another process"),
         (SourceUnavailable, "database server unreachable, or credentials refused"),
         (StorageUnavailable, "storage unreachable, or credentials refused"),
-        (ToolMissing, "pg_dump/pg_restore/psql missing or older than the server"),
+        (ToolMissing, "pg_dump/pg_restore/pg_dumpall missing or older than the server"),
         (WrongPassphrase, "wrong or missing passphrase for an encrypted repository"),
         (Refused, "refused to protect data (non-empty restore target, policy that deletes everything, ...)"),
         (Integrity, "verification failed: data missing or damaged, restore drill found differences"),
