@@ -1,3 +1,4 @@
+using Bulwark.Repository.Locking;
 using Bulwark.Repository;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Storage;
@@ -99,7 +100,10 @@ public sealed class RepositoryTarget
             problems.Add($"temporary file {file} is still in the repository after the cleanup");
         await using var repository = await OpenAsync(cancellationToken).ConfigureAwait(false);
         var backend = repository.Backend;
-        foreach (var folder in new[] { BackupRepository.LocksFolder, "ruleset-locks/", "forgotten/" })
+        foreach (var status in await RepositoryLock.ListAsync(repository, cancellationToken).ConfigureAwait(false))
+            problems.Add($"lock {status.Info.Id} is still there after the retry and a cleanup: {status.Info.Describe()}" +
+                         $" (stale: {status.Stale}, process gone: {status.ProcessGone})");
+        foreach (var folder in new[] { "ruleset-locks/", "forgotten/" })
         {
             await foreach (var obj in backend.ListAsync(folder, cancellationToken).ConfigureAwait(false))
                 problems.Add($"{obj.Name} is still there after the retry and a cleanup");
