@@ -1,3 +1,8 @@
+using Bulwark.Repository;
+using Bulwark.Repository.Encryption;
+using Bulwark.Repository.Format;
+using Bulwark.Storage.Local;
+
 namespace Bulwark.Operations.Encryption;
 
 /// <summary>
@@ -16,6 +21,19 @@ public sealed class LastKeyCache
         // The id comes from the repository's config object: used as a folder name only when it looks like one.
         if (repositoryId.Length == 32 && repositoryId.All(char.IsAsciiHexDigitLower))
             _path = Path.Combine(stateDirectory, "cache", repositoryId, FileName);
+    }
+
+    /// <summary>
+    /// Opens the cipher of <paramref name="repository"/> with <paramref name="passphrase"/>, trying the key that opened
+    /// it last first, and remembers the key that opened it now.
+    /// </summary>
+    public static async Task<IObjectCipher> OpenAsync(string stateDirectory, BulwarkRepositoryContext repository,
+        string passphrase, CancellationToken cancellationToken)
+    {
+        var lastKey = new LastKeyCache(stateDirectory, repository.Config.Id);
+        var cipher = await RepositoryKeys.OpenAsync(repository, passphrase, cancellationToken, lastKey.Read()).ConfigureAwait(false);
+        lastKey.Write(RepositoryKeys.KeyIdOf(cipher));
+        return cipher;
     }
 
     /// <summary>The remembered key id, or null.</summary>
@@ -41,9 +59,10 @@ public sealed class LastKeyCache
             return;
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
-            var temporary = _path + ".tmp-" + Environment.ProcessId;
-            File.WriteAllText(temporary, keyId + "\n");
+            // Owner-only like the rest of the state folder; a killed write leaves a *.tmp that the state sweep removes.
+            OwnerOnly.CreateFolder(Path.GetDirectoryName(_path)!);
+            var temporary = $"{_path}.{Environment.ProcessId}.tmp";
+            OwnerOnly.WriteAllText(temporary, keyId + "\n");
             File.Move(temporary, _path, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

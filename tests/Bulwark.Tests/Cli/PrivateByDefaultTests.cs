@@ -72,6 +72,20 @@ public sealed class PrivateByDefaultTests(PostgresFixture pg) : IDisposable
     }
 
     [Fact]
+    public async Task EncryptedRepository_AndTheKeyItRemembers_AreOwnerOnly_UnderUmask022()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "Unix modes");
+        var cli = new CliRunner(_directory.Path).WithUmask("022").With("BULWARK_PASSWORD", "correct horse battery staple");
+        Ok(await cli.RunAsync("init", "./repo", "--encrypt"));
+        Ok(await cli.RunAsync("list"));
+
+        AssertOwnerOnly(_directory.Combine("repo"));
+        var state = _directory.Combine(".state", "bulwark");
+        AssertOwnerOnly(state);
+        Assert.Single(Directory.EnumerateFiles(state, "last-key", SearchOption.AllDirectories));
+    }
+
+    [Fact]
     public async Task Check_Warns_WhenConfigPassphraseFileOrRepositoryAreOpenToOthers()
     {
         Assert.SkipWhen(OperatingSystem.IsWindows(), "Unix modes");
