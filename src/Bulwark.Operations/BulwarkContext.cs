@@ -56,14 +56,8 @@ public sealed class BulwarkContext
     /// last is tried first (see <see cref="LastKeyCache"/>).
     /// </summary>
     public Func<BulwarkRepositoryContext, CancellationToken, Task<IObjectCipher>> PassphraseCipher(PassphraseRole role) =>
-        async (repository, cancellationToken) =>
-        {
-            var passphrase = Passphrases.Require(Config.GetEnvironment, PassphrasePrompt, role, repository.Backend.Location);
-            var lastKey = new LastKeyCache(Config.StateDirectory, repository.Config.Id);
-            var cipher = await RepositoryKeys.OpenAsync(repository, passphrase, cancellationToken, lastKey.Read()).ConfigureAwait(false);
-            lastKey.Write(RepositoryKeys.KeyIdOf(cipher));
-            return cipher;
-        };
+        (repository, cancellationToken) => LastKeyCache.OpenAsync(Config.StateDirectory, repository,
+            Passphrases.Require(Config.GetEnvironment, PassphrasePrompt, role, repository.Backend.Location), cancellationToken);
 
     /// <summary>
     /// The same context, but an encrypted repository is unlocked once and its key kept (<see cref="UnlockedKeys"/>):

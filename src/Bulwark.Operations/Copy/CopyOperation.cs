@@ -155,11 +155,7 @@ public sealed class CopyOperation
                             $"set {Passphrases.Describe(PassphraseRole.Destination)}, or run on a terminal to be asked");
                     try
                     {
-                        var lastKey = new LastKeyCache(_context.Config.StateDirectory, repository.Config.Id);
-                        var cipher = await Repository.Encryption.RepositoryKeys.OpenAsync(repository, passphrase, ct, lastKey.Read())
-                            .ConfigureAwait(false);
-                        lastKey.Write(Repository.Encryption.RepositoryKeys.KeyIdOf(cipher));
-                        return cipher;
+                        return await LastKeyCache.OpenAsync(_context.Config.StateDirectory, repository, passphrase, ct).ConfigureAwait(false);
                     }
                     catch (BulwarkException e) when (e.Kind == ErrorKind.WrongPassphrase)
                     {
