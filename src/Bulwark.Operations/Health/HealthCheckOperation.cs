@@ -358,10 +358,9 @@ public sealed class HealthCheckOperation
             {
                 try
                 {
+                    // Length and id checked against the reference by the read itself.
                     var data = await repository.ReadChunkAsync(chunk, ct).ConfigureAwait(false);
                     Interlocked.Add(ref bytes, data.Length);
-                    if (data.Length != chunk.Length)
-                        throw new BulwarkException(ErrorKind.Integrity, $"has {data.Length} bytes, the manifest says {chunk.Length}");
                 }
                 catch (BulwarkException e) when (e.Kind == ErrorKind.Integrity)
                 {

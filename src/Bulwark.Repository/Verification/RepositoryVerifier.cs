@@ -103,10 +103,8 @@ public static class RepositoryVerifier
             }
             try
             {
+                // ReadChunkAsync(ChunkRef) has checked the length against the reference.
                 var data = await read.ConfigureAwait(false);
-                if (data.Length != chunkRef.Length)
-                    throw new BulwarkException(ErrorKind.Integrity,
-                        $"chunk has {data.Length} bytes, the manifest says {chunkRef.Length}");
                 hash.AppendData(data);
                 size += data.Length;
                 progress?.Report(data.Length);
