@@ -54,10 +54,7 @@ public sealed class PgConnectionSettings
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         if (!string.IsNullOrWhiteSpace(connection))
         {
-            var parsed = connection.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) ||
-                         connection.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)
-                ? ParseUri(connection)
-                : ParseKeyValue(connection);
+            var parsed = Parse(connection);
             foreach (var (k, v) in parsed)
                 values[k] = v;
         }
@@ -188,10 +185,7 @@ public sealed class PgConnectionSettings
             return false;
         try
         {
-            var parsed = connection.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) ||
-                         connection.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)
-                ? ParseUri(connection)
-                : ParseKeyValue(connection);
+            var parsed = Parse(connection);
             return parsed.TryGetValue("password", out var password) && password.Length > 0;
         }
         catch (BulwarkException)
@@ -201,6 +195,13 @@ public sealed class PgConnectionSettings
     }
 
     private static readonly System.Buffers.SearchValues<char> UnclearUser = System.Buffers.SearchValues.Create("/?#");
+
+    /// <summary>A <c>postgres://</c> URI or a <c>key=value</c> string, as libpq reads them.</summary>
+    private static Dictionary<string, string> Parse(string connection) =>
+        connection.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) ||
+        connection.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)
+            ? ParseUri(connection)
+            : ParseKeyValue(connection);
 
     private static Dictionary<string, string> ParseUri(string text)
     {
