@@ -8,7 +8,7 @@ namespace Bulwark.Sources.Postgres;
 
 /// <summary>
 /// A throwaway PostgreSQL server in a temporary folder, from the installed server programs (initdb, pg_ctl): TCP on
-/// 127.0.0.1 only, password authentication, superuser "postgres". Runs as the "postgres" system user when started by
+/// 127.0.0.1 only, password authentication, superuser "postgres" unless another name is given. Runs as the "postgres" system user when started by
 /// root, because initdb refuses root. Used by the demo, the tests and the benchmarks.
 /// </summary>
 public sealed class LocalPostgresServer : IAsyncDisposable
@@ -17,8 +17,9 @@ public sealed class LocalPostgresServer : IAsyncDisposable
     private readonly string? _runAs;
     private bool _stopped;
 
-    private LocalPostgresServer(string root, string pgCtl, string? runAs, int port, string password, PgVersion version)
+    private LocalPostgresServer(string root, string pgCtl, string? runAs, int port, string user, string password, PgVersion version)
     {
+        User = user;
         Root = root;
         _pgCtl = pgCtl;
         _runAs = runAs;
@@ -32,7 +33,8 @@ public sealed class LocalPostgresServer : IAsyncDisposable
     public string LogFile => Path.Combine(Root, "server.log");
     public string Host => "127.0.0.1";
     public int Port { get; }
-    public string User => "postgres";
+    /// <summary>The bootstrap superuser.</summary>
+    public string User { get; }
     public string Password { get; }
     public PgVersion Version { get; }
 
@@ -43,9 +45,13 @@ public sealed class LocalPostgresServer : IAsyncDisposable
     public PgConnectionSettings Settings(string database) =>
         PgConnectionSettings.Resolve(Url(database, withPassword: true), _ => null);
 
-    /// <summary>Creates and starts a server. <paramref name="settings"/> are extra postgresql.conf lines.</summary>
+    /// <summary>
+    /// Creates and starts a server. <paramref name="settings"/> are extra postgresql.conf lines;
+    /// <paramref name="superuser"/> names the bootstrap superuser.
+    /// </summary>
     public static async Task<LocalPostgresServer> StartAsync(string? parent = null, string? binDirectory = null,
-        IReadOnlyDictionary<string, string>? settings = null, CancellationToken cancellationToken = default)
+        IReadOnlyDictionary<string, string>? settings = null, string superuser = "postgres",
+        CancellationToken cancellationToken = default)
     {
         var tools = new PgTools(binDirectory ?? FindServerBinDirectory());
         var (initdb, version) = await tools.FindAsync("initdb", null, cancellationToken).ConfigureAwait(false);
@@ -62,7 +68,7 @@ public sealed class LocalPostgresServer : IAsyncDisposable
         try
         {
             await RunAsAsync(runAs, initdb,
-                ["-D", Path.Combine(root, "data"), "-U", "postgres", "--auth-host=scram-sha-256", "--auth-local=trust",
+                ["-D", Path.Combine(root, "data"), "-U", superuser, "--auth-host=scram-sha-256", "--auth-local=trust",
                  $"--pwfile={passwordFile}", "-E", "UTF8", "--locale=C", "--no-sync"], cancellationToken).ConfigureAwait(false);
             File.Delete(passwordFile);
             for (var attempt = 0; ; attempt++)
@@ -90,7 +96,7 @@ public sealed class LocalPostgresServer : IAsyncDisposable
                     await RunAsAsync(runAs, pgCtl,
                         ["-D", Path.Combine(root, "data"), "-l", Path.Combine(root, "server.log"), "-w", "-t", "60", "start"],
                         cancellationToken).ConfigureAwait(false);
-                    return new LocalPostgresServer(root, pgCtl, runAs, port, password, version);
+                    return new LocalPostgresServer(root, pgCtl, runAs, port, superuser, password, version);
                 }
                 catch (BulwarkException) when (attempt < 3)
                 {
