@@ -97,7 +97,9 @@ public static class BackupCommand
                 CopyCommand.Print(run.Output, result.Copy);
             return CopyOutcome(run, copyFailure);
         });
-        return command.WithExitCodes(0, 1, 2, 3, 4, 5, 6, 7, 8, 130);
+        return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Failed, ExitCodes.Usage, ExitCodes.Repository,
+            ExitCodes.Locked, ExitCodes.SourceUnavailable, ExitCodes.StorageUnavailable, ExitCodes.ToolMissing,
+            ExitCodes.WrongPassphrase, ExitCodes.Cancelled);
     }
 
     /// <summary>A failed 'copy-to' is not silent: its error on standard error, and its exit code.</summary>

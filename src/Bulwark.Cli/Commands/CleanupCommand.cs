@@ -26,7 +26,9 @@ public static class CleanupCommand
             Render(run, result);
             return ExitCodes.Ok;
         });
-        return command.WithExitCodes(0, 1, 2, 3, 4, 6, 9, 10, 130);
+        return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Failed, ExitCodes.Usage, ExitCodes.Repository,
+            ExitCodes.Locked, ExitCodes.StorageUnavailable, ExitCodes.Refused, ExitCodes.Integrity,
+            ExitCodes.Cancelled);
     }
 
     private static void Render(Invocation run, CleanupResult result)

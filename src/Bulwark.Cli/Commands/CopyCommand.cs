@@ -45,7 +45,9 @@ public static class CopyCommand
             Print(run.Output, result);
             return ExitCodes.Ok;
         });
-        return command.WithExitCodes(0, 1, 2, 3, 4, 6, 8, 10, 130);
+        return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Failed, ExitCodes.Usage, ExitCodes.Repository,
+            ExitCodes.Locked, ExitCodes.StorageUnavailable, ExitCodes.WrongPassphrase, ExitCodes.Integrity,
+            ExitCodes.Cancelled);
     }
 
     /// <summary>What a copy did, in a few lines (also after a backup with 'copy-to').</summary>

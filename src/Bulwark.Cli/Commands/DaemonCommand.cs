@@ -38,7 +38,7 @@ public static class DaemonCommand
             }
             return await DaemonHost.RunAsync(context, endpoint, Console.Out, ct);
         });
-        return command.WithExitCodes(0, 2, 3);
+        return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Usage, ExitCodes.Repository);
     }
 
     /// <summary>The daemon stops through the host's own signal handling and grace period, not the command line's 30 s limit.</summary>

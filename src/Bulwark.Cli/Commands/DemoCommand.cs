@@ -32,6 +32,6 @@ public static class DemoCommand
             run.Output.Line($"Remove it with: rm -rf {report.WorkDirectory}");
             return report.Equal ? ExitCodes.Ok : ExitCodes.Integrity;
         });
-        return command.WithExitCodes(0, 1, 7, 10);
+        return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Failed, ExitCodes.ToolMissing, ExitCodes.Integrity);
     }
 }

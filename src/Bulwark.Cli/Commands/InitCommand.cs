@@ -39,6 +39,7 @@ public static class InitCommand
                 run.Output.Line($"wrote {written}: set 'postgres.url' there (or use PGHOST, PGDATABASE, ... as for psql), then run 'bulwark backup'");
             return ExitCodes.Ok;
         });
-        return command.WithExitCodes(0, 2, 3, 6, 8);
+        return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Usage, ExitCodes.Repository, ExitCodes.StorageUnavailable,
+            ExitCodes.WrongPassphrase);
     }
 }

@@ -40,7 +40,8 @@ public static class KeyCommand
             run.Output.Write(table);
             return ExitCodes.Ok;
         });
-        return command.WithExitCodes(0, 2, 3, 6, 8);
+        return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Usage, ExitCodes.Repository, ExitCodes.StorageUnavailable,
+            ExitCodes.WrongPassphrase);
     }
 
     private static Command Add()
@@ -56,7 +57,8 @@ public static class KeyCommand
                 run.Output.Line($"added key {key.ShortId}");
             return ExitCodes.Ok;
         });
-        return command.WithExitCodes(0, 2, 3, 6, 8);
+        return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Usage, ExitCodes.Repository, ExitCodes.StorageUnavailable,
+            ExitCodes.WrongPassphrase);
     }
 
     private static Command Remove()
@@ -76,6 +78,7 @@ public static class KeyCommand
                 run.Output.Line($"removed key {key.ShortId}");
             return ExitCodes.Ok;
         });
-        return command.WithExitCodes(0, 2, 3, 4, 6, 8, 9);
+        return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Usage, ExitCodes.Repository, ExitCodes.Locked,
+            ExitCodes.StorageUnavailable, ExitCodes.WrongPassphrase, ExitCodes.Refused);
     }
 }

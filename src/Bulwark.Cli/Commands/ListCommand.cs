@@ -65,7 +65,7 @@ public static class ListCommand
                                 string.Join(", ", listing.Unreadable.Select(u => u.ShortId))));
             return ExitCodes.Ok;
         });
-        return command.WithExitCodes(0, 2, 3, 6);
+        return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Usage, ExitCodes.Repository, ExitCodes.StorageUnavailable);
     }
 
     /// <summary>"passed 2 h ago", "FAILED 3 days ago", or "-" for a snapshot never drilled.</summary>

@@ -39,6 +39,6 @@ public static class LogCommand
             run.Output.Write(table);
             return Task.FromResult(ExitCodes.Ok);
         });
-        return command.WithExitCodes(0, 2);
+        return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Usage);
     }
 }

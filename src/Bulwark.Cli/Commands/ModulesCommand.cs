@@ -43,8 +43,9 @@ public static class ModulesCommand
                 "raise the version in the module's header whenever its content changes");
             return ExitCodes.Integrity;
         });
-        command.Subcommands.Add(check.WithExitCodes(0, 2, 3, 6, 10));
-        return command.WithExitCodes(0, 2, 3, 6);
+        command.Subcommands.Add(check.WithExitCodes(ExitCodes.Ok, ExitCodes.Usage, ExitCodes.Repository,
+            ExitCodes.StorageUnavailable, ExitCodes.Integrity));
+        return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Usage, ExitCodes.Repository, ExitCodes.StorageUnavailable);
     }
 
     private static Option<string?> SnapshotOption() => new("--snapshot")

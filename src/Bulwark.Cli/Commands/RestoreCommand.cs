@@ -81,6 +81,8 @@ public static class RestoreCommand
             }
             return ExitCodes.Ok;
         });
-        return command.WithExitCodes(0, 1, 2, 3, 4, 5, 7, 9, 10, 130);
+        return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Failed, ExitCodes.Usage, ExitCodes.Repository,
+            ExitCodes.Locked, ExitCodes.SourceUnavailable, ExitCodes.ToolMissing, ExitCodes.Refused,
+            ExitCodes.Integrity, ExitCodes.Cancelled);
     }
 }

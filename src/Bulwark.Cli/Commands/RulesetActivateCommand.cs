@@ -24,6 +24,7 @@ public static class RulesetActivateCommand
                 run.Get(version), run.Get(environment), run.Get(author), run.Get(force), run.Get(name), ct);
             return RulesetCommand.RenderActivation(run, result, "activated");
         });
-        return command.WithExitCodes(0, 1, 2, 3, 4, 6, 9, 10);
+        return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Failed, ExitCodes.Usage, ExitCodes.Repository,
+            ExitCodes.Locked, ExitCodes.StorageUnavailable, ExitCodes.Refused, ExitCodes.Integrity);
     }
 }

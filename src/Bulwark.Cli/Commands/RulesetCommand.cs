@@ -40,7 +40,8 @@ public static class RulesetCommand
             RulesetDiffCommand.Create(),
             RulesetVerifyCommand.Create(),
         };
-        return command.WithExitCodes(0, 2, 3, 4, 6, 9, 10);
+        return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Usage, ExitCodes.Repository, ExitCodes.Locked,
+            ExitCodes.StorageUnavailable, ExitCodes.Refused, ExitCodes.Integrity);
     }
 
     /// <summary>The line printed after an activation, rollback or promotion.</summary>

@@ -33,6 +33,7 @@ public static class RulesetCreateCommand
             run.Output.Line($"  sha256 {created.Sha256}, {Format.Bytes(created.Size)}, by {created.Author}: {created.Description}");
             return ExitCodes.Ok;
         });
-        return command.WithExitCodes(0, 2, 3, 4, 6, 9);
+        return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Usage, ExitCodes.Repository, ExitCodes.Locked,
+            ExitCodes.StorageUnavailable, ExitCodes.Refused);
     }
 }

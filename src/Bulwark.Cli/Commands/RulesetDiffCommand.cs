@@ -25,6 +25,6 @@ public static class RulesetDiffCommand
                 Console.Out.Write(diff);
             return ExitCodes.Ok;
         });
-        return command.WithExitCodes(0, 2, 3, 6);
+        return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Usage, ExitCodes.Repository, ExitCodes.StorageUnavailable);
     }
 }

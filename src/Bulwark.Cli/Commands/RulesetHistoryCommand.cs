@@ -37,6 +37,6 @@ public static class RulesetHistoryCommand
             run.Output.Write(table);
             return ExitCodes.Ok;
         });
-        return command.WithExitCodes(0, 2, 3, 6);
+        return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Usage, ExitCodes.Repository, ExitCodes.StorageUnavailable);
     }
 }

@@ -25,6 +25,7 @@ public static class RulesetPromoteCommand
                 run.Get(version), run.Get(from), run.Get(to), run.Get(author), run.Get(force), run.Get(name), ct);
             return RulesetCommand.RenderActivation(run, result, $"promoted from {run.Get(from)}:");
         });
-        return command.WithExitCodes(0, 1, 2, 3, 4, 6, 9, 10);
+        return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Failed, ExitCodes.Usage, ExitCodes.Repository,
+            ExitCodes.Locked, ExitCodes.StorageUnavailable, ExitCodes.Refused, ExitCodes.Integrity);
     }
 }

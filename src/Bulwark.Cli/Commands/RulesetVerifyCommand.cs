@@ -12,7 +12,8 @@ public static class RulesetVerifyCommand
         var name = RulesetCommand.NameOption();
         var all = new Option<bool>("--all") { Description = "Every ruleset (configured or in the repository)" };
         var command = new Command("verify",
-            "Check that each environment's file matches the SHA-256 of its active version. Drift (or a missing file) exits 10 and names the file.")
+            "Check that each environment's file matches the SHA-256 of its active version. Drift (or a missing file) exits " +
+            $"{ExitCodes.Integrity} and names the file.")
         {
             name, all,
         };
@@ -36,6 +37,7 @@ public static class RulesetVerifyCommand
                 "see the change with 'bulwark ruleset diff VERSION --file PATH'; put the version back with 'bulwark ruleset activate VERSION --env ENV --force'");
             return ExitCodes.Integrity;
         });
-        return command.WithExitCodes(0, 2, 3, 6, 10);
+        return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Usage, ExitCodes.Repository, ExitCodes.StorageUnavailable,
+            ExitCodes.Integrity);
     }
 }

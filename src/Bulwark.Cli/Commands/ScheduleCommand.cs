@@ -80,7 +80,7 @@ public static class ScheduleCommand
                 run.Output.Line($"off: {string.Join(", ", disabled)}");
             return Task.FromResult(ExitCodes.Ok);
         });
-        return command.WithExitCodes(0, 2);
+        return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Usage);
     }
 
     private static Command Run()
@@ -88,7 +88,7 @@ public static class ScheduleCommand
         var job = new Argument<string>("job") { Description = $"The job: {string.Join(", ", JobNames.All)}" };
         var scheduled = new Option<bool>("--scheduled") { Description = "Record the run as scheduled (what crontab entries and systemd units pass)" };
         var command = new Command("run",
-            "Run a job now the way a schedule does: not while another run of it is going on (exit 4), remembered in the " +
+            $"Run a job now the way a schedule does: not while another run of it is going on (exit {ExitCodes.Locked}), remembered in the " +
             "state folder, and with alerts for a failure and its recovery. Crontab entries and systemd units run this.")
         {
             job, scheduled,
@@ -128,7 +128,9 @@ public static class ScheduleCommand
                     return ExitCodes.For(result.Error.Kind);
             }
         });
-        return command.WithExitCodes(0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 130);
+        return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Failed, ExitCodes.Usage, ExitCodes.Repository,
+            ExitCodes.Locked, ExitCodes.SourceUnavailable, ExitCodes.StorageUnavailable, ExitCodes.ToolMissing,
+            ExitCodes.Refused, ExitCodes.Integrity, ExitCodes.Cancelled);
     }
 
     private static Command Install(bool remove)
@@ -206,7 +208,7 @@ public static class ScheduleCommand
             }
             return ExitCodes.Ok;
         });
-        return command.WithExitCodes(0, 1, 2, 7);
+        return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Failed, ExitCodes.Usage, ExitCodes.ToolMissing);
     }
 
     internal static string Local(DateTimeOffset time, TimeZoneInfo zone) =>

@@ -76,7 +76,8 @@ public static class ShowCommand
                 run.Output.Line($"last drill {(drill.Passed ? "passed" : "FAILED")} {Format.Time(drill.Time)}: {drill.Summary}");
             return ExitCodes.Ok;
         });
-        return command.WithExitCodes(0, 2, 3, 6, 10);
+        return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Usage, ExitCodes.Repository, ExitCodes.StorageUnavailable,
+            ExitCodes.Integrity);
     }
 
     private static void RenderFingerprints(Invocation run, DatabaseFingerprints? fingerprints)

@@ -27,7 +27,7 @@ public static class StatusCommand
             Render(run, report);
             return ExitCodes.Ok;
         });
-        return command.WithExitCodes(0, 2);
+        return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Usage);
     }
 
     private static void Render(Invocation run, StatusReport report)

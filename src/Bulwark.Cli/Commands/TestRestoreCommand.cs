@@ -60,7 +60,9 @@ public static class TestRestoreCommand
                 return ExitCodes.Integrity;
             }
         });
-        return command.WithExitCodes(0, 1, 2, 3, 4, 5, 6, 7, 10, 130);
+        return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Failed, ExitCodes.Usage, ExitCodes.Repository,
+            ExitCodes.Locked, ExitCodes.SourceUnavailable, ExitCodes.StorageUnavailable, ExitCodes.ToolMissing,
+            ExitCodes.Integrity, ExitCodes.Cancelled);
     }
 
     private static void Render(Invocation run, DrillReport report)

@@ -31,6 +31,6 @@ public static class UnlockCommand
                 run.Output.Line("no locks");
             return ExitCodes.Ok;
         });
-        return command.WithExitCodes(0, 2, 3, 6);
+        return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Usage, ExitCodes.Repository, ExitCodes.StorageUnavailable);
     }
 }

@@ -42,7 +42,8 @@ public static class VerifyCommand
             Render(run, report);
             return ExitCodes.Ok;
         });
-        return command.WithExitCodes(0, 2, 3, 4, 6, 10);
+        return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Usage, ExitCodes.Repository, ExitCodes.Locked,
+            ExitCodes.StorageUnavailable, ExitCodes.Integrity);
     }
 
     private static void Render(Invocation run, VerifyReport report)

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Reflection;
+using Bulwark.Cli.Infrastructure;
 using Bulwark.Operations;
 using Bulwark.Operations.Health;
 using Bulwark.Operations.Scheduling;
@@ -89,11 +90,9 @@ internal static class DaemonHost
             await host.WaitForShutdownAsync(CancellationToken.None);
             Log("stopped");
         }
-        return ExitCodesForShutdown;
+        // A daemon that was asked to stop has done its job.
+        return ExitCodes.Ok;
     }
-
-    /// <summary>A daemon that was asked to stop has done its job.</summary>
-    private const int ExitCodesForShutdown = 0;
 
     private static void Configure(IServiceCollection services, ILoggingBuilder logging, Scheduler scheduler, TimeSpan shutdownTimeout)
     {

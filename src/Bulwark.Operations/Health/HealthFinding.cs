@@ -3,7 +3,7 @@ namespace Bulwark.Operations.Health;
 /// <summary>What one check found: its status, one line for people, what to do, and the numbers behind it.</summary>
 public sealed record HealthFinding
 {
-    /// <summary>The check's name: backup-age, integrity, size, disk, operations, locks, rulesets, modules, drill, repository, permissions.</summary>
+    /// <summary>The check's name, one of <see cref="HealthCheckNames"/>.</summary>
     public required string Check { get; init; }
     public required HealthStatus Status { get; init; }
     public required string Summary { get; init; }

@@ -26,7 +26,7 @@ public sealed record HealthReport
     {
         var problems = Problems.OrderByDescending(f => f.Status.Severity()).ToList();
         var text = problems.Count == 0
-            ? $"{Findings.Count} checks ok" + (Find("backup-age") is { } age ? $"; {age.Summary}" : "")
+            ? $"{Findings.Count} checks ok" + (Find(HealthCheckNames.BackupAge) is { } age ? $"; {age.Summary}" : "")
             : string.Join("; ", problems.Select(p => $"{p.Check}: {p.Summary}"));
         var perf = string.Join(" ", Findings.SelectMany(f => f.Metrics).Select(m => m.ToPerfData())
             .Append(new HealthMetric("time", Math.Round(Duration.TotalSeconds, 3), "s", Min: 0).ToPerfData()));

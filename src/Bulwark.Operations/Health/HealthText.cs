@@ -18,4 +18,8 @@ internal static class HealthText
     public static string Percent(double value) => value.ToString("0.#", CultureInfo.InvariantCulture) + "%";
 
     public static string Count(int n, string noun) => $"{n} {noun}{(n == 1 ? "" : "s")}";
+
+    /// <summary>The first three problems and how many more there are: one line stays readable.</summary>
+    public static string FirstFew(IReadOnlyCollection<string> problems) =>
+        string.Join("; ", problems.Take(3)) + (problems.Count > 3 ? $" (and {problems.Count - 3} more)" : "");
 }

@@ -143,7 +143,7 @@ public sealed class JobRunner
     {
         var report = await new HealthCheckOperation(_context).RunAsync(new HealthCheckRequest { Quick = quick }, cancellationToken).ConfigureAwait(false);
         Remember(report);
-        if (quick && _lastIntegrity is { } last && report.Find("integrity") is null)
+        if (quick && _lastIntegrity is { } last && report.Find(HealthCheckNames.Integrity) is null)
         {
             var carried = last.Finding with { Summary = $"{last.Finding.Summary} (at the last full check, {last.Time:yyyy-MM-dd HH:mm}Z)" };
             report = report with { Findings = [.. report.Findings, carried] };
@@ -155,7 +155,7 @@ public sealed class JobRunner
 
     private void Remember(HealthReport report)
     {
-        if (report.Find("integrity") is { } integrity)
+        if (report.Find(HealthCheckNames.Integrity) is { } integrity)
             _lastIntegrity = (integrity, report.Time);
     }
 

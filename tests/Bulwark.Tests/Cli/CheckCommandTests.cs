@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Bulwark.Operations.Health;
 using Bulwark.Tests.Infrastructure;
 
 namespace Bulwark.Tests.Cli;
@@ -59,7 +60,7 @@ public sealed class CheckCommandTests : IDisposable
         var root = JsonDocument.Parse(json.Stdout).RootElement;
         Assert.Equal("warning", root.GetProperty("status").GetString());
         Assert.Equal(1, root.GetProperty("exitCode").GetInt32());
-        var age = root.GetProperty("findings").EnumerateArray().Single(f => f.GetProperty("check").GetString() == "backup-age");
+        var age = root.GetProperty("findings").EnumerateArray().Single(f => f.GetProperty("check").GetString() == HealthCheckNames.BackupAge);
         Assert.Equal("warning", age.GetProperty("status").GetString());
         Assert.False(string.IsNullOrEmpty(age.GetProperty("advice").GetString()));
     }

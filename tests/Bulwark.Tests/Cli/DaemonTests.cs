@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using Bulwark.Operations.Configuration;
+using Bulwark.Operations.Health;
 using Bulwark.Operations.Scheduling;
 using Bulwark.Sources.Postgres;
 using Bulwark.Tests.Infrastructure;
@@ -111,7 +112,7 @@ public sealed class DaemonTests(PostgresFixture pg) : IDisposable
 
         var h = JsonDocument.Parse(health).RootElement;
         Assert.Equal("ok", h.GetProperty("status").GetString());
-        Assert.Contains(h.GetProperty("findings").EnumerateArray(), f => f.GetProperty("check").GetString() == "backup-age");
+        Assert.Contains(h.GetProperty("findings").EnumerateArray(), f => f.GetProperty("check").GetString() == HealthCheckNames.BackupAge);
         Assert.Equal(["check"], h.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("job").GetString()));
         Assert.Contains("# TYPE bulwark_health_status gauge", metrics);
         Assert.Contains("\nbulwark_health_status 0\n", metrics);
@@ -305,7 +306,7 @@ public sealed class ScheduledJobTests(PostgresFixture pg) : IDisposable
         var check = await cli.RunAsync("check", "--json");
         Assert.True(check.ExitCode == 0, check.ToString());
         var findings = JsonDocument.Parse(check.Stdout).RootElement.GetProperty("findings").EnumerateArray().ToList();
-        var drillFinding = findings.Single(f => f.GetProperty("check").GetString() == "drill");
+        var drillFinding = findings.Single(f => f.GetProperty("check").GetString() == HealthCheckNames.Drill);
         Assert.Equal("ok", drillFinding.GetProperty("status").GetString());
         Assert.Contains("passed", drillFinding.GetProperty("summary").GetString());
     }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Bulwark.Operations.Configuration;
+using Bulwark.Operations.Health;
 using Bulwark.Operations.Logging;
 using Bulwark.Operations.Scheduling;
 using Bulwark.Tests.Infrastructure;
@@ -116,7 +117,7 @@ public sealed class PrivateByDefaultTests(PostgresFixture pg) : IDisposable
         var json = await cli.RunAsync("check", "--json");
         Assert.True(json.ExitCode == 1, json.ToString());
         var finding = JsonDocument.Parse(json.Stdout).RootElement.GetProperty("findings").EnumerateArray()
-            .Single(f => f.GetProperty("check").GetString() == "permissions");
+            .Single(f => f.GetProperty("check").GetString() == HealthCheckNames.Permissions);
         Assert.Equal("warning", finding.GetProperty("status").GetString());
         var summary = finding.GetProperty("summary").GetString()!;
         Assert.Contains($"the passphrase file (BULWARK_PASSWORD_FILE) {passphrase} is open to its group (mode 0640)", summary);

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using Bulwark.Operations.Health;
+using Bulwark.Operations.Health.Checks;
 using Bulwark.Operations.Logging;
 using Bulwark.Tests.Infrastructure;
 
@@ -21,7 +22,7 @@ public sealed class SharedStateFolderTests : IDisposable
 
     private static JsonElement Operations(CliResult check) =>
         JsonDocument.Parse(check.Stdout).RootElement.GetProperty("findings").EnumerateArray()
-            .Single(f => f.GetProperty("check").GetString() == "operations");
+            .Single(f => f.GetProperty("check").GetString() == HealthCheckNames.Operations);
 
     private static JsonElement? LastBackupRun(CliResult status)
     {
@@ -76,7 +77,7 @@ public sealed class SharedStateFolderTests : IDisposable
         }, TimeSpan.FromMinutes(3));
         Assert.True(daemon.ExitCode == 0, daemon.ToString());
         var h = JsonDocument.Parse(health).RootElement;
-        var operations = h.GetProperty("findings").EnumerateArray().Single(f => f.GetProperty("check").GetString() == "operations");
+        var operations = h.GetProperty("findings").EnumerateArray().Single(f => f.GetProperty("check").GetString() == HealthCheckNames.Operations);
         Assert.Equal("ok", operations.GetProperty("status").GetString());
         var backupJob = h.GetProperty("jobs").EnumerateArray().Single(j => j.GetProperty("job").GetString() == "backup");
         Assert.False(backupJob.TryGetProperty("lastOutcome", out _), backupJob.ToString());
@@ -125,14 +126,14 @@ public sealed class SharedStateFolderTests : IDisposable
             Outcome = OperationLog.Failed, DurationMs = 0, Repository = location, RepositoryId = id,
         };
         // Opened: the id decides, wherever the repository was reached from.
-        Assert.True(HealthCheckOperation.IsOf(Record("/srv/a", "1111"), "/mnt/a", "1111"));
-        Assert.False(HealthCheckOperation.IsOf(Record("/srv/a", "2222"), "/srv/a", "1111")); // another repository, made at the same place
+        Assert.True(OperationsCheck.IsOf(Record("/srv/a", "1111"), "/mnt/a", "1111"));
+        Assert.False(OperationsCheck.IsOf(Record("/srv/a", "2222"), "/srv/a", "1111")); // another repository, made at the same place
         // Not opened (or written before ids): the same configured location, and only that.
-        Assert.True(HealthCheckOperation.IsOf(Record("/srv/a", null), "/srv/a", "1111"));
-        Assert.False(HealthCheckOperation.IsOf(Record("/srv/c", null), "/srv/a", "1111"));
-        Assert.False(HealthCheckOperation.IsOf(Record(null, null), "/srv/a", "1111"));
+        Assert.True(OperationsCheck.IsOf(Record("/srv/a", null), "/srv/a", "1111"));
+        Assert.False(OperationsCheck.IsOf(Record("/srv/c", null), "/srv/a", "1111"));
+        Assert.False(OperationsCheck.IsOf(Record(null, null), "/srv/a", "1111"));
         // A check that could not open its repository goes by the location alone.
-        Assert.True(HealthCheckOperation.IsOf(Record("/srv/a", "2222"), "/srv/a", null));
-        Assert.True(HealthCheckOperation.IsOf(Record(null, null), null, null));
+        Assert.True(OperationsCheck.IsOf(Record("/srv/a", "2222"), "/srv/a", null));
+        Assert.True(OperationsCheck.IsOf(Record(null, null), null, null));
     }
 }

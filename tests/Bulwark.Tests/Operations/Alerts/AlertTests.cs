@@ -46,7 +46,7 @@ public sealed class AlertTests : IDisposable
     public async Task Webhook_GetsEachProblemOnce_AChangeAgain_AndTheRecoveryOnce()
     {
         var alerts = new AlertDispatcher(Context(a => a.Webhook = _listener.Url()));
-        var warning = Report(("backup-age", HealthStatus.Warning, "the last backup of app is 30 h old"), ("disk", HealthStatus.Ok, "fine"));
+        var warning = Report((HealthCheckNames.BackupAge, HealthStatus.Warning, "the last backup of app is 30 h old"), (HealthCheckNames.Disk, HealthStatus.Ok, "fine"));
 
         await alerts.NotifyCheckAsync(warning, Ct);
         var (path, type, body) = await _listener.NextAsync();
@@ -63,23 +63,23 @@ public sealed class AlertTests : IDisposable
         Assert.Equal(1, alert.GetProperty("items").GetArrayLength());
 
         // The same problem, worded a little differently an hour later: not sent again.
-        await alerts.NotifyCheckAsync(Report(("backup-age", HealthStatus.Warning, "the last backup of app is 31 h old")), Ct);
+        await alerts.NotifyCheckAsync(Report((HealthCheckNames.BackupAge, HealthStatus.Warning, "the last backup of app is 31 h old")), Ct);
         await Task.Delay(200, Ct);
         Assert.Empty(_listener.Requests);
 
         // Worse: sent, as changed.
-        await alerts.NotifyCheckAsync(Report(("backup-age", HealthStatus.Critical, "the last backup of app is 51 h old")), Ct);
+        await alerts.NotifyCheckAsync(Report((HealthCheckNames.BackupAge, HealthStatus.Critical, "the last backup of app is 51 h old")), Ct);
         alert = Json((await _listener.NextAsync()).Body);
         Assert.Equal("CRITICAL", alert.GetProperty("status").GetString());
         Assert.Equal("changed", alert.GetProperty("items")[0].GetProperty("change").GetString());
 
         // Resolved: announced once.
-        await alerts.NotifyCheckAsync(Report(("backup-age", HealthStatus.Ok, "last backup 1 h ago")), Ct);
+        await alerts.NotifyCheckAsync(Report((HealthCheckNames.BackupAge, HealthStatus.Ok, "last backup 1 h ago")), Ct);
         alert = Json((await _listener.NextAsync()).Body);
         Assert.Equal("recovery", alert.GetProperty("kind").GetString());
         Assert.Equal("OK", alert.GetProperty("status").GetString());
         Assert.Equal("recovered", alert.GetProperty("items")[0].GetProperty("change").GetString());
-        await alerts.NotifyCheckAsync(Report(("backup-age", HealthStatus.Ok, "last backup 2 h ago")), Ct);
+        await alerts.NotifyCheckAsync(Report((HealthCheckNames.BackupAge, HealthStatus.Ok, "last backup 2 h ago")), Ct);
         await Task.Delay(200, Ct);
         Assert.Empty(_listener.Requests);
     }
@@ -88,13 +88,13 @@ public sealed class AlertTests : IDisposable
     public async Task ACheckThatDidNotRun_DoesNotRecover()
     {
         var alerts = new AlertDispatcher(Context(a => a.Webhook = _listener.Url()));
-        await alerts.NotifyCheckAsync(Report(("integrity", HealthStatus.Critical, "chunk missing"), ("disk", HealthStatus.Ok, "fine")), Ct);
+        await alerts.NotifyCheckAsync(Report((HealthCheckNames.Integrity, HealthStatus.Critical, "chunk missing"), (HealthCheckNames.Disk, HealthStatus.Ok, "fine")), Ct);
         await _listener.NextAsync();
         // A quick check (the daemon's refresh) has no integrity finding: silence, not a recovery.
-        await alerts.NotifyCheckAsync(Report(("disk", HealthStatus.Ok, "fine")), Ct);
+        await alerts.NotifyCheckAsync(Report((HealthCheckNames.Disk, HealthStatus.Ok, "fine")), Ct);
         await Task.Delay(200, Ct);
         Assert.Empty(_listener.Requests);
-        await alerts.NotifyCheckAsync(Report(("integrity", HealthStatus.Ok, "complete"), ("disk", HealthStatus.Ok, "fine")), Ct);
+        await alerts.NotifyCheckAsync(Report((HealthCheckNames.Integrity, HealthStatus.Ok, "complete"), (HealthCheckNames.Disk, HealthStatus.Ok, "fine")), Ct);
         Assert.Equal("recovery", Json((await _listener.NextAsync()).Body).GetProperty("kind").GetString());
     }
 
@@ -102,7 +102,7 @@ public sealed class AlertTests : IDisposable
     public async Task Slack_GetsATextPayload_WithReasonAndAdvice()
     {
         var alerts = new AlertDispatcher(Context(a => a.SlackWebhook = _listener.Url("services/T1/B2/xyz")));
-        await alerts.NotifyCheckAsync(Report(("size", HealthStatus.Critical, "the newest backup is 99% smaller than <median>")), Ct);
+        await alerts.NotifyCheckAsync(Report((HealthCheckNames.Size, HealthStatus.Critical, "the newest backup is 99% smaller than <median>")), Ct);
         var payload = Json((await _listener.NextAsync()).Body);
         Assert.Equal(["text"], payload.EnumerateObject().Select(p => p.Name));
         var text = payload.GetProperty("text").GetString()!;
@@ -115,7 +115,7 @@ public sealed class AlertTests : IDisposable
     public async Task AFailedDelivery_IsTriedAgainNextTime()
     {
         var alerts = new AlertDispatcher(Context(a => a.Webhook = _listener.Url()));
-        var report = Report(("locks", HealthStatus.Warning, "1 stale lock"));
+        var report = Report((HealthCheckNames.Locks, HealthStatus.Warning, "1 stale lock"));
         _listener.StatusCode = 500;
         var delivery = await alerts.NotifyCheckAsync(report, Ct);
         Assert.False(delivery.AllDelivered);
@@ -171,7 +171,7 @@ public sealed class AlertTests : IDisposable
     {
         SecretRedactor.Register("s3cr3t-Pa55");
         var alerts = new AlertDispatcher(Context(a => a.Webhook = _listener.Url()));
-        await alerts.NotifyCheckAsync(Report(("repository", HealthStatus.Critical,
+        await alerts.NotifyCheckAsync(Report((HealthCheckNames.Repository, HealthStatus.Critical,
             "cannot open s3://bucket/x?secret_key=AKIAxyz: postgres://app:s3cr3t-Pa55@db/app password=s3cr3t-Pa55")), Ct);
         var body = (await _listener.NextAsync()).Body;
         Assert.DoesNotContain("s3cr3t-Pa55", body);
@@ -184,7 +184,7 @@ public sealed class AlertTests : IDisposable
     public async Task RemindAfter_AnnouncesAPersistingProblemAgain()
     {
         var alerts = new AlertDispatcher(Context(a => { a.Webhook = _listener.Url(); a.RemindAfter = "12h"; }));
-        var report = Report(("drill", HealthStatus.Warning, "the last restore drill ran 9 d ago"));
+        var report = Report((HealthCheckNames.Drill, HealthStatus.Warning, "the last restore drill ran 9 d ago"));
         await alerts.NotifyCheckAsync(report, Ct);
         await _listener.NextAsync();
         _time.Advance(TimeSpan.FromHours(6));
@@ -200,10 +200,10 @@ public sealed class AlertTests : IDisposable
     public async Task MinStatusCritical_KeepsWarningsQuiet()
     {
         var alerts = new AlertDispatcher(Context(a => { a.Webhook = _listener.Url(); a.MinStatus = "critical"; }));
-        await alerts.NotifyCheckAsync(Report(("locks", HealthStatus.Warning, "1 stale lock")), Ct);
+        await alerts.NotifyCheckAsync(Report((HealthCheckNames.Locks, HealthStatus.Warning, "1 stale lock")), Ct);
         await Task.Delay(200, Ct);
         Assert.Empty(_listener.Requests);
-        await alerts.NotifyCheckAsync(Report(("locks", HealthStatus.Warning, "1 stale lock"), ("integrity", HealthStatus.Critical, "chunk missing")), Ct);
+        await alerts.NotifyCheckAsync(Report((HealthCheckNames.Locks, HealthStatus.Warning, "1 stale lock"), (HealthCheckNames.Integrity, HealthStatus.Critical, "chunk missing")), Ct);
         var alert = Json((await _listener.NextAsync()).Body);
         Assert.Equal(["check:integrity"], alert.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("key").GetString()));
     }
@@ -220,7 +220,7 @@ public sealed class AlertTests : IDisposable
             a.OnFailure = $"cat > {failures}/alert.json; printf '%s|%s' \"$BULWARK_ALERT_STATUS\" \"$BULWARK_ALERT_TITLE\" > {failures}/env.txt";
             a.OnRecovery = $"cat > {recoveries}/alert.json; printf '%s' \"$BULWARK_ALERT_TEXT\" > {recoveries}/text.txt";
         }));
-        await alerts.NotifyCheckAsync(Report(("integrity", HealthStatus.Critical, "chunk chunks/ab/abcd is missing")), Ct);
+        await alerts.NotifyCheckAsync(Report((HealthCheckNames.Integrity, HealthStatus.Critical, "chunk chunks/ab/abcd is missing")), Ct);
         var env = await File.ReadAllTextAsync(Path.Combine(failures, "env.txt"), Ct);
         Assert.StartsWith("CRITICAL|Bulwark CRITICAL on ", env);
         Assert.Contains("check integrity", env);
@@ -228,7 +228,7 @@ public sealed class AlertTests : IDisposable
         Assert.Equal("chunk chunks/ab/abcd is missing", alert.GetProperty("items")[0].GetProperty("message").GetString());
         Assert.False(File.Exists(Path.Combine(recoveries, "alert.json")));
 
-        await alerts.NotifyCheckAsync(Report(("integrity", HealthStatus.Ok, "complete")), Ct);
+        await alerts.NotifyCheckAsync(Report((HealthCheckNames.Integrity, HealthStatus.Ok, "complete")), Ct);
         var text = await File.ReadAllTextAsync(Path.Combine(recoveries, "text.txt"), Ct);
         Assert.Contains("RECOVERED check integrity", text);
     }
@@ -237,7 +237,7 @@ public sealed class AlertTests : IDisposable
     public async Task ACommandThatFails_IsAFailedDelivery_NamingItsError()
     {
         var alerts = new AlertDispatcher(Context(a => a.OnFailure = "echo 'pager service down' >&2; exit 3"));
-        var delivery = await alerts.NotifyCheckAsync(Report(("locks", HealthStatus.Warning, "1 stale lock")), Ct);
+        var delivery = await alerts.NotifyCheckAsync(Report((HealthCheckNames.Locks, HealthStatus.Warning, "1 stale lock")), Ct);
         Assert.Equal("the on-failure command exited with 3: pager service down", delivery.Sent.Single().Error);
     }
 }

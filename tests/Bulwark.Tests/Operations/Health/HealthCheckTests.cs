@@ -58,7 +58,7 @@ public sealed class HealthCheckTests : IDisposable
     {
         var (_, context) = await CreateAsync();
         var report = await CheckAsync(context);
-        var age = report.Find("backup-age")!;
+        var age = report.Find(HealthCheckNames.BackupAge)!;
         Assert.Equal(HealthStatus.Critical, age.Status);
         Assert.Contains("no backup", age.Summary);
         Assert.Contains("bulwark backup", age.Advice);
@@ -74,9 +74,10 @@ public sealed class HealthCheckTests : IDisposable
         var report = await CheckAsync(context);
         Assert.True(report.Status == HealthStatus.Ok, string.Join("\n", report.Findings.Select(f => $"{f.Check} {f.Status} {f.Summary}")));
         Assert.Equal(0, report.ExitCode);
-        Assert.Equal(["backup-age", "integrity", "size", "locks", "operations", "disk"], report.Findings.Select(f => f.Check));
-        Assert.Contains("3 h ago", report.Find("backup-age")!.Summary);
-        Assert.Contains(report.Find("backup-age")!.Metrics, m => m.Name == "snapshots" && m.Value == 10);
+        Assert.Equal([HealthCheckNames.BackupAge, HealthCheckNames.Integrity, HealthCheckNames.Size, HealthCheckNames.Locks, HealthCheckNames.Operations, HealthCheckNames.Disk],
+            report.Findings.Select(f => f.Check));
+        Assert.Contains("3 h ago", report.Find(HealthCheckNames.BackupAge)!.Summary);
+        Assert.Contains(report.Find(HealthCheckNames.BackupAge)!.Metrics, m => m.Name == "snapshots" && m.Value == 10);
     }
 
     [Theory]
@@ -87,7 +88,7 @@ public sealed class HealthCheckTests : IDisposable
     {
         var (repo, context) = await CreateAsync();
         await AddDailyAsync(repo, 5, TimeSpan.FromHours(hours));
-        var finding = (await CheckAsync(context)).Find("backup-age")!;
+        var finding = (await CheckAsync(context)).Find(HealthCheckNames.BackupAge)!;
         Assert.Equal(expected, finding.Status);
         var metric = finding.Metrics.Single(m => m.Name == "backup_age");
         Assert.Equal(hours * 3600, metric.Value);
@@ -103,7 +104,7 @@ public sealed class HealthCheckTests : IDisposable
         var (repo, context) = await CreateAsync(c => { c.Check.BackupAgeWarning = "2h"; c.Check.BackupAgeCritical = "off"; });
         await repo.AddSnapshotAsync([1, 2], Now - TimeSpan.FromHours(1), database: "fresh");
         await repo.AddSnapshotAsync([3, 4], Now - TimeSpan.FromDays(9), database: "forgotten");
-        var finding = (await CheckAsync(context)).Find("backup-age")!;
+        var finding = (await CheckAsync(context)).Find(HealthCheckNames.BackupAge)!;
         Assert.Equal(HealthStatus.Warning, finding.Status);
         Assert.Contains("forgotten", finding.Summary);
         Assert.DoesNotContain("fresh", finding.Summary);
@@ -119,7 +120,7 @@ public sealed class HealthCheckTests : IDisposable
         var (repo, context) = await CreateAsync();
         await AddDailyAsync(repo, 8, TimeSpan.FromHours(27));
         await repo.AddSnapshotAsync(Enumerable.Range(500, newestChunks), Now - TimeSpan.FromHours(3));
-        var finding = (await CheckAsync(context)).Find("size")!;
+        var finding = (await CheckAsync(context)).Find(HealthCheckNames.Size)!;
         Assert.True(expected == finding.Status, finding.Summary);
         Assert.Contains(finding.Metrics, m => m.Name == "backup_size_median" && m.Value == 20 * 256);
         if (expected == HealthStatus.Critical)
@@ -135,7 +136,7 @@ public sealed class HealthCheckTests : IDisposable
         var (repo, context) = await CreateAsync();
         await AddDailyAsync(repo, 2, TimeSpan.FromHours(2));
         await repo.AddSnapshotAsync([900], Now - TimeSpan.FromHours(1));
-        var finding = (await CheckAsync(context)).Find("size")!;
+        var finding = (await CheckAsync(context)).Find(HealthCheckNames.Size)!;
         Assert.Equal(HealthStatus.Ok, finding.Status);
         Assert.Contains("too few", finding.Summary);
     }
@@ -148,7 +149,7 @@ public sealed class HealthCheckTests : IDisposable
         var latest = (await repo.Repository.ListSnapshotsAsync(Ct))[^1];
         var chunk = SyntheticRepository.ChunkNamesOf(latest).Last();
         File.Delete(repo.PathOf(chunk));
-        var finding = (await CheckAsync(context)).Find("integrity")!;
+        var finding = (await CheckAsync(context)).Find(HealthCheckNames.Integrity)!;
         Assert.Equal(HealthStatus.Critical, finding.Status);
         Assert.Contains(chunk, finding.Summary);
         Assert.Contains(latest.ShortId, finding.Summary);
@@ -166,8 +167,8 @@ public sealed class HealthCheckTests : IDisposable
         bytes[^3] ^= 0x40;
         await File.WriteAllBytesAsync(path, bytes, Ct);
 
-        Assert.Equal(HealthStatus.Ok, (await CheckAsync(context)).Find("integrity")!.Status);
-        var finding = (await CheckAsync(context, new HealthCheckRequest { ReadDataSubset = 100 })).Find("integrity")!;
+        Assert.Equal(HealthStatus.Ok, (await CheckAsync(context)).Find(HealthCheckNames.Integrity)!.Status);
+        var finding = (await CheckAsync(context, new HealthCheckRequest { ReadDataSubset = 100 })).Find(HealthCheckNames.Integrity)!;
         Assert.Equal(HealthStatus.Critical, finding.Status);
         Assert.Contains(Path.GetFileName(path), finding.Summary);
     }
@@ -177,7 +178,7 @@ public sealed class HealthCheckTests : IDisposable
     {
         var (repo, context) = await CreateAsync();
         await repo.AddSnapshotAsync(Enumerable.Range(0, 200), Now - TimeSpan.FromHours(1));
-        var finding = (await CheckAsync(context, new HealthCheckRequest { ReadDataSubset = 10 })).Find("integrity")!;
+        var finding = (await CheckAsync(context, new HealthCheckRequest { ReadDataSubset = 10 })).Find(HealthCheckNames.Integrity)!;
         Assert.Equal(HealthStatus.Ok, finding.Status);
         Assert.Contains("20 chunks", finding.Summary);
         Assert.Equal(20 * 256, finding.Metrics.Single(m => m.Name == "bytes_read").Value);
@@ -191,9 +192,9 @@ public sealed class HealthCheckTests : IDisposable
         var victim = (await repo.Repository.ListSnapshotsAsync(Ct))[1];
         await File.WriteAllBytesAsync(repo.PathOf(BackupRepository.SnapshotName(victim.Id)), [1, 2, 3], Ct);
         var report = await CheckAsync(context);
-        Assert.Equal(HealthStatus.Critical, report.Find("integrity")!.Status);
-        Assert.Contains(victim.ShortId, report.Find("integrity")!.Summary);
-        Assert.Equal(HealthStatus.Ok, report.Find("backup-age")!.Status);
+        Assert.Equal(HealthStatus.Critical, report.Find(HealthCheckNames.Integrity)!.Status);
+        Assert.Contains(victim.ShortId, report.Find(HealthCheckNames.Integrity)!.Summary);
+        Assert.Equal(HealthStatus.Ok, report.Find(HealthCheckNames.BackupAge)!.Status);
     }
 
     [Fact]
@@ -203,7 +204,7 @@ public sealed class HealthCheckTests : IDisposable
         await AddDailyAsync(repo, 3, TimeSpan.FromHours(2));
         var snapshots = await repo.Repository.ListSnapshotsAsync(Ct);
         await File.WriteAllBytesAsync(repo.PathOf(BackupRepository.SnapshotName(snapshots[0].Id)), [1, 2, 3], Ct);
-        var finding = (await CheckAsync(context)).Find("integrity")!;
+        var finding = (await CheckAsync(context)).Find(HealthCheckNames.Integrity)!;
         Assert.Equal(HealthStatus.Critical, finding.Status);
         Assert.StartsWith($"1 manifest cannot be read: manifest of {snapshots[0].ShortId}", finding.Summary);
         Assert.DoesNotContain("newest snapshot", finding.Summary);
@@ -215,13 +216,13 @@ public sealed class HealthCheckTests : IDisposable
     {
         var (repo, context) = await CreateAsync();
         await AddDailyAsync(repo, 3, TimeSpan.FromHours(2));
-        Assert.Equal(HealthStatus.Ok, (await CheckAsync(context)).Find("integrity")!.Status); // fills the caches
+        Assert.Equal(HealthStatus.Ok, (await CheckAsync(context)).Find(HealthCheckNames.Integrity)!.Status); // fills the caches
         var newest = (await repo.Repository.ListSnapshotsAsync(Ct))[^1];
         var path = repo.PathOf(BackupRepository.SnapshotName(newest.Id));
         var bytes = await File.ReadAllBytesAsync(path, Ct);
         bytes[^2] ^= 0x10;
         await File.WriteAllBytesAsync(path, bytes, Ct);
-        var finding = (await CheckAsync(context)).Find("integrity")!;
+        var finding = (await CheckAsync(context)).Find(HealthCheckNames.Integrity)!;
         Assert.Equal(HealthStatus.Critical, finding.Status);
         Assert.Contains(newest.ShortId, finding.Summary);
     }
@@ -242,7 +243,7 @@ public sealed class HealthCheckTests : IDisposable
             await repo.Repository.Backend.PutAsync(RepositoryLock.ObjectName(info.Id),
                 repo.Repository.Codec.Pack(RepositoryJson.Serialize(info)), Ct);
         }
-        var finding = (await CheckAsync(context)).Find("locks")!;
+        var finding = (await CheckAsync(context)).Find(HealthCheckNames.Locks)!;
         Assert.Equal(HealthStatus.Warning, finding.Status);
         Assert.Contains("1 stale lock", finding.Summary);
         Assert.Contains("bulwark unlock", finding.Advice);
@@ -265,18 +266,18 @@ public sealed class HealthCheckTests : IDisposable
         Log("backup", OperationLog.Failed, 5, "SourceUnavailable");
         Log("backup", OperationLog.Failed, 4, "SourceUnavailable");
         Log("restore", OperationLog.Failed, 3, "Usage"); // a mistyped restore is no health problem
-        var finding = (await CheckAsync(context)).Find("operations")!;
+        var finding = (await CheckAsync(context)).Find(HealthCheckNames.Operations)!;
         Assert.Equal(HealthStatus.Warning, finding.Status);
         Assert.Contains("backup failed 2 times", finding.Summary);
         Assert.Contains("connection to server failed", finding.Summary);
         Assert.DoesNotContain("restore", finding.Summary);
 
         Log("verify", OperationLog.Failed, 2, nameof(ErrorKind.Integrity));
-        Assert.Equal(HealthStatus.Critical, (await CheckAsync(context)).Find("operations")!.Status);
+        Assert.Equal(HealthStatus.Critical, (await CheckAsync(context)).Find(HealthCheckNames.Operations)!.Status);
 
         Log("backup", OperationLog.Ok, 1);
         Log("verify", OperationLog.Ok, 1);
-        Assert.Equal(HealthStatus.Ok, (await CheckAsync(context)).Find("operations")!.Status);
+        Assert.Equal(HealthStatus.Ok, (await CheckAsync(context)).Find(HealthCheckNames.Operations)!.Status);
     }
 
     [Fact]
@@ -285,7 +286,7 @@ public sealed class HealthCheckTests : IDisposable
         var (repo, context) = await CreateAsync();
         await AddDailyAsync(repo, 2, TimeSpan.FromHours(2));
         var latest = (await repo.Repository.ListSnapshotsAsync(Ct))[^1];
-        Assert.Null((await CheckAsync(context)).Find("drill"));
+        Assert.Null((await CheckAsync(context)).Find(HealthCheckNames.Drill));
 
         async Task Drill(bool passed, int daysAgo, string? summary = null)
         {
@@ -296,18 +297,18 @@ public sealed class HealthCheckTests : IDisposable
             }, Ct);
         }
         await Drill(true, 10);
-        var old = (await CheckAsync(context)).Find("drill")!;
+        var old = (await CheckAsync(context)).Find(HealthCheckNames.Drill)!;
         Assert.Equal(HealthStatus.Warning, old.Status);
         Assert.Contains("10 d ago", old.Summary);
 
         await Drill(false, 2, "public.orders: 10 rows instead of 12");
-        var failed = (await CheckAsync(context)).Find("drill")!;
+        var failed = (await CheckAsync(context)).Find(HealthCheckNames.Drill)!;
         Assert.Equal(HealthStatus.Critical, failed.Status);
         Assert.Contains("public.orders", failed.Summary);
         Assert.Contains("test-restore", failed.Advice);
 
         await Drill(true, 1);
-        Assert.Equal(HealthStatus.Ok, (await CheckAsync(context)).Find("drill")!.Status);
+        Assert.Equal(HealthStatus.Ok, (await CheckAsync(context)).Find(HealthCheckNames.Drill)!.Status);
     }
 
     [Fact]
@@ -315,7 +316,7 @@ public sealed class HealthCheckTests : IDisposable
     {
         var (repo, context) = await CreateAsync(c => { c.Check.DiskFreeWarning = "100%"; c.Check.DiskFreeCritical = "1000TiB"; });
         await AddDailyAsync(repo, 1, TimeSpan.FromHours(2));
-        var finding = (await CheckAsync(context)).Find("disk")!;
+        var finding = (await CheckAsync(context)).Find(HealthCheckNames.Disk)!;
         Assert.Equal(HealthStatus.Critical, finding.Status);
         Assert.Contains("repository", finding.Summary);
         Assert.Contains("state", finding.Summary);
@@ -328,9 +329,9 @@ public sealed class HealthCheckTests : IDisposable
         var (repo, context) = await CreateAsync();
         await AddDailyAsync(repo, 2, TimeSpan.FromHours(2));
         var runner = new Bulwark.Operations.Scheduling.JobRunner(context);
-        Assert.Null((await runner.RefreshHealthAsync(quick: true, Ct)).Find("integrity"));
-        Assert.Equal(HealthStatus.Ok, (await runner.RefreshHealthAsync(quick: false, Ct)).Find("integrity")!.Status);
-        var carried = (await runner.RefreshHealthAsync(quick: true, Ct)).Find("integrity")!;
+        Assert.Null((await runner.RefreshHealthAsync(quick: true, Ct)).Find(HealthCheckNames.Integrity));
+        Assert.Equal(HealthStatus.Ok, (await runner.RefreshHealthAsync(quick: false, Ct)).Find(HealthCheckNames.Integrity)!.Status);
+        var carried = (await runner.RefreshHealthAsync(quick: true, Ct)).Find(HealthCheckNames.Integrity)!;
         Assert.Equal(HealthStatus.Ok, carried.Status);
         Assert.Contains("at the last full check", carried.Summary);
     }
@@ -340,9 +341,9 @@ public sealed class HealthCheckTests : IDisposable
     {
         var context = TestConfig.Context(_directory, null, _time, c => c.Repository = _directory.Combine("nothing-here"));
         var report = await CheckAsync(context);
-        Assert.Equal(HealthStatus.Critical, report.Find("repository")!.Status);
-        Assert.NotNull(report.Find("operations"));
-        Assert.NotNull(report.Find("disk"));
+        Assert.Equal(HealthStatus.Critical, report.Find(HealthCheckNames.Repository)!.Status);
+        Assert.NotNull(report.Find(HealthCheckNames.Operations));
+        Assert.NotNull(report.Find(HealthCheckNames.Disk));
     }
 
     [Fact]
@@ -359,17 +360,17 @@ public sealed class HealthCheckTests : IDisposable
         await new BackupOperation(context).RunAsync(new BackupRequest { FilesOnly = true }, null, Ct);
 
         var clean = await CheckAsync(context);
-        Assert.Equal(HealthStatus.Ok, clean.Find("rulesets")!.Status);
-        Assert.Equal(HealthStatus.Ok, clean.Find("modules")!.Status);
+        Assert.Equal(HealthStatus.Ok, clean.Find(HealthCheckNames.Rulesets)!.Status);
+        Assert.Equal(HealthStatus.Ok, clean.Find(HealthCheckNames.Modules)!.Status);
 
         await File.WriteAllTextAsync(_directory.Combine("environments", "prod", "ruleset.yml"), "limit: 99\n", Ct);
         await File.WriteAllTextAsync(_directory.Combine("modules", "a.js"), "// @version 1.0.0\nexport const a = 2;\n", Ct);
         var report = await CheckAsync(context);
-        Assert.Equal(HealthStatus.Warning, report.Find("rulesets")!.Status);
-        Assert.Contains("prod", report.Find("rulesets")!.Summary);
-        Assert.Equal(HealthStatus.Warning, report.Find("modules")!.Status);
-        Assert.Contains("a.js", report.Find("modules")!.Summary);
-        Assert.Contains("version conflict", report.Find("modules")!.Summary);
+        Assert.Equal(HealthStatus.Warning, report.Find(HealthCheckNames.Rulesets)!.Status);
+        Assert.Contains("prod", report.Find(HealthCheckNames.Rulesets)!.Summary);
+        Assert.Equal(HealthStatus.Warning, report.Find(HealthCheckNames.Modules)!.Status);
+        Assert.Contains("a.js", report.Find(HealthCheckNames.Modules)!.Summary);
+        Assert.Contains("version conflict", report.Find(HealthCheckNames.Modules)!.Summary);
     }
 
     [Fact]
@@ -422,11 +423,11 @@ public sealed class HealthCheckTests : IDisposable
         // A snapshot removed from the repository leaves the answers too.
         await repo.Repository.DeleteSnapshotAsync(victim.Id, Ct);
         var after = await CheckAsync(context);
-        Assert.Contains(after.Find("backup-age")!.Metrics, m => m.Name == "snapshots" && m.Value == 5);
+        Assert.Contains(after.Find(HealthCheckNames.BackupAge)!.Metrics, m => m.Name == "snapshots" && m.Value == 5);
         Assert.Equal(saved.Length, saved.Length);
     }
 
     /// <summary>The findings; of free disk space only the status (other tests write beside this one).</summary>
     private static string Describe(HealthReport report) =>
-        string.Join("\n", report.Findings.Select(f => f.Check == "disk" ? $"{f.Check} {f.Status}" : $"{f.Check} {f.Status} {f.Summary}"));
+        string.Join("\n", report.Findings.Select(f => f.Check == HealthCheckNames.Disk ? $"{f.Check} {f.Status}" : $"{f.Check} {f.Status} {f.Summary}"));
 }

@@ -1,19 +1,22 @@
 using Bulwark.Storage.Local;
 
-namespace Bulwark.Operations.Health;
+namespace Bulwark.Operations.Health.Checks;
 
 /// <summary>
-/// The 'permissions' finding: files and folders that other local users can open although they hold secrets or
+/// 'permissions': files and folders that other local users can open although they hold secrets or
 /// backed-up data — the configuration (webhook URLs, connection details), a passphrase file, a local repository.
 /// Only a problem gives a finding (WARNING); Windows is not checked.
 /// </summary>
-internal static class PermissionCheck
+internal sealed class PermissionsCheck : IHealthCheck
 {
-    public const string Check = "permissions";
-
     private static readonly string[] PassphraseFileVariables = ["BULWARK_PASSWORD_FILE", "BULWARK_NEW_PASSWORD_FILE"];
 
-    public static HealthFinding? Run(BulwarkContext context, string? localRepository)
+    public string Name => HealthCheckNames.Permissions;
+
+    public Task<HealthFinding?> RunAsync(HealthCheckContext context, CancellationToken cancellationToken) =>
+        Task.FromResult(Find(context.Bulwark, context.LocalRepository));
+
+    private HealthFinding? Find(BulwarkContext context, string? localRepository)
     {
         if (OperatingSystem.IsWindows())
             return null;
@@ -31,7 +34,7 @@ internal static class PermissionCheck
             return null;
         return new HealthFinding
         {
-            Check = Check,
+            Check = Name,
             Status = HealthStatus.Warning,
             Summary = string.Join("; ", problems.Select(p => p.Text)),
             Advice = string.Join("; ", problems.Select(p => p.Fix)),

@@ -1,0 +1,71 @@
+using System.Runtime.ExceptionServices;
+
+namespace Bulwark.Operations.Health.Checks;
+
+/// <summary>
+/// 'backup-age': how old the newest snapshot of each database is, against 'check.backup-age-warning' and
+/// '-critical'; no backup at all is CRITICAL. It also reports a snapshot listing that failed.
+/// </summary>
+internal sealed class BackupAgeCheck : IHealthCheck
+{
+    public string Name => HealthCheckNames.BackupAge;
+
+    public Task<HealthFinding?> RunAsync(HealthCheckContext context, CancellationToken cancellationToken) =>
+        Task.FromResult(Find(context));
+
+    private HealthFinding? Find(HealthCheckContext context)
+    {
+        if (context.SnapshotsError is { } error)
+            ExceptionDispatchInfo.Throw(error);
+        if (context.Snapshots is not { } summaries)
+            return null;
+        var warning = context.Settings.BackupAgeWarningValue;
+        var critical = context.Settings.BackupAgeCriticalValue;
+        if (summaries.Count == 0)
+            return new HealthFinding
+            {
+                Check = Name,
+                Status = HealthStatus.Critical,
+                Summary = "the repository holds no backup yet",
+                Advice = "run 'bulwark backup', and schedule it ('bulwark daemon' or 'bulwark schedule install')",
+                Metrics = [new HealthMetric("snapshots", 0, Min: 0)],
+            };
+        var newest = summaries.GroupBy(s => s.Group, StringComparer.Ordinal)
+            .Select(g => g.MaxBy(s => s.Time)!)
+            .Select(s => (Snapshot: s, Age: context.Now - s.Time))
+            .OrderByDescending(x => x.Age)
+            .ToList();
+        HealthStatus StatusOf(TimeSpan age) =>
+            critical is { } c && age > c ? HealthStatus.Critical
+            : warning is { } w && age > w ? HealthStatus.Warning
+            : HealthStatus.Ok;
+        var status = HealthStatuses.Worst(newest.Select(x => StatusOf(x.Age)));
+        var oldest = newest[0];
+        string summary;
+        if (status == HealthStatus.Ok)
+        {
+            summary = string.Join(", ", newest.OrderBy(x => x.Age).Select(x => $"last backup {HealthText.Age(x.Age)} ago ({x.Snapshot.Group})"));
+        }
+        else
+        {
+            summary = string.Join("; ", newest.Where(x => StatusOf(x.Age) != HealthStatus.Ok).Select(x =>
+            {
+                var limit = StatusOf(x.Age) == HealthStatus.Critical ? critical : warning;
+                return $"the last backup of {x.Snapshot.Group} is {HealthText.Age(x.Age)} old ({x.Snapshot.Time:yyyy-MM-dd HH:mm}Z; {StatusOf(x.Age).Label().ToLowerInvariant()} above {HealthText.Age(limit!.Value)})";
+            }));
+        }
+        return new HealthFinding
+        {
+            Check = Name,
+            Status = status,
+            Summary = summary,
+            Advice = status == HealthStatus.Ok ? null
+                : "check that scheduled backups run and succeed: 'bulwark log --errors', 'bulwark schedule show'; a database no longer backed up leaves with 'bulwark cleanup'",
+            Metrics =
+            [
+                new HealthMetric("backup_age", Math.Round(oldest.Age.TotalSeconds), "s", warning?.TotalSeconds, critical?.TotalSeconds, 0),
+                new HealthMetric("snapshots", summaries.Count, Min: 0),
+            ],
+        };
+    }
+}
