@@ -18,8 +18,8 @@ public static class DaemonCommand
             HelpName = "ADDRESS:PORT",
         };
         var command = new Command(Name,
-            "Run the schedules of 'schedule:' (backup, check, cleanup) and serve /health (JSON), /metrics (Prometheus) " +
-            "and /status. A run missed while the daemon was down is run once at start; a job never overlaps itself. " +
+            $"Run the schedules of 'schedule:' ({string.Join(", ", Operations.Scheduling.JobNames.All)}) and serve " +
+            "/health (JSON), /metrics (Prometheus) and /status. A run missed while the daemon was down is run once at start; a job never overlaps itself. " +
             "SIGTERM or Ctrl+C lets a running job finish within 'daemon.shutdown-timeout', then cancels it (nothing is " +
             "half-committed). Failed jobs and checks that are not OK send the alerts of 'alerts:'.")
         {

@@ -3,7 +3,7 @@ using Bulwark.Operations.Logging;
 namespace Bulwark.Operations.Configuration;
 
 /// <summary>
-/// Where alerts go (README "Alerts"): a failed scheduled job, a check that is not OK, and the recovery, each once.
+/// Where alerts go (docs/operations.md, "Alerts"): a failed scheduled job, a check that is not OK, and the recovery, each once.
 /// Webhook URLs hold their secret in them, so they are treated as secrets (never printed or logged).
 /// </summary>
 public sealed class AlertsConfig : IConfigSection

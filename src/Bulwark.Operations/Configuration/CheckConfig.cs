@@ -2,7 +2,7 @@ using Bulwark.Operations.Health;
 
 namespace Bulwark.Operations.Configuration;
 
-/// <summary>Thresholds of 'bulwark check' (README "Health checks"). "off" disables a threshold.</summary>
+/// <summary>Thresholds of 'bulwark check' (docs/operations.md, "Health checks"). "off" disables a threshold.</summary>
 public sealed class CheckConfig : IConfigSection
 {
     /// <summary>The newest backup of a database older than this: WARNING.</summary>

@@ -1,6 +1,6 @@
 namespace Bulwark.Operations.Configuration;
 
-/// <summary>How carefully 'bulwark cleanup' collects garbage (README "Cleanup").</summary>
+/// <summary>How carefully 'bulwark cleanup' collects garbage (docs/retention.md).</summary>
 public sealed class CleanupConfig : IConfigSection
 {
     /// <summary>An unreferenced chunk younger than this is never deleted.</summary>

@@ -33,7 +33,7 @@ public static class ConfigTemplate
           compression-level: 1
 
         # What 'bulwark cleanup' keeps (per database). Keep rules choose, max-age and max-count cap; the newest
-        # snapshot and the newest verified one are always kept. See the README, "Retention".
+        # snapshot, the newest verified one and the newest drilled one are always kept. See docs/retention.md.
         retention:
           max-age: 30d
           max-count: 100

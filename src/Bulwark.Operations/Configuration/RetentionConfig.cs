@@ -3,7 +3,7 @@ using Bulwark.Repository.Maintenance;
 namespace Bulwark.Operations.Configuration;
 
 /// <summary>
-/// Which snapshots 'bulwark cleanup' keeps (README "Retention"). Keep rules choose, limits cap, safety rules override;
+/// Which snapshots 'bulwark cleanup' keeps (docs/retention.md). Keep rules choose, limits cap, safety rules override;
 /// see <see cref="RetentionEvaluator"/>.
 /// </summary>
 public sealed class RetentionConfig : IConfigSection

@@ -8,7 +8,7 @@ namespace Bulwark.Operations.Encryption;
 /// found and the Argon2id derivation (64 MiB, a passphrase command) runs once for the process, not once per opening.
 /// One unlock per repository: openings that arrive meanwhile wait for it and share its key. A failed unlock is not kept
 /// (the next opening tries again). The price: the process holds the master key for its whole life, so removing a
-/// key object does not lock it out (see README, Encryption).
+/// key object does not lock it out (see docs/encryption.md).
 /// </summary>
 public sealed class UnlockedKeys
 {
