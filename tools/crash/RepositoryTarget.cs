@@ -130,7 +130,7 @@ public sealed class RepositoryTarget
             try
             {
                 repository.Codec.Decode(await backend.GetAsync(obj.Name, cancellationToken).ConfigureAwait(false), obj.Name,
-                    Bulwark.Sources.Versioning.RulesetRegistry.MaxEventSize);
+                    Bulwark.Versioning.Rulesets.RulesetRegistry.MaxEventSize);
             }
             catch (BulwarkException e)
             {

@@ -6,8 +6,9 @@ using Bulwark.Repository;
 using Bulwark.Repository.Locking;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Repository.Verification;
-using Bulwark.Sources.Versioning;
 using Bulwark.Storage;
+using Bulwark.Versioning.Modules;
+using Bulwark.Versioning.Rulesets;
 
 namespace Bulwark.Operations.Health;
 

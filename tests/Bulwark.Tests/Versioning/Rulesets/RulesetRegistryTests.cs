@@ -1,10 +1,10 @@
 using System.Security.Cryptography;
 using Bulwark.Operations;
 using Bulwark.Operations.Rulesets;
-using Bulwark.Sources.Versioning;
 using Bulwark.Tests.Infrastructure;
+using Bulwark.Versioning.Rulesets;
 
-namespace Bulwark.Tests.Operations;
+namespace Bulwark.Tests.Versioning.Rulesets;
 
 public sealed class RulesetRegistryTests : IDisposable
 {
@@ -47,7 +47,7 @@ public sealed class RulesetRegistryTests : IDisposable
     [InlineData(new[] { "1.0.0", "1.1.0-rc.9", "1.1.0-rc.10" }, VersionBump.Minor, "rc", "1.1.0-rc.11")]
     public void NextVersion_FollowsSemanticVersioning(string[] existing, VersionBump bump, string? pre, string expected)
     {
-        Assert.Equal(expected, RulesetRegistry.NextVersion(existing, bump, pre).ToString());
+        Assert.Equal(expected, RulesetVersionPolicy.NextVersion(existing, bump, pre).ToString());
     }
 
     [Fact]
