@@ -88,8 +88,8 @@ public sealed class RepositoryTarget
 
     /// <summary>
     /// What a cleanup that started at <paramref name="cleanupStart"/> should not have left: temporary files, lock
-    /// objects, forgotten/ records, ruleset locks, and chunks that no snapshot references and that were older than
-    /// the cleanup's margins. Also decodes every object written since <paramref name="since"/> outside chunks/ and
+    /// objects (ruleset changes' too), forgotten/ records, and chunks that no snapshot references and that were older
+    /// than the cleanup's margins. Also decodes every object written since <paramref name="since"/> outside chunks/ and
     /// snapshots/ (which verify reads). Returns one line per problem.
     /// </summary>
     public async Task<IReadOnlyList<string>> LeftoversAsync(DateTimeOffset since, DateTimeOffset cleanupStart,
@@ -103,11 +103,8 @@ public sealed class RepositoryTarget
         foreach (var status in await RepositoryLock.ListAsync(repository, cancellationToken).ConfigureAwait(false))
             problems.Add($"lock {status.Info.Id} is still there after the retry and a cleanup: {status.Info.Describe()}" +
                          $" (stale: {status.Stale}, process gone: {status.ProcessGone})");
-        foreach (var folder in new[] { "ruleset-locks/", "forgotten/" })
-        {
-            await foreach (var obj in backend.ListAsync(folder, cancellationToken).ConfigureAwait(false))
-                problems.Add($"{obj.Name} is still there after the retry and a cleanup");
-        }
+        await foreach (var obj in backend.ListAsync("forgotten/", cancellationToken).ConfigureAwait(false))
+            problems.Add($"{obj.Name} is still there after the retry and a cleanup");
         var referenced = BackupRepository.ReferencedChunks(await repository.ListSnapshotsAsync(cancellationToken).ConfigureAwait(false));
         // Cleanup spares chunks younger than the clock-skew margin (1 s here) before its start; 3 s leaves room.
         var limit = cleanupStart - TimeSpan.FromSeconds(3);
@@ -130,7 +127,7 @@ public sealed class RepositoryTarget
             try
             {
                 repository.Codec.Decode(await backend.GetAsync(obj.Name, cancellationToken).ConfigureAwait(false), obj.Name,
-                    Bulwark.Sources.Versioning.RulesetRegistry.MaxEventSize);
+                    Bulwark.Versioning.Rulesets.RulesetRegistry.MaxEventSize);
             }
             catch (BulwarkException e)
             {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Bulwark.Cli.Infrastructure;
+using Bulwark.Versioning.Rulesets;
 
 namespace Bulwark.Cli.Commands;
 
@@ -45,7 +46,7 @@ public static class RulesetCommand
     }
 
     /// <summary>The line printed after an activation, rollback or promotion.</summary>
-    internal static int RenderActivation(Invocation run, Sources.Versioning.ActivationResult result, string verb)
+    internal static int RenderActivation(Invocation run, ActivationResult result, string verb)
     {
         if (run.Json)
         {

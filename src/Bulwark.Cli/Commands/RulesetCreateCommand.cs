@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Bulwark.Cli.Infrastructure;
 using Bulwark.Operations.Rulesets;
-using Bulwark.Sources.Versioning;
+using Bulwark.Versioning.Rulesets;
 
 namespace Bulwark.Cli.Commands;
 
@@ -23,7 +23,7 @@ public static class RulesetCreateCommand
         command.SetHandler(async (run, ct) =>
         {
             var created = await new RulesetOperations(run.Context).CreateVersionAsync(
-                RulesetRegistry.ParseBump(run.Get(bump)), run.Get(message), run.Get(author), run.Get(pre), run.Get(name), ct);
+                RulesetVersionPolicy.ParseBump(run.Get(bump)), run.Get(message), run.Get(author), run.Get(pre), run.Get(name), ct);
             if (run.Json)
             {
                 run.Output.WriteJson(created);

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Bulwark.Cli.Infrastructure;
 using Bulwark.Operations.Rulesets;
-using Bulwark.Sources.Versioning;
+using Bulwark.Versioning.Rulesets;
 
 namespace Bulwark.Cli.Commands;
 

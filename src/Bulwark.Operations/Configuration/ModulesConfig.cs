@@ -1,4 +1,4 @@
-using Bulwark.Sources.Versioning;
+using Bulwark.Versioning.Modules;
 
 namespace Bulwark.Operations.Configuration;
 

@@ -6,7 +6,7 @@ using Bulwark.Repository.Format;
 using Bulwark.Repository.Locking;
 using Bulwark.Repository.Maintenance;
 using Bulwark.Repository.Snapshots;
-using Bulwark.Sources.Versioning;
+using Bulwark.Versioning.Rulesets;
 
 namespace Bulwark.Operations.Copy;
 

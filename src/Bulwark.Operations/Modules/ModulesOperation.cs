@@ -1,7 +1,7 @@
 using Bulwark.Repository;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Sources.Files;
-using Bulwark.Sources.Versioning;
+using Bulwark.Versioning.Modules;
 
 namespace Bulwark.Operations.Modules;
 

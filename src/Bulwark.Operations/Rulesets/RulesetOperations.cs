@@ -1,5 +1,5 @@
 using Bulwark.Repository;
-using Bulwark.Sources.Versioning;
+using Bulwark.Versioning.Rulesets;
 
 namespace Bulwark.Operations.Rulesets;
 

@@ -206,9 +206,9 @@ public sealed class CopyOperationTests : IDisposable
         await InitAsync(source, encrypt: false);
         var rulesets = new Bulwark.Operations.Rulesets.RulesetOperations(source);
         await File.WriteAllTextAsync(_directory.Combine("ruleset.yml"), "limits:\n  requests: 10\n", Ct);
-        await rulesets.CreateVersionAsync(Bulwark.Sources.Versioning.VersionBump.Patch, "first", "alice", cancellationToken: Ct);
+        await rulesets.CreateVersionAsync(Bulwark.Versioning.Rulesets.VersionBump.Patch, "first", "alice", cancellationToken: Ct);
         await File.WriteAllTextAsync(_directory.Combine("ruleset.yml"), "limits:\n  requests: 20\n", Ct);
-        await rulesets.CreateVersionAsync(Bulwark.Sources.Versioning.VersionBump.Minor, "second", "bob", cancellationToken: Ct);
+        await rulesets.CreateVersionAsync(Bulwark.Versioning.Rulesets.VersionBump.Minor, "second", "bob", cancellationToken: Ct);
         await BackupAsync(source);
 
         var destination = Context("offsite", null, new Dictionary<string, string> { ["BULWARK_PASSWORD"] = "offsite" });

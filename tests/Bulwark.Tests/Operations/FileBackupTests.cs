@@ -3,8 +3,9 @@ using Bulwark.Operations.Modules;
 using Bulwark.Operations.Restore;
 using Bulwark.Operations.Rulesets;
 using Bulwark.Sources.Files;
-using Bulwark.Sources.Versioning;
 using Bulwark.Tests.Infrastructure;
+using Bulwark.Versioning.Modules;
+using Bulwark.Versioning.Rulesets;
 
 namespace Bulwark.Tests.Operations;
 

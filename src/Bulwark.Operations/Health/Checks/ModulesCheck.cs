@@ -2,7 +2,7 @@ using Bulwark.Operations.Catalog;
 using Bulwark.Operations.Modules;
 using Bulwark.Repository;
 using Bulwark.Repository.Snapshots;
-using Bulwark.Sources.Versioning;
+using Bulwark.Versioning.Modules;
 
 namespace Bulwark.Operations.Health.Checks;
 

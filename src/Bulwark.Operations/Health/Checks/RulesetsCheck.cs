@@ -1,6 +1,6 @@
 using Bulwark.Operations.Rulesets;
 using Bulwark.Repository;
-using Bulwark.Sources.Versioning;
+using Bulwark.Versioning.Rulesets;
 
 namespace Bulwark.Operations.Health.Checks;
 

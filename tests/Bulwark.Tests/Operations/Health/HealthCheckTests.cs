@@ -10,8 +10,8 @@ using Bulwark.Repository;
 using Bulwark.Repository.Format;
 using Bulwark.Repository.Locking;
 using Bulwark.Repository.Snapshots;
-using Bulwark.Sources.Versioning;
 using Bulwark.Tests.Infrastructure;
+using Bulwark.Versioning.Rulesets;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Bulwark.Tests.Operations.Health;

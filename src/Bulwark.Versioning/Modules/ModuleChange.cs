@@ -1,22 +1,4 @@
-namespace Bulwark.Sources.Versioning;
-
-/// <summary>How a module differs from the previous snapshot.</summary>
-public enum ModuleChangeKind
-{
-    Unchanged,
-    Added,
-    Removed,
-    /// <summary>New content and a higher version: a proper release.</summary>
-    Upgraded,
-    /// <summary>Same content, different version (a relabel; not a problem).</summary>
-    Relabelled,
-    /// <summary>The content changed but the version did not: a version conflict.</summary>
-    Conflict,
-    /// <summary>The version went backwards.</summary>
-    Downgraded,
-    /// <summary>No header line declares a version (or it is not a version).</summary>
-    NoVersion,
-}
+namespace Bulwark.Versioning.Modules;
 
 /// <summary>One module compared with the previous snapshot. <see cref="IsProblem"/> fails 'bulwark modules check'.</summary>
 public sealed record ModuleChange

@@ -1,4 +1,4 @@
-namespace Bulwark.Sources.Versioning;
+namespace Bulwark.Versioning.Rulesets;
 
 /// <summary>What an activation, rollback or promotion did.</summary>
 public sealed record ActivationResult(RulesetActivationRecord Record)

@@ -1,4 +1,4 @@
-namespace Bulwark.Sources.Versioning;
+namespace Bulwark.Versioning.Rulesets;
 
 /// <summary>A registered version without its content, and the environments where it is active now.</summary>
 public sealed record RulesetVersionInfo

@@ -1,9 +1,9 @@
 using Bulwark.Repository.Snapshots;
 using Bulwark.Sources.Files;
-using Bulwark.Sources.Versioning;
 using Bulwark.Tests.Infrastructure;
+using Bulwark.Versioning.Modules;
 
-namespace Bulwark.Tests.Sources.Versioning;
+namespace Bulwark.Tests.Versioning.Modules;
 
 public sealed class ModuleVersionTests
 {

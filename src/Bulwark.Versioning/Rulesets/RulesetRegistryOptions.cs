@@ -1,4 +1,4 @@
-namespace Bulwark.Sources.Versioning;
+namespace Bulwark.Versioning.Rulesets;
 
 /// <summary>Which ruleset a <see cref="RulesetRegistry"/> serves and where its files are.</summary>
 public sealed record RulesetRegistryOptions

@@ -1,15 +1,8 @@
-using System.Security.Cryptography;
 using System.Text;
 using Bulwark.Repository;
-using Bulwark.Repository.Locking;
 using Bulwark.Repository.Snapshots;
-using Bulwark.Storage.Local;
-using DiffPlex.Renderer;
-using Semver;
-using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
 
-namespace Bulwark.Sources.Versioning;
+namespace Bulwark.Versioning.Rulesets;
 
 /// <summary>
 /// The versions of one ruleset and their activations, kept in the repository as immutable events: versions in
@@ -17,32 +10,31 @@ namespace Bulwark.Sources.Versioning;
 /// elsewhere, so a copy or a restore of the repository brings the whole registry back, and every reader of the
 /// repository sees the same registry.
 /// <para>
-/// Changes (create, activate, rollback, promote) take a shared repository lock and a per-ruleset
-/// <see cref="RegistryLock"/>, so two processes never choose the same version number or switch an environment at
-/// once. Activation writes the environment's file atomically (temporary file, fsync, rename) before it records the
-/// event: after a crash the file is the old or the new content, and running the activation again completes it.
+/// Changes (create, activate, rollback, promote) hold the ruleset's lock (<see cref="RulesetLock"/>, a shared
+/// repository lock), so two processes never choose the same version number or switch an environment at once.
+/// Activation writes the environment's file atomically (<see cref="EnvironmentFiles"/>) before it records the event:
+/// after a crash the file is the old or the new content, and running the activation again completes it. Version
+/// numbers follow <see cref="RulesetVersionPolicy"/>; content rules are in <see cref="RulesetContent"/>.
 /// </para>
 /// </summary>
 public sealed class RulesetRegistry
 {
-    /// <summary>Rulesets are small text files; their content is stored inline in the version event.</summary>
-    public const long MaxSize = 64L << 20;
-
     /// <summary>The largest version event: the content in base64, with room for the rest of the record.</summary>
-    public const int MaxEventSize = (int)(MaxSize / 3 * 4) + (1 << 20);
+    public const int MaxEventSize = (int)(RulesetContent.MaxSize / 3 * 4) + (1 << 20);
 
     /// <summary>Where the registry keeps its records, under events/.</summary>
     public const string EventFolder = "rulesets";
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly BackupRepository _repository;
     private readonly RulesetRegistryOptions _options;
+    private readonly EnvironmentFiles _environments;
 
     public RulesetRegistry(BackupRepository repository, RulesetRegistryOptions options)
     {
         ValidateName(options.Name);
         _repository = repository;
         _options = options;
+        _environments = new EnvironmentFiles(options.Environments);
     }
 
     public string Name => _options.Name;
@@ -91,7 +83,7 @@ public sealed class RulesetRegistry
         CancellationToken cancellationToken = default)
     {
         if (environment is not null)
-            _ = EnvironmentPath(environment);
+            _ = _environments.PathOf(environment);
         var records = await ReadActivationsAsync(cancellationToken).ConfigureAwait(false);
         return environment is null ? records : records.Where(r => r.Environment == environment).ToList();
     }
@@ -109,8 +101,7 @@ public sealed class RulesetRegistry
     {
         var versions = await ReadVersionsAsync(cancellationToken).ConfigureAwait(false);
         var active = Active(await ReadActivationsAsync(cancellationToken).ConfigureAwait(false));
-        return versions
-            .OrderBy(v => SemVersion.Parse(v.Version, SemVersionStyles.Strict), SemVersion.SortOrderComparer)
+        return RulesetVersionPolicy.InVersionOrder(versions, v => v.Version)
             .Select(v => RulesetVersionInfo.From(v,
                 active.Where(a => a.Value.Version == v.Version).Select(a => a.Key).Order(StringComparer.Ordinal).ToList()))
             .ToList();
@@ -147,7 +138,7 @@ public sealed class RulesetRegistry
         if (to is not null)
         {
             var b = Find(versions, to);
-            newText = Encoding.UTF8.GetString(CheckedContent(b));
+            newText = Encoding.UTF8.GetString(RulesetContent.Checked(b));
             newLabel = $"{Name}@{b.Version}";
         }
         else
@@ -159,10 +150,7 @@ public sealed class RulesetRegistry
             newText = Encoding.UTF8.GetString(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false));
             newLabel = path;
         }
-        var oldText = Encoding.UTF8.GetString(CheckedContent(a));
-        if (oldText == newText)
-            return "";
-        return new UnidiffRenderer(null, 3).Generate(oldText, newText, $"{Name}@{a.Version}", newLabel, false, false);
+        return RulesetContent.Diff(Encoding.UTF8.GetString(RulesetContent.Checked(a)), newText, $"{Name}@{a.Version}", newLabel);
     }
 
     /// <summary>
@@ -174,7 +162,7 @@ public sealed class RulesetRegistry
         var versions = await ReadVersionsAsync(cancellationToken).ConfigureAwait(false);
         var active = Active(await ReadActivationsAsync(cancellationToken).ConfigureAwait(false));
         var checks = new List<RulesetFileCheck>();
-        foreach (var (environment, path) in _options.Environments.OrderBy(e => e.Key, StringComparer.Ordinal))
+        foreach (var (environment, path) in _environments.All)
         {
             if (!active.TryGetValue(environment, out var activation))
             {
@@ -182,7 +170,7 @@ public sealed class RulesetRegistry
                 continue;
             }
             var expected = Find(versions, activation.Version).Sha256;
-            var actual = await HashFileAsync(path, cancellationToken).ConfigureAwait(false);
+            var actual = await EnvironmentFiles.HashAsync(path, cancellationToken).ConfigureAwait(false);
             checks.Add(new RulesetFileCheck
             {
                 Ruleset = Name,
@@ -215,19 +203,18 @@ public sealed class RulesetRegistry
         if (string.IsNullOrWhiteSpace(author))
             throw new BulwarkException(ErrorKind.Usage, "a new version needs an author", "pass --author NAME");
         if (prerelease is not null)
-            ValidatePrereleaseLabel(prerelease);
-        var (content, sha) = await ReadSourceAsync(cancellationToken).ConfigureAwait(false);
-        CheckYaml(content, _options.SourcePath!);
+            RulesetVersionPolicy.ValidatePrereleaseLabel(prerelease);
+        var (content, sha) = await RulesetContent.ReadWorkingFileAsync(Name, _options.SourcePath, cancellationToken).ConfigureAwait(false);
+        RulesetContent.CheckYaml(content, _options.SourcePath!);
 
-        await using var repositoryLock = await _repository.LockAsync(LockMode.Shared, "ruleset create", cancellationToken).ConfigureAwait(false);
-        await using var registryLock = await RegistryLock.AcquireAsync(_repository, Name, "ruleset create", _options.LockWait, cancellationToken).ConfigureAwait(false);
+        await using var rulesetLock = await RulesetLock.AcquireAsync(_repository, Name, "create", _options.LockWait, cancellationToken).ConfigureAwait(false);
         var versions = await ReadVersionsAsync(cancellationToken).ConfigureAwait(false);
         var latest = versions.Count == 0 ? null : versions[^1];
         if (latest is not null && latest.Sha256 == sha)
             throw new BulwarkException(ErrorKind.Refused,
                 $"{_options.SourcePath} is identical to version {latest.Version} of ruleset '{Name}'; nothing was registered",
                 "change the file first, or activate the existing version");
-        var version = NextVersion(versions.Select(v => v.Version), bump, prerelease).ToString();
+        var version = RulesetVersionPolicy.NextVersion(versions.Select(v => v.Version), bump, prerelease).ToString();
         var record = new RulesetVersionRecord
         {
             Ruleset = Name,
@@ -283,7 +270,7 @@ public sealed class RulesetRegistry
     public Task<ActivationResult> PromoteVersionAsync(string version, string from, string to, string author,
         bool force = false, CancellationToken cancellationToken = default)
     {
-        _ = EnvironmentPath(from);
+        _ = _environments.PathOf(from);
         if (from == to)
             throw new BulwarkException(ErrorKind.Usage, $"cannot promote from {from} to itself", "name two different environments");
         return SwitchAsync(RulesetActivationRecord.Promote, to, author, force, (versions, activations) =>
@@ -302,16 +289,15 @@ public sealed class RulesetRegistry
         Func<IReadOnlyList<RulesetVersionRecord>, IReadOnlyList<RulesetActivationRecord>, RulesetVersionRecord> choose,
         CancellationToken cancellationToken, string? fromEnvironment = null)
     {
-        var path = EnvironmentPath(environment);
+        var path = _environments.PathOf(environment);
         if (string.IsNullOrWhiteSpace(author))
             throw new BulwarkException(ErrorKind.Usage, "an activation needs an author", "pass --author NAME");
-        await using var repositoryLock = await _repository.LockAsync(LockMode.Shared, $"ruleset {action}", cancellationToken).ConfigureAwait(false);
-        await using var registryLock = await RegistryLock.AcquireAsync(_repository, Name, $"ruleset {action}", _options.LockWait, cancellationToken).ConfigureAwait(false);
+        await using var rulesetLock = await RulesetLock.AcquireAsync(_repository, Name, action, _options.LockWait, cancellationToken).ConfigureAwait(false);
         var versions = await ReadVersionsAsync(cancellationToken).ConfigureAwait(false);
         var activations = await ReadActivationsAsync(cancellationToken).ConfigureAwait(false);
         var target = choose(versions, activations);
         var current = Active(activations).GetValueOrDefault(environment);
-        var onDisk = await HashFileAsync(path, cancellationToken).ConfigureAwait(false);
+        var onDisk = await EnvironmentFiles.HashAsync(path, cancellationToken).ConfigureAwait(false);
         var currentSha = current is null ? null : Find(versions, current.Version).Sha256;
 
         if (current?.Version == target.Version && !force)
@@ -330,24 +316,7 @@ public sealed class RulesetRegistry
                     : $"{path} was changed since version {current.Version} was activated (drift); nothing was activated",
                 "keep the change with 'bulwark ruleset create', or add --force to replace the file");
 
-        var content = CheckedContent(target);
-        var mode = !OperatingSystem.IsWindows() && onDisk is not null
-            ? File.GetUnixFileMode(path)
-            : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
-        try
-        {
-            var folder = Path.GetDirectoryName(path)!;
-            Directory.CreateDirectory(folder);
-            // Temporary files of this target that a killed activation left behind: we hold the lock, so no one writes them.
-            foreach (var leftover in Directory.EnumerateFiles(folder, $".{Path.GetFileName(path)}.*{AtomicFile.TemporarySuffix}"))
-                File.Delete(leftover);
-            await AtomicFile.WriteAsync(path, content, overwrite: true, mode, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new BulwarkException(ErrorKind.Failed, $"cannot write {path}: {e.Message}; the file is unchanged",
-                e is UnauthorizedAccessException ? "check the permissions of its folder" : "check the folder and free space");
-        }
+        await EnvironmentFiles.WriteAsync(path, RulesetContent.Checked(target), cancellationToken).ConfigureAwait(false);
         var record = new RulesetActivationRecord
         {
             Ruleset = Name,
@@ -367,71 +336,12 @@ public sealed class RulesetRegistry
         return new ActivationResult(record);
     }
 
-    // ---- versions ----
-
-    /// <summary>
-    /// The version a new registration gets. The release line is the highest release so far (none: the first
-    /// release is 1.0.0 whatever the bump); <paramref name="prerelease"/> makes it LABEL.N with N one above the
-    /// highest existing for that release and label.
-    /// </summary>
-    public static SemVersion NextVersion(IEnumerable<string> existing, VersionBump bump, string? prerelease)
-    {
-        var versions = existing.Select(v => SemVersion.Parse(v, SemVersionStyles.Strict)).ToList();
-        var highestRelease = versions.Where(v => !v.IsPrerelease).OrderBy(v => v, SemVersion.PrecedenceComparer).LastOrDefault();
-        var core = highestRelease is null
-            ? new SemVersion(1, 0, 0)
-            : bump switch
-            {
-                VersionBump.Major => new SemVersion(highestRelease.Major + 1, 0, 0),
-                VersionBump.Minor => new SemVersion(highestRelease.Major, highestRelease.Minor + 1, 0),
-                _ => new SemVersion(highestRelease.Major, highestRelease.Minor, highestRelease.Patch + 1),
-            };
-        var next = core;
-        if (prerelease is not null)
-        {
-            var number = versions
-                .Where(v => v.Major == core.Major && v.Minor == core.Minor && v.Patch == core.Patch &&
-                            v.PrereleaseIdentifiers.Count == 2 && v.PrereleaseIdentifiers[0].Value == prerelease &&
-                            v.PrereleaseIdentifiers[1].NumericValue is not null)
-                .Select(v => v.PrereleaseIdentifiers[1].NumericValue!.Value)
-                .DefaultIfEmpty(0)
-                .Max() + 1;
-            next = core.WithPrerelease(prerelease, number.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        }
-        if (versions.Any(v => v.Equals(next)))
-            throw new BulwarkException(ErrorKind.Internal, $"version {next} exists already", "report this");
-        return next;
-    }
-
-    /// <summary>Parses a version given by a person (a leading 'v' is accepted); anything else is a usage error.</summary>
-    public static SemVersion ParseVersion(string text)
-    {
-        if (SemVersion.TryParse(text?.Trim() ?? "", SemVersionStyles.AllowV, out var version))
-            return version;
-        throw new BulwarkException(ErrorKind.Usage, $"'{text}' is not a semantic version",
-            "write MAJOR.MINOR.PATCH with an optional -PRERELEASE, e.g. 1.0.1 or 1.1.0-rc.1");
-    }
-
-    public static VersionBump ParseBump(string text) => text?.Trim().ToLowerInvariant() switch
-    {
-        "patch" => VersionBump.Patch,
-        "minor" => VersionBump.Minor,
-        "major" => VersionBump.Major,
-        _ => throw new BulwarkException(ErrorKind.Usage, $"'{text}' is not a version bump", "use patch, minor or major"),
-    };
-
-    private static void ValidatePrereleaseLabel(string label)
-    {
-        if (label.Length == 0 || label.Length > 40 || !label.All(c => char.IsAsciiLetterOrDigit(c) || c == '-') ||
-            label.All(char.IsAsciiDigit))
-            throw new BulwarkException(ErrorKind.Usage, $"'{label}' is not a pre-release label",
-                "use letters, digits and '-' with at least one letter, e.g. rc, beta, alpha");
-    }
+    // ---- helpers ----
 
     private RulesetVersionRecord Find(IReadOnlyList<RulesetVersionRecord> versions, string text)
     {
-        var wanted = ParseVersion(text);
-        var found = versions.FirstOrDefault(v => SemVersion.Parse(v.Version, SemVersionStyles.Strict).Equals(wanted));
+        var wanted = RulesetVersionPolicy.ParseVersion(text);
+        var found = versions.FirstOrDefault(v => RulesetVersionPolicy.Is(v.Version, wanted));
         if (found is not null)
             return found;
         throw new BulwarkException(ErrorKind.Usage,
@@ -441,18 +351,6 @@ public sealed class RulesetRegistry
             versions.Count == 0
                 ? "register one with 'bulwark ruleset create patch -m DESCRIPTION --author NAME'"
                 : $"its versions are: {string.Join(", ", versions.TakeLast(8).Select(v => v.Version))}{(versions.Count > 8 ? " (latest 8)" : "")}");
-    }
-
-    // ---- helpers ----
-
-    private string EnvironmentPath(string environment)
-    {
-        if (_options.Environments.TryGetValue(environment, out var path))
-            return path;
-        throw new BulwarkException(ErrorKind.Usage, $"unknown environment '{environment}'",
-            _options.Environments.Count == 0
-                ? "configure 'environments:' in bulwark.yml"
-                : $"the environments are: {string.Join(", ", _options.Environments.Keys.Order(StringComparer.Ordinal))} (see 'environments:' in bulwark.yml)");
     }
 
     private async Task<IReadOnlyList<RulesetActivationRecord>> ReadActivationsAsync(CancellationToken cancellationToken)
@@ -486,86 +384,5 @@ public sealed class RulesetRegistry
                 stack.Add(activation.Version);
         }
         return stack;
-    }
-
-    private async Task<(byte[] Content, string Sha256)> ReadSourceAsync(CancellationToken cancellationToken)
-    {
-        var path = _options.SourcePath
-                   ?? throw new BulwarkException(ErrorKind.Configuration, $"no file is configured for ruleset '{Name}'",
-                       $"add it under 'rulesets:' in bulwark.yml, e.g. '{Name}: {Name}.yml'");
-        var info = new FileInfo(path);
-        if (!info.Exists)
-            throw new BulwarkException(ErrorKind.Usage, $"ruleset file {path} does not exist",
-                "create it, or fix the path under 'rulesets:' in bulwark.yml");
-        if (info.Length > MaxSize)
-            throw new BulwarkException(ErrorKind.Refused, $"{path} is {info.Length} bytes; a ruleset may have at most {MaxSize} bytes",
-                "split the ruleset, or keep large data out of it");
-        byte[] content;
-        try
-        {
-            content = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new BulwarkException(ErrorKind.Failed, $"cannot read {path}: {e.Message}", "check that it is readable");
-        }
-        return (content, Convert.ToHexStringLower(SHA256.HashData(content)));
-    }
-
-    /// <summary>Throws a usage error with line and column when <paramref name="content"/> is not YAML.</summary>
-    public static void CheckYaml(byte[] content, string path)
-    {
-        string text;
-        try
-        {
-            text = StrictUtf8.GetString(content);
-        }
-        catch (DecoderFallbackException)
-        {
-            throw new BulwarkException(ErrorKind.Usage, $"{path} is not UTF-8 text, so not a YAML ruleset", "save it as UTF-8");
-        }
-        if (string.IsNullOrWhiteSpace(text))
-            throw new BulwarkException(ErrorKind.Usage, $"{path} is empty", "write the ruleset first");
-        try
-        {
-            new YamlStream().Load(new StringReader(text));
-        }
-        catch (YamlException e)
-        {
-            var inner = e;
-            while (inner.InnerException is YamlException deeper)
-                inner = deeper;
-            throw new BulwarkException(ErrorKind.Usage,
-                $"{path}:{e.Start.Line}:{e.Start.Column}: not valid YAML: {inner.Message}",
-                "fix the file at that line and column; nothing was registered");
-        }
-    }
-
-    private byte[] CheckedContent(RulesetVersionRecord record)
-    {
-        var sha = Convert.ToHexStringLower(SHA256.HashData(record.Content));
-        if (sha != record.Sha256 || record.Content.LongLength != record.Size)
-            throw new BulwarkException(ErrorKind.Integrity,
-                $"version {record.Version} of ruleset '{Name}' is damaged: its content does not match its SHA-256",
-                "run 'bulwark verify'; restore the repository's events/rulesets/ from a copy");
-        return record.Content;
-    }
-
-    private static async Task<string?> HashFileAsync(string path, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete,
-                1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
-            return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            return null;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new BulwarkException(ErrorKind.Failed, $"cannot read {path}: {e.Message}", "check its permissions");
-        }
     }
 }

@@ -1,4 +1,4 @@
-namespace Bulwark.Sources.Versioning;
+namespace Bulwark.Versioning.Rulesets;
 
 /// <summary>
 /// One activation of a ruleset version in an environment (also a rollback or a promotion), stored as an immutable

@@ -1,7 +1,7 @@
 using Bulwark.Repository.Snapshots;
 using Semver;
 
-namespace Bulwark.Sources.Versioning;
+namespace Bulwark.Versioning.Modules;
 
 /// <summary>Compares modules with those of the previous snapshot: releases, version conflicts, versions going backwards.</summary>
 public static class ModuleComparison

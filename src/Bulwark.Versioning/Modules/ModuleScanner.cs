@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Sources.Files;
 
-namespace Bulwark.Sources.Versioning;
+namespace Bulwark.Versioning.Modules;
 
 /// <summary>
 /// Reads the version a module declares in its header (the first lines of the file) and the SHA-256 of its content.

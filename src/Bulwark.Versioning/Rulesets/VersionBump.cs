@@ -1,4 +1,4 @@
-namespace Bulwark.Sources.Versioning;
+namespace Bulwark.Versioning.Rulesets;
 
 /// <summary>Which part of the version a new ruleset version raises.</summary>
 public enum VersionBump

@@ -1,10 +1,11 @@
 using System.Security.Cryptography;
 using Bulwark.Operations;
 using Bulwark.Operations.Rulesets;
-using Bulwark.Sources.Versioning;
+using Bulwark.Repository.Locking;
 using Bulwark.Tests.Infrastructure;
+using Bulwark.Versioning.Rulesets;
 
-namespace Bulwark.Tests.Operations;
+namespace Bulwark.Tests.Versioning.Rulesets;
 
 public sealed class RulesetRegistryTests : IDisposable
 {
@@ -47,7 +48,7 @@ public sealed class RulesetRegistryTests : IDisposable
     [InlineData(new[] { "1.0.0", "1.1.0-rc.9", "1.1.0-rc.10" }, VersionBump.Minor, "rc", "1.1.0-rc.11")]
     public void NextVersion_FollowsSemanticVersioning(string[] existing, VersionBump bump, string? pre, string expected)
     {
-        Assert.Equal(expected, RulesetRegistry.NextVersion(existing, bump, pre).ToString());
+        Assert.Equal(expected, RulesetVersionPolicy.NextVersion(existing, bump, pre).ToString());
     }
 
     [Fact]
@@ -302,7 +303,8 @@ public sealed class RulesetRegistryTests : IDisposable
         Assert.Equal(Enumerable.Range(0, 8).Select(i => $"1.0.{i}"), registered.Select(v => v.Version));
         // Each version's parent is the one registered before it: the chain has no fork.
         Assert.Equal(registered.SkipLast(1).Select(v => v.Version), registered.Skip(1).Select(v => v.Parent!));
-        Assert.DoesNotContain(Directory.GetFiles(_directory.Combine("repo"), "*", SearchOption.AllDirectories), f => f.Contains("ruleset-locks"));
+        // Every writer let go of its lock (the repository's shared lock, naming the ruleset).
+        Assert.Empty(await RepositoryLock.ListAsync(check, Ct));
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-namespace Bulwark.Sources.Versioning;
+namespace Bulwark.Versioning.Rulesets;
 
 /// <summary>
 /// A registered ruleset version, stored as an immutable event (events/rulesets/NAME/versions/) with its content

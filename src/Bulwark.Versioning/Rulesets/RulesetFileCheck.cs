@@ -1,17 +1,4 @@
-namespace Bulwark.Sources.Versioning;
-
-/// <summary>How an environment's file compares with its active version.</summary>
-public enum RulesetFileStatus
-{
-    /// <summary>The file matches the active version's SHA-256.</summary>
-    Ok,
-    /// <summary>The file differs from the active version (edited by hand, or replaced).</summary>
-    Drift,
-    /// <summary>A version is active but the file is gone.</summary>
-    Missing,
-    /// <summary>No version was ever activated in this environment.</summary>
-    NotActivated,
-}
+namespace Bulwark.Versioning.Rulesets;
 
 /// <summary>One environment's file checked against its active version (for 'ruleset verify' and the health check).</summary>
 public sealed record RulesetFileCheck
@@ -35,11 +22,4 @@ public sealed record RulesetFileCheck
         RulesetFileStatus.Missing => $"{Path} is missing; version {ActiveVersion} is active there",
         _ => $"no version of '{Ruleset}' was activated in {Environment}",
     };
-}
-
-/// <summary>The result of verifying every environment of a ruleset.</summary>
-public sealed record RulesetVerifyResult(IReadOnlyList<RulesetFileCheck> Checks)
-{
-    public bool Ok => Checks.All(c => !c.IsProblem);
-    public IEnumerable<RulesetFileCheck> Problems => Checks.Where(c => c.IsProblem);
 }
