@@ -29,14 +29,24 @@ internal sealed class SupabaseDumpPlan
     public static async Task<SupabaseDumpPlan> ReadAsync(NpgsqlConnection connection, SupabasePlatform platform,
         CancellationToken cancellationToken)
     {
-        // Views and sequences too: pg_dump reads a sequence's state, and an unreadable schema hides all of them.
+        // Views and sequences too: pg_dump reads a sequence's state, and an unreadable schema hides all of them. A
+        // table whose own sequence (serial, identity) is unreadable goes as well: pg_dump dumps an owned sequence with
+        // its table, whatever --exclude-table says of the sequence.
         const string sql = """
-            SELECT n.nspname, c.relname,
-                   NOT (has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT')) AS unreadable,
-                   (n.nspname || '.' || c.relname) = ANY(@bookkeeping) AS bookkeeping
-            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-            WHERE n.nspname = ANY(@schemas) AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
-            ORDER BY n.nspname, c.relname
+            WITH rel AS (
+              SELECT c.oid, n.nspname, c.relname,
+                     NOT (has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT')) AS unreadable
+              FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = ANY(@schemas) AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f'))
+            SELECT r.nspname, r.relname,
+                   r.unreadable OR EXISTS (
+                     SELECT FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class s ON s.oid = d.objid
+                     WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.refclassid = 'pg_catalog.pg_class'::regclass
+                       AND d.refobjid = r.oid AND d.deptype IN ('a', 'i') AND s.relkind = 'S'
+                       AND NOT (has_schema_privilege(s.relnamespace, 'USAGE') AND has_table_privilege(s.oid, 'SELECT'))),
+                   (r.nspname || '.' || r.relname) = ANY(@bookkeeping)
+            FROM rel r
+            ORDER BY r.nspname, r.relname
             """;
         var excluded = new List<string>();
         var excludedData = new List<string>();
