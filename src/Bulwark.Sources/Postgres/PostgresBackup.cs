@@ -169,7 +169,7 @@ public sealed class PostgresBackup
             ServerVersion = facts.VersionText,
             DatabaseSize = facts.DatabaseSize,
             User = facts.User,
-            Profile = supabase ? "supabase" : "plain",
+            Profile = supabase ? SnapshotPlatform.ProfileName : "plain",
         };
         return new PostgresBackupResult(streams, source, tools, facts);
     }
