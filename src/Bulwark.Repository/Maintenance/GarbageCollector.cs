@@ -18,6 +18,11 @@ public static class GarbageCollector
 {
     private const int Parallelism = 8;
 
+    /// <summary>
+    /// Removes <paramref name="forget"/>, then collects: steps 0 to 5 of docs/garbage-collection.md, in that order,
+    /// which the safety argument there depends on. While a manifest does not read, it stops at step 3 and deletes
+    /// no chunk (<see cref="GarbageCollectionReport.SweepSkipped"/>).
+    /// </summary>
     /// <param name="repository">The repository; <paramref name="ownLock"/> must be a prune lock on it (a shared lock
     /// for a dry run).</param>
     /// <param name="forget">Snapshots to remove.</param>
@@ -252,7 +257,7 @@ public static class GarbageCollector
     }
 
     /// <summary>
-    /// The collection stops after step 2 when a manifest does not read: only it knows which chunks its snapshot needs,
+    /// The collection stops at step 3 when a manifest does not read: only it knows which chunks its snapshot needs,
     /// so no chunk may be deleted. What steps 0 to 2 did stays (removed manifests, their record), as after a crash.
     /// </summary>
     private static GarbageCollectionReport SkippedReport(bool dry, Removal removal, LockView locks,

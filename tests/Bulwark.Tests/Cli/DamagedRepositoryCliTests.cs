@@ -48,7 +48,7 @@ public sealed class DamagedRepositoryCliTests(PostgresFixture pg) : IDisposable
         return (snapshots, new CliRunner(_dir.Path).With("PGPASSWORD", pg.Server.Password));
     }
 
-    private string ManifestPath(Snapshot snapshot) => Path.Combine(RepositoryPath, BackupRepository.SnapshotName(snapshot.Id));
+    private string ManifestPath(Snapshot snapshot) => Path.Combine(RepositoryPath, RepositoryLayout.SnapshotName(snapshot.Id));
 
     private async Task FlipABitAsync(Snapshot snapshot)
     {
@@ -60,7 +60,7 @@ public sealed class DamagedRepositoryCliTests(PostgresFixture pg) : IDisposable
 
     private List<string> ChunkFiles(Snapshot snapshot) =>
         snapshot.Manifest.Streams.SelectMany(s => s.Chunks).Select(c => c.Id).Distinct()
-            .Select(id => Path.Combine(RepositoryPath, BackupRepository.ChunkName(id))).ToList();
+            .Select(id => Path.Combine(RepositoryPath, RepositoryLayout.ChunkName(id))).ToList();
 
     private static void AssertExit(int expected, CliResult result)
     {
