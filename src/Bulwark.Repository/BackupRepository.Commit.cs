@@ -9,7 +9,7 @@ namespace Bulwark.Repository;
 public sealed partial class BackupRepository
 {
     /// <summary>How long a commit waits for a cleanup running beside it.</summary>
-    public static readonly TimeSpan CommitWaitLimit = TimeSpan.FromMinutes(30);
+    private static readonly TimeSpan CommitWaitLimit = TimeSpan.FromMinutes(30);
 
     private static readonly TimeSpan CleanupPollInterval = TimeSpan.FromSeconds(2);
 
