@@ -18,7 +18,7 @@ public static class SyntheticChunks
             SHA256.HashData(data.AsSpan(0, 4)).CopyTo(data, 8);
             var id = repository.Codec.ComputeId(data);
             ids[n] = new ChunkRef(id, data.Length);
-            var path = Path.Combine(root, BackupRepository.ChunkName(id));
+            var path = Path.Combine(root, RepositoryLayout.ChunkName(id));
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             await File.WriteAllBytesAsync(path, repository.Codec.Pack(data));
             if (modified is { } time)

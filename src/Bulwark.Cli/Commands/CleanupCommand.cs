@@ -15,7 +15,8 @@ public static class CleanupCommand
         };
         var command = new Command("cleanup",
             "Apply the retention policy ('retention:' in bulwark.yml): remove the snapshots it forgets, then every chunk " +
-            "nothing references. Safe beside running backups; an interrupted cleanup is finished by the next one.")
+            "nothing references. Safe beside running backups; an interrupted cleanup is finished by the next one. While a " +
+            "manifest cannot be read, no chunk is deleted (the output says so).")
         {
             dryRun,
         };
@@ -35,6 +36,8 @@ public static class CleanupCommand
     {
         var gc = result.Collection;
         var zone = result.Policy.TimeZone;
+        if (gc.SweepSkipped is { } skipped)
+            run.Output.Note("warning: " + skipped);
         if (run.Json)
         {
             run.Output.WriteJson(new
@@ -68,6 +71,8 @@ public static class CleanupCommand
                 runningOperations = gc.RunningOperations,
                 staleLocksIgnored = gc.StaleLocksIgnored,
                 temporaryFilesRemoved = gc.TemporaryFilesRemoved,
+                unreadable = gc.Unreadable.Select(u => new { id = u.Id.ToString(), shortId = u.ShortId, error = u.Error }),
+                sweepSkipped = gc.SweepSkipped,
             });
             return;
         }
@@ -83,11 +88,15 @@ public static class CleanupCommand
             run.Output.Write(table);
         var verb = gc.DryRun ? "would free" : "freed";
         run.Output.Line($"policy: {result.Policy.Describe()}");
-        run.Output.Line($"snapshots: {result.Plan.Kept.Count()} kept, {gc.SnapshotsRemoved} {(gc.DryRun ? "to remove" : "removed")}");
-        run.Output.Line($"chunks: {gc.ChunksTotal} in the repository, {gc.ChunksReferenced} referenced, {gc.ChunksDeleted} {(gc.DryRun ? "to delete" : "deleted")}" +
-                        (gc.ChunksKeptYoung > 0 ? $", {gc.ChunksKeptYoung} kept (younger than the grace period)" : "") +
-                        (gc.ChunksKeptForRunningOperations > 0 ? $", {gc.ChunksKeptForRunningOperations} kept (may belong to a running backup)" : "") +
-                        (gc.ChunksKeptForForgottenSnapshots > 0 ? $", {gc.ChunksKeptForForgottenSnapshots} kept (removed snapshots a running operation may still read; a later cleanup deletes them)" : ""));
+        run.Output.Line($"snapshots: {result.Plan.Kept.Count()} kept, {gc.SnapshotsRemoved} {(gc.DryRun ? "to remove" : "removed")}" +
+                        (gc.Unreadable.Count > 0 ? $", {gc.Unreadable.Count} unreadable (never removed): {string.Join(", ", gc.Unreadable.Select(u => u.ShortId))}" : ""));
+        if (gc.SweepSkipped is not null)
+            run.Output.Line("chunks: none deleted (garbage collection skipped, see the warning)");
+        else
+            run.Output.Line($"chunks: {gc.ChunksTotal} in the repository, {gc.ChunksReferenced} referenced, {gc.ChunksDeleted} {(gc.DryRun ? "to delete" : "deleted")}" +
+                            (gc.ChunksKeptYoung > 0 ? $", {gc.ChunksKeptYoung} kept (younger than the grace period)" : "") +
+                            (gc.ChunksKeptForRunningOperations > 0 ? $", {gc.ChunksKeptForRunningOperations} kept (may belong to a running backup)" : "") +
+                            (gc.ChunksKeptForForgottenSnapshots > 0 ? $", {gc.ChunksKeptForForgottenSnapshots} kept (removed snapshots a running operation may still read; a later cleanup deletes them)" : ""));
         run.Output.Line($"{verb}: {Format.Bytes(gc.BytesFreed)}");
         foreach (var operation in gc.RunningOperations)
             run.Output.Line($"running: {operation}");

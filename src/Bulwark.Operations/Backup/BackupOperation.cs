@@ -152,9 +152,8 @@ public sealed class BackupOperation
             Rulesets = rulesets,
         };
         cancellationToken.ThrowIfCancellationRequested();
-        await GarbageCollector.BeforeCommitAsync(repository, repositoryLock, manifest, _context.Settings.Cleanup.ClockSkewValue,
+        var snapshot = await repository.CommitSnapshotAsync(manifest, repositoryLock, _context.Settings.Cleanup.ClockSkewValue,
             cancellationToken).ConfigureAwait(false);
-        var snapshot = await repository.CommitSnapshotAsync(manifest, cancellationToken).ConfigureAwait(false);
         scope.Snapshot = snapshot.ShortId;
         scope.Bytes = manifest.TotalSize;
         scope.Details["newBytes"] = statistics.NewBytes.ToString(CultureInfo.InvariantCulture);

@@ -71,7 +71,7 @@ public sealed class SnapshotCatalog
     /// <summary>Every proof record (verifications that read data, restore drills), oldest first.</summary>
     public async Task<IReadOnlyList<ProofRecord>> ProofsAsync(CancellationToken cancellationToken)
     {
-        var prefix = $"{BackupRepository.EventsFolder}{ProofRecord.EventKind}/";
+        var prefix = RepositoryLayout.EventFolder(RepositoryLayout.ProofEvents);
         var names = new List<string>();
         await foreach (var info in _repository.Backend.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
             names.Add(info.Name);
@@ -92,8 +92,7 @@ public sealed class SnapshotCatalog
                 {
                     return; // removed meanwhile
                 }
-                var dash = name.LastIndexOf('-');
-                var json = ObjectId.TryParse(name[(dash + 1)..], out var id)
+                var json = RepositoryLayout.TryParseRecordId(name, out var id)
                     ? _repository.Codec.Unpack(stored, id, name, ObjectLimits.SmallObject)
                     : _repository.Codec.Decode(stored, name, ObjectLimits.SmallObject);
                 loaded.Add(new CachedProof(name, RepositoryJson.Deserialize<ProofRecord>(json, $"event {name}")));

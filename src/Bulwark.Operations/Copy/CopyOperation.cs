@@ -19,7 +19,7 @@ namespace Bulwark.Operations.Copy;
 public sealed class CopyOperation
 {
     /// <summary>Events copied along with snapshots: the ruleset registry's versions and activations.</summary>
-    public const string RulesetEventPrefix = RulesetRegistry.EventFolder + "/";
+    public const string RulesetEventPrefix = RepositoryLayout.RulesetEvents + "/";
 
     private readonly BulwarkContext _context;
 
@@ -75,10 +75,9 @@ public sealed class CopyOperation
                     Streams = streams,
                     CopiedFrom = new CopyOrigin { Repository = source.Config.Id, Snapshot = snapshot.Id.ToString() },
                 };
-                // The same check as a backup's: a cleanup of the destination may have swept beside this copy.
-                await GarbageCollector.BeforeCommitAsync(destination, destinationLock, manifest,
+                // Committed as a backup is: a cleanup of the destination may have swept beside this copy.
+                var committed = await destination.CommitSnapshotAsync(manifest, destinationLock,
                     _context.Settings.Cleanup.ClockSkewValue, cancellationToken).ConfigureAwait(false);
-                var committed = await destination.CommitSnapshotAsync(manifest, cancellationToken).ConfigureAwait(false);
                 copied.Add(new CopiedSnapshot(snapshot.ShortId, committed.ShortId));
                 scope.Bytes += snapshot.Manifest.TotalSize;
             }

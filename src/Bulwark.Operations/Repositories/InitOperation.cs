@@ -37,7 +37,7 @@ public sealed class InitOperation
             {
                 // Before asking for a passphrase: is there anything to do?
                 await backend.CreateAsync(cancellationToken).ConfigureAwait(false);
-                if (await backend.StatAsync(BackupRepository.ConfigName, cancellationToken).ConfigureAwait(false) is not null)
+                if (await backend.StatAsync(RepositoryLayout.ConfigName, cancellationToken).ConfigureAwait(false) is not null)
                     throw new BulwarkException(ErrorKind.Repository, $"a repository already exists at {backend.Location}",
                         "use it as it is, or choose another location");
             }

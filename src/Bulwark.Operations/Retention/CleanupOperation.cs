@@ -9,13 +9,11 @@ namespace Bulwark.Operations.Retention;
 
 /// <summary>
 /// Applies the retention policy: removes the snapshots it forgets, then the chunks nothing references any more
-/// (see <see cref="GarbageCollector"/> for why that is safe beside running backups and after a crash).
+/// (see <see cref="GarbageCollector"/> for why that is safe beside running backups and after a crash). A snapshot
+/// whose manifest does not read is never forgotten, and no chunk is deleted while there is one.
 /// </summary>
 public sealed class CleanupOperation
 {
-    /// <summary>Kind of the event that records each cleanup's decision before it removes anything.</summary>
-    public const string EventKind = "cleanup";
-
     private readonly BulwarkContext _context;
 
     public CleanupOperation(BulwarkContext context)
@@ -41,13 +39,9 @@ public sealed class CleanupOperation
             await using var repositoryLock = await repository.LockAsync(dryRun ? LockMode.Shared : LockMode.Prune,
                 dryRun ? "cleanup --dry-run" : "cleanup", cancellationToken).ConfigureAwait(false);
 
-            var listing = await repository.ScanSnapshotsAsync(cancellationToken).ConfigureAwait(false);
-            // A manifest that cannot be read hides which chunks its snapshot needs: a sweep would delete those only
-            // it references, so nothing is removed until it is copied back or set aside.
-            if (listing.Unreadable.Count > 0)
-                throw BackupRepository.UnreadableManifests(listing.Unreadable,
-                    $"cleanup {(dryRun ? "cannot plan" : "stopped and removed nothing")}: a sweep would delete the chunks that only a damaged snapshot references");
-            var snapshots = listing.Snapshots;
+            // Retention decides among the snapshots that read; one whose manifest does not is never forgotten, and the
+            // collection below then deletes no chunk (its report says why).
+            var snapshots = (await repository.ScanSnapshotsAsync(cancellationToken).ConfigureAwait(false)).Snapshots;
             var proofs = await repository.ReadEventsAsync<ProofRecord>(ProofRecord.EventKind, cancellationToken).ConfigureAwait(false);
             var plan = RetentionEvaluator.Evaluate(snapshots, proofs, _context.Time.GetUtcNow(), policy);
             if (plan.RulesKeepNothing)
@@ -56,7 +50,7 @@ public sealed class CleanupOperation
 
             if (!dryRun && forget.Count > 0)
             {
-                await repository.AppendEventAsync(EventKind, new CleanupRecord
+                await repository.AppendEventAsync(RepositoryLayout.CleanupEvents, new CleanupRecord
                 {
                     Time = _context.Time.GetUtcNow(),
                     Host = repository.Options.HostName,
@@ -73,6 +67,8 @@ public sealed class CleanupOperation
             scope.Details["snapshotsRemoved"] = report.SnapshotsRemoved.ToString(CultureInfo.InvariantCulture);
             scope.Details["chunksDeleted"] = report.ChunksDeleted.ToString(CultureInfo.InvariantCulture);
             scope.Details["snapshotsKept"] = plan.Kept.Count().ToString(CultureInfo.InvariantCulture);
+            if (report.SweepSkipped is { } skipped)
+                scope.Details["sweepSkipped"] = skipped;
             return new CleanupResult(policy, plan, report, _context.RepositoryDisplay);
         });
 

@@ -22,7 +22,7 @@ public static class RepositoryKeys
     /// <summary>What the config object of an encrypted repository records.</summary>
     public static EncryptionParameters Parameters { get; } = new() { Cipher = AesGcmCipher.Name, IdScheme = AesGcmCipher.IdScheme };
 
-    public static string ObjectName(string id) => BackupRepository.KeysFolder + id;
+    public static string ObjectName(string id) => RepositoryLayout.KeyName(id);
 
     /// <summary>
     /// Creates an encrypted repository: a random master key, a random chunker seed, the config object, then the first
@@ -49,7 +49,7 @@ public static class RepositoryKeys
         catch
         {
             // Without its key the repository is useless: take the config back so that init can simply be run again.
-            await backend.DeleteAsync(BackupRepository.ConfigName, CancellationToken.None).ConfigureAwait(false);
+            await backend.DeleteAsync(RepositoryLayout.ConfigName, CancellationToken.None).ConfigureAwait(false);
             await repository.DisposeAsync().ConfigureAwait(false);
             throw;
         }
@@ -107,7 +107,7 @@ public static class RepositoryKeys
     {
         var keys = new List<KeyObject>();
         var damaged = new List<string>();
-        await foreach (var info in backend.ListAsync(BackupRepository.KeysFolder, cancellationToken).ConfigureAwait(false))
+        await foreach (var info in backend.ListAsync(RepositoryLayout.KeysFolder, cancellationToken).ConfigureAwait(false))
         {
             // A key object is a few hundred bytes; a huge one is not read at all.
             if (info.Size > ObjectLimits.SmallObject)

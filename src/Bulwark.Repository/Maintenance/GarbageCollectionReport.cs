@@ -1,3 +1,5 @@
+using Bulwark.Repository.Snapshots;
+
 namespace Bulwark.Repository.Maintenance;
 
 /// <summary>What a garbage collection removed and what it spared, and why.</summary>
@@ -28,4 +30,8 @@ public sealed record GarbageCollectionReport
     /// <summary>Stale locks, ignored (their process is gone or they were not refreshed for 30 minutes).</summary>
     public required IReadOnlyList<string> StaleLocksIgnored { get; init; }
     public required int TemporaryFilesRemoved { get; init; }
+    /// <summary>Snapshots whose manifest did not read when the collection listed them; never removed.</summary>
+    public IReadOnlyList<UnreadableSnapshot> Unreadable { get; init; } = [];
+    /// <summary>Why no chunk was collected (a manifest did not read), naming what to do; null when the sweep ran.</summary>
+    public string? SweepSkipped { get; init; }
 }

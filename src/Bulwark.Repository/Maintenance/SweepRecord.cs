@@ -1,6 +1,8 @@
+using Bulwark.Repository.Snapshots;
+
 namespace Bulwark.Repository.Maintenance;
 
-/// <summary>The trace a cleanup leaves before it sweeps (see <see cref="GarbageCollector.BeforeCommitAsync(BackupRepository, Locking.RepositoryLock, IReadOnlyCollection{ObjectId}, TimeSpan, TimeSpan, CancellationToken)"/>).</summary>
+/// <summary>The trace a cleanup leaves before it sweeps (see <see cref="BackupRepository.CommitSnapshotAsync(SnapshotManifest, Locking.RepositoryLock, TimeSpan, CancellationToken)"/>).</summary>
 public sealed record SweepRecord
 {
     public required DateTimeOffset Time { get; init; }

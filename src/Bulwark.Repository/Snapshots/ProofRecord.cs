@@ -6,7 +6,7 @@ namespace Bulwark.Repository.Snapshots;
 /// </summary>
 public sealed record ProofRecord
 {
-    public const string EventKind = "proofs";
+    public const string EventKind = RepositoryLayout.ProofEvents;
     public const string Verify = "verify";
     public const string Drill = "drill";
 

@@ -6,5 +6,5 @@ public sealed record UnreadableSnapshot(ObjectId Id, string Error)
     public string ShortId => Id.ToShortString();
 
     /// <summary>The manifest's object name, e.g. snapshots/3f2a….</summary>
-    public string Object => BackupRepository.SnapshotName(Id);
+    public string Object => RepositoryLayout.SnapshotName(Id);
 }

@@ -25,7 +25,7 @@ public static class RepositoryVerifier
             }
             catch (BulwarkException e) when (e.Kind is ErrorKind.Integrity or ErrorKind.Usage)
             {
-                problems.Add(new VerifyProblem(BackupRepository.SnapshotName(id), e.Message, [id.ToShortString()]));
+                problems.Add(new VerifyProblem(RepositoryLayout.SnapshotName(id), e.Message, [id.ToShortString()]));
             }
         }
 
@@ -49,7 +49,7 @@ public static class RepositoryVerifier
             if (present.Contains(id))
                 continue;
             bad.Add(id);
-            problems.Add(new VerifyProblem(BackupRepository.ChunkName(id), "chunk is missing", list));
+            problems.Add(new VerifyProblem(RepositoryLayout.ChunkName(id), "chunk is missing", list));
         }
 
         long bytesRead = 0;
@@ -113,7 +113,7 @@ public static class RepositoryVerifier
             {
                 complete = false;
                 if (bad.Add(chunkRef.Id))
-                    problems.Add(new VerifyProblem(BackupRepository.ChunkName(chunkRef.Id), e.Message,
+                    problems.Add(new VerifyProblem(RepositoryLayout.ChunkName(chunkRef.Id), e.Message,
                         users.TryGetValue(chunkRef.Id, out var list) ? list : [snapshot.ShortId]));
             }
         }
@@ -121,7 +121,7 @@ public static class RepositoryVerifier
         {
             var sha = Convert.ToHexStringLower(hash.GetHashAndReset());
             if (size != stream.Size || sha != stream.Sha256)
-                problems.Add(new VerifyProblem($"{BackupRepository.SnapshotName(snapshot.Id)}#{stream.Name}",
+                problems.Add(new VerifyProblem($"{RepositoryLayout.SnapshotName(snapshot.Id)}#{stream.Name}",
                     $"stream does not match its checksum (size {size}, manifest {stream.Size})", [snapshot.ShortId]));
         }
         return size;

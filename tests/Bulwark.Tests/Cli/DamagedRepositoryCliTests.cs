@@ -48,7 +48,7 @@ public sealed class DamagedRepositoryCliTests(PostgresFixture pg) : IDisposable
         return (snapshots, new CliRunner(_dir.Path).With("PGPASSWORD", pg.Server.Password));
     }
 
-    private string ManifestPath(Snapshot snapshot) => Path.Combine(RepositoryPath, BackupRepository.SnapshotName(snapshot.Id));
+    private string ManifestPath(Snapshot snapshot) => Path.Combine(RepositoryPath, RepositoryLayout.SnapshotName(snapshot.Id));
 
     private async Task FlipABitAsync(Snapshot snapshot)
     {
@@ -60,7 +60,7 @@ public sealed class DamagedRepositoryCliTests(PostgresFixture pg) : IDisposable
 
     private List<string> ChunkFiles(Snapshot snapshot) =>
         snapshot.Manifest.Streams.SelectMany(s => s.Chunks).Select(c => c.Id).Distinct()
-            .Select(id => Path.Combine(RepositoryPath, BackupRepository.ChunkName(id))).ToList();
+            .Select(id => Path.Combine(RepositoryPath, RepositoryLayout.ChunkName(id))).ToList();
 
     private static void AssertExit(int expected, CliResult result)
     {
@@ -122,37 +122,62 @@ public sealed class DamagedRepositoryCliTests(PostgresFixture pg) : IDisposable
     }
 
     [Fact]
-    public async Task Cleanup_DeletesNothing_AndSaysHowToSetTheManifestAside_ThenWorksOnceItIsSetAside()
+    public async Task Cleanup_ForgetsAmongReadableSnapshots_DeletesNoChunk_AndSaysWhy_ThenCollectsOnceTheManifestIsSetAside()
     {
         var (snapshots, cli) = await BackedUpAsync(3);
         var damaged = snapshots[0];
         var onlyItsChunks = ChunkFiles(damaged).Except(ChunkFiles(snapshots[1])).Except(ChunkFiles(snapshots[2])).ToList();
+        var onlyForgottenChunks = ChunkFiles(snapshots[1]).Except(ChunkFiles(damaged)).Except(ChunkFiles(snapshots[2])).ToList();
         Assert.NotEmpty(onlyItsChunks);
+        Assert.NotEmpty(onlyForgottenChunks);
         await FlipABitAsync(damaged);
-        var before = Directory.EnumerateFiles(RepositoryPath, "*", SearchOption.AllDirectories)
-            .Where(f => !f.Contains("/events/", StringComparison.Ordinal) && !f.Contains("/locks/", StringComparison.Ordinal)).Order().ToList();
+        var chunksBefore = ChunkObjects();
 
-        foreach (var arguments in new[] { new[] { "cleanup" }, ["cleanup", "--dry-run"] })
+        var dry = await cli.RunAsync("cleanup", "--dry-run");
+        AssertExit(0, dry);
+        Assert.Contains($"warning: garbage collection skipped: 1 unreadable manifest (snapshots/{damaged.Id})", dry.Stderr);
+        Assert.True(File.Exists(ManifestPath(snapshots[1])));
+
+        // Retention (keep-last 1) runs among the two snapshots that read: it forgets the older; the damaged one stays,
+        // and so does every chunk, those only the damaged manifest knows of among them.
+        var cleanup = await cli.RunAsync("cleanup");
+        AssertExit(0, cleanup);
+        Assert.Contains($"warning: garbage collection skipped: 1 unreadable manifest (snapshots/{damaged.Id})", cleanup.Stderr);
+        Assert.Contains("set them aside, see 'A damaged manifest' in docs/RUNBOOK.md", cleanup.Stderr);
+        Assert.Contains($"1 unreadable (never removed): {damaged.ShortId}", cleanup.Stdout);
+        Assert.Contains("chunks: none deleted (garbage collection skipped, see the warning)", cleanup.Stdout);
+        Assert.True(File.Exists(ManifestPath(damaged)));
+        Assert.False(File.Exists(ManifestPath(snapshots[1])));
+        Assert.True(File.Exists(ManifestPath(snapshots[2])));
+        Assert.Equal(chunksBefore, ChunkObjects());
+
+        var json = await cli.RunAsync("cleanup", "--json");
+        AssertExit(0, json);
+        using (var document = JsonDocument.Parse(json.Stdout))
         {
-            var cleanup = await cli.RunAsync(arguments);
-            AssertExit(10, cleanup);
-            Assert.Contains($"snapshots/{damaged.Id} cannot be read", cleanup.Stderr);
-            Assert.Contains("set it aside", cleanup.Stderr);
+            Assert.Contains("garbage collection skipped", document.RootElement.GetProperty("sweepSkipped").GetString());
+            var unreadable = Assert.Single(document.RootElement.GetProperty("unreadable").EnumerateArray());
+            Assert.Equal(damaged.Id.ToString(), unreadable.GetProperty("id").GetString());
         }
-        // Retention (keep-last 1) would forget two snapshots and free their chunks: nothing went.
-        var after = Directory.EnumerateFiles(RepositoryPath, "*", SearchOption.AllDirectories)
-            .Where(f => !f.Contains("/events/", StringComparison.Ordinal) && !f.Contains("/locks/", StringComparison.Ordinal)).Order().ToList();
-        Assert.Equal(before, after);
-        Assert.All(onlyItsChunks, f => Assert.True(File.Exists(f), f));
+        var log = await cli.RunAsync("log", "--json");
+        AssertExit(0, log);
+        Assert.Contains("garbage collection skipped", log.Stdout);
+        Assert.Equal(chunksBefore, ChunkObjects());
 
-        // The runbook's remedy: move the manifest out of snapshots/; cleanup then works again.
+        // The runbook's remedy: move the manifest out of snapshots/; the next cleanup collects what only it and the
+        // forgotten snapshot referenced.
         Directory.CreateDirectory(_dir.Combine("quarantine"));
         File.Move(ManifestPath(damaged), _dir.Combine("quarantine", damaged.Id.ToString()));
         var again = await cli.RunAsync("cleanup");
         AssertExit(0, again);
-        Assert.False(File.Exists(ManifestPath(snapshots[1])));
-        Assert.True(File.Exists(ManifestPath(snapshots[2])));
+        Assert.DoesNotContain("garbage collection skipped", again.Stderr);
+        Assert.All(onlyItsChunks.Concat(onlyForgottenChunks), f => Assert.False(File.Exists(f), f));
+        Assert.All(ChunkFiles(snapshots[2]), f => Assert.True(File.Exists(f), f));
+        AssertExit(0, await cli.RunAsync("verify"));
     }
+
+    private List<string> ChunkObjects() =>
+        Directory.EnumerateFiles(Path.Combine(RepositoryPath, "chunks"), "*", SearchOption.AllDirectories).Order().ToList();
 
     [Fact]
     public async Task DamagedProofRecord_DoesNotStopListOrShow_AndIsNamed()

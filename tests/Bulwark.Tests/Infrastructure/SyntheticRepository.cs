@@ -61,7 +61,7 @@ public sealed class SyntheticRepository
         {
             var data = ChunkData(n);
             var id = Repository.Codec.ComputeId(data);
-            var name = BackupRepository.ChunkName(id);
+            var name = RepositoryLayout.ChunkName(id);
             if (fast)
             {
                 var path = Path.Combine(Root, name);
@@ -103,7 +103,7 @@ public sealed class SyntheticRepository
         var data = ChunkData(n);
         var id = Repository.Codec.ComputeId(data);
         await Repository.WriteChunkAsync(id, Repository.Codec.Pack(data), CancellationToken.None);
-        return BackupRepository.ChunkName(id);
+        return RepositoryLayout.ChunkName(id);
     }
 
     public string PathOf(string objectName) => Path.Combine(Root, objectName);
@@ -127,5 +127,5 @@ public sealed class SyntheticRepository
     }
 
     public static IEnumerable<string> ChunkNamesOf(Snapshot snapshot) =>
-        snapshot.Manifest.Streams.SelectMany(s => s.Chunks).Select(c => BackupRepository.ChunkName(c.Id)).Distinct();
+        snapshot.Manifest.Streams.SelectMany(s => s.Chunks).Select(c => RepositoryLayout.ChunkName(c.Id)).Distinct();
 }

@@ -294,7 +294,7 @@ public sealed class CopyOperationTests : IDisposable
         var damaged = (await BackupAsync(source)).Snapshot;
         await _pg.ExecuteAsync(db, "UPDATE items SET body = 'changed' WHERE id % 1000 = 0");
         var good = (await BackupAsync(source)).Snapshot;
-        var manifest = _directory.Combine("plain", Bulwark.Repository.BackupRepository.SnapshotName(damaged.Id));
+        var manifest = _directory.Combine("plain", Bulwark.Repository.RepositoryLayout.SnapshotName(damaged.Id));
         var bytes = await File.ReadAllBytesAsync(manifest, Ct);
         bytes[bytes.Length / 2] ^= 0x20;
         await File.WriteAllBytesAsync(manifest, bytes, Ct);

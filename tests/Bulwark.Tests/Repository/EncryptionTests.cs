@@ -105,14 +105,14 @@ public sealed class EncryptionTests : IDisposable
         await using (var repository = await InitAsync("p"))
             snapshot = await StoreAsync(repository, Text(600_000));
         var chunk = snapshot.Manifest.Streams[0].Chunks[0].Id;
-        var path = Path.Combine(Folder(), BackupRepository.ChunkName(chunk));
+        var path = Path.Combine(Folder(), RepositoryLayout.ChunkName(chunk));
         var bytes = await File.ReadAllBytesAsync(path, Ct);
         bytes[bytes.Length / 2] ^= 1;
         await File.WriteAllBytesAsync(path, bytes, Ct);
         await using var reopened = await OpenAsync("p");
         var error = await Assert.ThrowsAsync<BulwarkException>(() => reopened.ReadChunkAsync(chunk, Ct));
         Assert.Equal(ErrorKind.Integrity, error.Kind);
-        Assert.Contains(BackupRepository.ChunkName(chunk), error.Message);
+        Assert.Contains(RepositoryLayout.ChunkName(chunk), error.Message);
     }
 
     [Fact]
@@ -124,15 +124,15 @@ public sealed class EncryptionTests : IDisposable
         var chunks = snapshot.Manifest.Streams[0].Chunks.Select(c => c.Id).Distinct().ToList();
         Assert.True(chunks.Count >= 2);
         // Another valid object of the same repository under this chunk's name: it decrypts, but is not this chunk.
-        File.Copy(Path.Combine(Folder(), BackupRepository.ChunkName(chunks[1])),
-            Path.Combine(Folder(), BackupRepository.ChunkName(chunks[0])), overwrite: true);
+        File.Copy(Path.Combine(Folder(), RepositoryLayout.ChunkName(chunks[1])),
+            Path.Combine(Folder(), RepositoryLayout.ChunkName(chunks[0])), overwrite: true);
         await using var reopened = await OpenAsync("p");
         var error = await Assert.ThrowsAsync<BulwarkException>(() => reopened.ReadChunkAsync(chunks[0], Ct));
         Assert.Equal(ErrorKind.Integrity, error.Kind);
-        Assert.Contains(BackupRepository.ChunkName(chunks[0]), error.Message);
+        Assert.Contains(RepositoryLayout.ChunkName(chunks[0]), error.Message);
         var report = await Bulwark.Repository.Verification.RepositoryVerifier.VerifyAsync(reopened, null, readData: true,
             cancellationToken: Ct);
-        Assert.Contains(report.Problems, p => p.Object == BackupRepository.ChunkName(chunks[0]));
+        Assert.Contains(report.Problems, p => p.Object == RepositoryLayout.ChunkName(chunks[0]));
     }
 
     [Fact]
@@ -144,12 +144,12 @@ public sealed class EncryptionTests : IDisposable
             first = await StoreAsync(repository, Text(100_000, 1));
             second = await StoreAsync(repository, Text(100_000, 2));
         }
-        File.Copy(Path.Combine(Folder(), BackupRepository.SnapshotName(second.Id)),
-            Path.Combine(Folder(), BackupRepository.SnapshotName(first.Id)), overwrite: true);
+        File.Copy(Path.Combine(Folder(), RepositoryLayout.SnapshotName(second.Id)),
+            Path.Combine(Folder(), RepositoryLayout.SnapshotName(first.Id)), overwrite: true);
         await using var reopened = await OpenAsync("p");
         var error = await Assert.ThrowsAsync<BulwarkException>(() => reopened.LoadSnapshotAsync(first.Id, Ct));
         Assert.Equal(ErrorKind.Integrity, error.Kind);
-        Assert.Contains(BackupRepository.SnapshotName(first.Id), error.Message);
+        Assert.Contains(RepositoryLayout.SnapshotName(first.Id), error.Message);
     }
 
     [Fact]

@@ -43,7 +43,7 @@ public sealed class UntrustedContentTests : IDisposable
     {
         var json = RepositoryJson.Serialize(manifest);
         var id = repository.Codec.ComputeId(json);
-        await repository.Backend.PutAsync(BackupRepository.SnapshotName(id), repository.Codec.Pack(json), Ct);
+        await repository.Backend.PutAsync(RepositoryLayout.SnapshotName(id), repository.Codec.Pack(json), Ct);
         return id;
     }
 
@@ -89,12 +89,12 @@ public sealed class UntrustedContentTests : IDisposable
         var snapshot = await synthetic.AddSnapshotAsync([1, 2, 3], DateTimeOffset.UtcNow);
         var chunk = snapshot.Manifest.Streams[0].Chunks[1];
         // 16 bytes on disk that claim 1 GiB: before, a reader allocated what the header said.
-        await File.WriteAllBytesAsync(synthetic.PathOf(BackupRepository.ChunkName(chunk.Id)),
+        await File.WriteAllBytesAsync(synthetic.PathOf(RepositoryLayout.ChunkName(chunk.Id)),
             [1, .. ZstdFrame(1u << 30, new byte[16])], Ct);
 
         var error = await Assert.ThrowsAsync<BulwarkException>(() => repository.ReadChunkAsync(chunk, Ct));
         Assert.Equal(ErrorKind.Integrity, error.Kind);
-        Assert.Contains(BackupRepository.ChunkName(chunk.Id), error.Message);
+        Assert.Contains(RepositoryLayout.ChunkName(chunk.Id), error.Message);
         Assert.Contains("claims 1073741824 bytes", error.Message);
 
         // Without a reference at hand, the chunker's maximum is the bound.
@@ -104,7 +104,7 @@ public sealed class UntrustedContentTests : IDisposable
         var restore = await Assert.ThrowsAsync<BulwarkException>(() =>
             repository.CopyStreamAsync(snapshot.Manifest.Streams[0], Stream.Null, cancellationToken: Ct));
         Assert.Equal(ErrorKind.Integrity, restore.Kind);
-        Assert.Contains(BackupRepository.ChunkName(chunk.Id), restore.Message);
+        Assert.Contains(RepositoryLayout.ChunkName(chunk.Id), restore.Message);
     }
 
     [Fact]
@@ -115,7 +115,7 @@ public sealed class UntrustedContentTests : IDisposable
         // A chunk whose content matches its id, but is longer than the manifest says.
         var data = SyntheticRepository.ChunkData(7, size: 300);
         var id = repository.Codec.ComputeId(data);
-        var name = BackupRepository.ChunkName(id);
+        var name = RepositoryLayout.ChunkName(id);
         var reference = new ChunkRef(id, 256);
         var entry = new StreamEntry
         {
@@ -149,11 +149,11 @@ public sealed class UntrustedContentTests : IDisposable
         var payload = ZstdFrame((1u << 30) + 1, Encoding.UTF8.GetBytes("{}"));
         byte[] packed = [1, .. payload];
         var id = repository.Codec.ComputeId(packed);
-        await repository.Backend.PutAsync(BackupRepository.SnapshotName(id), packed, Ct);
+        await repository.Backend.PutAsync(RepositoryLayout.SnapshotName(id), packed, Ct);
 
         var error = await Assert.ThrowsAsync<BulwarkException>(() => repository.LoadSnapshotAsync(id, Ct));
         Assert.Equal(ErrorKind.Integrity, error.Kind);
-        Assert.Contains(BackupRepository.SnapshotName(id), error.Message);
+        Assert.Contains(RepositoryLayout.SnapshotName(id), error.Message);
         Assert.Contains("claims 1073741825 bytes, more than the 1 GiB", error.Message);
     }
 
@@ -199,7 +199,7 @@ public sealed class UntrustedContentTests : IDisposable
             (id, expected) = await PlantMalformedAsync(repository, kind);
             var error = await Assert.ThrowsAsync<BulwarkException>(() => repository.LoadSnapshotAsync(id, Ct));
             Assert.Equal(ErrorKind.Integrity, error.Kind);
-            Assert.Contains($"manifest {BackupRepository.SnapshotName(id)} is invalid", error.Message);
+            Assert.Contains($"manifest {RepositoryLayout.SnapshotName(id)} is invalid", error.Message);
             Assert.Contains(expected, error.Message);
             Assert.DoesNotContain('\n', error.Message);
         }
@@ -225,7 +225,7 @@ public sealed class UntrustedContentTests : IDisposable
             (id, _) = await PlantMalformedAsync(repository, "invalid file mode");
         var output = _directory.Combine("out");
         var result = await new CliRunner(_directory.Path).RunAsync("restore", id.ToString()[..12], "--repo", Repo, "--files-to", output);
-        EncryptedRepositoryCliTests.AssertOneLineError(result, 10, $"manifest {BackupRepository.SnapshotName(id)} is invalid");
+        EncryptedRepositoryCliTests.AssertOneLineError(result, 10, $"manifest {RepositoryLayout.SnapshotName(id)} is invalid");
         Assert.False(Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any());
     }
 
@@ -249,7 +249,7 @@ public sealed class UntrustedContentTests : IDisposable
         await using var repository = synthetic.Repository;
         var json = RepositoryJson.Serialize(new { text = new string('x', 2 << 20) });
         var id = repository.Codec.ComputeId(json);
-        var name = $"{BackupRepository.EventsFolder}notes/000000000000001-{id}";
+        var name = $"{RepositoryLayout.EventsFolder}notes/000000000000001-{id}";
         await repository.Backend.PutAsync(name, repository.Codec.Pack(json), Ct);
 
         var error = await Assert.ThrowsAsync<BulwarkException>(() => repository.ReadEventsAsync<JsonElement>("notes", Ct));

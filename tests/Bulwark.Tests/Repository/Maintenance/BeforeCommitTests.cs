@@ -7,7 +7,7 @@ using Bulwark.Tests.Repository;
 
 namespace Bulwark.Tests.Repository.Maintenance;
 
-/// <summary>The backup-side half of the cleanup protocol: a backup that overlapped a sweep checks its chunks.</summary>
+/// <summary>The backup's half of the cleanup protocol: a commit that overlapped a sweep checks its chunks first.</summary>
 public sealed class BeforeCommitTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -28,13 +28,13 @@ public sealed class BeforeCommitTests
         var (repository, chunks) = await WithChunksAsync(dir);
         await using var _ = repository;
         await using var backupLock = await repository.LockAsync(LockMode.Shared, "backup", Ct);
-        await repository.AppendEventAsync(GarbageCollector.SweepEventKind,
+        await repository.AppendEventAsync(RepositoryLayout.SweepEvents,
             new SweepRecord { Time = DateTimeOffset.UtcNow, Host = "h", Lock = "x" }, Ct);
-        await GarbageCollector.BeforeCommitAsync(repository, backupLock, chunks, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1), Ct);
+        await repository.CheckChunksAfterCleanupAsync(backupLock, chunks, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1), Ct);
 
-        await repository.Backend.DeleteAsync(BackupRepository.ChunkName(chunks.First()), Ct);
+        await repository.Backend.DeleteAsync(RepositoryLayout.ChunkName(chunks.First()), Ct);
         var error = await Assert.ThrowsAsync<BulwarkException>(() =>
-            GarbageCollector.BeforeCommitAsync(repository, backupLock, chunks, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1), Ct));
+            repository.CheckChunksAfterCleanupAsync(backupLock, chunks, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1), Ct));
         Assert.Equal(ErrorKind.Failed, error.Kind);
         Assert.Contains("removed 1 chunk(s)", error.Message);
         Assert.Contains("no snapshot was written", error.Message);
@@ -46,13 +46,13 @@ public sealed class BeforeCommitTests
         using var dir = new TempDirectory();
         var (repository, chunks) = await WithChunksAsync(dir);
         await using var _ = repository;
-        await repository.AppendEventAsync(GarbageCollector.SweepEventKind,
+        await repository.AppendEventAsync(RepositoryLayout.SweepEvents,
             new SweepRecord { Time = DateTimeOffset.UtcNow, Host = "h", Lock = "x" }, Ct);
         await Task.Delay(1200, Ct);
         await using var backupLock = await repository.LockAsync(LockMode.Shared, "backup", Ct);
         // A missing chunk here is one the backup itself must have reported when it wrote it; no listing is done.
-        await repository.Backend.DeleteAsync(BackupRepository.ChunkName(chunks.First()), Ct);
-        await GarbageCollector.BeforeCommitAsync(repository, backupLock, chunks, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1), Ct);
+        await repository.Backend.DeleteAsync(RepositoryLayout.ChunkName(chunks.First()), Ct);
+        await repository.CheckChunksAfterCleanupAsync(backupLock, chunks, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1), Ct);
     }
 
     [Fact]
@@ -62,17 +62,17 @@ public sealed class BeforeCommitTests
         var (repository, chunks) = await WithChunksAsync(dir);
         await using var _ = repository;
         var prune = await repository.LockAsync(LockMode.Prune, "cleanup", Ct);
-        await repository.AppendEventAsync(GarbageCollector.SweepEventKind,
+        await repository.AppendEventAsync(RepositoryLayout.SweepEvents,
             new SweepRecord { Time = DateTimeOffset.UtcNow, Host = "h", Lock = prune.Info.Id }, Ct);
         await Task.Delay(1200, Ct);
         await using var backupLock = await repository.LockAsync(LockMode.Shared, "backup", Ct);
         Assert.True(backupLock.CleanupRunningAtStart);
         // The sweep deletes a chunk the backup has just written again, then ends before the backup commits.
-        await repository.Backend.DeleteAsync(BackupRepository.ChunkName(chunks.First()), Ct);
+        await repository.Backend.DeleteAsync(RepositoryLayout.ChunkName(chunks.First()), Ct);
         await prune.DisposeAsync();
 
         var error = await Assert.ThrowsAsync<BulwarkException>(() =>
-            GarbageCollector.BeforeCommitAsync(repository, backupLock, chunks, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1), Ct));
+            repository.CheckChunksAfterCleanupAsync(backupLock, chunks, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1), Ct));
         Assert.Contains("removed 1 chunk(s)", error.Message);
     }
 
@@ -88,11 +88,11 @@ public sealed class BeforeCommitTests
         var cleanup = Task.Run(async () =>
         {
             await Task.Delay(1000, Ct);
-            await repository.Backend.DeleteAsync(BackupRepository.ChunkName(victim), Ct);
+            await repository.Backend.DeleteAsync(RepositoryLayout.ChunkName(victim), Ct);
             await prune.DisposeAsync();
         }, Ct);
         var error = await Assert.ThrowsAsync<BulwarkException>(() =>
-            GarbageCollector.BeforeCommitAsync(repository, backupLock, chunks, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1), Ct));
+            repository.CheckChunksAfterCleanupAsync(backupLock, chunks, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1), Ct));
         await cleanup;
         Assert.Contains("removed 1 chunk(s)", error.Message);
     }
@@ -106,7 +106,7 @@ public sealed class BeforeCommitTests
         await using var backupLock = await repository.LockAsync(LockMode.Shared, "backup", Ct);
         await using var prune = await repository.LockAsync(LockMode.Prune, "cleanup", Ct);
         var error = await Assert.ThrowsAsync<BulwarkException>(() =>
-            GarbageCollector.BeforeCommitAsync(repository, backupLock, chunks, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1), Ct));
+            repository.CheckChunksAfterCleanupAsync(backupLock, chunks, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1), Ct));
         Assert.Equal(ErrorKind.RepositoryLocked, error.Kind);
         Assert.Contains("not committed", error.Message);
     }

@@ -5,6 +5,7 @@ using Bulwark.Repository.Maintenance;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Repository.Verification;
 using Bulwark.Storage;
+using Bulwark.Storage.Local;
 using Bulwark.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
 
@@ -158,6 +159,45 @@ public sealed class GarbageCollectorTests : IDisposable
         await backup.DisposeAsync();
         var last = await CollectAsync(repo.Repository, []);
         Assert.Equal((0, 15, 2), (last.ChunksKeptForForgottenSnapshots, last.ChunksDeleted, last.ForgottenRecordsRemoved));
+    }
+
+    [Fact]
+    public async Task UnreadableManifest_IsNeverForgotten_AndNoChunkIsDeletedWhileItIsThere_ThenCollectedOnceSetAside()
+    {
+        var repo = await CreateAsync();
+        var damaged = await repo.AddSnapshotAsync(Enumerable.Range(0, 10), Now.AddDays(-3)); // 0-9: only it needs them
+        var old = await repo.AddSnapshotAsync(Enumerable.Range(20, 10), Now.AddDays(-2));
+        var kept = await repo.AddSnapshotAsync(Enumerable.Range(40, 10), Now.AddDays(-1));
+        var orphan = await repo.AddOrphanAsync(1000);
+        repo.AgeAllChunks(Now.AddHours(-2));
+        var chunksBefore = await repo.ChunkNamesAsync();
+        var manifest = repo.PathOf(RepositoryLayout.SnapshotName(damaged.Id));
+        var bytes = await File.ReadAllBytesAsync(manifest, Ct);
+        bytes[bytes.Length / 2] ^= 0x08;
+        await File.WriteAllBytesAsync(manifest, bytes, Ct);
+        // A fresh instance: the one that committed the manifest still holds it in memory.
+        await using var reopened = await BackupRepository.OpenAsync(new LocalBackend(repo.Root), new RepositoryOpenOptions(), Ct);
+
+        var report = await CollectAsync(reopened, [old]);
+
+        Assert.Equal(1, report.SnapshotsRemoved);
+        Assert.Equal(damaged.Id, Assert.Single(report.Unreadable).Id);
+        Assert.Contains($"garbage collection skipped: 1 unreadable manifest (snapshots/{damaged.Id})", report.SweepSkipped);
+        Assert.Contains("set them aside", report.SweepSkipped);
+        Assert.Equal(0, report.ChunksDeleted);
+        Assert.Equal(chunksBefore, await repo.ChunkNamesAsync());
+        Assert.True(File.Exists(manifest));
+        Assert.Equal(new[] { damaged.Id, kept.Id }.Order(), (await reopened.ListSnapshotIdsAsync(Ct)).Order());
+
+        // Set aside (the runbook's remedy), the next collection deletes what neither kept snapshot nor record needs.
+        File.Move(manifest, _directory.Combine("set-aside"));
+        var next = await CollectAsync(reopened, []);
+        Assert.Null(next.SweepSkipped);
+        Assert.Equal(21, next.ChunksDeleted); // 0-9 of the damaged one, 20-29 of the forgotten one, the orphan
+        Assert.Equal(1, next.ForgottenRecordsRemoved);
+        Assert.False(File.Exists(repo.PathOf(orphan)));
+        Assert.Equal(SyntheticRepository.ChunkNamesOf(kept).ToHashSet(), await repo.ChunkNamesAsync());
+        await AssertVerifiesAsync(reopened);
     }
 
     [Fact]

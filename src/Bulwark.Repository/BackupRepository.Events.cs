@@ -1,0 +1,100 @@
+using Bulwark.Repository.Format;
+using Bulwark.Storage;
+
+namespace Bulwark.Repository;
+
+// Events: immutable records named by time and content, so that a listing gives their order without reading them.
+public sealed partial class BackupRepository
+{
+    /// <summary>
+    /// Stores an immutable record under events/KIND/, named by time and content so that listing gives the order
+    /// without reading. Returns the object name. A record larger than <paramref name="maxSize"/>, which readers would
+    /// refuse, is not written.
+    /// </summary>
+    public async Task<string> AppendEventAsync<T>(string kind, T record, CancellationToken cancellationToken,
+        int maxSize = ObjectLimits.SmallObject)
+    {
+        ObjectNames.Validate(kind);
+        var json = RepositoryJson.Serialize(record);
+        if (json.Length > maxSize)
+            throw new BulwarkException(ErrorKind.Failed,
+                $"the {kind} event would be {json.Length} bytes, more than the {ObjectLimits.Describe(maxSize)} an event may have",
+                "nothing was written; report this as a bug");
+        var name = RepositoryLayout.EventName(kind, Time.GetUtcNow(), Codec.ComputeId(json));
+        await Backend.PutAsync(name, Codec.Pack(json), cancellationToken).ConfigureAwait(false);
+        return name;
+    }
+
+    /// <summary>
+    /// Every event of a kind, oldest first. One larger than <paramref name="maxSize"/> (default
+    /// <see cref="ObjectLimits.SmallObject"/>) is an integrity error naming it.
+    /// </summary>
+    /// <param name="skipUnreadable">Leave out an event that cannot be read, naming it through
+    /// <see cref="RepositoryOpenOptions.Warning"/> (for what only shows events); otherwise it is an error.</param>
+    public async Task<IReadOnlyList<T>> ReadEventsAsync<T>(string kind, CancellationToken cancellationToken,
+        bool skipUnreadable = false, int maxSize = ObjectLimits.SmallObject)
+    {
+        ObjectNames.Validate(kind);
+        var names = new List<string>();
+        await foreach (var info in Backend.ListAsync(RepositoryLayout.EventFolder(kind), cancellationToken).ConfigureAwait(false))
+            names.Add(info.Name);
+        names.Sort(StringComparer.Ordinal);
+        var events = new T[names.Count];
+        var read = new bool[names.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, names.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
+            async (i, ct) =>
+            {
+                var name = names[i];
+                var stored = await Backend.GetAsync(name, ct).ConfigureAwait(false);
+                try
+                {
+                    var json = RepositoryLayout.TryParseRecordId(name, out var id)
+                        ? Codec.Unpack(stored, id, name, maxSize)
+                        : Codec.Decode(stored, name, maxSize);
+                    events[i] = RepositoryJson.Deserialize<T>(json, $"event {name}");
+                    read[i] = true;
+                }
+                catch (BulwarkException e) when (skipUnreadable && e.Kind == ErrorKind.Integrity)
+                {
+                    Options.Warning?.Invoke($"event {name} is left out: {e.Message}");
+                }
+            }).ConfigureAwait(false);
+        return skipUnreadable ? events.Where((_, i) => read[i]).ToList() : events;
+    }
+
+    /// <summary>
+    /// Copies every event under events/<paramref name="prefix"/> that <paramref name="destination"/> lacks. Names keep
+    /// their time, so the order is kept; content is re-identified and re-sealed under the destination's key, after
+    /// <paramref name="translate"/> when given (null from it: not copied). Returns how many were written. An event
+    /// larger than <paramref name="maxSize"/> is an integrity error naming it.
+    /// </summary>
+    public async Task<int> CopyEventsToAsync(BackupRepository destination, string prefix, CancellationToken cancellationToken,
+        Func<byte[], byte[]?>? translate = null, int maxSize = ObjectLimits.SmallObject)
+    {
+        var folder = RepositoryLayout.EventsFolder + prefix;
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var info in destination.Backend.ListAsync(folder, cancellationToken).ConfigureAwait(false))
+            present.Add(info.Name);
+        var written = 0;
+        await foreach (var info in Backend.ListAsync(folder, cancellationToken).ConfigureAwait(false))
+        {
+            if (!RepositoryLayout.TryParseRecordId(info.Name, out var id))
+                continue;
+            var plaintext = Codec.Unpack(await Backend.GetAsync(info.Name, cancellationToken).ConfigureAwait(false), id, info.Name,
+                maxSize);
+            if (translate is not null)
+            {
+                if (translate(plaintext) is not { } translated)
+                    continue;
+                plaintext = translated;
+            }
+            var name = RepositoryLayout.WithRecordId(info.Name, destination.Codec.ComputeId(plaintext));
+            if (present.Contains(name))
+                continue;
+            await destination.Backend.PutAsync(name, destination.Codec.Pack(plaintext), cancellationToken).ConfigureAwait(false);
+            written++;
+        }
+        return written;
+    }
+}
