@@ -17,4 +17,6 @@ public sealed class PostgresConfig
     public List<string> ExcludeSchemas { get; set; } = [];
 
     public List<string> ExcludeTableData { get; set; } = [];
+
+    public SupabaseConfig Supabase { get; set; } = new();
 }
