@@ -12,11 +12,9 @@ namespace Bulwark.Sources.Supabase.Storage;
 /// </summary>
 internal sealed class SupabaseStorageClient : IDisposable
 {
-    /// <summary>One listing page; S3's own maximum.</summary>
-    public const int PageSize = 1000;
-
     private readonly AmazonS3Client _client;
     private readonly string _display;
+    private readonly int _pageSize;
 
     public SupabaseStorageClient(SupabaseStorageOptions options)
     {
@@ -24,6 +22,7 @@ internal sealed class SupabaseStorageClient : IDisposable
             throw new BulwarkException(ErrorKind.Configuration, $"the Supabase Storage endpoint '{options.Display}' is not an http(s) URL",
                 "use https://<project-ref>.supabase.co/storage/v1/s3");
         _display = options.Display;
+        _pageSize = Math.Clamp(options.PageSize, 1, 1000);
         var config = new AmazonS3Config
         {
             ServiceURL = uri.GetLeftPart(UriPartial.Path),
@@ -63,7 +62,7 @@ internal sealed class SupabaseStorageClient : IDisposable
                 {
                     BucketName = bucket,
                     ContinuationToken = token,
-                    MaxKeys = PageSize,
+                    MaxKeys = _pageSize,
                 }, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (IsMapped(e, cancellationToken))

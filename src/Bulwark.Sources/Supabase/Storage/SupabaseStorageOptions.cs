@@ -13,6 +13,8 @@ public sealed record SupabaseStorageOptions
     public IReadOnlyList<string> Buckets { get; init; } = [];
     /// <summary>Objects downloaded or uploaded at once.</summary>
     public int Connections { get; init; } = 4;
+    /// <summary>Objects per listing page (S3's maximum is 1000).</summary>
+    public int PageSize { get; init; } = 1000;
 
     /// <summary>The endpoint as shown in messages: without user info or query.</summary>
     public string Display => Uri.TryCreate(Endpoint, UriKind.Absolute, out var uri)
