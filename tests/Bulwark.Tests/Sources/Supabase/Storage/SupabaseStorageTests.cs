@@ -414,6 +414,39 @@ public sealed class SupabaseStorageTests : IClassFixture<S3ServerFixture>, IDisp
         Assert.Equal("eu-central-1", options.Region);
     }
 
+    [Fact]
+    public async Task Cli_BacksUpAndRestoresStorageFiles_AndSaysWhatItUploaded()
+    {
+        var (face, _) = await TwoBucketsAsync();
+        var database = await DatabaseAsync();
+        await File.WriteAllTextAsync(_dir.Combine("bulwark.yml"), $"""
+            repository: ./repo
+            postgres:
+              url: {_pg.Url(database, withPassword: false)}
+              supabase:
+                storage:
+                  endpoint: {_s3.Endpoint}
+                  region: us-east-1
+            """, Ct);
+        var cli = new CliRunner(_dir.Path).With("PGPASSWORD", _pg.Server.Password)
+            .With(SupabaseStorageCredentials.AccessKeyIdVariable, S3ServerFixture.AccessKey)
+            .With(SupabaseStorageCredentials.SecretAccessKeyVariable, S3ServerFixture.SecretKey);
+        Assert.Equal(0, (await cli.RunAsync("init", "./repo")).ExitCode);
+        var backup = await cli.RunAsync("backup");
+        Assert.True(backup.ExitCode == 0, backup.ToString());
+
+        await EmptyServerAsync();
+        var restore = await cli.RunAsync("restore", "latest", "--storage-to", $"{_s3.Endpoint}?region=us-east-1");
+        Assert.True(restore.ExitCode == 0, restore.ToString());
+        Assert.Matches(@"uploaded 3 Storage objects \([^)]+\) to http://127\.0\.0\.1:\d+", restore.Stdout);
+        Assert.Contains("created buckets avatars, documents", restore.Stdout, StringComparison.Ordinal);
+        using var client = _s3.Client();
+        Assert.Equal(face, (await GetAsync(client, "avatars", "users/1/face.png")).Content);
+
+        var noKey = await new CliRunner(_dir.Path).RunAsync("restore", "latest", "--storage-to", _s3.Endpoint);
+        Bulwark.Tests.Cli.EncryptedRepositoryCliTests.AssertOneLineError(noKey, 2, "no Supabase Storage access key");
+    }
+
     private static async Task AssertNoSnapshotAsync(BulwarkContext context)
     {
         await using var repository = await context.OpenRepositoryAsync(Ct);
