@@ -443,6 +443,12 @@ public sealed class SupabaseStorageTests : IClassFixture<S3ServerFixture>, IDisp
         using var client = _s3.Client();
         Assert.Equal(face, (await GetAsync(client, "avatars", "users/1/face.png")).Content);
 
+        var again = await cli.RunAsync("restore", "latest", "--storage-to", $"{_s3.Endpoint}?region=us-east-1", "--json");
+        Assert.True(again.ExitCode == 0, again.ToString());
+        using var json = System.Text.Json.JsonDocument.Parse(again.Stdout);
+        Assert.Equal(3, json.RootElement.GetProperty("storage").GetProperty("unchanged").GetInt32());
+        Assert.Equal(0, json.RootElement.GetProperty("storage").GetProperty("uploaded").GetInt32());
+
         var noKey = await new CliRunner(_dir.Path).RunAsync("restore", "latest", "--storage-to", _s3.Endpoint);
         Bulwark.Tests.Cli.EncryptedRepositoryCliTests.AssertOneLineError(noKey, 2, "no Supabase Storage access key");
     }
