@@ -33,9 +33,11 @@ public sealed class RestoreOperation
             await using var repositoryLock = await repository.LockAsync(LockMode.Shared, "restore", cancellationToken).ConfigureAwait(false);
             var snapshot = await repository.ResolveSnapshotAsync(request.Snapshot, cancellationToken).ConfigureAwait(false);
             scope.Snapshot = snapshot.ShortId;
-            // Checked before the database is touched: a missing key or a snapshot without files fails first.
-            (SupabaseStorageRestore Restore, IReadOnlyList<StreamEntry> Objects)? storage =
-                request.StorageTo is null ? null : StorageRestore(snapshot, request.StorageTo);
+            // Checked before the database is touched: a missing key, a snapshot without files, or objects that would
+            // be overwritten fail the restore while nothing is written yet.
+            using var storage = request.StorageTo is null ? null : StorageRestore(snapshot, request.StorageTo);
+            if (storage is not null)
+                await storage.CheckAsync(StorageStreams.Of(snapshot.Manifest), request.Overwrite, cancellationToken).ConfigureAwait(false);
             var started = Stopwatch.GetTimestamp();
             var result = request.FilesTo is not null
                 ? await FilesAsync(repository, snapshot, request, progress, cancellationToken).ConfigureAwait(false)
@@ -47,8 +49,7 @@ public sealed class RestoreOperation
             if (storage is not null)
             {
                 // After the database: its storage.buckets and storage.objects rows are in place when the files arrive.
-                var uploaded = await storage.Value.Restore.RunAsync(repository, storage.Value.Objects, request.Overwrite, progress,
-                    cancellationToken).ConfigureAwait(false);
+                var uploaded = await storage.RunAsync(repository, progress, cancellationToken).ConfigureAwait(false);
                 result = result with
                 {
                     Storage = uploaded,
@@ -66,15 +67,14 @@ public sealed class RestoreOperation
             return result;
         });
 
-    /// <summary>The snapshot's Storage objects and the client that uploads them to <paramref name="endpoint"/>.</summary>
-    private (SupabaseStorageRestore Restore, IReadOnlyList<StreamEntry> Objects) StorageRestore(Snapshot snapshot, string endpoint)
+    /// <summary>What uploads the snapshot's Storage objects to <paramref name="endpoint"/>.</summary>
+    private SupabaseStorageRestore StorageRestore(Snapshot snapshot, string endpoint)
     {
-        var objects = StorageStreams.Of(snapshot.Manifest);
-        if (objects.Count == 0)
+        if (StorageStreams.Of(snapshot.Manifest).Count == 0)
             throw new BulwarkException(ErrorKind.Usage, $"snapshot {snapshot.ShortId} holds no Supabase Storage files",
                 "back up with 'postgres.supabase.storage.endpoint' set, or leave out --storage-to");
         var options = _context.Settings.Postgres.Supabase.Storage.ToOptions(_context.Config, endpoint);
-        return (new SupabaseStorageRestore(options, Path.Combine(_context.Config.StateDirectory, "spool")), objects);
+        return new SupabaseStorageRestore(options, Path.Combine(_context.Config.StateDirectory, "spool"));
     }
 
     private async Task<RestoreResult> ToDatabaseAsync(BackupRepository repository, Snapshot snapshot,

@@ -8,32 +8,39 @@ namespace Bulwark.Sources.Supabase.Storage;
 
 /// <summary>
 /// Uploads a snapshot's Storage objects into a project's Storage with their content type, cache control and user
-/// metadata; missing buckets are created. Everything is checked before anything is written: an object that exists
-/// with the same bytes is left alone, one with other bytes is refused (nothing uploaded) unless overwriting is asked
-/// for. Each object is spooled to a temporary file and checked against its SHA-256 in the snapshot before it is sent.
+/// metadata; missing buckets are created. <see cref="CheckAsync"/> looks at the target before anything is written (a
+/// restore calls it before touching the database): an object that exists with the same bytes is left alone, one with
+/// other bytes is refused unless overwriting is asked for. <see cref="RunAsync"/> then uploads; each object is spooled
+/// to a temporary file and checked against its SHA-256 in the snapshot before it is sent.
 /// </summary>
-public sealed class SupabaseStorageRestore
+public sealed class SupabaseStorageRestore : IDisposable
 {
     /// <summary>The largest object one S3 PutObject takes.</summary>
     public const long MaxObjectSize = 5L << 30;
 
     private readonly SupabaseStorageOptions _options;
     private readonly string _spoolDirectory;
+    private readonly SupabaseStorageClient _client;
+    private Plan? _plan;
 
     public SupabaseStorageRestore(SupabaseStorageOptions options, string spoolDirectory)
     {
         _options = options;
         _spoolDirectory = spoolDirectory;
+        _client = new SupabaseStorageClient(options);
     }
 
-    public async Task<StorageRestoreResult> RunAsync(BackupRepository repository, IReadOnlyList<StreamEntry> objects, bool overwrite,
-        IProgress<long>? progress, CancellationToken cancellationToken)
+    /// <summary>What <see cref="RunAsync"/> will do, decided by <see cref="CheckAsync"/>.</summary>
+    private sealed record Plan(IReadOnlyList<StreamEntry> Upload, IReadOnlyList<string> CreateBuckets, int Replaced, int Unchanged);
+
+    /// <summary>Reads what the target holds and refuses conflicts; writes nothing.</summary>
+    public async Task CheckAsync(IReadOnlyList<StreamEntry> objects, bool overwrite, CancellationToken cancellationToken)
     {
         if (objects.FirstOrDefault(o => o.Size > MaxObjectSize) is { } large)
             throw new BulwarkException(ErrorKind.Refused,
-                $"'{StorageStreams.Bucket(large)}/{StorageStreams.Key(large)}' is {large.Size} bytes, more than one upload takes (5 GiB); nothing was uploaded",
+                $"'{StorageStreams.Bucket(large)}/{StorageStreams.Key(large)}' is {large.Size} bytes, more than one upload takes (5 GiB); nothing was restored",
                 $"write it with 'bulwark restore --to-file PATH --stream \"{large.Name}\"' and upload it with the Supabase CLI or dashboard");
-        using var client = new SupabaseStorageClient(_options);
+        var client = _client;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.Connections), CancellationToken = cancellationToken };
 
         // What the target holds already: one listing per bucket that exists.
@@ -63,35 +70,42 @@ public sealed class SupabaseStorageRestore
             var named = string.Join(", ", sorted.Take(5).Select(c =>
                 $"'{StorageStreams.Bucket(c.Entry)}/{StorageStreams.Key(c.Entry)}' ({c.Size} bytes there, {c.Entry.Size} in the snapshot)"));
             throw new BulwarkException(ErrorKind.Refused,
-                $"{sorted.Count} object{(sorted.Count == 1 ? "" : "s")} already exist{(sorted.Count == 1 ? "s" : "")} at {_options.Display} with other content: {named}{(sorted.Count > 5 ? $" and {sorted.Count - 5} more" : "")}; nothing was uploaded",
+                $"{sorted.Count} object{(sorted.Count == 1 ? "" : "s")} already exist{(sorted.Count == 1 ? "s" : "")} at {_options.Display} with other content: {named}{(sorted.Count > 5 ? $" and {sorted.Count - 5} more" : "")}; nothing was restored",
                 "pass --overwrite to replace them with the snapshot's, or restore into a project whose buckets do not hold them");
         }
+        _plan = new Plan(
+            objects.Where(o => !unchanged.ContainsKey(o.Name)).ToList(),
+            objects.Select(StorageStreams.Bucket).Distinct(StringComparer.Ordinal).Where(b => !existingBuckets.Contains(b)).Order(StringComparer.Ordinal).ToList(),
+            conflicts.Count,
+            unchanged.Count);
+    }
 
-        var created = new List<string>();
-        foreach (var bucket in objects.Select(StorageStreams.Bucket).Distinct(StringComparer.Ordinal).Where(b => !existingBuckets.Contains(b)).Order(StringComparer.Ordinal))
-        {
-            await client.CreateBucketAsync(bucket, cancellationToken).ConfigureAwait(false);
-            created.Add(bucket);
-        }
-
+    /// <summary>Creates the missing buckets and uploads what <see cref="CheckAsync"/> found missing or different.</summary>
+    public async Task<StorageRestoreResult> RunAsync(BackupRepository repository, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        var plan = _plan ?? throw new InvalidOperationException("CheckAsync comes first");
+        foreach (var bucket in plan.CreateBuckets)
+            await _client.CreateBucketAsync(bucket, cancellationToken).ConfigureAwait(false);
         Directory.CreateDirectory(_spoolDirectory);
-        var toUpload = objects.Where(o => !unchanged.ContainsKey(o.Name)).ToList();
         long bytes = 0;
-        await Parallel.ForEachAsync(toUpload, parallel, async (entry, ct) =>
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.Connections), CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(plan.Upload, parallel, async (entry, ct) =>
         {
-            await UploadAsync(client, repository, entry, progress, ct).ConfigureAwait(false);
+            await UploadAsync(_client, repository, entry, progress, ct).ConfigureAwait(false);
             Interlocked.Add(ref bytes, entry.Size);
         }).ConfigureAwait(false);
         return new StorageRestoreResult
         {
             Endpoint = _options.Display,
-            Uploaded = toUpload.Count,
+            Uploaded = plan.Upload.Count,
             UploadedBytes = bytes,
-            Replaced = conflicts.Count,
-            Unchanged = unchanged.Count,
-            BucketsCreated = created,
+            Replaced = plan.Replaced,
+            Unchanged = plan.Unchanged,
+            BucketsCreated = plan.CreateBuckets,
         };
     }
+
+    public void Dispose() => _client.Dispose();
 
     private static async Task<bool> SameContentAsync(SupabaseStorageClient client, StreamEntry entry, CancellationToken cancellationToken)
     {

@@ -175,7 +175,7 @@ public sealed class SupabaseStorageTests : IClassFixture<S3ServerFixture>, IDisp
     }
 
     [Fact]
-    public async Task Restore_RefusesObjectsWithOtherContent_AndReplacesThemWithOverwrite()
+    public async Task Restore_RefusesObjectsWithOtherContent_BeforeTouchingTheDatabase_AndReplacesThemWithOverwrite()
     {
         var (face, _) = await TwoBucketsAsync();
         var context = await ContextAsync(await DatabaseAsync());
@@ -185,17 +185,21 @@ public sealed class SupabaseStorageTests : IClassFixture<S3ServerFixture>, IDisp
         await PutAsync(client, "avatars", "users/1/face.png", changed, "image/png");
         await client.DeleteObjectAsync("documents", "reports/2026 Q3.pdf", Ct);
 
-        var refused = await Assert.ThrowsAsync<BulwarkException>(() =>
-            new RestoreOperation(context).RunAsync(new RestoreRequest { Snapshot = "latest", StorageTo = _s3.Endpoint }, null, Ct));
+        var target = _pg.NewDatabaseName("sbt");
+        var refused = await Assert.ThrowsAsync<BulwarkException>(() => new RestoreOperation(context).RunAsync(
+            new RestoreRequest { Snapshot = "latest", Target = _pg.Url(target), Create = true, StorageTo = _s3.Endpoint }, null, Ct));
         Assert.Equal(ErrorKind.Refused, refused.Kind);
         Assert.Contains("'avatars/users/1/face.png'", refused.Message, StringComparison.Ordinal);
-        Assert.Contains("nothing was uploaded", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("nothing was restored", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(0L, await _pg.ScalarAsync<long>("postgres", $"SELECT count(*) FROM pg_database WHERE datname = '{target}'"));
         Assert.Contains("--overwrite", refused.Advice, StringComparison.Ordinal);
         Assert.Equal(changed, (await GetAsync(client, "avatars", "users/1/face.png")).Content);
         await Assert.ThrowsAnyAsync<AmazonS3Exception>(() => client.GetObjectAsync("documents", "reports/2026 Q3.pdf", Ct));
 
         var overwritten = await new RestoreOperation(context).RunAsync(
-            new RestoreRequest { Snapshot = "latest", StorageTo = _s3.Endpoint, Overwrite = true }, null, Ct);
+            new RestoreRequest { Snapshot = "latest", Target = _pg.Url(target), Create = true, StorageTo = _s3.Endpoint, Overwrite = true }, null, Ct);
+        Assert.True(overwritten.Created);
+        Assert.Equal("one", await _pg.ScalarAsync<string>(target, "SELECT body FROM notes WHERE id = 1"));
         Assert.Equal(2, overwritten.Storage!.Uploaded);
         Assert.Equal(1, overwritten.Storage.Replaced);
         Assert.Equal(1, overwritten.Storage.Unchanged);
