@@ -98,12 +98,13 @@ public sealed class BackupOperation
         var fingerprinting = settings is not null && _context.Settings.Backup.Fingerprints ? new BackupFingerprinting() : null;
         // The repository opens while the database side starts (see PostgresBackup.RunAsync).
         using var stopOpening = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var stopDump = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, storage?.Failed ?? CancellationToken.None);
         var opening = OpenTargetAsync(settings?.Database, stopOpening.Token);
         BackupTarget target;
         try
         {
             if (settings is not null)
-                result = await DumpAsync(settings, request, fingerprinting, storage, opening, progress, cancellationToken).ConfigureAwait(false);
+                result = await DumpAsync(settings, request, fingerprinting, storage, opening, progress, stopDump.Token).ConfigureAwait(false);
             target = await opening.ConfigureAwait(false);
         }
         catch (Exception e)
@@ -124,6 +125,8 @@ public sealed class BackupOperation
             {
                 // Stopped above because the database side failed.
             }
+            if (stopDump.IsCancellationRequested && !cancellationToken.IsCancellationRequested && storage?.Failure is { } storageFailure)
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(storageFailure); // why the dump was stopped
             throw;
         }
         await using var _ = target.ConfigureAwait(false);

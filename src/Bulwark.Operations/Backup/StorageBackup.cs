@@ -20,7 +20,9 @@ internal sealed class StorageBackup : IAsyncDisposable
 {
     private readonly SupabaseStorageBackup _backup;
     private readonly CancellationTokenSource _stop;
+    private readonly CancellationTokenSource _failed = new();
     private Task<IReadOnlyList<StreamEntry>>? _running;
+    private Exception? _failure;
 
     private StorageBackup(SupabaseStorageBackup backup, CancellationToken cancellationToken)
     {
@@ -36,7 +38,25 @@ internal sealed class StorageBackup : IAsyncDisposable
 
     /// <summary>Starts listing and storing; called inside the database's exported snapshot (see the remarks).</summary>
     public void Start(Task<StreamUploader> uploader, IProgress<long>? progress) =>
-        _running ??= Task.Run(() => _backup.RunAsync(uploader, progress, _stop.Token), _stop.Token);
+        _running ??= Task.Run(async () =>
+        {
+            try
+            {
+                return await _backup.RunAsync(uploader, progress, _stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Volatile.Write(ref _failure, e);
+                await _failed.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
+        }, _stop.Token);
+
+    /// <summary>Cancelled as soon as the Storage part fails: the dump need not run to its end for a backup that has failed.</summary>
+    public CancellationToken Failed => _failed.Token;
+
+    /// <summary>Why the Storage part failed, or null.</summary>
+    public Exception? Failure => Volatile.Read(ref _failure);
 
     /// <summary>The Storage streams, once every object is stored.</summary>
     public Task<IReadOnlyList<StreamEntry>> CompleteAsync() =>
@@ -58,6 +78,7 @@ internal sealed class StorageBackup : IAsyncDisposable
             }
         }
         _stop.Dispose();
+        _failed.Dispose();
     }
 
 

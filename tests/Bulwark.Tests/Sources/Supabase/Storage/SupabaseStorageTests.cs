@@ -218,12 +218,31 @@ public sealed class SupabaseStorageTests : IClassFixture<S3ServerFixture>, IDisp
     }
 
     [Fact]
-    public async Task Backup_FailsNamingTheBucket_WhenAListedBucketDoesNotExist()
+    public async Task Backup_FailsNamingTheBucket_WhenAListedBucketDoesNotExist_AndStopsTheDump()
     {
         await TwoBucketsAsync();
         var context = await ContextAsync(await DatabaseAsync(), s => s.Buckets = ["documents", "invoices"]);
+        // The dump waits inside its snapshot until it is stopped: only the Storage part's failure can stop it here.
+        var dumpStopped = false;
+        var backup = new BackupOperation(context)
+        {
+            InsideSnapshot = async (_, ct) =>
+            {
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMinutes(5), ct);
+                }
+                catch (OperationCanceledException)
+                {
+                    dumpStopped = true;
+                    throw;
+                }
+            },
+        };
 
-        var error = await Assert.ThrowsAsync<BulwarkException>(() => new BackupOperation(context).RunAsync(new BackupRequest(), null, Ct));
+        var error = await Assert.ThrowsAsync<BulwarkException>(() => backup.RunAsync(new BackupRequest(), null, Ct));
+
+        Assert.True(dumpStopped);
 
         Assert.Equal(ErrorKind.Configuration, error.Kind);
         Assert.Contains("'invoices'", error.Message, StringComparison.Ordinal);
