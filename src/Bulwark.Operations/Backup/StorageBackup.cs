@@ -80,6 +80,4 @@ internal sealed class StorageBackup : IAsyncDisposable
         _stop.Dispose();
         _failed.Dispose();
     }
-
-
 }

@@ -27,7 +27,7 @@ public sealed class RestoreOperation
                     "run the restore of the files or of the dump separately");
             var destinations = new[] { request.Target, request.ToFile, request.FilesTo }.Count(t => t is not null);
             if (destinations != 1 && !(destinations == 0 && request.StorageTo is not null))
-                throw new BulwarkException(ErrorKind.Usage, "restore needs exactly one of --target and --to-file (or --files-to for the configuration files)",
+                throw new BulwarkException(ErrorKind.Usage, "restore needs exactly one of --target and --to-file (or --files-to for the configuration files, --storage-to for Supabase Storage files)",
                     "e.g. 'bulwark restore latest --target postgres://user@host/newdb --create', or '--files-to DIR' for the configuration files");
             await using var repository = await _context.OpenRepositoryAsync(cancellationToken).ConfigureAwait(false);
             await using var repositoryLock = await repository.LockAsync(LockMode.Shared, "restore", cancellationToken).ConfigureAwait(false);
