@@ -476,6 +476,21 @@ public sealed class SupabaseStorageTests : IClassFixture<S3ServerFixture>, IDisp
         Bulwark.Tests.Cli.EncryptedRepositoryCliTests.AssertOneLineError(noKey, 2, "no Supabase Storage access key");
     }
 
+    [Fact]
+    public void ProgramsBulwarkStarts_DoNotInheritTheStorageKey()
+    {
+        var environment = new Dictionary<string, string?>
+        {
+            [SupabaseStorageCredentials.AccessKeyIdVariable] = "id",
+            [SupabaseStorageCredentials.SecretAccessKeyVariable] = "secret",
+            ["PATH"] = "/usr/bin",
+        };
+
+        Bulwark.Sources.Processes.ChildEnvironment.RemoveSecrets(environment, keepPostgresPassword: true);
+
+        Assert.Equal(["PATH"], environment.Keys);
+    }
+
     private static async Task AssertNoSnapshotAsync(BulwarkContext context)
     {
         await using var repository = await context.OpenRepositoryAsync(Ct);
