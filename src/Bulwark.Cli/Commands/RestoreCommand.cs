@@ -23,12 +23,14 @@ public static class RestoreCommand
         var stream = new Option<string?>("--stream") { Description = "With --to-file: which stream to write (e.g. globals.sql)", HelpName = "NAME" };
         var filesTo = new Option<string?>("--files-to") { Description = "Restore the snapshot's files (from 'files:') below this folder, each atomically with its mode and time", HelpName = "DIR" };
         var file = new Option<string[]>("--file") { Description = "With --files-to: only this file or folder, as stored (repeatable; 'bulwark show' lists them)", HelpName = "PATH" };
-        var overwrite = new Option<bool>("--overwrite") { Description = "With --files-to: replace existing files (atomically) instead of refusing" };
+        var storageTo = new Option<string?>("--storage-to") { Description = "Also upload the snapshot's Supabase Storage files to this Storage S3 endpoint (after the database with --target; ?region= names its region; key from SUPABASE_STORAGE_ACCESS_KEY_ID/SUPABASE_STORAGE_SECRET_ACCESS_KEY)", HelpName = "URL" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "With --files-to: replace existing files (atomically) instead of refusing; with --storage-to: replace objects that hold other content" };
         var command = new Command("restore",
             "Restore a snapshot into a database, write its dump to a file, or restore its configuration files (--files-to).\n" +
+            "--storage-to uploads its Supabase Storage files too (objects holding other content are refused without --overwrite).\n" +
             "A sequential restore runs in one transaction: the target is complete or unchanged.")
         {
-            snapshot, target, create, clean, schemas, tables, jobs, noOwner, noAcl, globals, noAnalyze, toFile, stream, filesTo, file, overwrite,
+            snapshot, target, create, clean, schemas, tables, jobs, noOwner, noAcl, globals, noAnalyze, toFile, stream, filesTo, file, storageTo, overwrite,
         };
         command.SetHandler(async (run, ct) =>
         {
@@ -39,6 +41,7 @@ public static class RestoreCommand
                 ToFile = run.Get(toFile),
                 Stream = run.Get(stream),
                 FilesTo = run.Get(filesTo),
+                StorageTo = run.Get(storageTo),
                 Files = run.Get(file) ?? [],
                 Overwrite = run.Get(overwrite),
                 Create = run.Get(create),
@@ -70,7 +73,7 @@ public static class RestoreCommand
                 run.Output.Line($"wrote {result.File} ({Format.Bytes(result.Bytes)}) from snapshot {result.Snapshot}");
                 run.Output.Line($"  sha256 {result.Sha256} (checked)");
             }
-            else
+            else if (result.Target is not null)
             {
                 run.Output.Line($"restored snapshot {result.Snapshot} into {result.Target}{(result.Created ? " (created)" : "")}");
                 run.Output.Line($"  {Format.Bytes(result.Bytes)} of dump in {Format.Duration(result.Duration)}");
@@ -78,6 +81,15 @@ public static class RestoreCommand
                     run.Output.Line($"  statistics gathered (ANALYZE) in {Format.Duration(analyzed)}");
                 if (result.AnalyzeProblem is { } problem)
                     run.Output.Note("warning: " + problem);
+            }
+            if (result.Storage is { } storage)
+            {
+                run.Output.Line($"uploaded {storage.Uploaded} Storage object{(storage.Uploaded == 1 ? "" : "s")} ({Format.Bytes(storage.UploadedBytes)}) to {storage.Endpoint}" +
+                                (storage.Replaced > 0 ? $", {storage.Replaced} of them replacing other content (--overwrite)" : ""));
+                if (storage.Unchanged > 0)
+                    run.Output.Line($"  skipped {storage.Unchanged} already there with the same bytes");
+                if (storage.BucketsCreated.Count > 0)
+                    run.Output.Line($"  created bucket{(storage.BucketsCreated.Count == 1 ? "" : "s")} {string.Join(", ", storage.BucketsCreated)}");
             }
             return ExitCodes.Ok;
         });

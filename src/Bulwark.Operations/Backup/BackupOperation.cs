@@ -90,23 +90,28 @@ public sealed class BackupOperation
             Warning?.Invoke(warning);
         }
         var started = _context.Time.GetUtcNow();
+        // Supabase Storage files join the database's snapshot (see StorageBackup for why they match its rows).
+        await using var storage = settings is null ? null : StorageBackup.Plan(_context, cancellationToken);
 
         PostgresBackupResult? result = null;
         // Fingerprints are computed from the dump as it streams in (see BackupFingerprinting).
         var fingerprinting = settings is not null && _context.Settings.Backup.Fingerprints ? new BackupFingerprinting() : null;
         // The repository opens while the database side starts (see PostgresBackup.RunAsync).
         using var stopOpening = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var stopDump = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, storage?.Failed ?? CancellationToken.None);
         var opening = OpenTargetAsync(settings?.Database, stopOpening.Token);
         BackupTarget target;
         try
         {
             if (settings is not null)
-                result = await DumpAsync(settings, request, fingerprinting, opening, progress, cancellationToken).ConfigureAwait(false);
+                result = await DumpAsync(settings, request, fingerprinting, storage, opening, progress, stopDump.Token).ConfigureAwait(false);
             target = await opening.ConfigureAwait(false);
         }
         catch (Exception e)
         {
             await stopOpening.CancelAsync().ConfigureAwait(false);
+            if (storage is not null)
+                await storage.DisposeAsync().ConfigureAwait(false); // its downloads stop before the repository closes
             try
             {
                 await (await opening.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
@@ -120,9 +125,12 @@ public sealed class BackupOperation
             {
                 // Stopped above because the database side failed.
             }
+            if (stopDump.IsCancellationRequested && !cancellationToken.IsCancellationRequested && storage?.Failure is { } storageFailure)
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(storageFailure); // why the dump was stopped
             throw;
         }
         await using var _ = target.ConfigureAwait(false);
+        var storageStreams = storage is null ? [] : await storage.CompleteAsync().ConfigureAwait(false);
         var (repository, repositoryLock, uploader) = (target.Repository, target.Lock, target.Uploader);
         var (fileStreams, modules, rulesets) = await artifacts.RunAsync(repository, uploader, progress, cancellationToken).ConfigureAwait(false);
         var source = result?.Source ?? ArtifactBackup.FilesSource;
@@ -138,7 +146,7 @@ public sealed class BackupOperation
             Tags = _context.Settings.Backup.Tags.Concat(request.Tags).Distinct().ToList(),
             Tools = tools,
             Source = source,
-            Streams = [.. result?.Streams ?? [], .. fileStreams],
+            Streams = [.. result?.Streams ?? [], .. fileStreams, .. storageStreams],
             Statistics = new BackupStatistics
             {
                 NewBytes = statistics.NewBytes,
@@ -161,13 +169,15 @@ public sealed class BackupOperation
         scope.Details["database"] = source.Database ?? "";
         if (fileStreams.Count > 0)
             scope.Details["files"] = fileStreams.Count.ToString(CultureInfo.InvariantCulture);
+        if (storage is not null)
+            scope.Details["storageObjects"] = storageStreams.Count.ToString(CultureInfo.InvariantCulture);
         if (manifest.Fingerprints?.Error is { } fingerprintError)
             scope.Details["fingerprintError"] = fingerprintError;
         return new BackupResult(snapshot, repository.Location, settings?.Display ?? "files only");
     }
 
     private Task<PostgresBackupResult> DumpAsync(PgConnectionSettings settings, BackupRequest request, BackupFingerprinting? fingerprinting,
-        Task<BackupTarget> opening, IProgress<long>? progress, CancellationToken cancellationToken)
+        StorageBackup? storage, Task<BackupTarget> opening, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         var postgres = _context.Settings.Postgres;
         var backup = new PostgresBackup(settings, new PostgresBackupOptions
@@ -180,8 +190,9 @@ public sealed class BackupOperation
             ExcludeTableData = postgres.ExcludeTableData,
             BinDirectory = _context.PostgresBinDirectory,
             DumpObservers = fingerprinting is null ? null : fingerprinting.CreateObservers,
-            InsideSnapshot = fingerprinting is null && InsideSnapshot is null ? null : async (connection, ct) =>
+            InsideSnapshot = fingerprinting is null && InsideSnapshot is null && storage is null ? null : async (connection, ct) =>
             {
+                storage?.Start(UploaderOf(opening), progress);
                 if (fingerprinting is not null)
                     await fingerprinting.InsideSnapshotAsync(connection, ct).ConfigureAwait(false);
                 if (InsideSnapshot is not null)

@@ -35,6 +35,15 @@ public static class ConfigTemplate
           # schemas: [public]
           # exclude-schemas: []
           # exclude-table-data: [audit_log]
+          # A Supabase project's Storage files, kept in the same snapshot (docs/supabase-storage.md). The access key
+          # comes from SUPABASE_STORAGE_ACCESS_KEY_ID / SUPABASE_STORAGE_SECRET_ACCESS_KEY, never from this file.
+          # supabase:
+          #   storage:
+          #     endpoint: https://<project-ref>.supabase.co/storage/v1/s3
+          #     region: eu-central-1
+          #     buckets: []            # empty: every bucket
+          #     connections: 4
+          #     key-file: ~/.config/bulwark/supabase-storage.env   # instead of the variables (mode 0600)
 
         backup:
           # Tags added to every snapshot.

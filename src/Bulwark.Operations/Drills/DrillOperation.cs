@@ -5,6 +5,7 @@ using Bulwark.Repository.Locking;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Sources.Postgres;
 using Bulwark.Sources.Postgres.Fingerprints;
+using Bulwark.Sources.Supabase.Storage;
 using Npgsql;
 
 namespace Bulwark.Operations.Drills;
@@ -127,6 +128,15 @@ public sealed class DrillOperation
             var comparison = FingerprintComparison.Compare(expected, expectedObjects, actual,
                 new ComparisonOptions(Definitions: sameDumper, Owners: !request.NoOwner, Privileges: !request.NoPrivileges));
             var differences = comparison.Differences;
+
+            // Supabase Storage: every storage.objects row has its file in the snapshot, with its size.
+            if (StorageStreams.Of(manifest) is { Count: > 0 } storageFiles)
+            {
+                var storage = await StorageRowCheck.CheckAsync(scratch, storageFiles, cancellationToken).ConfigureAwait(false);
+                differences = [.. differences, .. storage.Differences];
+                notes.Add(storage.Summary);
+            }
+
             if (comparison.ColumnOrderChanged.Count > 0)
                 notes.Add(ColumnOrderNote(comparison.ColumnOrderChanged));
             var compareDuration = Stopwatch.GetElapsedTime(comparing);

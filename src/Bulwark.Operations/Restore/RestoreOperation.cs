@@ -5,6 +5,7 @@ using Bulwark.Repository.Snapshots;
 using Bulwark.Repository.Streams;
 using Bulwark.Sources.Files;
 using Bulwark.Sources.Postgres;
+using Bulwark.Sources.Supabase.Storage;
 
 namespace Bulwark.Operations.Restore;
 
@@ -21,18 +22,43 @@ public sealed class RestoreOperation
     public Task<RestoreResult> RunAsync(RestoreRequest request, IProgress<long>? progress, CancellationToken cancellationToken) =>
         _context.RunLoggedAsync("restore", async scope =>
         {
-            if (new[] { request.Target, request.ToFile, request.FilesTo }.Count(t => t is not null) != 1)
-                throw new BulwarkException(ErrorKind.Usage, "restore needs exactly one of --target and --to-file (or --files-to for the configuration files)",
+            if (request.StorageTo is not null && (request.ToFile ?? request.FilesTo) is not null)
+                throw new BulwarkException(ErrorKind.Usage, "--storage-to goes with --target (the database first, then the files) or alone",
+                    "run the restore of the files or of the dump separately");
+            var destinations = new[] { request.Target, request.ToFile, request.FilesTo }.Count(t => t is not null);
+            if (destinations != 1 && !(destinations == 0 && request.StorageTo is not null))
+                throw new BulwarkException(ErrorKind.Usage, "restore needs exactly one of --target and --to-file (or --files-to for the configuration files, --storage-to for Supabase Storage files)",
                     "e.g. 'bulwark restore latest --target postgres://user@host/newdb --create', or '--files-to DIR' for the configuration files");
             await using var repository = await _context.OpenRepositoryAsync(cancellationToken).ConfigureAwait(false);
             await using var repositoryLock = await repository.LockAsync(LockMode.Shared, "restore", cancellationToken).ConfigureAwait(false);
             var snapshot = await repository.ResolveSnapshotAsync(request.Snapshot, cancellationToken).ConfigureAwait(false);
             scope.Snapshot = snapshot.ShortId;
+            // Checked before the database is touched: a missing key, a snapshot without files, or objects that would
+            // be overwritten fail the restore while nothing is written yet.
+            using var storage = request.StorageTo is null ? null : StorageRestore(snapshot, request.StorageTo);
+            if (storage is not null)
+                await storage.CheckAsync(StorageStreams.Of(snapshot.Manifest), request.Overwrite, cancellationToken).ConfigureAwait(false);
+            var started = Stopwatch.GetTimestamp();
             var result = request.FilesTo is not null
                 ? await FilesAsync(repository, snapshot, request, progress, cancellationToken).ConfigureAwait(false)
                 : request.ToFile is not null
                 ? await ToFileAsync(repository, snapshot, request, progress, cancellationToken).ConfigureAwait(false)
-                : await ToDatabaseAsync(repository, snapshot, request, progress, cancellationToken).ConfigureAwait(false);
+                : request.Target is not null
+                ? await ToDatabaseAsync(repository, snapshot, request, progress, cancellationToken).ConfigureAwait(false)
+                : new RestoreResult { Snapshot = snapshot.ShortId, Bytes = 0, Duration = TimeSpan.Zero };
+            if (storage is not null)
+            {
+                // After the database: its storage.buckets and storage.objects rows are in place when the files arrive.
+                var uploaded = await storage.RunAsync(repository, progress, cancellationToken).ConfigureAwait(false);
+                result = result with
+                {
+                    Storage = uploaded,
+                    Bytes = request.Target is null ? uploaded.UploadedBytes : result.Bytes,
+                    Duration = request.Target is null ? Stopwatch.GetElapsedTime(started) : result.Duration,
+                };
+                scope.Details["storageObjects"] = uploaded.Uploaded.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                scope.Details["storageBytes"] = uploaded.UploadedBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
             scope.Bytes = result.Bytes;
             if (result.AnalyzeDuration is { } analyzed)
                 scope.Details["analyzeSeconds"] = analyzed.TotalSeconds.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture);
@@ -40,6 +66,16 @@ public sealed class RestoreOperation
                 scope.Details["analyzeProblem"] = problem;
             return result;
         });
+
+    /// <summary>What uploads the snapshot's Storage objects to <paramref name="endpoint"/>.</summary>
+    private SupabaseStorageRestore StorageRestore(Snapshot snapshot, string endpoint)
+    {
+        if (StorageStreams.Of(snapshot.Manifest).Count == 0)
+            throw new BulwarkException(ErrorKind.Usage, $"snapshot {snapshot.ShortId} holds no Supabase Storage files",
+                "back up with 'postgres.supabase.storage.endpoint' set, or leave out --storage-to");
+        var options = _context.Settings.Postgres.Supabase.Storage.ToOptions(_context.Config, endpoint);
+        return new SupabaseStorageRestore(options, Path.Combine(_context.Config.StateDirectory, "spool"));
+    }
 
     private async Task<RestoreResult> ToDatabaseAsync(BackupRepository repository, Snapshot snapshot,
         RestoreRequest request, IProgress<long>? progress, CancellationToken cancellationToken)

@@ -15,7 +15,15 @@ public sealed record RestoreRequest
     public string? FilesTo { get; init; }
     /// <summary>With <see cref="FilesTo"/>: only these stored paths (or folders of them); empty for every file.</summary>
     public IReadOnlyList<string> Files { get; init; } = [];
-    /// <summary>With <see cref="FilesTo"/>: replace existing files (each atomically) instead of refusing.</summary>
+    /// <summary>
+    /// Also upload the snapshot's Supabase Storage objects to this Storage S3 endpoint (after the database, when
+    /// <see cref="Target"/> is set; alone otherwise). "?region=" in the URL names the project's region.
+    /// </summary>
+    public string? StorageTo { get; init; }
+    /// <summary>
+    /// With <see cref="FilesTo"/>: replace existing files (each atomically) instead of refusing. With
+    /// <see cref="StorageTo"/>: replace objects that exist with other content instead of refusing.
+    /// </summary>
     public bool Overwrite { get; init; }
     public bool Create { get; init; }
     public bool Clean { get; init; }

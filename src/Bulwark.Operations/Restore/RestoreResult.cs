@@ -11,6 +11,8 @@ public sealed record RestoreResult
     public string? Sha256 { get; init; }
     /// <summary>The files written by a restore with --files-to.</summary>
     public IReadOnlyList<Sources.Files.RestoredFile>? Files { get; init; }
+    /// <summary>What a restore with --storage-to uploaded to Supabase Storage.</summary>
+    public Sources.Supabase.Storage.StorageRestoreResult? Storage { get; init; }
     public required long Bytes { get; init; }
     public required TimeSpan Duration { get; init; }
     /// <summary>How long ANALYZE took after a restore into a database, when it ran.</summary>

@@ -7,11 +7,12 @@ namespace Bulwark.Sources.Processes;
 /// </summary>
 public static class ChildEnvironment
 {
-    /// <summary>The credentials the storage backends read (S3, Azure Blob).</summary>
+    /// <summary>The credentials the storage backends read (S3, Azure Blob), and Supabase Storage's key.</summary>
     private static readonly HashSet<string> CloudCredentials = new(StringComparer.OrdinalIgnoreCase)
     {
         "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
         "AZURE_STORAGE_KEY", "AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_SAS_TOKEN",
+        "SUPABASE_STORAGE_ACCESS_KEY_ID", "SUPABASE_STORAGE_SECRET_ACCESS_KEY",
     };
 
     /// <summary>
