@@ -46,6 +46,11 @@ public sealed record SourceInfo
     public string? ServerVersion { get; init; }
     public long? DatabaseSize { get; init; }
     public string? User { get; init; }
+    /// <summary>
+    /// How the database was backed up: "plain" (everything pg_dump sees) or "supabase" (as a Supabase project's own
+    /// role, see the supabase.json stream). Absent in snapshots older than profiles: plain.
+    /// </summary>
+    public string? Profile { get; init; }
 }
 
 /// <summary>What the backup wrote and what it could reuse.</summary>
