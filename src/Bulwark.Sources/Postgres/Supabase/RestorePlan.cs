@@ -66,6 +66,7 @@ public sealed partial class RestorePlan
         var platformObjects = 0;
         var platformSchemas = new SortedSet<string>(StringComparer.Ordinal);
         var extensionsKept = new HashSet<string>(StringComparer.Ordinal);
+        var sequenceTables = SequenceTables(entries, platform);
         foreach (var entry in entries)
         {
             var schema = string.IsNullOrEmpty(entry.Namespace) ? null : entry.Namespace;
@@ -128,6 +129,9 @@ public sealed partial class RestorePlan
                 case "TABLE DATA" when platform.IsBookkeeping(schema, entry.Tag):
                     plan.Skip($"rows of {schema}.{entry.Tag}", "the platform's bookkeeping; the target keeps its own");
                     break;
+                case "SEQUENCE SET" when sequenceTables.TryGetValue((schema, entry.Tag), out var owner) && platform.IsBookkeeping(owner.Schema, owner.Table):
+                    plan.Skip($"value of {schema}.{entry.Tag}", $"a sequence of the platform's bookkeeping table {owner.Schema}.{owner.Table}");
+                    break;
                 case "TABLE DATA" or "SEQUENCE SET":
                     plan.List(entry);
                     plan._platformData.Add(entry);
@@ -163,6 +167,31 @@ public sealed partial class RestorePlan
         }
     }
 
+    /// <summary>
+    /// The tables that own the platform's sequences (by OWNED BY, or as an identity column), so that the value of a
+    /// bookkeeping table's sequence is left with its rows.
+    /// </summary>
+    private static Dictionary<(string Schema, string Sequence), (string Schema, string Table)> SequenceTables(
+        IReadOnlyList<ArchiveTocEntry> entries, SupabasePlatform platform)
+    {
+        var owners = new Dictionary<(string, string), (string, string)>();
+        foreach (var entry in entries.Where(e => platform.IsPlatformSchema(e.Namespace)))
+        {
+            var match = entry.Description switch
+            {
+                "SEQUENCE OWNED BY" => OwnedBy().Match(entry.Definition ?? ""),
+                "SEQUENCE" => Identity().Match(entry.Definition ?? ""),
+                _ => Match.Empty,
+            };
+            if (match.Success)
+                owners[(entry.Namespace!, entry.Tag)] = (Unquote(match.Groups["schema"].Value), Unquote(match.Groups["table"].Value));
+        }
+        return owners;
+    }
+
+    private static string Unquote(string name) =>
+        name.StartsWith('"') ? name[1..^1].Replace("\"\"", "\"", StringComparison.Ordinal) : name;
+
     /// <summary>The schema of the function a trigger definition executes, or null when it names none.</summary>
     internal static string? TriggerFunctionSchema(string? definition)
     {
@@ -171,8 +200,7 @@ public sealed partial class RestorePlan
         var match = TriggerFunction().Match(definition);
         if (!match.Success)
             return null;
-        var schema = match.Groups["schema"].Value;
-        return schema.StartsWith('"') ? schema[1..^1].Replace("\"\"", "\"", StringComparison.Ordinal) : schema;
+        return Unquote(match.Groups["schema"].Value);
     }
 
     /// <summary>
@@ -187,8 +215,7 @@ public sealed partial class RestorePlan
             var match = Grant().Match(line);
             if (!match.Success)
                 continue;
-            var grantee = match.Groups["grantee"].Value;
-            var role = grantee.StartsWith('"') ? grantee[1..^1].Replace("\"\"", "\"", StringComparison.Ordinal) : grantee;
+            var role = Unquote(match.Groups["grantee"].Value);
             if (role == "PUBLIC" || Platform.IsReservedRole(role))
                 continue;
             _grants.Add(new PlatformGrant($"{entry.Tag} in {entry.Namespace ?? "the database"}", line.Trim()));
@@ -225,6 +252,12 @@ public sealed partial class RestorePlan
     /// <summary>The pg_restore list (-L) of <see cref="Listed"/>: "dumpId; …" lines.</summary>
     public string ListFile() =>
         string.Concat(_listedEntries.Select(e => $"{e.DumpId}; 0 0 {e.Description} {e.Namespace ?? "-"} {e.Tag.Replace('\n', ' ')}\n"));
+
+    [GeneratedRegex("""OWNED BY (?<schema>"(?:[^"]|"")+"|[^\s."]+)\.(?<table>"(?:[^"]|"")+"|[^\s."]+)\.""")]
+    private static partial Regex OwnedBy();
+
+    [GeneratedRegex("""^ALTER TABLE (?:ONLY )?(?<schema>"(?:[^"]|"")+"|[^\s."]+)\.(?<table>"(?:[^"]|"")+"|[^\s."]+) ALTER COLUMN .* ADD GENERATED""")]
+    private static partial Regex Identity();
 
     [GeneratedRegex("""EXECUTE (?:FUNCTION|PROCEDURE) (?<schema>"(?:[^"]|"")+"|[^\s."(]+)\.""")]
     private static partial Regex TriggerFunction();

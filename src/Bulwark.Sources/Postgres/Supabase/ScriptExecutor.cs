@@ -21,11 +21,18 @@ internal sealed class ScriptExecutor
     private readonly Dictionary<int, ArchiveTocEntry> _entries;
     private readonly HashSet<string> _additionDrops;
     private readonly Func<CancellationToken, Task> _beforeFirstEntry;
+    private readonly HashSet<string> _keptFunctionDrops;
+    private readonly HashSet<int> _keptFunctions;
     private readonly StringBuilder _pending = new();
     private bool _pendingHasSql;
     private ArchiveTocEntry? _current;
 
-    public ScriptExecutor(NpgsqlConnection connection, RestorePlan plan, Func<CancellationToken, Task> beforeFirstEntry)
+    /// <param name="keptFunctions">
+    /// Functions ("schema.name(types)") that triggers the target would not let go of still use: they are replaced in
+    /// place (CREATE OR REPLACE) rather than dropped and created.
+    /// </param>
+    public ScriptExecutor(NpgsqlConnection connection, RestorePlan plan, IReadOnlySet<string> keptFunctions,
+        Func<CancellationToken, Task> beforeFirstEntry)
     {
         _connection = connection;
         _plan = plan;
@@ -33,6 +40,10 @@ internal sealed class ScriptExecutor
         _additionDrops = plan.Listed.Where(e => plan.IsAddition(e.DumpId) && !string.IsNullOrEmpty(e.DropStatement))
             .Select(e => e.DropStatement!.Trim()).ToHashSet(StringComparer.Ordinal);
         _beforeFirstEntry = beforeFirstEntry;
+        var kept = plan.Listed.Where(e => e.Description == "FUNCTION" && keptFunctions.Contains($"{e.Namespace}.{e.Tag}")).ToList();
+        _keptFunctions = kept.Select(e => e.DumpId).ToHashSet();
+        _keptFunctionDrops = kept.Where(e => !string.IsNullOrEmpty(e.DropStatement)).Select(e => e.DropStatement!.Trim())
+            .ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>Additions applied.</summary>
@@ -96,8 +107,15 @@ internal sealed class ScriptExecutor
     private async Task FlushPreambleStatementAsync(CancellationToken cancellationToken)
     {
         var statement = _pending.ToString().Trim();
+        var withoutIfExists = statement.Replace(" IF EXISTS", "", StringComparison.Ordinal);
+        if (_keptFunctionDrops.Contains(withoutIfExists))
+        {
+            _pending.Clear();
+            _pendingHasSql = false;
+            return;
+        }
         // A DROP of an addition on a platform table (--clean) may be refused like the addition itself.
-        var addition = _additionDrops.Contains(statement.Replace(" IF EXISTS", "", StringComparison.Ordinal));
+        var addition = _additionDrops.Contains(withoutIfExists);
         await ExecutePendingAsync(addition ? statement : null, null, cancellationToken).ConfigureAwait(false);
     }
 
@@ -107,6 +125,15 @@ internal sealed class ScriptExecutor
         {
             await ExecutePendingAsync(null, null, cancellationToken).ConfigureAwait(false);
             return;
+        }
+        if (_keptFunctions.Contains(_current.DumpId))
+        {
+            var create = _pending.ToString();
+            var at = create.IndexOf("\nCREATE FUNCTION ", StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                _pending.Clear().Append(create, 0, at).Append("\nCREATE OR REPLACE FUNCTION ").Append(create, at + 17, create.Length - at - 17);
+            }
         }
         if (!_plan.IsAddition(_current.DumpId))
         {

@@ -1,4 +1,5 @@
 using Bulwark.Repository;
+using Bulwark.Repository.Streams;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Storage.Local;
 using Bulwark.Sources.Postgres.Archive;
@@ -66,7 +67,10 @@ internal sealed class SupabaseRestore
         }
 
         var truncated = new List<string>();
-        var executor = new ScriptExecutor(connection, plan, async token =>
+        var (keptFunctions, refusedDrops) = _options.Clean
+            ? await DropTeamTriggersAsync(connection, cancellationToken).ConfigureAwait(false)
+            : (new HashSet<string>(), []);
+        var executor = new ScriptExecutor(connection, plan, keptFunctions, async token =>
         {
             if (_options.Clean)
                 truncated.AddRange(await CleanPlatformPartAsync(connection, plan, token).ConfigureAwait(false));
@@ -105,7 +109,7 @@ internal sealed class SupabaseRestore
             PlatformRows = executor.PlatformRows.OrderBy(r => r.Key, StringComparer.Ordinal)
                 .Select(r => new PlatformTableRows(r.Key, r.Value)).ToList(),
             Additions = executor.Applied,
-            Skipped = [.. plan.Skipped, .. executor.Refused],
+            Skipped = [.. plan.Skipped, .. refusedDrops, .. executor.Refused],
             Truncated = truncated,
         };
     }
@@ -163,16 +167,21 @@ internal sealed class SupabaseRestore
     }
 
     /// <summary>
-    /// With --clean, after the team's objects were dropped: the target's triggers on platform tables that call the
-    /// team's functions are dropped (each may be refused), and the platform tables whose rows the snapshot holds are
-    /// emptied. Returns the tables emptied.
+    /// With --clean, before anything else: drops the target's triggers on platform tables that call the team's
+    /// functions, each under a savepoint. A trigger the target will not drop (only the table's owner may) stays, and so
+    /// does its function: returns those functions ("schema.name(types)"), which the restore then replaces in place.
     /// </summary>
-    private async Task<IReadOnlyList<string>> CleanPlatformPartAsync(NpgsqlConnection connection, RestorePlan plan,
-        CancellationToken cancellationToken)
+    private async Task<(HashSet<string> KeptFunctions, List<RestoreSkip> Refused)> DropTeamTriggersAsync(
+        NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        var drops = new List<string>();
+        var triggers = new List<(string Drop, string Function, string Name)>();
+        await ExecuteAsync(connection, "SELECT pg_catalog.set_config('search_path', '', true)", cancellationToken).ConfigureAwait(false);
         await using (var find = new NpgsqlCommand("""
-            SELECT format('DROP TRIGGER IF EXISTS %I ON %I.%I', t.tgname, n.nspname, c.relname)
+            SELECT format('DROP TRIGGER %I ON %I.%I', t.tgname, n.nspname, c.relname),
+                   -- as pg_dump tags a function: name(types), types as format_type gives them with an empty search_path
+                   format('%s.%s(%s)', pn.nspname, p.proname, coalesce((SELECT string_agg(format_type(a, NULL), ', ' ORDER BY i)
+                                                                        FROM unnest(p.proargtypes::oid[]) WITH ORDINALITY u (a, i)), '')),
+                   format('trigger %s.%s %s', n.nspname, c.relname, t.tgname)
             FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
               JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace pn ON pn.oid = p.pronamespace
             WHERE NOT t.tgisinternal AND n.nspname = ANY ($1) AND NOT pn.nspname = ANY ($1)
@@ -182,9 +191,11 @@ internal sealed class SupabaseRestore
             find.Parameters.Add(new NpgsqlParameter { Value = _platform.Schemas.ToArray() });
             await using var reader = await find.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                drops.Add(reader.GetString(0));
+                triggers.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
         }
-        foreach (var drop in drops)
+        var kept = new HashSet<string>(StringComparer.Ordinal);
+        var refused = new List<RestoreSkip>();
+        foreach (var (drop, function, name) in triggers)
         {
             await ExecuteAsync(connection, "SAVEPOINT bulwark_clean", cancellationToken).ConfigureAwait(false);
             try
@@ -192,12 +203,24 @@ internal sealed class SupabaseRestore
                 await ExecuteAsync(connection, drop, cancellationToken).ConfigureAwait(false);
                 await ExecuteAsync(connection, "RELEASE SAVEPOINT bulwark_clean", cancellationToken).ConfigureAwait(false);
             }
-            catch (PostgresException)
+            catch (PostgresException e)
             {
-                // Kept: the trigger of the same name in the snapshot is then refused too, and named in the summary.
                 await ExecuteAsync(connection, "ROLLBACK TO SAVEPOINT bulwark_clean", cancellationToken).ConfigureAwait(false);
+                kept.Add(function);
+                refused.Add(new RestoreSkip($"dropping {name}",
+                    $"the target refused it ({e.SqlState}: {e.MessageText}); it stays, and its function {function} is replaced in place"));
             }
         }
+        return (kept, refused);
+    }
+
+    /// <summary>
+    /// With --clean, after the team's objects were dropped: empties the platform tables whose rows the snapshot holds.
+    /// Returns the tables emptied.
+    /// </summary>
+    private static async Task<IReadOnlyList<string>> CleanPlatformPartAsync(NpgsqlConnection connection, RestorePlan plan,
+        CancellationToken cancellationToken)
+    {
         var tables = plan.PlatformTables.Select(t => $"{PostgresRestore.QuoteIdentifier(t.Schema)}.{PostgresRestore.QuoteIdentifier(t.Table)}").ToList();
         if (tables.Count == 0)
             return [];
