@@ -31,6 +31,7 @@ public static class ListCommand
                         time = s.Manifest.Time,
                         host = s.Manifest.Host,
                         database = s.Manifest.Source.Database,
+                        profile = s.Manifest.Source.Profile,
                         size = s.Manifest.TotalSize,
                         newBytes = s.Manifest.Statistics?.NewBytes,
                         storedBytes = s.Manifest.Statistics?.StoredBytes,

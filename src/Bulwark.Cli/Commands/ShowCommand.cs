@@ -56,7 +56,7 @@ public static class ShowCommand
             run.Output.Line($"host       {m.Host}{(m.User is null ? "" : " (" + m.User + ")")}");
             run.Output.Line(m.Source.Database is null
                 ? $"source     {m.Source.Kind}"
-                : $"source     {m.Source.Kind} {m.Source.Database} on {m.Source.Server} (PostgreSQL {m.Source.ServerVersion}, database size {Format.Bytes(m.Source.DatabaseSize ?? 0)})");
+                : $"source     {m.Source.Kind} {m.Source.Database} on {m.Source.Server} (PostgreSQL {m.Source.ServerVersion}, database size {Format.Bytes(m.Source.DatabaseSize ?? 0)}{(m.Source.Profile is { } profile ? ", profile " + profile : "")})");
             run.Output.Line($"tools      {string.Join(", ", m.Tools.Select(t => $"{t.Key} {t.Value}"))}");
             if (m.Tags.Count > 0)
                 run.Output.Line($"tags       {string.Join(", ", m.Tags)}");

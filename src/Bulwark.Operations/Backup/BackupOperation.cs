@@ -174,6 +174,8 @@ public sealed class BackupOperation
         var backup = new PostgresBackup(settings, new PostgresBackupOptions
         {
             Globals = request.Globals ?? postgres.Globals,
+            Profile = postgres.ProfileValue,
+            Platform = postgres.Supabase.Platform.ToPlatform(),
             Schemas = postgres.Schemas,
             ExcludeSchemas = postgres.ExcludeSchemas,
             ExcludeTableData = postgres.ExcludeTableData,

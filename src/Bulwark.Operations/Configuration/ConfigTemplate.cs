@@ -20,8 +20,18 @@ public static class ConfigTemplate
           # url: postgres://postgres@localhost:5432/postgres
           # Folder of pg_dump/pg_restore; by default the newest installed version is used.
           # bin-dir: /usr/lib/postgresql/16/bin
-          # Also back up roles and tablespaces (pg_dumpall --globals-only).
-          globals: false
+          # Also back up roles and tablespaces (pg_dumpall --globals-only). Default: false, but true for the supabase
+          # profile, which keeps only the team's own roles.
+          # globals: false
+          # auto, plain or supabase. auto picks supabase for a host under supabase.co/supabase.com or a database with
+          # the platform's schemas and roles: backed up as the project's postgres role (docs/supabase.md).
+          # profile: auto
+          # supabase:
+          #   platform:            # each list, when set, replaces the built-in one (for platform changes)
+          #     schemas: [auth, storage, realtime, extensions, ...]
+          #     reserved-roles: [postgres, anon, authenticated, service_role, ...]
+          #     reserved-role-prefixes: [supabase_, pgsodium_, pg_]
+          #     bookkeeping-tables: [auth.schema_migrations, storage.migrations, ...]
           # schemas: [public]
           # exclude-schemas: []
           # exclude-table-data: [audit_log]

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Repository.Streams;
+using Bulwark.Sources.Postgres.Supabase;
 using Bulwark.Sources.Processes;
 using Npgsql;
 
@@ -61,6 +62,8 @@ public sealed class PostgresBackup
         var facts = await PgServerFacts.ReadAsync(connection, cancellationToken).ConfigureAwait(false);
         var (pgDump, dumpVersion) = PgTools.CheckServer("pg_dump", await findDump.ConfigureAwait(false), facts.Version.Major);
         var tools = new Dictionary<string, string> { ["pg_dump"] = dumpVersion.ToString() };
+        var supabase = await SupabaseDetection.IsSupabaseAsync(_options.Profile, _settings.Host, connection, cancellationToken)
+            .ConfigureAwait(false);
 
         string snapshotId;
         // The snapshot's transaction sits idle while pg_dump works: a server-side idle timeout must not end it.
@@ -71,6 +74,10 @@ public sealed class PostgresBackup
             await begin.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         await using (var export = new NpgsqlCommand("SELECT pg_export_snapshot()", connection))
             snapshotId = (string)(await export.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        // What the project's role cannot read is decided in the snapshot pg_dump dumps.
+        var supabasePlan = supabase
+            ? await SupabaseDumpPlan.ReadAsync(connection, _options.Platform, cancellationToken).ConfigureAwait(false)
+            : null;
         if (_options.InsideSnapshot is not null)
             await _options.InsideSnapshot(connection, cancellationToken).ConfigureAwait(false);
 
@@ -79,6 +86,8 @@ public sealed class PostgresBackup
         arguments.AddRange(_options.Schemas.Select(s => $"--schema={s}"));
         arguments.AddRange(_options.ExcludeSchemas.Select(s => $"--exclude-schema={s}"));
         arguments.AddRange(_options.ExcludeTableData.Select(t => $"--exclude-table-data={t}"));
+        if (supabasePlan is not null)
+            arguments.AddRange(supabasePlan.DumpArguments());
         var dumpEnvironment = new Dictionary<string, string?>(_settings.ToEnvironment());
         // Last in PGOPTIONS wins over a time zone the connection's own options may set.
         dumpEnvironment["PGOPTIONS"] = $"{dumpEnvironment.GetValueOrDefault("PGOPTIONS")} -c TimeZone=UTC".TrimStart();
@@ -106,7 +115,7 @@ public sealed class PostgresBackup
             }
             var code = await dump.WaitAsync(cancellationToken).ConfigureAwait(false);
             if (code != 0)
-                throw ToolFailed("pg_dump", code, dump.ErrorSummary);
+                throw await DumpFailedAsync(code, dump.ErrorSummary, supabase, connection).ConfigureAwait(false);
             if (entry.Size == 0)
                 throw new BulwarkException(ErrorKind.Failed, "pg_dump wrote nothing", "run pg_dump by hand to see why");
             streams.Add(entry);
@@ -122,7 +131,14 @@ public sealed class PostgresBackup
             // pg_dump imported the snapshot when it started and has finished: losing this connection now costs nothing.
         }
 
-        if (_options.Globals)
+        if (supabasePlan is not null)
+        {
+            using var document = new MemoryStream(SnapshotPlatform.Serialize(supabasePlan.Document()));
+            streams.Add(await (await uploader.ConfigureAwait(false)).UploadAsync(SnapshotPlatform.StreamName, SnapshotPlatform.StreamKind,
+                document, cancellationToken: cancellationToken).ConfigureAwait(false));
+        }
+
+        if (_options.Globals ?? supabase)
         {
             var (pgDumpAll, dumpAllVersion) = await _tools.FindAsync("pg_dumpall", facts.Version.Major, cancellationToken).ConfigureAwait(false);
             tools["pg_dumpall"] = dumpAllVersion.ToString();
@@ -131,9 +147,14 @@ public sealed class PostgresBackup
                 globalsArguments.Add("--no-role-passwords");
             await using var dumpAll = ProcessRunner.Start(pgDumpAll, globalsArguments, _settings.ToEnvironment(),
                 redirectInput: false, redirectOutput: true, cancellationToken);
-            var entry = await (await uploader.ConfigureAwait(false)).UploadAsync(GlobalsStreamName, GlobalsStreamKind, dumpAll.StandardOutput,
-                attributes: new Dictionary<string, string> { ["role-passwords"] = facts.IsSuperuser ? "included" : "omitted" },
-                cancellationToken: cancellationToken).ConfigureAwait(false);
+            var globalsAttributes = new Dictionary<string, string> { ["role-passwords"] = facts.IsSuperuser ? "included" : "omitted" };
+            using var filtered = supabasePlan is null
+                ? null
+                : await SupabaseGlobals.FilterAsync(dumpAll.StandardOutput, supabasePlan.Platform, cancellationToken).ConfigureAwait(false);
+            if (filtered is not null)
+                globalsAttributes["roles"] = "team";
+            var entry = await (await uploader.ConfigureAwait(false)).UploadAsync(GlobalsStreamName, GlobalsStreamKind,
+                filtered ?? dumpAll.StandardOutput, attributes: globalsAttributes, cancellationToken: cancellationToken).ConfigureAwait(false);
             var code = await dumpAll.WaitAsync(cancellationToken).ConfigureAwait(false);
             if (code != 0)
                 throw ToolFailed("pg_dumpall", code, dumpAll.ErrorSummary);
@@ -148,8 +169,34 @@ public sealed class PostgresBackup
             ServerVersion = facts.VersionText,
             DatabaseSize = facts.DatabaseSize,
             User = facts.User,
+            Profile = supabase ? "supabase" : "plain",
         };
         return new PostgresBackupResult(streams, source, tools, facts);
+    }
+
+    /// <summary>
+    /// pg_dump's failure; a permission error on what looks like a Supabase project backed up with the plain profile
+    /// says which profile reads it.
+    /// </summary>
+    private async Task<BulwarkException> DumpFailedAsync(int code, string? summary, bool supabase, NpgsqlConnection connection)
+    {
+        var error = ToolFailed("pg_dump", code, summary);
+        if (supabase || summary?.Contains("permission denied", StringComparison.OrdinalIgnoreCase) != true)
+            return error;
+        bool platform;
+        try
+        {
+            platform = SupabaseDetection.IsSupabaseHost(_settings.Host) ||
+                       await SupabaseDetection.HasPlatformAsync(connection, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (NpgsqlException)
+        {
+            return error;
+        }
+        return platform
+            ? new BulwarkException(error.Kind, error.Message,
+                "this is a Supabase project, whose platform tables its postgres role may not read: set 'postgres.profile' to supabase (or auto)")
+            : error;
     }
 
     internal static BulwarkException ToolFailed(string program, int code, string? summary)

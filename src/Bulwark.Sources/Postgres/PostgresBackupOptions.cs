@@ -1,4 +1,5 @@
 using Bulwark.Repository.Streams;
+using Bulwark.Sources.Postgres.Supabase;
 using Npgsql;
 
 namespace Bulwark.Sources.Postgres;
@@ -6,8 +7,15 @@ namespace Bulwark.Sources.Postgres;
 /// <summary>What to dump and what to compute in passing.</summary>
 public sealed record PostgresBackupOptions
 {
-    /// <summary>Also dump roles and tablespaces (pg_dumpall --globals-only).</summary>
-    public bool Globals { get; init; }
+    /// <summary>
+    /// Also dump roles and tablespaces (pg_dumpall --globals-only); null lets the profile decide (plain: no; supabase:
+    /// yes, the team's roles only).
+    /// </summary>
+    public bool? Globals { get; init; }
+    /// <summary>How the database is backed up; <see cref="PostgresProfile.Auto"/> decides from the host and the database.</summary>
+    public PostgresProfile Profile { get; init; } = PostgresProfile.Auto;
+    /// <summary>What belongs to the platform, for the supabase profile.</summary>
+    public SupabasePlatform Platform { get; init; } = SupabasePlatform.Default;
     /// <summary>Dump only these schemas (pg_dump --schema).</summary>
     public IReadOnlyList<string> Schemas { get; init; } = [];
     public IReadOnlyList<string> ExcludeSchemas { get; init; } = [];
