@@ -1,3 +1,4 @@
+using Bulwark.Operations;
 using Bulwark.Operations.Backup;
 using Bulwark.Operations.Repositories;
 using Bulwark.Operations.Restore;
@@ -148,23 +149,21 @@ public sealed class SupabaseRestoreTests(SupabaseFixture supabase)
             "SELECT tableowner::text FROM pg_tables WHERE schemaname = 'auth' AND tablename = 'users'"));
     }
 
-    /// <summary>A snapshot of the project, shaped as the supabase profile takes it.</summary>
-    private async Task<Bulwark.Operations.BulwarkContext> BackUpAsync(TempDirectory dir, string project)
+    /// <summary>A snapshot of the project taken as its postgres role with the supabase profile.</summary>
+    private async Task<BulwarkContext> BackUpAsync(TempDirectory dir, string project)
     {
-        var context = TestConfig.Context(dir, supabase.Server.Url(project, withPassword: true),
-            configure: config => config.Postgres.ExcludeTableData = [.. SupabasePlatform.Default.BookkeepingTables]);
+        var context = TestConfig.Context(dir, supabase.Url(project, withPassword: true), configure: config => config.Postgres.Profile = "supabase");
         await new InitOperation(context).RunAsync(null, dir.Path, Ct);
-        await new BackupOperation(context).RunAsync(new BackupRequest(), null, Ct);
+        var backup = await new BackupOperation(context).RunAsync(new BackupRequest(), null, Ct);
+        Assert.True(SnapshotPlatform.IsSupabase(backup.Snapshot.Manifest));
         return context;
     }
 
-    /// <summary>Restores the latest snapshot into a project as its postgres role.</summary>
-    private async Task<SupabaseRestoreSummary> RestoreAsync(Bulwark.Operations.BulwarkContext context, string target, bool clean = false)
+    /// <summary>Restores the latest snapshot into a project as its postgres role; the snapshot's profile picks the Supabase restore.</summary>
+    private async Task<SupabaseRestoreSummary> RestoreAsync(BulwarkContext context, string target, bool clean = false)
     {
-        await using var repository = await context.OpenRepositoryAsync(Ct);
-        var snapshot = await repository.ResolveSnapshotAsync("latest", Ct);
-        var result = await new PostgresRestore(new PostgresRestoreOptions { Clean = clean, Supabase = SupabasePlatform.Default })
-            .RunAsync(repository, snapshot, supabase.Settings(target), null, Ct);
+        var result = await new RestoreOperation(context).RunAsync(
+            new RestoreRequest { Snapshot = "latest", Target = supabase.Url(target, withPassword: true), Clean = clean }, null, Ct);
         return Assert.IsType<SupabaseRestoreSummary>(result.Supabase);
     }
 }
