@@ -47,6 +47,8 @@ public sealed class PostgresRestore
         {
             if (created)
                 await MarkInterruptedAsync(target, cancellationToken).ConfigureAwait(false);
+            if (_options.BeforeRestore is { } prepare)
+                await prepare(target, cancellationToken).ConfigureAwait(false);
             var globalsErrors = 0;
             if (_options.Supabase is { } platform)
             {

@@ -39,6 +39,9 @@ public sealed record PostgresRestoreOptions
     /// </summary>
     public Supabase.SupabasePlatform? Supabase { get; init; }
 
+    /// <summary>Runs on the target once it exists (created or not), before anything is restored (drills prepare it here).</summary>
+    public Func<PgConnectionSettings, CancellationToken, Task>? BeforeRestore { get; init; }
+
     /// <summary>Where a spool file for parallel restore goes; the system temporary folder when null.</summary>
     public string? SpoolDirectory { get; init; }
 }

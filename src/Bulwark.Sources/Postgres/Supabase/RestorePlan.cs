@@ -57,10 +57,11 @@ public sealed partial class RestorePlan
 
     /// <summary>
     /// Chooses from <paramref name="entries"/> for a target that has the extensions <paramref name="targetExtensions"/>
-    /// and the publications <paramref name="targetPublications"/>.
+    /// (and can install <paramref name="availableExtensions"/>; null when unknown) and the publications
+    /// <paramref name="targetPublications"/>.
     /// </summary>
     public static RestorePlan Create(IReadOnlyList<ArchiveTocEntry> entries, SupabasePlatform platform,
-        IReadOnlySet<string> targetExtensions, IReadOnlySet<string> targetPublications)
+        IReadOnlySet<string> targetExtensions, IReadOnlySet<string> targetPublications, IReadOnlySet<string>? availableExtensions = null)
     {
         var plan = new RestorePlan(platform);
         var platformObjects = 0;
@@ -83,6 +84,8 @@ public sealed partial class RestorePlan
                 case "EXTENSION":
                     if (targetExtensions.Contains(entry.Tag))
                         plan.Skip($"extension {entry.Tag}", "the target has it already");
+                    else if (availableExtensions is not null && !availableExtensions.Contains(entry.Tag))
+                        plan.Skip($"extension {entry.Tag}", "not available on the target's server (what needs it fails)");
                     else
                     {
                         extensionsKept.Add(entry.Tag);

@@ -52,6 +52,9 @@ internal sealed class ScriptExecutor
     /// <summary>Additions the target refused (rolled back to their savepoint).</summary>
     public List<RestoreSkip> Refused { get; } = [];
 
+    /// <summary>The dump ids of the additions refused.</summary>
+    public HashSet<int> RefusedEntries { get; } = [];
+
     /// <summary>Rows loaded per platform table ("auth.users").</summary>
     public Dictionary<string, long> PlatformRows { get; } = new(StringComparer.Ordinal);
 
@@ -141,7 +144,9 @@ internal sealed class ScriptExecutor
             return;
         }
         var hasSql = _pendingHasSql;
-        if (await ExecutePendingAsync(Display(_current), _current, cancellationToken).ConfigureAwait(false) && hasSql)
+        if (!await ExecutePendingAsync(Display(_current), _current, cancellationToken).ConfigureAwait(false))
+            RefusedEntries.Add(_current.DumpId);
+        else if (hasSql)
             Applied.Add(Display(_current));
     }
 

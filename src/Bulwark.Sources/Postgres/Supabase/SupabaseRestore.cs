@@ -48,7 +48,8 @@ internal sealed class SupabaseRestore
         await using var connection = await PgErrors.OpenAsync(target, "connecting to", cancellationToken).ConfigureAwait(false);
         var plan = RestorePlan.Create(entries, _platform,
             await NamesAsync(connection, "SELECT extname FROM pg_extension", cancellationToken).ConfigureAwait(false),
-            await NamesAsync(connection, "SELECT pubname FROM pg_publication", cancellationToken).ConfigureAwait(false));
+            await NamesAsync(connection, "SELECT pubname FROM pg_publication", cancellationToken).ConfigureAwait(false),
+            await NamesAsync(connection, "SELECT name FROM pg_available_extensions", cancellationToken).ConfigureAwait(false));
         await EnsurePlatformTablesAsync(connection, plan, target, cancellationToken).ConfigureAwait(false);
         if (!_options.Clean)
             await EnsureEmptyAsync(connection, plan, target, cancellationToken).ConfigureAwait(false);
@@ -111,6 +112,7 @@ internal sealed class SupabaseRestore
             Additions = executor.Applied,
             Skipped = [.. plan.Skipped, .. refusedDrops, .. executor.Refused],
             Truncated = truncated,
+            RestoredEntries = plan.Listed.Select(e => e.DumpId).Where(id => !executor.RefusedEntries.Contains(id)).ToList(),
         };
     }
 

@@ -13,4 +13,7 @@ public sealed record SupabaseRestoreSummary
     public required IReadOnlyList<RestoreSkip> Skipped { get; init; }
     /// <summary>With --clean: the platform tables emptied before their rows were restored.</summary>
     public IReadOnlyList<string> Truncated { get; init; } = [];
+    /// <summary>The archive's entries (dump ids) restored: what a drill compares.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public IReadOnlyList<int> RestoredEntries { get; init; } = [];
 }
