@@ -79,6 +79,9 @@ public static partial class SupabaseStandIns
             try
             {
                 await ExecuteAsync(connection, sql, cancellationToken).ConfigureAwait(false);
+                // Owned as on the platform: a trigger or policy added to a table reads back with the table's owner.
+                if (OwnerStatement(entry) is { } owner)
+                    await ExecuteAsync(connection, owner, cancellationToken).ConfigureAwait(false);
                 await ExecuteAsync(connection, "RELEASE SAVEPOINT bulwark_stand_in", cancellationToken).ConfigureAwait(false);
                 stood++;
             }
@@ -97,6 +100,24 @@ public static partial class SupabaseStandIns
         if (failed.Count > 0)
             notes.Add($"not stood in: {failed.Count} platform object{(failed.Count == 1 ? "" : "s")} this server refused: {string.Join("; ", failed.Take(5))}{(failed.Count > 5 ? "; …" : "")}");
         return notes;
+    }
+
+    /// <summary>The ALTER … OWNER TO that gives a stand-in the archive's owner; null for kinds that have none of their own.</summary>
+    private static string? OwnerStatement(ArchiveTocEntry entry)
+    {
+        if (string.IsNullOrEmpty(entry.Owner))
+            return null;
+        var owner = PostgresRestore.QuoteIdentifier(entry.Owner);
+        var schema = PostgresRestore.QuoteIdentifier(entry.Namespace ?? "");
+        return entry.Description switch
+        {
+            "SCHEMA" => $"ALTER SCHEMA {PostgresRestore.QuoteIdentifier(entry.Tag)} OWNER TO {owner}",
+            "TABLE" or "SEQUENCE" or "VIEW" or "TYPE" or "DOMAIN" =>
+                $"ALTER {entry.Description} {schema}.{PostgresRestore.QuoteIdentifier(entry.Tag)} OWNER TO {owner}",
+            // A function's tag is its signature, name(types), as pg_dump quoted it.
+            "FUNCTION" or "PROCEDURE" or "AGGREGATE" => $"ALTER {entry.Description} {schema}.{entry.Tag} OWNER TO {owner}",
+            _ => null,
+        };
     }
 
     /// <summary>Every role the archive names: owners, grantees, and the platform's reserved roles.</summary>

@@ -31,7 +31,8 @@ public sealed class SupabaseDrillTests(SupabaseFixture supabase)
     }
 
     [Theory]
-    [InlineData("DELETE FROM auth.users WHERE email = 'user7@example.com'", "table auth.users")]
+    [InlineData("UPDATE auth.users SET email = 'someone@example.com' WHERE email = 'user7@example.com'", "table auth.users")]
+    [InlineData("DELETE FROM storage.objects WHERE name = 'user2/avatar.png'", "table storage.objects")]
     [InlineData("DROP POLICY \"Users upload their own avatar\" ON storage.objects", "policy storage.objects Users upload their own avatar")]
     [InlineData("DROP TRIGGER on_auth_user_created ON auth.users", "trigger auth.users on_auth_user_created")]
     [InlineData("UPDATE public.profiles SET mood = 'sad' WHERE username = 'user3'", "table public.profiles")]
