@@ -28,7 +28,7 @@ public sealed partial class DrillOperation
     {
         if (!string.IsNullOrWhiteSpace(request.Scratch ?? _context.Settings.Drill.Scratch))
             return null;
-        if (LocalPostgresServer.FindServerBinDirectory() is null)
+        if (LocalPostgresServer.FindServerBinDirectory() is not { } bin || !File.Exists(Path.Combine(bin, "initdb")))
             throw new BulwarkException(ErrorKind.Usage,
                 "a drill of a Supabase snapshot needs a scratch server, and the PostgreSQL server programs (initdb, pg_ctl) to start a throwaway one are not installed",
                 "set 'drill.scratch' (or --scratch) to a plain PostgreSQL server where a superuser may create databases, or install the server programs");

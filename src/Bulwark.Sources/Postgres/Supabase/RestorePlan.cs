@@ -18,6 +18,7 @@ public sealed partial class RestorePlan
     private readonly List<ArchiveTocEntry> _platformData = [];
     private readonly List<PlatformGrant> _grants = [];
     private readonly List<RestoreSkip> _skipped = [];
+    private int _platformGrants;
 
     private RestorePlan(SupabasePlatform platform)
     {
@@ -158,6 +159,8 @@ public sealed partial class RestorePlan
             if (!entries.Any(e => e.Description == "TABLE DATA" && e.Namespace == table.Namespace && e.Tag == table.Tag))
                 plan.Skip($"rows of {table.Namespace}.{table.Tag}", "the platform's bookkeeping; the target keeps its own");
         }
+        if (plan._platformGrants > 0)
+            plan.Skip($"privileges of {plan._platformGrants} platform objects", "grants of the platform to its own roles; the target has its own");
         if (platformObjects > 0)
             plan._skipped.Insert(0, new RestoreSkip($"{platformObjects} platform objects (schemas {string.Join(", ", platformSchemas)})",
                 "the platform's own: the target has them, and they are never dropped or recreated"));
@@ -225,8 +228,7 @@ public sealed partial class RestorePlan
             kept++;
         }
         if (kept == 0)
-            _skipped.Add(new RestoreSkip($"privileges on {(string.IsNullOrEmpty(entry.Namespace) ? "" : entry.Namespace + ".")}{entry.Tag}",
-                "grants of the platform to its own roles; the target has its own"));
+            _platformGrants++;
     }
 
     private void List(ArchiveTocEntry entry)

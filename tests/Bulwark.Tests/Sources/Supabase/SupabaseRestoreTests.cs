@@ -123,6 +123,24 @@ public sealed class SupabaseRestoreTests(SupabaseFixture supabase)
         await AssertPlatformUntouchedAsync(fresh);
     }
 
+    [Fact]
+    public async Task Restore_AppliesTheTeamsGrantsOnPlatformTables_ButNotThePlatformsOwn()
+    {
+        using var dir = new TempDirectory();
+        var project = await supabase.CreateProjectAsync();
+        await supabase.ExecuteAsync(project, "GRANT SELECT ON storage.buckets TO app_reporting");
+        var context = await BackUpAsync(dir, project);
+        var fresh = await supabase.CreateProjectAsync(withTeam: false);
+        await supabase.ExecuteAsAdminAsync(fresh, "REVOKE ALL ON storage.buckets FROM anon");
+
+        var summary = await RestoreAsync(context, fresh);
+
+        Assert.True(await supabase.ScalarAsync<bool>(fresh, "SELECT has_table_privilege('app_reporting', 'storage.buckets', 'SELECT')"));
+        Assert.Contains(summary.Additions, a => a.StartsWith("GRANT SELECT ON TABLE storage.buckets TO app_reporting;", StringComparison.Ordinal));
+        // The platform's grants are the target's business: what it revoked stays revoked.
+        Assert.False(await supabase.ScalarAsync<bool>(fresh, "SELECT has_table_privilege('anon', 'storage.buckets', 'SELECT')"));
+    }
+
     /// <summary>The team's schemas, and the platform tables with the team's rows, trigger and policies, are identical.</summary>
     private async Task AssertSameTeamPartAsync(string expected, string actual)
     {
