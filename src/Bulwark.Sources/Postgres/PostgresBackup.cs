@@ -150,7 +150,7 @@ public sealed class PostgresBackup
             var globalsAttributes = new Dictionary<string, string> { ["role-passwords"] = facts.IsSuperuser ? "included" : "omitted" };
             using var filtered = supabasePlan is null
                 ? null
-                : await SupabaseGlobals.FilterAsync(dumpAll.StandardOutput, supabasePlan.Platform, cancellationToken).ConfigureAwait(false);
+                : await TeamGlobalsAsync(dumpAll, supabasePlan.Platform, cancellationToken).ConfigureAwait(false);
             if (filtered is not null)
                 globalsAttributes["roles"] = "team";
             var entry = await (await uploader.ConfigureAwait(false)).UploadAsync(GlobalsStreamName, GlobalsStreamKind,
@@ -169,9 +169,23 @@ public sealed class PostgresBackup
             ServerVersion = facts.VersionText,
             DatabaseSize = facts.DatabaseSize,
             User = facts.User,
-            Profile = supabase ? "supabase" : "plain",
+            Profile = supabase ? SnapshotPlatform.ProfileName : "plain",
         };
         return new PostgresBackupResult(streams, source, tools, facts);
+    }
+
+    /// <summary>
+    /// The team's part of pg_dumpall's globals (see <see cref="SupabaseGlobals"/>): read whole (a few kilobytes) and
+    /// filtered only once pg_dumpall has succeeded, so that a cut-off script is reported as pg_dumpall's failure.
+    /// </summary>
+    private static async Task<MemoryStream> TeamGlobalsAsync(ProcessRunner dumpAll, SupabasePlatform platform,
+        CancellationToken cancellationToken)
+    {
+        var script = await SupabaseGlobals.ReadAsync(dumpAll.StandardOutput, cancellationToken).ConfigureAwait(false);
+        var code = await dumpAll.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (code != 0)
+            throw ToolFailed("pg_dumpall", code, dumpAll.ErrorSummary);
+        return SupabaseGlobals.FilterToStream(script, platform);
     }
 
     /// <summary>

@@ -15,12 +15,15 @@ public static class SnapshotPlatform
     public const string StreamName = "supabase.json";
     public const string StreamKind = "supabase-platform";
 
+    /// <summary>The value of <see cref="SourceInfo.Profile"/> for a snapshot taken with the supabase profile.</summary>
+    public const string ProfileName = "supabase";
+
     /// <summary>The stream is a few kilobytes; anything far larger is not one Bulwark wrote.</summary>
     private const long MaxSize = 16 << 20;
 
     /// <summary>True when the snapshot was taken with the supabase profile.</summary>
     public static bool IsSupabase(SnapshotManifest manifest) =>
-        string.Equals(manifest.Source.Profile, "supabase", StringComparison.Ordinal) || manifest.FindStream(StreamName) is not null;
+        string.Equals(manifest.Source.Profile, ProfileName, StringComparison.Ordinal) || manifest.FindStream(StreamName) is not null;
 
     /// <summary>
     /// The platform lists and the excluded relations of a supabase-profile snapshot; null for a plain one. A supabase

@@ -11,14 +11,17 @@ namespace Bulwark.Sources.Postgres.Supabase;
 /// </summary>
 internal static partial class SupabaseGlobals
 {
-    /// <summary>Reads the whole script (a few kilobytes), byte for byte (see <see cref="GlobalsScript.ByteEncoding"/>), and filters it.</summary>
-    public static async Task<MemoryStream> FilterAsync(Stream script, SupabasePlatform platform, CancellationToken cancellationToken)
+    /// <summary>The whole script, byte for byte as characters (see <see cref="GlobalsScript.ByteEncoding"/>).</summary>
+    public static async Task<string> ReadAsync(Stream script, CancellationToken cancellationToken)
     {
         using var text = new MemoryStream();
         await script.CopyToAsync(text, cancellationToken).ConfigureAwait(false);
-        var filtered = Filter(GlobalsScript.ByteEncoding.GetString(text.GetBuffer(), 0, (int)text.Length), platform);
-        return new MemoryStream(GlobalsScript.ByteEncoding.GetBytes(filtered));
+        return GlobalsScript.ByteEncoding.GetString(text.GetBuffer(), 0, (int)text.Length);
     }
+
+    /// <summary>The filtered script as the bytes it was read from.</summary>
+    public static MemoryStream FilterToStream(string script, SupabasePlatform platform) =>
+        new(GlobalsScript.ByteEncoding.GetBytes(Filter(script, platform)));
 
     public static string Filter(string script, SupabasePlatform platform)
     {

@@ -78,6 +78,8 @@ public sealed class SupabaseBackupTests(SupabaseFixture supabase, PostgresFixtur
             Assert.Contains("auth.schema_migrations", excluded);
             Assert.Contains("vault.secrets", excluded);
             Assert.Contains("net.http_request_queue", excluded);
+            // Readable, but its identity sequence is not: pg_dump would read the sequence with the table.
+            Assert.Contains("realtime.subscription", excluded);
             Assert.DoesNotContain("auth.users", excluded);
         }
 
