@@ -77,6 +77,8 @@ public static class RestoreCommand
             {
                 run.Output.Line($"restored snapshot {result.Snapshot} into {result.Target}{(result.Created ? " (created)" : "")}");
                 run.Output.Line($"  {Format.Bytes(result.Bytes)} of dump in {Format.Duration(result.Duration)}");
+                if (result.Supabase is { } supabase)
+                    RenderSupabase(run, supabase);
                 if (result.AnalyzeDuration is { } analyzed)
                     run.Output.Line($"  statistics gathered (ANALYZE) in {Format.Duration(analyzed)}");
                 if (result.AnalyzeProblem is { } problem)
@@ -96,5 +98,18 @@ public static class RestoreCommand
         return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Failed, ExitCodes.Usage, ExitCodes.Repository,
             ExitCodes.Locked, ExitCodes.SourceUnavailable, ExitCodes.ToolMissing, ExitCodes.Refused,
             ExitCodes.Integrity, ExitCodes.Cancelled);
+    }
+
+    private static void RenderSupabase(Invocation run, Sources.Postgres.Supabase.SupabaseRestoreSummary summary)
+    {
+        run.Output.Line($"  Supabase project: {summary.TeamObjects} of the team's objects restored");
+        foreach (var rows in summary.PlatformRows)
+            run.Output.Line($"  {rows.Table}: {rows.Rows:N0} row{(rows.Rows == 1 ? "" : "s")}");
+        if (summary.Truncated.Count > 0)
+            run.Output.Line($"  emptied first (--clean): {string.Join(", ", summary.Truncated)}");
+        foreach (var addition in summary.Additions)
+            run.Output.Line($"  added to the platform: {addition}");
+        foreach (var skip in summary.Skipped)
+            run.Output.Line($"  skipped {skip.What}: {skip.Why}");
     }
 }

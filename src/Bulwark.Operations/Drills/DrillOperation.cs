@@ -4,7 +4,9 @@ using Bulwark.Repository;
 using Bulwark.Repository.Locking;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Sources.Postgres;
+using Bulwark.Sources.Postgres.Archive;
 using Bulwark.Sources.Postgres.Fingerprints;
+using Bulwark.Sources.Postgres.Supabase;
 using Bulwark.Sources.Supabase.Storage;
 using Npgsql;
 
@@ -17,7 +19,7 @@ namespace Bulwark.Operations.Drills;
 /// as an immutable proof event. Any difference is an integrity failure. Tables whose columns only changed order (as a
 /// dump and restore does to some inheritance children) are compared by column name and named in a note.
 /// </summary>
-public sealed class DrillOperation
+public sealed partial class DrillOperation
 {
     private readonly BulwarkContext _context;
 
@@ -66,15 +68,25 @@ public sealed class DrillOperation
                 $"snapshot {snapshot.ShortId} has fingerprints of kind '{expected.Algorithm}', which this Bulwark does not compute",
                 "upgrade Bulwark to drill it");
 
-        var server = ScratchServer(request);
+        var supabase = await SnapshotPlatform.ReadAsync(repository, snapshot, cancellationToken).ConfigureAwait(false);
+        await using var throwaway = supabase is null ? null : await SupabaseScratchAsync(request, cancellationToken).ConfigureAwait(false);
+        var server = throwaway?.Settings("postgres") ?? ScratchServer(request);
         var name = $"bulwark_drill_{snapshot.ShortId}_{_context.Time.GetUtcNow():yyyyMMddHHmmss}_{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(2))}";
         var scratch = server.WithDatabase(name);
         scope.Details["scratch"] = scratch.Display;
 
+        IReadOnlyList<ArchiveTocEntry> entries = [];
+        var supabaseNotes = new List<string>();
         var restore = new PostgresRestore(new PostgresRestoreOptions
         {
             Create = true,
-            Jobs = jobs,
+            // A Supabase snapshot restores in one transaction, as into a project, after the platform's stand-ins.
+            Jobs = supabase is null ? jobs : 1,
+            Supabase = supabase?.Platform,
+            BeforeRestore = supabase is not { Platform: var platform }
+                ? null
+                : async (target, token) => supabaseNotes.AddRange(
+                    await SupabaseStandIns.CreateAsync(target, entries, platform, token).ConfigureAwait(false)),
             NoOwner = request.NoOwner,
             NoPrivileges = request.NoPrivileges,
             BinDirectory = _context.PostgresBinDirectory,
@@ -86,10 +98,12 @@ public sealed class DrillOperation
         try
         {
             // The dump's own table of contents names every object the restore must bring back.
-            var (_, entries) = await ArchiveReading.ReadTocAsync(repository, dump, cancellationToken).ConfigureAwait(false);
+            (_, entries) = await ArchiveReading.ReadTocAsync(repository, dump, cancellationToken).ConfigureAwait(false);
             expectedObjects = SchemaObject.FromEntries(entries);
             backupColumns = CopyColumns.FromEntries(entries);
             restored = await restore.RunAsync(repository, snapshot, scratch, progress, cancellationToken).ConfigureAwait(false);
+            if (supabase is not null)
+                expectedObjects = SupabaseExpectedObjects(entries, restored);
         }
         catch (BulwarkException e) when (e.Message.Contains("permission denied to create database", StringComparison.Ordinal))
         {
@@ -117,6 +131,14 @@ public sealed class DrillOperation
             var (actual, dumpVersion) = await DatabaseReadBack.ReadAsync(scratch, expected.TextSettings,
                 _context.PostgresBinDirectory, backupColumns, cancellationToken).ConfigureAwait(false);
             var notes = new List<string>();
+            if (supabase is not null)
+            {
+                actual = SupabaseActual(actual, entries, expectedObjects, expected, supabase.Value.Platform);
+                notes.Add(SupabaseScope);
+                notes.AddRange(supabaseNotes);
+                notes.AddRange(restored.Supabase!.Skipped.Where(s => s.Why.StartsWith("the target refused", StringComparison.Ordinal))
+                    .Select(s => $"not restored: {s.What}: {s.Why}"));
+            }
             var sameDumper = manifest.Tools.TryGetValue("pg_dump", out var backupDumper) &&
                              PgVersion.Parse(backupDumper).Major == dumpVersion.Major;
             if (!sameDumper)

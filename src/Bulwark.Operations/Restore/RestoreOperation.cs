@@ -5,6 +5,7 @@ using Bulwark.Repository.Snapshots;
 using Bulwark.Repository.Streams;
 using Bulwark.Sources.Files;
 using Bulwark.Sources.Postgres;
+using Bulwark.Sources.Postgres.Supabase;
 using Bulwark.Sources.Supabase.Storage;
 
 namespace Bulwark.Operations.Restore;
@@ -83,6 +84,8 @@ public sealed class RestoreOperation
         if (request.Jobs is < 1 or > 64)
             throw new BulwarkException(ErrorKind.Usage, $"--jobs {request.Jobs} is out of range", "use 1 to 64");
         var target = _context.ConnectionSettings(request.Target!);
+        // A Supabase snapshot goes into a project as the team's part only, with the platform lists its backup used.
+        var supabase = await SnapshotPlatform.ReadAsync(repository, snapshot, cancellationToken).ConfigureAwait(false);
         var restore = new PostgresRestore(new PostgresRestoreOptions
         {
             Create = request.Create,
@@ -96,6 +99,7 @@ public sealed class RestoreOperation
             Analyze = request.Analyze,
             BinDirectory = _context.PostgresBinDirectory,
             SpoolDirectory = Path.Combine(_context.Config.StateDirectory, "spool"),
+            Supabase = supabase?.Platform,
         });
         var result = await restore.RunAsync(repository, snapshot, target, progress, cancellationToken).ConfigureAwait(false);
         return new RestoreResult
@@ -108,6 +112,7 @@ public sealed class RestoreOperation
             Duration = result.Duration,
             AnalyzeDuration = result.AnalyzeDuration,
             AnalyzeProblem = result.AnalyzeProblem,
+            Supabase = result.Supabase,
         };
     }
 

@@ -19,4 +19,6 @@ public sealed record RestoreResult
     public TimeSpan? AnalyzeDuration { get; init; }
     /// <summary>Why statistics were not gathered (the restore itself succeeded).</summary>
     public string? AnalyzeProblem { get; init; }
+    /// <summary>For a Supabase snapshot: what was restored into the project, and what was left out and why.</summary>
+    public Sources.Postgres.Supabase.SupabaseRestoreSummary? Supabase { get; init; }
 }

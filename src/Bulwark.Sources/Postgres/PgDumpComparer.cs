@@ -9,12 +9,13 @@ namespace Bulwark.Sources.Postgres;
 public static class PgDumpComparer
 {
     public static async Task<DumpComparison> CompareAsync(PgConnectionSettings left, PgConnectionSettings right,
-        string? binDirectory, int maxDifferences = 10, CancellationToken cancellationToken = default)
+        string? binDirectory, int maxDifferences = 10, IReadOnlyList<string>? dumpArguments = null,
+        CancellationToken cancellationToken = default)
     {
         var tools = new PgTools(binDirectory);
         var (pgDump, _) = await tools.FindAsync("pg_dump", null, cancellationToken).ConfigureAwait(false);
-        await using var a = Start(pgDump, left, cancellationToken);
-        await using var b = Start(pgDump, right, cancellationToken);
+        await using var a = Start(pgDump, left, dumpArguments, cancellationToken);
+        await using var b = Start(pgDump, right, dumpArguments, cancellationToken);
         using var readerA = new StreamReader(a.StandardOutput);
         using var readerB = new StreamReader(b.StandardOutput);
         var differences = new List<string>();
@@ -38,8 +39,10 @@ public static class PgDumpComparer
         return new DumpComparison(differences.Count == 0, lines, differences);
     }
 
-    private static ProcessRunner Start(string pgDump, PgConnectionSettings settings, CancellationToken cancellationToken) =>
-        ProcessRunner.Start(pgDump, ["--format=plain", "--no-password"], settings.ToEnvironment(), redirectInput: false,
+    /// <remarks><paramref name="dumpArguments"/> narrow the dump (--schema=…, --table=…).</remarks>
+    private static ProcessRunner Start(string pgDump, PgConnectionSettings settings, IReadOnlyList<string>? dumpArguments,
+        CancellationToken cancellationToken) =>
+        ProcessRunner.Start(pgDump, ["--format=plain", "--no-password", .. dumpArguments ?? []], settings.ToEnvironment(), redirectInput: false,
             redirectOutput: true, cancellationToken);
 
     private static async Task<string?> NextAsync(StreamReader reader, CancellationToken cancellationToken)

@@ -47,11 +47,33 @@ public sealed class PostgresRestore
         {
             if (created)
                 await MarkInterruptedAsync(target, cancellationToken).ConfigureAwait(false);
+            if (_options.BeforeRestore is { } prepare)
+                await prepare(target, cancellationToken).ConfigureAwait(false);
+            var globalsErrors = 0;
+            if (_options.Supabase is { } platform)
+            {
+                // The team's roles go in once the target was found fit, before the load that grants to them.
+                var summary = await new Supabase.SupabaseRestore(platform, pgRestore, _options)
+                    .RunAsync(repository, dump, target, async token =>
+                    {
+                        if (globals is not null)
+                            globalsErrors = await ApplyGlobalsAsync(globals, target, token).ConfigureAwait(false);
+                    }, progress, cancellationToken).ConfigureAwait(false);
+                var restored = new PostgresRestoreResult(target.Database, created, dump.Size, Stopwatch.GetElapsedTime(started), globalsErrors)
+                {
+                    Supabase = summary,
+                };
+                if (created)
+                {
+                    created = false;
+                    await ClearInterruptedMarkAsync(target, CancellationToken.None).ConfigureAwait(false);
+                }
+                return _options.Analyze ? await AnalyzeAsync(target, restored, cancellationToken).ConfigureAwait(false) : restored;
+            }
             if (!_options.Create && !_options.Clean)
                 await EnsureEmptyAsync(target, cancellationToken).ConfigureAwait(false);
             if (_options.Schemas.Count > 0)
                 await CreateSchemasAsync(target, _options.Schemas, cancellationToken).ConfigureAwait(false);
-            var globalsErrors = 0;
             if (globals is not null)
                 globalsErrors = await ApplyGlobalsAsync(globals, target, cancellationToken).ConfigureAwait(false);
 

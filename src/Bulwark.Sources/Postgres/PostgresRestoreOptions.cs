@@ -33,6 +33,15 @@ public sealed record PostgresRestoreOptions
         ["synchronous_commit"] = "off",
     };
 
+    /// <summary>
+    /// Restore as a Supabase project (the team's part only, into a project that has the platform's): the platform's
+    /// lists the backup used. Null for a plain restore.
+    /// </summary>
+    public Supabase.SupabasePlatform? Supabase { get; init; }
+
+    /// <summary>Runs on the target once it exists (created or not), before anything is restored (drills prepare it here).</summary>
+    public Func<PgConnectionSettings, CancellationToken, Task>? BeforeRestore { get; init; }
+
     /// <summary>Where a spool file for parallel restore goes; the system temporary folder when null.</summary>
     public string? SpoolDirectory { get; init; }
 }

@@ -8,4 +8,6 @@ public sealed record PostgresRestoreResult(string Database, bool Created, long B
 {
     public TimeSpan? AnalyzeDuration { get; init; }
     public string? AnalyzeProblem { get; init; }
+    /// <summary>For a Supabase snapshot: what was restored and what was left out, and why.</summary>
+    public Supabase.SupabaseRestoreSummary? Supabase { get; init; }
 }
