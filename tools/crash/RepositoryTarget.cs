@@ -14,8 +14,11 @@ public enum BackendKind
     S3,
 }
 
-/// <summary>The S3-compatible server (s3rver) a run uses: its endpoint, key pair and bucket.</summary>
-public sealed record S3Target(string Endpoint, string Bucket, string AccessKey, string SecretKey)
+/// <summary>
+/// The S3-compatible server (s3rver) a run uses: its endpoint, key pair and bucket, and the folder where it keeps its
+/// objects (null when the harness may not touch it).
+/// </summary>
+public sealed record S3Target(string Endpoint, string Bucket, string AccessKey, string SecretKey, string? DataDirectory = null)
 {
     /// <summary>What bulwark needs in its environment to reach this server for s3:// locations.</summary>
     public IReadOnlyDictionary<string, string?> Environment => new Dictionary<string, string?>(StringComparer.Ordinal)
@@ -84,6 +87,34 @@ public sealed class RepositoryTarget
         foreach (var file in files)
             File.SetLastWriteTimeUtc(Path.Combine(LocalPath!, file), DateTime.UtcNow.AddHours(-2));
         return files.Count;
+    }
+
+    /// <summary>
+    /// Makes the lock objects that do not read an hour old, as the next scheduled backup or cleanup finds them, and
+    /// returns how many. A killed process leaves one on s3rver, which keeps what a put cut off midway wrote (S3 shows
+    /// a put whole or not at all); a lock that does not read is removed only once nothing wrote it for 30 minutes (it
+    /// may be a put still under way). On S3 this needs <see cref="S3Target.DataDirectory"/>.
+    /// </summary>
+    public async Task<int> AgeUnreadableLocksAsync(CancellationToken cancellationToken)
+    {
+        var aged = 0;
+        await using var repository = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var status in await RepositoryLock.ListAsync(repository, cancellationToken).ConfigureAwait(false))
+        {
+            if (status.Info.Damage is null)
+                continue;
+            var name = RepositoryLock.ObjectName(status.Info.Id);
+            var path = LocalPath is not null
+                ? Path.Combine(LocalPath, name)
+                : _s3!.DataDirectory is { } data
+                    ? Path.Combine(data, Location["s3://".Length..], name + "._S3rver_object") // s3rver's file of the object
+                    : null;
+            if (path is null || !File.Exists(path))
+                continue;
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddHours(-1));
+            aged++;
+        }
+        return aged;
     }
 
     /// <summary>

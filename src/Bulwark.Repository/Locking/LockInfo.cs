@@ -14,7 +14,8 @@ public sealed record LockInfo
 
     /// <summary>
     /// Set only on what <see cref="RepositoryLock.ListAsync"/> reports for a lock object it cannot read (never
-    /// written): why. Such a lock is stale, whoever wrote it; 'bulwark unlock' removes it.
+    /// written): why. Such a lock counts as shared, created and refreshed at its object's time; see
+    /// <see cref="RepositoryLock"/>.
     /// </summary>
     public string? Damage { get; init; }
 
