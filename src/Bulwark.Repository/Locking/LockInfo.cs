@@ -19,7 +19,8 @@ public sealed record LockInfo
     /// </summary>
     public string? Damage { get; init; }
 
-    public string Describe() => Damage is not null
-        ? $"unreadable lock object {RepositoryLock.ObjectName(Id)} written {Created:u} ({Damage})"
+    /// <summary>One line about the lock; <paramref name="objectName"/> names an unreadable one kept outside locks/.</summary>
+    public string Describe(string? objectName = null) => Damage is not null
+        ? $"unreadable lock object {objectName ?? RepositoryLock.ObjectName(Id)} written {Created:u} ({Damage})"
         : $"{Operation} ({Mode.ToString().ToLowerInvariant()}) by process {ProcessId} on {Host}{(User is null ? "" : " as " + User)} since {Created:u}";
 }

@@ -12,7 +12,8 @@ namespace Bulwark.Sources.Versioning;
 /// protocol: put our own lock object, then list; if any other live lock object is there, remove ours, wait a random
 /// while and try again. Of two writers racing, at most one sees only itself: the second to list always sees the
 /// first. Both may back off; the random wait breaks the tie. A lock of a dead process on this host, or older than
-/// <see cref="StaleAfter"/>, is ignored and removed.
+/// <see cref="StaleAfter"/>, is ignored and removed; so is a lock object that does not read once its object is older
+/// than that (while younger it is held: it may be a put under way).
 /// </summary>
 internal sealed class RegistryLock : IAsyncDisposable
 {
@@ -65,7 +66,7 @@ internal sealed class RegistryLock : IAsyncDisposable
             await repository.Backend.DeleteAsync(name, CancellationToken.None).ConfigureAwait(false);
             if (System.Diagnostics.Stopwatch.GetElapsedTime(started) > wait)
                 throw new BulwarkException(ErrorKind.RepositoryLocked,
-                    $"ruleset '{ruleset}' is being changed by another process: {holder.Describe()}",
+                    $"ruleset '{ruleset}' is being changed by another process: {holder.Describe($"{Folder}{ruleset}/{holder.Id}")}",
                     $"try again when it has finished; a lock of a process that died on another host expires {StaleAfter.TotalMinutes:0} minutes after it was taken");
             var delay = Random.Shared.Next(5, 40) * Math.Min(attempt, 10);
             await Task.Delay(TimeSpan.FromMilliseconds(delay), cancellationToken).ConfigureAwait(false);
@@ -89,6 +90,21 @@ internal sealed class RegistryLock : IAsyncDisposable
             catch (ObjectNotFoundException)
             {
                 continue; // released meanwhile
+            }
+            catch (BulwarkException e) when (e.Kind == ErrorKind.Integrity)
+            {
+                // A put cut off midway, on a store that keeps what it wrote (s3rver), or one still under way: see
+                // RepositoryLock. Held while fresh; once old, nobody holds it.
+                var unreadable = new LockInfo
+                {
+                    Id = obj.Name[(obj.Name.LastIndexOf('/') + 1)..], Mode = LockMode.Exclusive, Operation = "unknown",
+                    Host = "unknown", ProcessId = 0, Created = obj.LastModified, Refreshed = obj.LastModified, Damage = e.Message,
+                };
+                if (now - obj.LastModified <= StaleAfter)
+                    return unreadable;
+                await repository.Backend.DeleteAsync(obj.Name, cancellationToken).ConfigureAwait(false);
+                repository.Options.Warning?.Invoke($"removed {unreadable.Describe(obj.Name)}: nothing wrote it for {StaleAfter.TotalMinutes:0} minutes");
+                continue;
             }
             catch (BulwarkException) when (now - obj.LastModified > StaleAfter)
             {
