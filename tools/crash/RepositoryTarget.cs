@@ -1,5 +1,6 @@
 using Bulwark.Repository.Locking;
 using Bulwark.Repository;
+using Bulwark.Repository.Format;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Storage;
 using Bulwark.Storage.Local;
@@ -14,8 +15,11 @@ public enum BackendKind
     S3,
 }
 
-/// <summary>The S3-compatible server (s3rver) a run uses: its endpoint, key pair and bucket.</summary>
-public sealed record S3Target(string Endpoint, string Bucket, string AccessKey, string SecretKey)
+/// <summary>
+/// The S3-compatible server (s3rver) a run uses: its endpoint, key pair and bucket, and the folder where it keeps its
+/// objects (null when the harness may not touch it).
+/// </summary>
+public sealed record S3Target(string Endpoint, string Bucket, string AccessKey, string SecretKey, string? DataDirectory = null)
 {
     /// <summary>What bulwark needs in its environment to reach this server for s3:// locations.</summary>
     public IReadOnlyDictionary<string, string?> Environment => new Dictionary<string, string?>(StringComparer.Ordinal)
@@ -84,6 +88,47 @@ public sealed class RepositoryTarget
         foreach (var file in files)
             File.SetLastWriteTimeUtc(Path.Combine(LocalPath!, file), DateTime.UtcNow.AddHours(-2));
         return files.Count;
+    }
+
+    /// <summary>
+    /// Makes the lock objects (locks/, ruleset-locks/) that do not read an hour old, as a run an hour later finds
+    /// them, and returns how many. A killed process leaves one on s3rver, which keeps what a put cut off midway wrote
+    /// (S3 shows a put whole or not at all); a lock that does not read is held until nothing wrote it for a while (it
+    /// may be a put still under way). On S3 this needs <see cref="S3Target.DataDirectory"/>.
+    /// </summary>
+    public async Task<int> AgeUnreadableLocksAsync(CancellationToken cancellationToken)
+    {
+        var aged = 0;
+        await using var repository = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var folder in new[] { BackupRepository.LocksFolder, "ruleset-locks/" })
+        {
+            await foreach (var obj in repository.Backend.ListAsync(folder, cancellationToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    var stored = await repository.Backend.GetAsync(obj.Name, cancellationToken).ConfigureAwait(false);
+                    RepositoryJson.Deserialize<LockInfo>(repository.Codec.Decode(stored, obj.Name, ObjectLimits.SmallObject), obj.Name);
+                    continue;
+                }
+                catch (ObjectNotFoundException)
+                {
+                    continue;
+                }
+                catch (BulwarkException e) when (e.Kind == ErrorKind.Integrity)
+                {
+                }
+                var path = LocalPath is not null
+                    ? Path.Combine(LocalPath, obj.Name)
+                    : _s3!.DataDirectory is { } data
+                        ? Path.Combine(data, Location["s3://".Length..], obj.Name + "._S3rver_object") // s3rver's file of the object
+                        : null;
+                if (path is null || !File.Exists(path))
+                    continue;
+                File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddHours(-1));
+                aged++;
+            }
+        }
+        return aged;
     }
 
     /// <summary>

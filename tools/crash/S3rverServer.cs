@@ -52,7 +52,8 @@ public sealed class S3rverServer : IAsyncDisposable
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new S3rverServer(process, directory, new S3Target($"http://127.0.0.1:{port}", "bulwark", "S3RVER", "S3RVER"));
+        var server = new S3rverServer(process, directory, new S3Target($"http://127.0.0.1:{port}", "bulwark", "S3RVER", "S3RVER",
+            Path.Combine(directory, "data")));
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
         {

@@ -14,11 +14,13 @@ public sealed record LockInfo
 
     /// <summary>
     /// Set only on what <see cref="RepositoryLock.ListAsync"/> reports for a lock object it cannot read (never
-    /// written): why. Such a lock is stale, whoever wrote it; 'bulwark unlock' removes it.
+    /// written): why. Such a lock counts as shared, created and refreshed at its object's time; see
+    /// <see cref="RepositoryLock"/>.
     /// </summary>
     public string? Damage { get; init; }
 
-    public string Describe() => Damage is not null
-        ? $"unreadable lock object {RepositoryLock.ObjectName(Id)} written {Created:u} ({Damage})"
+    /// <summary>One line about the lock; <paramref name="objectName"/> names an unreadable one kept outside locks/.</summary>
+    public string Describe(string? objectName = null) => Damage is not null
+        ? $"unreadable lock object {objectName ?? RepositoryLock.ObjectName(Id)} written {Created:u} ({Damage})"
         : $"{Operation} ({Mode.ToString().ToLowerInvariant()}) by process {ProcessId} on {Host}{(User is null ? "" : " as " + User)} since {Created:u}";
 }

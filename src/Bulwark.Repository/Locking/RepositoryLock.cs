@@ -6,6 +6,9 @@ namespace Bulwark.Repository.Locking;
 /// <summary>
 /// A lock object in locks/, refreshed while held. A lock is stale when its process is gone (same host) or it was
 /// not refreshed for <see cref="StaleAfter"/>; stale locks never block, and those of dead local processes are removed.
+/// A lock object that cannot be read counts as a shared lock written at its object's time: it blocks exclusive
+/// operations while younger than <see cref="StaleAfter"/> (it may be a put still under way), and once older it is
+/// stale and removed like a dead process's lock (no holder has rewritten it since).
 /// The holder trusts its own lock only while its last refresh is younger than <see cref="StaleAfter"/> minus
 /// <see cref="LeaseMargin"/>: a process that was paused (a suspended VM, a stopped process) or could not refresh may
 /// have been taken for stale meanwhile, and from then on <see cref="ThrowIfLost"/> stops it before anything unsafe.
@@ -64,14 +67,22 @@ public sealed class RepositoryLock : IAsyncDisposable
                 cleanupRunning |= other.Info.Mode == LockMode.Prune && !other.ProcessGone;
                 if (other.Stale)
                 {
-                    if (other.ProcessGone)
+                    // Another host's stale lock stays until 'unlock': its process may only be paused. Nobody holds
+                    // an unreadable one that nothing rewrote for so long.
+                    if (other.ProcessGone || other.Info.Damage is not null)
+                    {
                         await repository.Backend.DeleteAsync(ObjectName(other.Info.Id), cancellationToken).ConfigureAwait(false);
+                        if (other.Info.Damage is not null)
+                            repository.Options.Warning?.Invoke($"removed {other.Info.Describe()}: nothing wrote it for {StaleAfter.TotalMinutes:0} minutes");
+                    }
                     continue;
                 }
                 if (Conflicts(mode, other.Info.Mode))
                     throw new BulwarkException(ErrorKind.RepositoryLocked,
                         $"the repository at {repository.Location} is locked: {other.Info.Describe()}",
-                        "wait for it to finish; if that process is gone, run 'bulwark unlock'");
+                        other.Info.Damage is null
+                            ? "wait for it to finish; if that process is gone, run 'bulwark unlock'"
+                            : $"it may be a lock being written; it is removed once it is {StaleAfter.TotalMinutes:0} minutes old, or now by 'bulwark unlock --all' if no Bulwark process uses the repository");
             }
         }
         catch
@@ -106,9 +117,11 @@ public sealed class RepositoryLock : IAsyncDisposable
             }
             catch (BulwarkException e) when (e.Kind == ErrorKind.Integrity)
             {
-                // Locks are written whole (a rename, a single put), so no live holder leaves one that does not read;
-                // it is stale at once, blocks nothing, and 'unlock' removes it.
-                result.Add(new LockStatus(Unreadable(obj, e.Message), Stale: true, ProcessGone: false));
+                // Bulwark writes locks whole (a rename, a single put), yet a store that shows a put while it is
+                // under way, and keeps what an interrupted one wrote (s3rver), shows a lock that does not read. Who
+                // holds it is unknown, so it is a shared lock until its object's time says nobody wrote it lately.
+                var unreadable = Unreadable(obj, e.Message);
+                result.Add(new LockStatus(unreadable, Stale: now - unreadable.Refreshed > StaleAfter, ProcessGone: false));
                 continue;
             }
             var gone = info.Host == repository.Options.HostName && !ProcessAlive(info.ProcessId);

@@ -9,7 +9,7 @@ namespace Bulwark.Tests.Cli;
 
 /// <summary>
 /// One damaged object never stops the rest: a manifest that does not read is named and left out everywhere but where
-/// that snapshot itself is asked for, and a lock object that does not read blocks nothing.
+/// that snapshot itself is asked for, and a lock object that does not read blocks no backup.
 /// </summary>
 public sealed class DamagedRepositoryCliTests(PostgresFixture pg) : IDisposable
 {
@@ -197,19 +197,31 @@ public sealed class DamagedRepositoryCliTests(PostgresFixture pg) : IDisposable
     }
 
     [Fact]
-    public async Task GarbageInLocks_DoesNotBlockABackup_AndUnlockAllRemovesIt()
+    public async Task GarbageInLocks_DoesNotBlockABackup_IsKeptWhileFresh_AndRemovedOnceNothingWroteItFor30Minutes()
     {
         var (_, cli) = await BackedUpAsync(1);
         var garbage = Path.Combine(RepositoryPath, "locks", "0123456789abcdef0123456789abcdef");
         await File.WriteAllBytesAsync(garbage, [0x01, 0xff, 0x00, 0x42, 0x13], Ct);
 
         AssertExit(0, await cli.RunAsync("backup"));
-        Assert.True(File.Exists(garbage)); // stale, but only 'unlock' removes what it cannot read
+        Assert.True(File.Exists(garbage)); // it may be a lock still being written
+        var unlock = await cli.RunAsync("unlock");
+        AssertExit(0, unlock);
+        Assert.Contains("kept active lock: unreadable lock object locks/0123456789abcdef0123456789abcdef", unlock.Stdout);
+        Assert.True(File.Exists(garbage));
 
-        var unlock = await cli.RunAsync("unlock", "--all");
+        // Its object's time is all there is to go by.
+        File.SetLastWriteTimeUtc(garbage, DateTime.UtcNow.AddMinutes(-31));
+        var backup = await cli.RunAsync("backup");
+        AssertExit(0, backup);
+        Assert.Contains("warning: removed unreadable lock object locks/0123456789abcdef0123456789abcdef", backup.Stderr);
+        Assert.False(File.Exists(garbage));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(RepositoryPath, "locks")));
+
+        await File.WriteAllBytesAsync(garbage, [0x01, 0xff, 0x00, 0x42, 0x13], Ct);
+        unlock = await cli.RunAsync("unlock", "--all");
         AssertExit(0, unlock);
         Assert.Contains("removed lock: unreadable lock object locks/0123456789abcdef0123456789abcdef", unlock.Stdout);
         Assert.False(File.Exists(garbage));
-        Assert.Empty(Directory.EnumerateFiles(Path.Combine(RepositoryPath, "locks")));
     }
 }

@@ -14,7 +14,7 @@ public sealed class CrashHarnessS3Tests(PostgresFixture pg, S3ServerFixture s3, 
     [Fact]
     public async Task KillNineAtRandomMoments_OfEveryOperation_OnS3_BreaksNoInvariant()
     {
-        var target = new S3Target(s3.Endpoint, S3ServerFixture.Bucket, S3ServerFixture.AccessKey, S3ServerFixture.SecretKey);
+        var target = new S3Target(s3.Endpoint, S3ServerFixture.Bucket, S3ServerFixture.AccessKey, S3ServerFixture.SecretKey, s3.DataDirectory);
         var report = await CrashHarness.RunAsync(CrashHarnessTests.ShortRound(pg, _directory, output, BackendKind.S3, target),
             TestContext.Current.CancellationToken);
         CrashHarnessTests.AssertHeld(report, output);

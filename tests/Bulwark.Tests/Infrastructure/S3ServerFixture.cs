@@ -22,6 +22,9 @@ public sealed class S3ServerFixture : IAsyncLifetime
 
     public string Endpoint => $"http://127.0.0.1:{_server!.Port}";
 
+    /// <summary>Where s3rver keeps its objects: BUCKET/KEY._S3rver_object files.</summary>
+    public string DataDirectory => _directory.Combine("data");
+
     /// <summary>The environment an S3 client of these tests sees: the server's key pair, no instance metadata.</summary>
     public IReadOnlyDictionary<string, string?> Environment => new Dictionary<string, string?>
     {
@@ -35,7 +38,7 @@ public sealed class S3ServerFixture : IAsyncLifetime
     {
         var port = TestServerProcess.FreePort();
         _server = await TestServerProcess.StartAsync("s3rver",
-            ["-d", _directory.Combine("data"), "-a", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--silent"],
+            ["-d", DataDirectory, "-a", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--silent"],
             port, _directory.Path,
             // s3rver's ListObjectsV2 continuation tokens use DES, which Node 17+ enables only with the legacy provider.
             nodeOptions: ["--openssl-legacy-provider"]);

@@ -135,33 +135,69 @@ public sealed class LockTests
         Assert.Throws<BulwarkException>(held.ThrowIfLost);
     }
 
-    /// <summary>A new local repository whose locks read <paramref name="clock"/>.</summary>
     [Fact]
-    public async Task UnreadableLockObject_IsStaleAtOnce_BlocksNoLock_AndUnlockRemovesIt()
+    public async Task FreshUnreadableLockObject_CountsAsShared_BlocksOnlyExclusive_AndOnlyUnlockAllRemovesIt()
     {
         using var dir = new TempDirectory();
         await using var repository = await ChunkStoreTests.NewRepositoryAsync(dir);
-        // Written just now, so its age does not make it stale: only that it cannot be read.
+        // Written just now: it may be a lock whose put is still under way.
         await repository.Backend.PutAsync(RepositoryLock.ObjectName("garbage"), new byte[] { 0x01, 0xff, 0x00, 0x42 }, Ct);
         var status = Assert.Single(await RepositoryLock.ListAsync(repository, Ct));
-        Assert.True(status.Stale);
+        Assert.False(status.Stale);
         Assert.False(status.ProcessGone);
+        Assert.Equal(LockMode.Shared, status.Info.Mode);
         Assert.Equal("garbage", status.Info.Id);
         Assert.StartsWith("unreadable lock object locks/garbage", status.Info.Describe());
         Assert.NotNull(status.Info.Damage);
 
-        await using (await repository.LockAsync(LockMode.Exclusive, "x", Ct))
+        var exclusive = await Assert.ThrowsAsync<BulwarkException>(() => repository.LockAsync(LockMode.Exclusive, "x", Ct));
+        Assert.Equal(ErrorKind.RepositoryLocked, exclusive.Kind);
+        Assert.Contains("is locked: unreadable lock object locks/garbage", exclusive.Message);
+        Assert.Contains("'bulwark unlock --all'", exclusive.Advice);
+        await using (await repository.LockAsync(LockMode.Shared, "backup", Ct))
         {
         }
         await using (await repository.LockAsync(LockMode.Prune, "cleanup", Ct))
         {
         }
-        Assert.Single(await RepositoryLock.ListAsync(repository, Ct)); // kept until 'unlock' says so
-        var removed = Assert.Single(await RepositoryLock.RemoveAsync(repository, all: false, Ct));
+        Assert.Single(await RepositoryLock.ListAsync(repository, Ct));
+        Assert.Empty(await RepositoryLock.RemoveAsync(repository, all: false, Ct));
+        var removed = Assert.Single(await RepositoryLock.RemoveAsync(repository, all: true, Ct));
         Assert.Equal("garbage", removed.Id);
         Assert.Empty(await RepositoryLock.ListAsync(repository, Ct));
     }
 
+    [Fact]
+    public async Task UnreadableLockObject_NotWrittenFor30Minutes_IsStale_AndTheNextLockRemovesIt_WithAWarning()
+    {
+        using var dir = new TempDirectory();
+        // The local backend dates objects by their file's time, so the fake clock starts at the real one.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var warnings = new List<string>();
+        await using var repository = await BackupRepository.InitAsync(new Bulwark.Storage.Local.LocalBackend(dir.Combine("repo")),
+            new RepositoryOpenOptions { Time = clock, Warning = warnings.Add }, cancellationToken: Ct);
+        await repository.Backend.PutAsync(RepositoryLock.ObjectName("garbage"), new byte[] { 0x01, 0xff, 0x00, 0x42 }, Ct);
+
+        clock.Advance(TimeSpan.FromMinutes(29));
+        Assert.False(Assert.Single(await RepositoryLock.ListAsync(repository, Ct)).Stale);
+        await Assert.ThrowsAsync<BulwarkException>(() => repository.LockAsync(LockMode.Exclusive, "x", Ct));
+        Assert.Empty(warnings);
+
+        clock.Advance(TimeSpan.FromMinutes(2));
+        var status = Assert.Single(await RepositoryLock.ListAsync(repository, Ct));
+        Assert.True(status.Stale);
+        Assert.False(status.ProcessGone);
+        await using (await repository.LockAsync(LockMode.Shared, "backup", Ct))
+        {
+            Assert.Single(await RepositoryLock.ListAsync(repository, Ct)); // the backup's own
+        }
+        Assert.Empty(await RepositoryLock.ListAsync(repository, Ct));
+        var warning = Assert.Single(warnings);
+        Assert.StartsWith("removed unreadable lock object locks/garbage", warning);
+        Assert.EndsWith("nothing wrote it for 30 minutes", warning);
+    }
+
+    /// <summary>A new local repository whose locks read <paramref name="clock"/>.</summary>
     private static Task<BackupRepository> WithClockAsync(TempDirectory dir, FakeTimeProvider clock) =>
         BackupRepository.InitAsync(new Bulwark.Storage.Local.LocalBackend(dir.Combine("repo")),
             new RepositoryOpenOptions { Time = clock }, cancellationToken: Ct);

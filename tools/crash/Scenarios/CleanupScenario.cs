@@ -40,7 +40,7 @@ public sealed class CleanupScenario(CrashOptions options, BackendKind backend) :
         await VerifyAsync(trial, Repository, cancellationToken).ConfigureAwait(false);
 
         // The retry is the cleanup that must leave nothing behind.
-        AgeTemporaryFiles(trial, Repository);
+        await AgeLeftoversAsync(trial, Repository, cancellationToken).ConfigureAwait(false);
         var start = DateTimeOffset.UtcNow;
         if (run.WasKilled)
             await RetryAsync(trial, Command, cancellationToken).ConfigureAwait(false);

@@ -48,6 +48,10 @@ public sealed class RulesetActivateScenario(CrashOptions options, BackendKind ba
         if (run.WasKilled)
         {
             trial.Outcome = switched ? TrialOutcome.KilledAfterCommit : TrialOutcome.KilledBeforeCommit;
+            // A ruleset lock cut off by the kill holds the ruleset for 10 minutes: the retry comes that much later.
+            var locks = await Repository.AgeUnreadableLocksAsync(cancellationToken).ConfigureAwait(false);
+            if (locks > 0)
+                trial.Notes.Add($"{locks} lock object(s) that do not read (a put cut off by the kill)");
             var retry = await Program.RunAsync(command, cancellationToken: cancellationToken).ConfigureAwait(false);
             // A kill after the activation was recorded leaves nothing to do: the documented answer is a refusal
             // (exit 9, "already active") while the file matches.

@@ -145,24 +145,30 @@ public abstract class Scenario : IAsyncDisposable
     }
 
     /// <summary>
-    /// Ages what a kill left in a local repository as an hour would, runs cleanup (unless
-    /// <paramref name="runCleanup"/> is null: the caller ran it, starting at <paramref name="cleanupStart"/>), and
-    /// checks that nothing is left that a cleanup should have removed.
+    /// Ages what a kill left in the repository as an hour would, runs cleanup, and checks that nothing is left that a
+    /// cleanup should have removed.
     /// </summary>
     protected async Task CleanupAndInspectAsync(Trial trial, RepositoryTarget repository, CancellationToken cancellationToken)
     {
-        AgeTemporaryFiles(trial, repository);
+        await AgeLeftoversAsync(trial, repository, cancellationToken).ConfigureAwait(false);
         var start = DateTimeOffset.UtcNow;
         var run = await Program.RunAsync(["cleanup", "--repo", repository.Location], cancellationToken: cancellationToken).ConfigureAwait(false);
         trial.Check(run.ExitCode == 0, Invariants.CleanupLeavesNothing, run.Describe);
         await InspectAsync(trial, repository, start, cancellationToken).ConfigureAwait(false);
     }
 
-    protected static void AgeTemporaryFiles(Trial trial, RepositoryTarget repository)
+    /// <summary>
+    /// Ages what the next scheduled cleanup would find old: temporary files of a local repository, and lock objects
+    /// that do not read (see <see cref="RepositoryTarget.AgeUnreadableLocksAsync"/>).
+    /// </summary>
+    protected static async Task AgeLeftoversAsync(Trial trial, RepositoryTarget repository, CancellationToken cancellationToken)
     {
         var aged = repository.AgeTemporaryFiles();
         if (aged > 0)
             trial.Notes.Add($"{aged} temporary file(s) in the repository");
+        var locks = await repository.AgeUnreadableLocksAsync(cancellationToken).ConfigureAwait(false);
+        if (locks > 0)
+            trial.Notes.Add($"{locks} lock object(s) that do not read (a put cut off by the kill)");
     }
 
     protected static async Task InspectAsync(Trial trial, RepositoryTarget repository, DateTimeOffset cleanupStart, CancellationToken cancellationToken)
