@@ -91,7 +91,7 @@ public sealed class RepositoryTarget
     }
 
     /// <summary>
-    /// Makes the lock objects (locks/, ruleset-locks/) that do not read an hour old, as a run an hour later finds
+    /// Makes the lock objects (locks/) that do not read an hour old, as a run an hour later finds
     /// them, and returns how many. A killed process leaves one on s3rver, which keeps what a put cut off midway wrote
     /// (S3 shows a put whole or not at all); a lock that does not read is held until nothing wrote it for a while (it
     /// may be a put still under way). On S3 this needs <see cref="S3Target.DataDirectory"/>.
@@ -100,7 +100,7 @@ public sealed class RepositoryTarget
     {
         var aged = 0;
         await using var repository = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var folder in new[] { BackupRepository.LocksFolder, "ruleset-locks/" })
+        foreach (var folder in new[] { BackupRepository.LocksFolder })
         {
             await foreach (var obj in repository.Backend.ListAsync(folder, cancellationToken).ConfigureAwait(false))
             {
