@@ -308,29 +308,25 @@ public sealed class RulesetRegistryTests : IDisposable
     }
 
     [Fact]
-    public async Task UnreadableRulesetLock_IsHeldWhileFresh_AndTheNextActivationRemovesItOnceOld()
+    public async Task UnreadableLockObject_DoesNotHoldTheRuleset_AndIsKeptWhileFresh()
     {
         var context = await TestRepository.CreateAsync(_directory);
         var rulesets = new RulesetOperations(context);
         await WriteRulesetAsync("limit: 10\n");
         await rulesets.CreateVersionAsync(VersionBump.Patch, "first", "alice", cancellationToken: Ct);
-        // What a process killed while it put its lock leaves on a store that keeps a put cut off midway (s3rver).
+        // What a process killed while it put its lock leaves on a store that keeps a put cut off midway (s3rver): it
+        // counts as a shared lock of an unknown operation, which names no ruleset.
         var options = rulesets.OptionsFor() with { LockWait = TimeSpan.Zero };
-        var garbage = _directory.Combine("repo", "ruleset-locks", options.Name, "0123456789abcdef");
-        Directory.CreateDirectory(Path.GetDirectoryName(garbage)!);
+        var garbage = _directory.Combine("repo", "locks", "0123456789abcdef");
         await File.WriteAllBytesAsync(garbage, [], Ct);
         await using var repository = await context.OpenRepositoryAsync(Ct);
         var registry = new RulesetRegistry(repository, options);
 
-        var locked = await Fails(ErrorKind.RepositoryLocked, () => registry.ActivateVersionAsync("1.0.0", "prod", "carol", cancellationToken: Ct));
-        Assert.Contains($"is being changed by another process: unreadable lock object ruleset-locks/{options.Name}/0123456789abcdef", locked.Message);
-        Assert.True(File.Exists(garbage));
-        Assert.False(File.Exists(EnvFile("prod")));
-
-        File.SetLastWriteTimeUtc(garbage, DateTime.UtcNow - RegistryLock.StaleAfter - TimeSpan.FromMinutes(1));
         await registry.ActivateVersionAsync("1.0.0", "prod", "carol", cancellationToken: Ct);
+
         Assert.Equal("limit: 10\n", await File.ReadAllTextAsync(EnvFile("prod"), Ct));
-        Assert.False(File.Exists(garbage));
+        // Fresh, it may be a put under way: only its age (or unlock) removes it.
+        Assert.True(File.Exists(garbage));
     }
 
     [Fact]
