@@ -3,7 +3,6 @@ using Bulwark.Operations.Logging;
 using Bulwark.Storage;
 using Bulwark.Storage.Azure;
 using Bulwark.Storage.Decorators;
-using Bulwark.Storage.Local;
 using Bulwark.Storage.S3;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -38,10 +37,10 @@ public static class StorageSetup
             .Register(new S3BackendProvider(storage.S3.ToOptions(), environment))
             .Register(new AzureBackendProvider(storage.Azure.ToOptions(), environment))
             .Decorate(backend => backend.WithConcurrencyLimit(storage.Connections))
-            // A local folder's failures are never transient: a retry pipeline there would only cost start-up time.
-            .Decorate(backend => backend.Unwrap<LocalBackend>() is not null
-                ? backend
-                : backend.WithRetries(retries, time ?? TimeProvider.System, logger))
+            // Where failures are never transient (a local folder), a retry pipeline would only cost start-up time.
+            .Decorate(backend => backend.Capabilities.TransientFailures
+                ? backend.WithRetries(retries, time ?? TimeProvider.System, logger)
+                : backend)
             .Decorate(backend => backend.WithLogging(logger));
     }
 

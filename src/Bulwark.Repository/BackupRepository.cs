@@ -34,6 +34,9 @@ public sealed partial class BackupRepository : IAsyncDisposable
     /// <summary>Where the repository is, safe to print.</summary>
     public string Location => Backend.Location;
 
+    /// <summary>What the storage underneath is (local or remote, listing consistency), as its backend says.</summary>
+    public StorageCapabilities Capabilities => Backend.Capabilities;
+
     /// <summary>
     /// Creates a repository in an empty location. <paramref name="cipher"/> and <paramref name="encryption"/> come from
     /// the caller when the repository is encrypted (keys are written by the caller before this returns).

@@ -14,9 +14,11 @@ internal sealed class AzureBackend : IStorageBackend
     private readonly BlobContainerClient _container;
     private readonly string _root;
     private readonly AzureErrors _errors;
+    private readonly int _listPageSize;
 
-    public AzureBackend(BlobContainerClient container, string prefix, string location, string endpoint)
+    public AzureBackend(BlobContainerClient container, string prefix, string location, string endpoint, int listPageSize)
     {
+        _listPageSize = listPageSize;
         _container = container;
         _root = prefix.Length == 0 ? "" : prefix + "/";
         Location = location;
@@ -24,6 +26,8 @@ internal sealed class AzureBackend : IStorageBackend
     }
 
     public string Location { get; }
+
+    public StorageCapabilities Capabilities => StorageCapabilities.StronglyConsistentObjectStore;
 
     public async Task CreateAsync(CancellationToken cancellationToken)
     {
@@ -88,7 +92,7 @@ internal sealed class AzureBackend : IStorageBackend
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var pages = _container.GetBlobsAsync(new GetBlobsOptions { Prefix = _root + prefix }, cancellationToken)
-            .AsPages(pageSizeHint: 5000);
+            .AsPages(pageSizeHint: _listPageSize);
         await using var enumerator = pages.GetAsyncEnumerator(cancellationToken);
         while (true)
         {

@@ -86,7 +86,7 @@ public sealed class AzureBackendProvider : IBackendProvider
         }
         var container = service.GetBlobContainerClient(parsed.Container);
         return new AzureBackend(container, parsed.Prefix, display,
-            LocationQuery.Redacted(service.Uri.GetLeftPart(UriPartial.Path).TrimEnd('/')));
+            LocationQuery.Redacted(service.Uri.GetLeftPart(UriPartial.Path).TrimEnd('/')), _defaults.ListPageSize);
     }
 
     public string Redact(string location) => LocationQuery.Redacted(location);

@@ -12,6 +12,9 @@ public sealed record AzureOptions
     /// <summary>The blob service URL; null: https://ACCOUNT.blob.core.windows.net (or the connection string's).</summary>
     public string? Endpoint { get; init; }
 
+    /// <summary>How many blobs one list request asks for (Azure serves at most 5000).</summary>
+    public int ListPageSize { get; init; } = 5000;
+
     /// <summary>How long one request may take before it counts as a (transient) timeout.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(2);
 }

@@ -31,6 +31,8 @@ internal sealed class S3Backend : IStorageBackend
 
     public string Location { get; }
 
+    public StorageCapabilities Capabilities => StorageCapabilities.StronglyConsistentObjectStore;
+
     /// <summary>Parts uploaded by multipart uploads so far (for tests and logs).</summary>
     internal int PartsUploaded => Volatile.Read(ref _partsUploaded);
 
@@ -177,7 +179,7 @@ internal sealed class S3Backend : IStorageBackend
     public async IAsyncEnumerable<StorageObjectInfo> ListAsync(string prefix,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var request = new ListObjectsV2Request { BucketName = _bucket, Prefix = _root + prefix, MaxKeys = 1000 };
+        var request = new ListObjectsV2Request { BucketName = _bucket, Prefix = _root + prefix, MaxKeys = _options.ListPageSize };
         while (true)
         {
             ListObjectsV2Response response;

@@ -24,6 +24,9 @@ public sealed record S3Options
     /// <summary>The size of each part of a multipart upload (S3 needs at least 5 MiB).</summary>
     public long PartSize { get; init; } = 16L << 20;
 
+    /// <summary>How many objects one list request asks for (S3 serves at most 1000).</summary>
+    public int ListPageSize { get; init; } = 1000;
+
     /// <summary>How long one request may take before it counts as a (transient) timeout.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(2);
 }

@@ -5,7 +5,12 @@ namespace Bulwark.Storage;
 /// <list type="bullet">
 /// <item>Names are relative, use '/' as separator, and contain only [A-Za-z0-9._-/]; no empty segment, no "." or "..".</item>
 /// <item><see cref="PutAsync"/> is atomic: a reader sees the whole new content or the previous state, never part of it,
-/// also after a crash. Putting an existing name replaces it.</item>
+/// also after a crash, and also when the put fails or is cancelled midway. Putting an existing name replaces it.</item>
+/// <item>A put, also of an existing name with the same content, sets the object's modification time to the time of the
+/// put: garbage collection keeps an object rewritten during a sweep by that time (docs/garbage-collection.md).</item>
+/// <item>A listing returns every object under the prefix once, however many pages the store serves it in.</item>
+/// <item>A put, get or list whose token is cancelled throws <see cref="OperationCanceledException"/>; a cancelled put
+/// leaves the previous state.</item>
 /// <item>Reads are idempotent. A missing object is <see cref="ObjectNotFoundException"/> (or null from
 /// <see cref="StatAsync"/>), told apart from every other failure.</item>
 /// <item>Deleting a missing object succeeds.</item>
@@ -16,6 +21,9 @@ public interface IStorageBackend : IAsyncDisposable
 {
     /// <summary>Where this backend stores, safe to print: never holds a password, key or token.</summary>
     string Location { get; }
+
+    /// <summary>What this backend is (local or remote, atomic replace, listing consistency); decorators pass it through.</summary>
+    StorageCapabilities Capabilities { get; }
 
     /// <summary>Prepares the location to hold a new repository (creates the folder; an object store checks the bucket).</summary>
     Task CreateAsync(CancellationToken cancellationToken);

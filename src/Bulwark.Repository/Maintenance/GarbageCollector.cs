@@ -3,7 +3,6 @@ using Bulwark.Repository.Format;
 using Bulwark.Repository.Locking;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Storage;
-using Bulwark.Storage.Decorators;
 using Bulwark.Storage.Local;
 
 namespace Bulwark.Repository.Maintenance;
@@ -80,12 +79,12 @@ public static class GarbageCollector
     /// <summary>Temporary files that crashed local writers left; never referenced by anything.</summary>
     private static int RemoveAbandonedTemporaryFiles(BackupRepository repository, GarbageCollectionOptions options)
     {
-        if (repository.Backend.Unwrap<LocalBackend>() is not { } local)
+        if (repository.Capabilities.LocalFolder is not { } folder)
             return 0;
         var age = options.GracePeriod > GarbageCollectionOptions.TemporaryFileAge
             ? options.GracePeriod
             : GarbageCollectionOptions.TemporaryFileAge;
-        return local.RemoveAbandonedTemporaryFiles(age, repository.Time.GetUtcNow());
+        return new LocalBackend(folder).RemoveAbandonedTemporaryFiles(age, repository.Time.GetUtcNow());
     }
 
     /// <summary>Step 0: a trace that a sweep ran, so that a backup that overlapped it checks its chunks before committing.</summary>

@@ -21,6 +21,8 @@ internal sealed class LimitedBackend : IStorageBackend, IBackendDecorator
 
     public string Location => _inner.Location;
 
+    public StorageCapabilities Capabilities => _inner.Capabilities;
+
     public async Task CreateAsync(CancellationToken cancellationToken)
     {
         await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);

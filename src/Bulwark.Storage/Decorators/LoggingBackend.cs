@@ -23,6 +23,8 @@ internal sealed class LoggingBackend : IStorageBackend, IBackendDecorator
 
     public string Location => _inner.Location;
 
+    public StorageCapabilities Capabilities => _inner.Capabilities;
+
     public Task CreateAsync(CancellationToken cancellationToken) =>
         Logged("create", "", async () =>
         {

@@ -45,6 +45,8 @@ internal sealed class RetryingBackend : IStorageBackend, IBackendDecorator
 
     public string Location => _inner.Location;
 
+    public StorageCapabilities Capabilities => _inner.Capabilities;
+
     public Task CreateAsync(CancellationToken cancellationToken) =>
         Run(static (b, _, ct) => b.CreateAsync(ct), "", cancellationToken);
 

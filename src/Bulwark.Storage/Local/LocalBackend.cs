@@ -15,9 +15,12 @@ public sealed class LocalBackend : IStorageBackend
     public LocalBackend(string root)
     {
         _root = Path.GetFullPath(root);
+        Capabilities = StorageCapabilities.Local(_root);
     }
 
     public string Location => _root;
+
+    public StorageCapabilities Capabilities { get; }
 
     public Task CreateAsync(CancellationToken cancellationToken)
     {
@@ -81,12 +84,13 @@ public sealed class LocalBackend : IStorageBackend
             File.Move(temp, path, overwrite: true);
             NativeFile.SyncDirectory(folder);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException)
+        catch (Exception e)
         {
+            // Whatever stopped the write (cancellation, the disk, the data), the temporary file goes.
             TryDelete(temp);
-            if (e is OperationCanceledException)
-                throw;
-            throw Failure("write", name, e);
+            if (e is IOException or UnauthorizedAccessException)
+                throw Failure("write", name, e);
+            throw;
         }
     }
 
@@ -134,6 +138,7 @@ public sealed class LocalBackend : IStorageBackend
         var folderPart = slash < 0 ? "" : prefix[..slash];
         var namePart = slash < 0 ? prefix : prefix[(slash + 1)..];
         var folder = folderPart.Length == 0 ? _root : Path.Combine(_root, folderPart);
+        cancellationToken.ThrowIfCancellationRequested();
         if (!Directory.Exists(folder))
             yield break;
         var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false };

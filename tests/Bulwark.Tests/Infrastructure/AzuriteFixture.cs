@@ -41,15 +41,15 @@ public sealed class AzuriteFixture : IAsyncLifetime
         await new BlobServiceClient(ConnectionString).GetBlobContainerClient(Container).CreateIfNotExistsAsync();
     }
 
-    public AzureBackendProvider Provider(IReadOnlyDictionary<string, string?>? environment = null) =>
-        new(new AzureOptions(), name => (environment ?? Environment).GetValueOrDefault(name));
+    public AzureBackendProvider Provider(IReadOnlyDictionary<string, string?>? environment = null, AzureOptions? options = null) =>
+        new(options ?? new AzureOptions(), name => (environment ?? Environment).GetValueOrDefault(name));
 
     /// <summary>A fresh, empty repository location (its own prefix in the container).</summary>
     public string NewLocation(string what = "t") => $"azure://{Container}/{what}-{Guid.NewGuid():N}";
 
-    public async Task<IStorageBackend> OpenAsync(string location)
+    public async Task<IStorageBackend> OpenAsync(string location, AzureOptions? options = null)
     {
-        var backend = Provider().Open(location);
+        var backend = Provider(options: options).Open(location);
         await backend.CreateAsync(CancellationToken.None);
         return backend;
     }

@@ -41,7 +41,8 @@ public sealed class S3ServerFixture : IAsyncLifetime
             ["-d", DataDirectory, "-a", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--silent"],
             port, _directory.Path,
             // s3rver's ListObjectsV2 continuation tokens use DES, which Node 17+ enables only with the legacy provider.
-            nodeOptions: ["--openssl-legacy-provider"]);
+            // Its puts are made atomic, as S3's are (tools/node/s3rver-atomic-put.js says why).
+            nodeOptions: ["--openssl-legacy-provider", "--require", Path.Combine(TestServerProcess.RepositoryRoot, "tools", "node", "s3rver-atomic-put.js")]);
         using var client = Client();
         await client.PutBucketAsync(new PutBucketRequest { BucketName = Bucket });
     }

@@ -315,6 +315,7 @@ public sealed class CopyOperationTests : IDisposable
     {
         private int _chunks;
         public string Location => inner.Location;
+        public Bulwark.Storage.StorageCapabilities Capabilities => inner.Capabilities;
         public Task CreateAsync(CancellationToken ct) => inner.CreateAsync(ct);
         public Task<byte[]> GetAsync(string n, CancellationToken ct) => inner.GetAsync(n, ct);
         public Task<Bulwark.Storage.StorageObjectInfo?> StatAsync(string n, CancellationToken ct) => inner.StatAsync(n, ct);

@@ -19,6 +19,9 @@ public sealed class AzureBackendTests : StorageBackendContract
 
     protected override Task<IStorageBackend> CreateBackendAsync() => _azure.OpenAsync(_azure.NewLocation());
 
+    protected override Task<IStorageBackend> CreateBackendWithListPageSizeAsync(int pageSize) =>
+        _azure.OpenAsync(_azure.NewLocation(), new AzureOptions { ListPageSize = pageSize });
+
     [Fact]
     public async Task AccountKeyAndEndpoint_WorkWithoutAConnectionString()
     {

@@ -107,15 +107,41 @@ public sealed class DecoratorTests : IDisposable
         Assert.Null(Flaky().Unwrap<LocalBackend>());
     }
 
+    /// <summary>Credentials that let s3:// and azure:// locations open (nothing is reached at 127.0.0.1:9).</summary>
+    private static string? ObjectStoreCredentials(string name) => name switch
+    {
+        "AWS_ACCESS_KEY_ID" => "key",
+        "AWS_SECRET_ACCESS_KEY" => "secret",
+        "AZURE_STORAGE_CONNECTION_STRING" => "DefaultEndpointsProtocol=http;AccountName=a;AccountKey=YnVsd2Fyay10ZXN0LWFjY291bnQta2V5;BlobEndpoint=http://127.0.0.1:9/a;",
+        _ => null,
+    };
+
+    [Fact]
+    public async Task Capabilities_AreTheBackendsOwn_ThroughEveryDecorator()
+    {
+        var registry = StorageSetup.CreateRegistry(new BulwarkConfig(), ObjectStoreCredentials, TimeProvider.System,
+            new ListLoggerFactory(new ListLogger()));
+        await using var local = registry.Open(_directory.Path);
+        await using var s3 = registry.Open("s3://bucket/repo?endpoint=http://127.0.0.1:9");
+        await using var azure = registry.Open("azure://container/repo");
+
+        Assert.IsNotType<LocalBackend>(local);
+        Assert.Equal(Path.GetFullPath(_directory.Path), local.Capabilities.LocalFolder);
+        Assert.False(local.Capabilities.TransientFailures);
+        foreach (var remote in new[] { s3, azure })
+        {
+            Assert.False(remote.Capabilities.IsLocal);
+            Assert.True(remote.Capabilities.TransientFailures);
+            Assert.True(remote.Capabilities.AtomicReplace);
+            Assert.Equal(ListingConsistency.Strong, remote.Capabilities.Listing);
+        }
+    }
+
     [Fact]
     public async Task StorageSetup_RetriesObjectStores_ButNotLocalFolders_WhoseErrorsAreNeverTransient()
     {
-        var registry = StorageSetup.CreateRegistry(new BulwarkConfig(), name => name switch
-        {
-            "AWS_ACCESS_KEY_ID" => "key",
-            "AWS_SECRET_ACCESS_KEY" => "secret",
-            _ => null,
-        }, TimeProvider.System, new ListLoggerFactory(new ListLogger()));
+        var registry = StorageSetup.CreateRegistry(new BulwarkConfig(), ObjectStoreCredentials, TimeProvider.System,
+            new ListLoggerFactory(new ListLogger()));
         await using var local = registry.Open(_directory.Path);
         await using var s3 = registry.Open("s3://bucket/repo?endpoint=http://127.0.0.1:9");
         Assert.Null(local.Unwrap<RetryingBackend>());

@@ -35,6 +35,9 @@ internal sealed class FlakyBackend : IStorageBackend
 
     public string Location => _inner.Location;
 
+    /// <summary>Its failures are transient, as a remote store's may be.</summary>
+    public StorageCapabilities Capabilities => _inner.Capabilities with { TransientFailures = true };
+
     public Task CreateAsync(CancellationToken cancellationToken) => Call(() => _inner.CreateAsync(cancellationToken));
 
     public Task PutAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>

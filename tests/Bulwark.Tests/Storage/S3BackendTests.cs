@@ -19,6 +19,9 @@ public sealed class S3BackendTests : StorageBackendContract
 
     protected override Task<IStorageBackend> CreateBackendAsync() => _s3.OpenAsync(_s3.NewLocation());
 
+    protected override Task<IStorageBackend> CreateBackendWithListPageSizeAsync(int pageSize) =>
+        _s3.OpenAsync(_s3.NewLocation(), new S3Options { ListPageSize = pageSize });
+
     [Fact]
     public async Task LargeObjects_AreUploadedInParts_AndReadBackWhole()
     {
@@ -32,6 +35,21 @@ public sealed class S3BackendTests : StorageBackendContract
         Assert.Equal(3, ((S3Backend)backend).PartsUploaded);
         await backend.PutAsync("snapshots/small", new byte[6 << 20], Ct);
         Assert.Equal(3, ((S3Backend)backend).PartsUploaded);
+    }
+
+    [Fact]
+    public async Task MultipartPut_InterruptedAfterTheFirstPart_LeavesTheOldObject()
+    {
+        var options = new S3Options { MultipartThreshold = 6 << 20, PartSize = 5 << 20 };
+        await using var backend = await _s3.OpenAsync(_s3.NewLocation(), options);
+        await backend.PutAsync("snapshots/big", "old"u8.ToArray(), Ct);
+        var source = new FailingMemory(new byte[13 << 20], goodReads: 1);
+
+        await Assert.ThrowsAnyAsync<Exception>(() => backend.PutAsync("snapshots/big", source.Data, Ct));
+
+        Assert.Equal(1, ((S3Backend)backend).PartsUploaded);
+        Assert.Equal("old"u8.ToArray(), await backend.GetAsync("snapshots/big", Ct));
+        Assert.Equal(["snapshots/big"], (await ListAsync(backend, "")).Select(o => o.Name).ToArray());
     }
 
     [Fact]

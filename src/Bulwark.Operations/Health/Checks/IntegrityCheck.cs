@@ -90,7 +90,7 @@ internal sealed class IntegrityCheck : IHealthCheck
     private static async Task<(int Checked, List<string> Missing)> MissingChunksAsync(HealthCheckContext context, BackupRepository repository,
         SnapshotCatalog catalog, ObjectId id, CancellationToken cancellationToken)
     {
-        if (BackendRegistry.SchemeOf(context.Bulwark.RepositoryLocation) is not null)
+        if (!repository.Capabilities.IsLocal)
         {
             var report = await RepositoryVerifier.VerifyAsync(repository, [id], readData: false, cancellationToken: cancellationToken).ConfigureAwait(false);
             return (report.ChunksChecked, report.Problems.Select(p => p.Object).ToList());

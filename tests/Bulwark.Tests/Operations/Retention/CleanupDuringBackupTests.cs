@@ -113,6 +113,7 @@ public sealed class CleanupDuringBackupTests : IDisposable
     private sealed class HoldingBackend(IStorageBackend inner, HoldCommit gate) : IStorageBackend
     {
         public string Location => inner.Location;
+        public Bulwark.Storage.StorageCapabilities Capabilities => inner.Capabilities;
         public Task CreateAsync(CancellationToken cancellationToken) => inner.CreateAsync(cancellationToken);
         public Task<byte[]> GetAsync(string name, CancellationToken ct) => inner.GetAsync(name, ct);
         public Task<StorageObjectInfo?> StatAsync(string name, CancellationToken ct) => inner.StatAsync(name, ct);

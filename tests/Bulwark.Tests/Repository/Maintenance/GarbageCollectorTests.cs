@@ -297,6 +297,7 @@ public sealed class GarbageCollectorTests : IDisposable
     {
         public bool Acted { get; private set; }
         public string Location => inner.Location;
+        public Bulwark.Storage.StorageCapabilities Capabilities => inner.Capabilities;
         public Task CreateAsync(CancellationToken cancellationToken) => inner.CreateAsync(cancellationToken);
         public Task PutAsync(string n, ReadOnlyMemory<byte> data, CancellationToken ct) => inner.PutAsync(n, data, ct);
         public Task<byte[]> GetAsync(string n, CancellationToken ct) => inner.GetAsync(n, ct);
