@@ -55,14 +55,14 @@ public static class Killers
                 if (delay is { } d && watch.Elapsed - firstSeen >= d)
                 {
                     var at = watch.Elapsed;
-                    try
+                    // Stopped first, so that a process that exited an instant ago (a zombie: a kill still "succeeds")
+                    // is told from one killed while it worked.
+                    if (!await StopAsync(pid).ConfigureAwait(false))
                     {
-                        Process.GetProcessById(pid).Kill();
+                        seen?.Invoke(watch.Elapsed - firstSeen);
+                        return KillRecord.None; // it finished before its time came
                     }
-                    catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
-                    {
-                        return KillRecord.None;
-                    }
+                    _ = Signal(pid, SigKill);
                     return new KillRecord(true, name, at);
                 }
             }
@@ -125,6 +125,31 @@ public static class Killers
 
     /// <summary>The state letter of a process (R, S, Z, …) from /proc/PID/stat, or null when it is gone.</summary>
     private static char? State(int pid) => Stat(pid) is { } fields ? fields[0][0] : null;
+
+    private const int SigKill = 9;
+    private const int SigStop = 19;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Signal(int pid, int signal);
+
+    /// <summary>Stops <paramref name="pid"/>; true while it lives (stopped or about to be), false when it had exited.</summary>
+    private static async Task<bool> StopAsync(int pid)
+    {
+        if (Signal(pid, SigStop) != 0)
+            return false;
+        for (var i = 0; i < 500; i++)
+        {
+            switch (State(pid))
+            {
+                case 'T' or 't':
+                    return true;
+                case null or 'Z' or 'X':
+                    return false;
+            }
+            await Task.Delay(1).ConfigureAwait(false);
+        }
+        return true; // still running (the stop is pending, e.g. in an uninterruptible wait): alive, so killed
+    }
 
     private static int? ParentOf(int pid) =>
         Stat(pid) is { } fields && int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var ppid) ? ppid : null;
