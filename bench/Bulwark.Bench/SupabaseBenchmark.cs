@@ -1,6 +1,7 @@
 using Bulwark.Operations;
 using Bulwark.Operations.Backup;
 using Bulwark.Operations.Configuration;
+using Bulwark.Operations.Restore;
 using Bulwark.Sources.Postgres;
 using Bulwark.Tests.Infrastructure;
 using Npgsql;
@@ -10,7 +11,8 @@ namespace Bulwark.Bench;
 /// <summary>
 /// What the supabase profile costs: a Supabase-shaped project (the tests' SupabaseShape, with a sizeable team part)
 /// backed up with the plain profile as the platform's superuser, who reads everything, and with the supabase profile
-/// as the project's postgres role, alternating, each into an empty repository. The target is a ratio of at most 1.05.
+/// as the project's postgres role, alternating, each into an empty repository (target: a ratio of at most 1.05); then
+/// restores of the two snapshots, the supabase one into a fresh project (target: at most 1.1).
 /// </summary>
 public static class SupabaseBenchmark
 {
@@ -93,6 +95,39 @@ public static class SupabaseBenchmark
         var supabaseDump = supabaseResult!.Snapshot.Manifest.FindStream(PostgresBackup.DumpStreamName)!.Size;
         Console.WriteLine($"Dump: plain {plainDump / 1048576.0:0.0} MiB, supabase {supabaseDump / 1048576.0:0.0} MiB " +
                           $"({supabaseResult.Snapshot.Manifest.Streams.Count} streams: {string.Join(", ", supabaseResult.Snapshot.Manifest.Streams.Select(x => x.Name))})");
+        Console.WriteLine();
+
+        // Restores of the same project: the plain snapshot into a new database as the superuser (pg_restore, one
+        // transaction), the supabase one into a fresh project (the platform's part alone) as postgres. Targets are
+        // made before the clock starts.
+        var freshProjects = new List<string>();
+        for (var i = 0; i < rounds; i++)
+        {
+            var fresh = $"fresh_{i}";
+            await ExecuteAsync(server.Settings("postgres"), $"CREATE DATABASE {fresh} OWNER postgres");
+            await ExecuteAsync(server.Settings(fresh), SupabaseShape.Platform);
+            freshProjects.Add(fresh);
+        }
+        var (pr, sr) = (0, 0);
+        const string restoreBaseline = "bulwark restore, plain snapshot into a new database (as the superuser)";
+        var restores = await Measure.CompareAsync(rounds,
+            (restoreBaseline, async () =>
+            {
+                var target = server.Url($"plain_restore_{pr++}", withPassword: true);
+                await new RestoreOperation(plain[0]).RunAsync(new RestoreRequest
+                {
+                    Snapshot = plainResult.Snapshot.Id.ToString(), Target = target, Create = true, Analyze = false,
+                }, null, CancellationToken.None);
+            }),
+            ("bulwark restore, supabase snapshot into a fresh project (as postgres)", async () =>
+            {
+                var target = $"postgres://postgres:{postgresPassword}@{server.Host}:{server.Port}/{freshProjects[sr++]}";
+                await new RestoreOperation(supabase[0]).RunAsync(new RestoreRequest
+                {
+                    Snapshot = supabaseResult.Snapshot.Id.ToString(), Target = target, Analyze = false,
+                }, null, CancellationToken.None);
+            }));
+        Measure.Print("Restore of the same project (no ANALYZE in either)", restores, restoreBaseline);
         Console.WriteLine();
     }
 

@@ -35,7 +35,7 @@ public static class ConfigTemplate
           # schemas: [public]
           # exclude-schemas: []
           # exclude-table-data: [audit_log]
-          # A Supabase project's Storage files, kept in the same snapshot (docs/supabase-storage.md). The access key
+          # A Supabase project's Storage files, kept in the same snapshot (docs/supabase.md, "Storage files"). The access key
           # comes from SUPABASE_STORAGE_ACCESS_KEY_ID / SUPABASE_STORAGE_SECRET_ACCESS_KEY, never from this file.
           # supabase:
           #   storage:

@@ -19,12 +19,17 @@ public sealed partial class RunbookTests : IDisposable
     /// <summary>The fence tags whose blocks run.</summary>
     private static readonly string[] RunnableFences = ["sh"];
 
+    /// <summary>The section whose blocks run against the Supabase-shaped server instead.</summary>
+    private const string SupabaseSection = "Supabase: recover a project";
+
     private readonly PostgresFixture _pg;
+    private readonly SupabaseFixture _supabase;
     private readonly TempDirectory _dir = new("bulwark-runbook");
 
-    public RunbookTests(PostgresFixture pg)
+    public RunbookTests(PostgresFixture pg, SupabaseFixture supabase)
     {
         _pg = pg;
+        _supabase = supabase;
     }
 
     public void Dispose() => _dir.Dispose();
@@ -44,15 +49,32 @@ public sealed partial class RunbookTests : IDisposable
     }
 
     /// <summary>(fence tag, first line number, text) of every fenced block.</summary>
-    public static IReadOnlyList<(string Fence, int Line, string Text)> Blocks(string markdown)
+    public static IReadOnlyList<(string Fence, int Line, string Text)> Blocks(string markdown) =>
+        Blocks(markdown, null).Concat(Blocks(markdown, SupabaseSection)).OrderBy(b => b.Line).ToList();
+
+    /// <summary>The blocks of the "## N. <paramref name="section"/>" section, or of every other one when null.</summary>
+    private static IReadOnlyList<(string Fence, int Line, string Text)> Blocks(string markdown, string? section)
     {
+        var start = markdown.IndexOf($". {SupabaseSection}\n", StringComparison.Ordinal);
+        var end = start < 0 ? -1 : markdown.IndexOf("\n## ", start, StringComparison.Ordinal);
         var blocks = new List<(string, int, string)>();
         foreach (Match match in FencePattern().Matches(markdown))
         {
+            var inside = start >= 0 && match.Index > start && (end < 0 || match.Index < end);
+            if (inside != (section is not null))
+                continue;
             var line = markdown.AsSpan(0, match.Index).Count('\n') + 2;
             blocks.Add((match.Groups[1].Value, line, match.Groups[2].Value));
         }
         return blocks;
+    }
+
+    private static string Script(string markdown, string? section, string preamble)
+    {
+        var script = new StringBuilder(preamble);
+        foreach (var (fence, line, text) in Blocks(markdown, section).Where(b => RunnableFences.Contains(b.Fence)))
+            script.Append($"echo '### RUNBOOK.md line {line}' >&2\nset -x\n{text}set +x\n");
+        return script.ToString();
     }
 
     [Fact]
@@ -63,7 +85,7 @@ public sealed partial class RunbookTests : IDisposable
                  {
                      "Emergency restore", "Restore onto a new server", "Restore one table or schema", "Restore configuration files",
                      "Roll back a ruleset", "A corrupted repository", "A lost local state folder", "A lost passphrase",
-                     "Troubleshooting", "Security notes",
+                     "Troubleshooting", SupabaseSection, "Security notes",
                  })
             Assert.Contains($"## ", text[..text.IndexOf(heading, StringComparison.Ordinal)].Split('\n')[^1]);
         foreach (var step in new[] { "Stop the application", "Choose a snapshot", "Verify it", "Restore it", "Prove it", "Restart" })
@@ -77,7 +99,7 @@ public sealed partial class RunbookTests : IDisposable
         var markdown = await File.ReadAllTextAsync(RunbookPath);
         // What a site has besides its database: configuration files in every backup, and a ruleset with two
         // versions activated in prod one after the other (so that there is something to roll back).
-        var script = new StringBuilder("""
+        var script = Script(markdown, null, """
             set -euo pipefail
             printf 'files:\n  - config/app.yml\n' > bulwark.yml
             mkdir -p config && echo 'feature: on' > config/app.yml
@@ -89,10 +111,8 @@ public sealed partial class RunbookTests : IDisposable
             bulwark ruleset activate 1.1.0 --env prod >/dev/null
 
             """);
-        foreach (var (fence, line, text) in Blocks(markdown).Where(b => RunnableFences.Contains(b.Fence)))
-            script.Append($"echo '### RUNBOOK.md line {line}' >&2\nset -x\n{text}set +x\n");
         var scriptPath = _dir.Combine("runbook.sh");
-        await File.WriteAllTextAsync(scriptPath, script.ToString());
+        await File.WriteAllTextAsync(scriptPath, script);
 
         // The production database, a repository with a backup (roles included), and a second, empty server.
         var database = await SampleDatabase.CreateAsync(_pg, "app");
@@ -171,6 +191,58 @@ public sealed partial class RunbookTests : IDisposable
             Assert.Null(await _pg.ScalarAsync<int?>("postgres", $"SELECT 1 FROM pg_database WHERE datname = '{gone}'"));
         Assert.Equal(301L, await ScalarAsync(newServer.Url(database).Replace("postgres@", $"postgres:{_pg.Server.Password}@", StringComparison.Ordinal),
             "SELECT count(*) FROM shop.customers"));
+    }
+
+    [Fact]
+    public async Task Runbook_SupabaseSection_RunsAgainstASupabaseShapedProject()
+    {
+        var markdown = await File.ReadAllTextAsync(RunbookPath);
+        var script = Script(markdown, SupabaseSection, "set -euo pipefail\n");
+        Assert.Contains("restore latest --globals --target \"$FRESH_PROJECT_URL\"", script);
+        var scriptPath = _dir.Combine("supabase.sh");
+        await File.WriteAllTextAsync(scriptPath, script);
+
+        // A project in use, a fresh project (the platform's part alone) and an empty repository.
+        var project = await _supabase.CreateProjectAsync();
+        var fresh = await _supabase.CreateProjectAsync(withTeam: false);
+        var repository = _dir.Combine("repository");
+        await new InitOperation(TestConfig.Context(_dir, null, configure: c => c.Repository = repository))
+            .RunAsync(null, Directory.CreateDirectory(_dir.Combine("setup")).FullName, CancellationToken.None);
+        var work = Directory.CreateDirectory(_dir.Combine("work")).FullName;
+        var bin = Directory.CreateDirectory(_dir.Combine("bin")).FullName;
+        var wrapper = Path.Combine(bin, "bulwark");
+        await File.WriteAllTextAsync(wrapper, $"#!/bin/sh\nexec dotnet \"{CliRunner.ProgramPath}\" \"$@\"\n");
+        File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var environment = new Dictionary<string, string?>
+        {
+            ["PATH"] = $"{bin}:{Environment.GetEnvironmentVariable("PATH")}",
+            ["HOME"] = work,
+            ["XDG_CONFIG_HOME"] = Path.Combine(work, ".config"),
+            ["XDG_STATE_HOME"] = Path.Combine(work, ".state"),
+            ["BULWARK_REPOSITORY"] = repository,
+            ["SUPABASE_URL"] = _supabase.Url(project),
+            ["FRESH_PROJECT_URL"] = _supabase.Url(fresh),
+            ["PGPASSWORD"] = _supabase.Server.Password,
+        };
+        foreach (var variable in new[] { "PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGSERVICE", "PGPASSFILE", "BULWARK_CONFIG",
+                                         "BULWARK_POSTGRES_URL", "BULWARK_POSTGRES_GLOBALS", "BULWARK_POSTGRES_PROFILE" })
+            environment[variable] = null;
+
+        var (code, output) = await RunAsync(scriptPath, work, environment, TimeSpan.FromMinutes(8));
+
+        Assert.True(code == 0, $"the runbook's Supabase blocks failed (exit {code}):\n{output}");
+        Assert.Contains("supabase", output);
+        foreach (var database in new[] { fresh, project })
+        {
+            Assert.Equal(25L, await _supabase.ScalarAsync<long>(database, "SELECT count(*) FROM auth.users"));
+            // The team's trigger on auth.users did not fire during the load: one profile per user, not two.
+            Assert.Equal(25L, await _supabase.ScalarAsync<long>(database, "SELECT count(*) FROM public.profiles"));
+            Assert.Equal(200L, await _supabase.ScalarAsync<long>(database, "SELECT count(*) FROM public.messages"));
+            Assert.Equal(1L, await _supabase.ScalarAsync<long>(database,
+                "SELECT count(*) FROM pg_trigger WHERE tgname = 'on_auth_user_created' AND tgrelid = 'auth.users'::regclass"));
+            // The platform's own bookkeeping is its own.
+            Assert.Equal(4L, await _supabase.ScalarAsync<long>(database, "SELECT count(*) FROM auth.schema_migrations"));
+        }
     }
 
     private static async Task<long> ScalarAsync(string url, string sql)
