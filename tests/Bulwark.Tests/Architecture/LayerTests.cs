@@ -15,6 +15,7 @@ public sealed class LayerTests
     private static readonly Assembly Sources = typeof(Bulwark.Sources.Postgres.PostgresBackup).Assembly;
     private static readonly Assembly Repository = typeof(Bulwark.Repository.BackupRepository).Assembly;
     private static readonly Assembly Storage = typeof(Bulwark.Storage.IStorageBackend).Assembly;
+    private static readonly Assembly Errors = typeof(BulwarkException).Assembly;
 
     /// <summary>
     /// The command line may name, from below Bulwark.Operations, only data: the records operations return for display
@@ -54,8 +55,19 @@ public sealed class LayerTests
         AssertReferencesNone(Repository, "Bulwark.Sources", "Bulwark.Versioning", "Bulwark.Operations", "Bulwark.Cli");
 
     [Fact]
-    public void Storage_ReferencesNoOtherBulwarkAssembly() =>
-        Assert.DoesNotContain(Storage.GetReferencedAssemblies(), a => a.Name!.StartsWith("Bulwark", StringComparison.Ordinal));
+    public void Storage_ReferencesOnlyTheErrorTaxonomy() =>
+        Assert.Equal(["Bulwark.Errors"], BulwarkReferences(Storage));
+
+    [Fact]
+    public void ErrorTaxonomy_LivesOutsideStorage_AndReferencesNoOtherBulwarkAssembly()
+    {
+        Assert.Equal("Bulwark.Errors", Errors.GetName().Name);
+        Assert.Equal(Errors, typeof(ErrorKind).Assembly);
+        Assert.Empty(BulwarkReferences(Errors));
+    }
+
+    private static List<string> BulwarkReferences(Assembly assembly) =>
+        assembly.GetReferencedAssemblies().Select(a => a.Name!).Where(n => n.StartsWith("Bulwark", StringComparison.Ordinal)).ToList();
 
     private static bool IsData(Type type) =>
         type.IsEnum || type.IsValueType || typeof(Exception).IsAssignableFrom(type)
