@@ -15,12 +15,21 @@ namespace Bulwark.Operations;
 /// </summary>
 public sealed class BulwarkContext
 {
-    public BulwarkContext(LoadedConfig config, TimeProvider? time = null, BackendRegistry? backends = null)
+    /// <param name="storageLogging">Where the storage backends log; nowhere when null.</param>
+    public BulwarkContext(LoadedConfig config, TimeProvider? time = null,
+        Microsoft.Extensions.Logging.ILoggerFactory? storageLogging = null)
+        : this(config, time, null, storageLogging)
+    {
+    }
+
+    /// <summary>A context on backends assembled elsewhere (tests wrapping them in fault injection), or the default ones.</summary>
+    internal BulwarkContext(LoadedConfig config, TimeProvider? time, BackendRegistry? backends,
+        Microsoft.Extensions.Logging.ILoggerFactory? storageLogging = null)
     {
         Config = config;
         Time = time ?? TimeProvider.System;
         // Retry backoffs wait on real I/O, so they use the system clock even when a test fakes the operations' time.
-        Backends = backends ?? StorageSetup.CreateRegistry(config.Config, config.GetEnvironment);
+        Backends = backends ?? StorageSetup.CreateRegistry(config.Config, config.GetEnvironment, TimeProvider.System, storageLogging);
         Log = new OperationLog(config.StateDirectory);
     }
 

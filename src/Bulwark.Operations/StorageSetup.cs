@@ -18,6 +18,10 @@ public static class StorageSetup
         "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AZURE_STORAGE_KEY", "AZURE_STORAGE_SAS_TOKEN",
     ];
 
+    /// <summary>A location as given on a command line: a URL as is, a folder made absolute (from the current one).</summary>
+    public static string AbsoluteLocation(string location) =>
+        BackendRegistry.SchemeOf(location) is null ? Path.GetFullPath(location) : location;
+
     /// <summary>A registry with the built-in backends and default settings (the process environment).</summary>
     public static BackendRegistry CreateRegistry() => CreateRegistry(null, null);
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Bulwark.Cli.Infrastructure;
+using Bulwark.Operations;
 using Bulwark.Operations.Copy;
 
 namespace Bulwark.Cli.Commands;
@@ -28,9 +29,7 @@ public static class CopyCommand
         };
         command.SetHandler(async (run, ct) =>
         {
-            var destination = run.Get(to);
-            if (Storage.BackendRegistry.SchemeOf(destination) is null)
-                destination = Path.GetFullPath(destination);
+            var destination = StorageSetup.AbsoluteLocation(run.Get(to));
             var result = await run.Output.WithProgressAsync("copying", null,
                 progress => new CopyOperation(run.Context).RunAsync(new CopyRequest
                 {

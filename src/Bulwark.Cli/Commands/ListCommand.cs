@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Bulwark.Cli.Infrastructure;
-using Bulwark.Operations.Drills;
+using Bulwark.Operations.Snapshots;
 using Bulwark.Repository.Snapshots;
 using Spectre.Console;
 
@@ -16,10 +16,9 @@ public static class ListCommand
         command.Aliases.Add("snapshots");
         command.SetHandler(async (run, ct) =>
         {
-            await using var repository = await run.Context.OpenRepositoryAsync(ct);
-            var listing = await repository.ScanSnapshotsAsync(ct);
+            var listing = await new SnapshotOperations(run.Context).ListAsync(ct);
             var snapshots = listing.Snapshots;
-            var drills = await DrillHistory.LatestDrillsAsync(repository, ct);
+            var drills = listing.LatestDrills;
             if (run.Json)
             {
                 run.Output.WriteJson(new

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Bulwark.Cli.Infrastructure;
-using Bulwark.Operations.Drills;
+using Bulwark.Operations.Snapshots;
 using Bulwark.Repository.Snapshots;
 using Spectre.Console;
 
@@ -25,10 +25,8 @@ public static class ShowCommand
         };
         command.SetHandler(async (run, ct) =>
         {
-            await using var repository = await run.Context.OpenRepositoryAsync(ct);
-            var found = await repository.ResolveSnapshotAsync(run.Get(snapshot), ct);
+            var (found, drill) = await new SnapshotOperations(run.Context).ShowAsync(run.Get(snapshot), ct);
             var m = found.Manifest;
-            var drill = (await DrillHistory.LatestDrillsAsync(repository, ct)).GetValueOrDefault(found.Id.ToString());
             if (run.Json)
             {
                 run.Output.WriteJson(new

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Bulwark.Cli.Infrastructure;
-using Bulwark.Repository.Locking;
+using Bulwark.Operations.Repositories;
 
 namespace Bulwark.Cli.Commands;
 
@@ -15,18 +15,16 @@ public static class UnlockCommand
         };
         command.SetHandler(async (run, ct) =>
         {
-            await using var repository = await run.Context.OpenRepositoryAsync(ct);
-            var removed = await RepositoryLock.RemoveAsync(repository, run.Get(all), ct);
-            var remaining = await RepositoryLock.ListAsync(repository, ct);
+            var (removed, remaining) = await new UnlockOperation(run.Context).RunAsync(run.Get(all), ct);
             if (run.Json)
             {
-                run.Output.WriteJson(new { removed, remaining = remaining.Select(r => r.Info) });
+                run.Output.WriteJson(new { removed, remaining });
                 return ExitCodes.Ok;
             }
             foreach (var info in removed)
                 run.Output.Line($"removed lock: {info.Describe()}");
-            foreach (var status in remaining)
-                run.Output.Line($"kept active lock: {status.Info.Describe()}");
+            foreach (var info in remaining)
+                run.Output.Line($"kept active lock: {info.Describe()}");
             if (removed.Count == 0 && remaining.Count == 0)
                 run.Output.Line("no locks");
             return ExitCodes.Ok;

@@ -29,9 +29,7 @@ public sealed class Invocation
     {
         var config = ConfigLoader.Load(ParseResult.GetValue(GlobalOptions.Config), Environment.CurrentDirectory);
         var verbose = ParseResult.GetValue(GlobalOptions.Verbose);
-        var backends = StorageSetup.CreateRegistry(config.Config, config.GetEnvironment, TimeProvider.System,
-            new StderrLoggerFactory(verbose));
-        return new BulwarkContext(config, backends: backends)
+        return new BulwarkContext(config, storageLogging: new StderrLoggerFactory(verbose))
         {
             RepositoryOverride = ParseResult.GetValue(GlobalOptions.Repository),
             // Encrypted repositories: the passphrase from BULWARK_PASSWORD(_FILE/_COMMAND), else asked on the terminal.

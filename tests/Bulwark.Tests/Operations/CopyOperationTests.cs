@@ -276,7 +276,7 @@ public sealed class CopyOperationTests : IDisposable
         var copier = new BulwarkContext(LoadedConfig.FromObject(new BulwarkConfig
         {
             Repository = source.Settings.Repository, State = _directory.Combine("state"),
-        }, _directory.Path, _ => null), backends: registry);
+        }, _directory.Path, _ => null), null, registry);
 
         var error = await Assert.ThrowsAsync<BulwarkException>(() =>
             new CopyOperation(copier).RunAsync(new CopyRequest { To = offsite }, null, Ct));

@@ -1,0 +1,32 @@
+using Bulwark.Operations.Drills;
+
+namespace Bulwark.Operations.Snapshots;
+
+/// <summary>Reads snapshots for display (list, show). Nothing is written, so nothing is logged.</summary>
+public sealed class SnapshotOperations
+{
+    private readonly BulwarkContext _context;
+
+    public SnapshotOperations(BulwarkContext context)
+    {
+        _context = context;
+    }
+
+    /// <summary>Every snapshot, oldest first, those whose manifest cannot be read, and the latest drill of each.</summary>
+    public async Task<SnapshotList> ListAsync(CancellationToken cancellationToken)
+    {
+        await using var repository = await _context.OpenRepositoryAsync(cancellationToken).ConfigureAwait(false);
+        var listing = await repository.ScanSnapshotsAsync(cancellationToken).ConfigureAwait(false);
+        var drills = await DrillHistory.LatestDrillsAsync(repository, cancellationToken).ConfigureAwait(false);
+        return new SnapshotList(listing.Snapshots, listing.Unreadable, drills);
+    }
+
+    /// <summary>One snapshot by reference ("latest" or an id prefix) and its latest drill, if any.</summary>
+    public async Task<SnapshotDetails> ShowAsync(string reference, CancellationToken cancellationToken)
+    {
+        await using var repository = await _context.OpenRepositoryAsync(cancellationToken).ConfigureAwait(false);
+        var snapshot = await repository.ResolveSnapshotAsync(reference, cancellationToken).ConfigureAwait(false);
+        var drills = await DrillHistory.LatestDrillsAsync(repository, cancellationToken).ConfigureAwait(false);
+        return new SnapshotDetails(snapshot, drills.GetValueOrDefault(snapshot.Id.ToString()));
+    }
+}
