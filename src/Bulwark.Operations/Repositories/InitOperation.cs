@@ -43,8 +43,8 @@ public sealed class InitOperation
             }
             await using var repository = options.Encrypt
                 ? await RepositoryKeys.InitAsync(backend, _context.RepositoryOptions,
-                    Passphrases.Require(_context.Config.GetEnvironment, _context.PassphrasePrompt, PassphraseRole.Repository,
-                        backend.Location, confirm: true),
+                    await Passphrases.RequireAsync(_context.Config.GetEnvironment, _context.PassphrasePrompt, PassphraseRole.Repository,
+                        backend.Location, cancellationToken, confirm: true).ConfigureAwait(false),
                     options.Kdf, cancellationToken: cancellationToken).ConfigureAwait(false)
                 : await BackupRepository.InitAsync(backend, _context.RepositoryOptions,
                     cancellationToken: cancellationToken).ConfigureAwait(false);
