@@ -19,7 +19,11 @@ internal static partial class StateDebris
         if (!Directory.Exists(stateDirectory))
             return;
         var cutoff = time.GetUtcNow().UtcDateTime - MinimumAge;
-        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, MaxRecursionDepth = 4 };
+        // AttributesToSkip: AtomicFile's temporary names start with a dot, which .NET counts as hidden.
+        var options = new EnumerationOptions
+        {
+            RecurseSubdirectories = true, IgnoreInaccessible = true, MaxRecursionDepth = 4, AttributesToSkip = 0,
+        };
         try
         {
             // The state folder is Bulwark's own: any "*.tmp" is a temporary file, of AtomicFile or of an earlier build.

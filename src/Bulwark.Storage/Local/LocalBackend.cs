@@ -189,8 +189,9 @@ public sealed class LocalBackend : IStorageBackend
         if (!Directory.Exists(_root))
             return 0;
         var removed = 0;
+        // AtomicFile's temporary names start with a dot, which .NET counts as hidden and skips by default.
         foreach (var file in new DirectoryInfo(_root).EnumerateFiles("*" + TempSuffix,
-                     new EnumerationOptions { RecurseSubdirectories = true }))
+                     new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
         {
             if (now - file.LastWriteTimeUtc > age)
             {
