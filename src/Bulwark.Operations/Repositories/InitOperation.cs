@@ -1,3 +1,4 @@
+using System.Text;
 using Bulwark.Operations.Configuration;
 using Bulwark.Operations.Encryption;
 using Bulwark.Repository;
@@ -55,7 +56,8 @@ public sealed class InitOperation
                 if (!File.Exists(path))
                 {
                     // 0600: the file comes to hold webhook URLs and connection details.
-                    await OwnerOnly.WriteNewTextAsync(path, ConfigTemplate.Render(_context.Backends.Redact(resolved)), cancellationToken).ConfigureAwait(false);
+                    await AtomicFile.WriteAsync(path, Encoding.UTF8.GetBytes(ConfigTemplate.Render(_context.Backends.Redact(resolved))),
+                        new AtomicWriteOptions { Overwrite = false }, cancellationToken).ConfigureAwait(false);
                     written = path;
                 }
             }
