@@ -65,8 +65,9 @@ public sealed class BulwarkContext
     /// last is tried first (see <see cref="LastKeyCache"/>).
     /// </summary>
     public Func<BulwarkRepositoryContext, CancellationToken, Task<IObjectCipher>> PassphraseCipher(PassphraseRole role) =>
-        (repository, cancellationToken) => LastKeyCache.OpenAsync(Config.StateDirectory, repository,
-            Passphrases.Require(Config.GetEnvironment, PassphrasePrompt, role, repository.Backend.Location), cancellationToken);
+        async (repository, cancellationToken) => await LastKeyCache.OpenAsync(Config.StateDirectory, repository,
+            await Passphrases.RequireAsync(Config.GetEnvironment, PassphrasePrompt, role, repository.Backend.Location, cancellationToken).ConfigureAwait(false),
+            cancellationToken).ConfigureAwait(false);
 
     /// <summary>
     /// The same context, but an encrypted repository is unlocked once and its key kept (<see cref="UnlockedKeys"/>):

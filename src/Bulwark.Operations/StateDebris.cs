@@ -1,12 +1,13 @@
 using System.Text.RegularExpressions;
+using Bulwark.Storage.Local;
 
 namespace Bulwark.Operations;
 
 /// <summary>
-/// Removes what killed runs leave behind: temporary files in the state folder (a write that never reached its rename),
-/// restore spool files, and the partial output of 'restore --to-file'. Only files untouched for an hour go, so that
-/// a run in progress keeps its own; a spool file (written first, then read for as long as pg_restore takes) is kept
-/// while the process named in it lives.
+/// Removes what killed runs leave behind: temporary files in the state folder (an <see cref="AtomicFile"/> write that
+/// never reached its rename), restore spool files, and the temporary file of 'restore --to-file' in its target
+/// folder. Only files untouched for an hour go, so that a run in progress keeps its own; a spool file (written
+/// first, then read for as long as pg_restore takes) is kept while the process named in it lives.
 /// </summary>
 internal static partial class StateDebris
 {
@@ -18,9 +19,14 @@ internal static partial class StateDebris
         if (!Directory.Exists(stateDirectory))
             return;
         var cutoff = time.GetUtcNow().UtcDateTime - MinimumAge;
-        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, MaxRecursionDepth = 4 };
+        // AttributesToSkip: AtomicFile's temporary names start with a dot, which .NET counts as hidden.
+        var options = new EnumerationOptions
+        {
+            RecurseSubdirectories = true, IgnoreInaccessible = true, MaxRecursionDepth = 4, AttributesToSkip = 0,
+        };
         try
         {
+            // The state folder is Bulwark's own: any "*.tmp" is a temporary file, of AtomicFile or of an earlier build.
             foreach (var file in Directory.EnumerateFiles(stateDirectory, "*.tmp", options))
                 DeleteIfOlder(file, cutoff);
             var spool = Path.Combine(stateDirectory, "spool");
@@ -38,15 +44,19 @@ internal static partial class StateDebris
         }
     }
 
-    /// <summary>Sweeps the partial files an earlier 'restore --to-file' into <paramref name="folder"/> left.</summary>
+    /// <summary>
+    /// Sweeps the temporary files an earlier 'restore --to-file' into <paramref name="folder"/> left: the user's
+    /// folder, so only <see cref="AtomicFile"/>'s pattern, and the ".out.dump.&lt;32 hex digits&gt;.partial" of earlier builds.
+    /// </summary>
     public static void SweepPartials(string folder, TimeProvider time)
     {
         var cutoff = time.GetUtcNow().UtcDateTime - MinimumAge;
         try
         {
-            foreach (var file in Directory.EnumerateFiles(folder, ".*.partial"))
+            foreach (var file in Directory.EnumerateFiles(folder, ".*"))
             {
-                if (PartialPattern().IsMatch(Path.GetFileName(file)))
+                var name = Path.GetFileName(file);
+                if (AtomicFile.IsTemporaryName(name) || PartialPattern().IsMatch(name))
                     DeleteIfOlder(file, cutoff);
             }
         }
@@ -54,10 +64,6 @@ internal static partial class StateDebris
         {
         }
     }
-
-    /// <summary>The name 'restore --to-file' writes to before the rename: ".out.dump.&lt;32 hex digits&gt;.partial".</summary>
-    public static string PartialName(string path) =>
-        Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.partial");
 
     private static void DeleteIfOlder(string file, DateTime cutoff)
     {

@@ -29,9 +29,9 @@ public sealed class AlertDispatcher
         if (!string.IsNullOrWhiteSpace(settings.SlackWebhook))
             channels.Add(new WebhookChannel(http ?? SharedHttp, settings.SlackWebhook, slack: true, timeout));
         if (!string.IsNullOrWhiteSpace(settings.OnFailure))
-            channels.Add(new CommandChannel(settings.OnFailure, recovery: false, timeout, context.Config.BaseDirectory));
+            channels.Add(new CommandChannel(settings.OnFailure, recovery: false, timeout, context.Config.BaseDirectory, context.Time));
         if (!string.IsNullOrWhiteSpace(settings.OnRecovery))
-            channels.Add(new CommandChannel(settings.OnRecovery, recovery: true, timeout, context.Config.BaseDirectory));
+            channels.Add(new CommandChannel(settings.OnRecovery, recovery: true, timeout, context.Config.BaseDirectory, context.Time));
         _channels = channels;
     }
 

@@ -26,12 +26,7 @@ internal sealed record AlertState
         }
     }
 
-    public void Write(string path)
-    {
-        var temporary = $"{path}.{Environment.ProcessId}.tmp";
-        OwnerOnly.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(this, OperationsJson.Indented));
-        File.Move(temporary, path, overwrite: true);
-    }
+    public void Write(string path) => AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(this, OperationsJson.Indented));
 }
 
 /// <summary>A problem a channel was told about.</summary>

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
 using Bulwark.Sources.Processes;
 
@@ -16,13 +14,15 @@ internal sealed class CommandChannel : AlertChannel
     private readonly bool _recovery;
     private readonly TimeSpan _timeout;
     private readonly string _workingDirectory;
+    private readonly TimeProvider _time;
 
-    public CommandChannel(string command, bool recovery, TimeSpan timeout, string workingDirectory)
+    public CommandChannel(string command, bool recovery, TimeSpan timeout, string workingDirectory, TimeProvider time)
     {
         _command = command;
         _recovery = recovery;
         _timeout = timeout;
         _workingDirectory = workingDirectory;
+        _time = time;
     }
 
     public override string Id => (_recovery ? "on-recovery-" : "on-failure-") + Hash(_command);
@@ -32,55 +32,29 @@ internal sealed class CommandChannel : AlertChannel
 
     public override async Task SendAsync(Alert alert, CancellationToken cancellationToken)
     {
-        var info = new ProcessStartInfo("/bin/sh")
+        var result = await ProcessRunner.RunAsync(new ProcessRequest
         {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
+            FileName = "/bin/sh",
+            Arguments = ["-c", _command],
+            // An alert command is told what happened, nothing more: no database password, passphrase or cloud key.
+            Environment = new Dictionary<string, string?>
+            {
+                ["BULWARK_ALERT_KIND"] = alert.Kind,
+                ["BULWARK_ALERT_STATUS"] = alert.Status,
+                ["BULWARK_ALERT_TITLE"] = alert.Title,
+                ["BULWARK_ALERT_TEXT"] = alert.ToText(),
+            },
             WorkingDirectory = _workingDirectory,
-        };
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add(_command);
-        // An alert command is told what happened, nothing more: no database password, passphrase or cloud key.
-        ChildEnvironment.RemoveSecrets(info.Environment);
-        info.Environment["BULWARK_ALERT_KIND"] = alert.Kind;
-        info.Environment["BULWARK_ALERT_STATUS"] = alert.Status;
-        info.Environment["BULWARK_ALERT_TITLE"] = alert.Title;
-        info.Environment["BULWARK_ALERT_TEXT"] = alert.ToText();
-        using var process = Process.Start(info)
-            ?? throw new BulwarkException(ErrorKind.Failed, $"cannot start the {Name}");
-        var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-        var errors = process.StandardError.ReadToEndAsync(CancellationToken.None);
-        try
-        {
-            await process.StandardInput.WriteAsync(JsonSerializer.Serialize(alert, OperationsJson.Options).AsMemory(), cancellationToken).ConfigureAwait(false);
-            process.StandardInput.Close();
-        }
-        catch (IOException)
-        {
-            // the command need not read its input
-        }
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_timeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            if (cancellationToken.IsCancellationRequested)
-                throw;
+            Input = JsonSerializer.Serialize(alert, OperationsJson.Options),
+            CaptureOutput = false,
+            Timeout = _timeout,
+            Time = _time,
+            MissingAdvice = "check that /bin/sh exists",
+        }, cancellationToken).ConfigureAwait(false);
+        if (result.TimedOut)
             throw new BulwarkException(ErrorKind.Failed, $"the {Name} did not finish within {_timeout.TotalSeconds:0} s and was stopped");
-        }
-        await output.ConfigureAwait(false);
-        var stderr = (await errors.ConfigureAwait(false)).Trim();
-        if (process.ExitCode != 0)
-        {
-            var last = stderr.Split('\n').LastOrDefault(l => l.Trim().Length > 0)?.Trim();
+        if (result.ExitCode != 0)
             throw new BulwarkException(ErrorKind.Failed,
-                new StringBuilder($"the {Name} exited with {process.ExitCode}").Append(last is null ? "" : $": {last}").ToString());
-        }
+                $"the {Name} exited with {result.ExitCode}" + (result.LastErrorLine is { } last ? $": {last}" : ""));
     }
 }

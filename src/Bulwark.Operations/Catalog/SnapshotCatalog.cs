@@ -142,9 +142,7 @@ public sealed class SnapshotCatalog
             for (var i = 0; i < distinct.Count; i++)
                 distinct[i].CopyTo(data.AsSpan(i * ObjectId.Size, ObjectId.Size));
             System.Security.Cryptography.SHA256.HashData(data.AsSpan(0, distinct.Count * ObjectId.Size), data.AsSpan(distinct.Count * ObjectId.Size));
-            var temporary = $"{path}.{Environment.ProcessId}.tmp";
-            await OwnerOnly.WriteAllBytesAsync(temporary, data, cancellationToken).ConfigureAwait(false);
-            File.Move(temporary, path, overwrite: true);
+            await AtomicFile.WriteAsync(path, data, AtomicWriteOptions.Default, cancellationToken).ConfigureAwait(false);
             foreach (var old in Directory.EnumerateFiles(_folder, "chunks-*.bin").Select(f => new FileInfo(f))
                          .OrderByDescending(f => f.LastWriteTimeUtc).Skip(2))
                 old.Delete();
@@ -199,9 +197,7 @@ public sealed class SnapshotCatalog
             OwnerOnly.CreateFolder(_folder);
             if (gone > 16)
             {
-                var temporary = $"{path}.{Environment.ProcessId}.tmp";
-                OwnerOnly.WriteAllText(temporary, Lines(all()));
-                File.Move(temporary, path, overwrite: true);
+                AtomicFile.WriteText(path, Lines(all()));
                 return;
             }
             using var stream = new FileStream(path, new FileStreamOptions

@@ -144,11 +144,11 @@ public sealed class CopyOperation
             {
                 OpenCipher = async (repository, ct) =>
                 {
-                    var passphrase = Passphrases.Find(_context.Config.GetEnvironment, _context.PassphrasePrompt,
-                        PassphraseRole.Destination, repository.Backend.Location);
+                    var passphrase = await Passphrases.FindAsync(_context.Config.GetEnvironment, _context.PassphrasePrompt,
+                        PassphraseRole.Destination, repository.Backend.Location, ct).ConfigureAwait(false);
                     var fallback = passphrase is null;
-                    passphrase ??= Passphrases.Find(_context.Config.GetEnvironment, null, PassphraseRole.Repository,
-                        repository.Backend.Location);
+                    passphrase ??= await Passphrases.FindAsync(_context.Config.GetEnvironment, null, PassphraseRole.Repository,
+                        repository.Backend.Location, ct).ConfigureAwait(false);
                     if (passphrase is null)
                         throw new BulwarkException(ErrorKind.WrongPassphrase, $"no passphrase given for the destination {repository.Backend.Location}",
                             $"set {Passphrases.Describe(PassphraseRole.Destination)}, or run on a terminal to be asked");

@@ -59,11 +59,9 @@ public sealed class LastKeyCache
             return;
         try
         {
-            // Owner-only like the rest of the state folder; a killed write leaves a *.tmp that the state sweep removes.
+            // Owner-only like the rest of the state folder; a killed write leaves a temporary file that the state sweep removes.
             OwnerOnly.CreateFolder(Path.GetDirectoryName(_path)!);
-            var temporary = $"{_path}.{Environment.ProcessId}.tmp";
-            OwnerOnly.WriteAllText(temporary, keyId + "\n");
-            File.Move(temporary, _path, overwrite: true);
+            AtomicFile.WriteText(_path, keyId + "\n");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

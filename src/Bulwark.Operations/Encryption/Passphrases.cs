@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Bulwark.Operations.Logging;
 using Bulwark.Sources.Processes;
 
@@ -14,13 +13,14 @@ public static class Passphrases
     /// <summary>The passphrase for <paramref name="role"/>, or null when none is set and no one can be asked.</summary>
     /// <param name="location">Where it is for (printable), for the prompt.</param>
     /// <param name="confirm">Ask twice on a terminal (a passphrase being set).</param>
-    public static string? Find(Func<string, string?> environment, IPassphrasePrompt? prompt, PassphraseRole role,
-        string location, bool confirm = false)
+    public static async Task<string?> FindAsync(Func<string, string?> environment, IPassphrasePrompt? prompt, PassphraseRole role,
+        string location, CancellationToken cancellationToken, bool confirm = false)
     {
         var (variable, fileVariable, commandVariable) = Variables(role);
         var passphrase = environment(variable) is { Length: > 0 } direct ? direct
             : environment(fileVariable) is { Length: > 0 } file ? ReadFile(file, fileVariable)
-            : commandVariable is not null && environment(commandVariable) is { Length: > 0 } command ? RunCommand(command, commandVariable)
+            : commandVariable is not null && environment(commandVariable) is { Length: > 0 } command
+                ? await RunCommandAsync(command, commandVariable, cancellationToken).ConfigureAwait(false)
             : prompt?.Ask(role switch
             {
                 PassphraseRole.NewKey => $"new passphrase for {location}: ",
@@ -30,10 +30,10 @@ public static class Passphrases
         return passphrase;
     }
 
-    /// <summary>Like <see cref="Find"/>, but a missing passphrase is an error saying where to put it.</summary>
-    public static string Require(Func<string, string?> environment, IPassphrasePrompt? prompt, PassphraseRole role,
-        string location, bool confirm = false) =>
-        Find(environment, prompt, role, location, confirm)
+    /// <summary>Like <see cref="FindAsync"/>, but a missing passphrase is an error saying where to put it.</summary>
+    public static async Task<string> RequireAsync(Func<string, string?> environment, IPassphrasePrompt? prompt, PassphraseRole role,
+        string location, CancellationToken cancellationToken, bool confirm = false) =>
+        await FindAsync(environment, prompt, role, location, cancellationToken, confirm).ConfigureAwait(false)
         ?? throw new BulwarkException(ErrorKind.WrongPassphrase,
             role == PassphraseRole.NewKey ? $"no new passphrase given for {location}" : $"no passphrase given for {location}",
             $"set {Describe(role)}, or run on a terminal to be asked");
@@ -74,32 +74,30 @@ public static class Passphrases
         return text;
     }
 
-    private static string RunCommand(string command, string variable)
+    /// <summary>The output of a secret manager's command, without its final newline.</summary>
+    private static async Task<string> RunCommandAsync(string command, string variable, CancellationToken cancellationToken)
     {
-        var info = new ProcessStartInfo("/bin/sh")
+        var result = await ProcessRunner.RunAsync(new ProcessRequest
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = false,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add(command);
-        // A secret manager's client may need the cloud credentials, never the database password.
-        ChildEnvironment.RemoveSecrets(info.Environment, keepCloudCredentials: true);
-        using var process = Process.Start(info)
-                            ?? throw new BulwarkException(ErrorKind.Configuration, $"cannot start the {variable} command", "check it in a shell");
-        var output = process.StandardOutput.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            process.Kill(entireProcessTree: true);
+            FileName = "/bin/sh",
+            Arguments = ["-c", command],
+            // A secret manager's client may need the cloud credentials, never the database password; it may ask on
+            // the terminal (a PIN, a touch), and its messages are for the person there.
+            KeepCloudCredentials = true,
+            InheritTerminal = true,
+            Timeout = CommandTimeout,
+            MissingAdvice = "check that /bin/sh exists",
+        }, cancellationToken).ConfigureAwait(false);
+        if (result.TimedOut)
             throw new BulwarkException(ErrorKind.Configuration, $"the {variable} command did not finish within 2 minutes", "check it in a shell");
-        }
-        if (process.ExitCode != 0)
-            throw new BulwarkException(ErrorKind.Configuration, $"the {variable} command failed with exit code {process.ExitCode}",
+        if (result.ExitCode != 0)
+            throw new BulwarkException(ErrorKind.Configuration, $"the {variable} command failed with exit code {result.ExitCode}",
                 "run it in a shell to see why");
-        var text = output.GetAwaiter().GetResult().TrimEnd('\r', '\n');
+        var text = result.Output.TrimEnd('\r', '\n');
         return text.Length > 0
             ? text
             : throw new BulwarkException(ErrorKind.WrongPassphrase, $"the {variable} command printed nothing", "make it print the passphrase");
     }
+
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(2);
 }

@@ -1,3 +1,4 @@
+using System.Text;
 using Bulwark.Operations.Configuration;
 using Bulwark.Operations.Encryption;
 using Bulwark.Repository;
@@ -43,8 +44,8 @@ public sealed class InitOperation
             }
             await using var repository = options.Encrypt
                 ? await RepositoryKeys.InitAsync(backend, _context.RepositoryOptions,
-                    Passphrases.Require(_context.Config.GetEnvironment, _context.PassphrasePrompt, PassphraseRole.Repository,
-                        backend.Location, confirm: true),
+                    await Passphrases.RequireAsync(_context.Config.GetEnvironment, _context.PassphrasePrompt, PassphraseRole.Repository,
+                        backend.Location, cancellationToken, confirm: true).ConfigureAwait(false),
                     options.Kdf, cancellationToken: cancellationToken).ConfigureAwait(false)
                 : await BackupRepository.InitAsync(backend, _context.RepositoryOptions,
                     cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -55,7 +56,8 @@ public sealed class InitOperation
                 if (!File.Exists(path))
                 {
                     // 0600: the file comes to hold webhook URLs and connection details.
-                    await OwnerOnly.WriteNewTextAsync(path, ConfigTemplate.Render(_context.Backends.Redact(resolved)), cancellationToken).ConfigureAwait(false);
+                    await AtomicFile.WriteAsync(path, Encoding.UTF8.GetBytes(ConfigTemplate.Render(_context.Backends.Redact(resolved))),
+                        new AtomicWriteOptions { Overwrite = false }, cancellationToken).ConfigureAwait(false);
                     written = path;
                 }
             }

@@ -34,8 +34,8 @@ public sealed class KeyOperation
         {
             await using var repository = await _context.OpenRepositoryAsync(cancellationToken).ConfigureAwait(false);
             RequireEncrypted(repository);
-            var passphrase = Passphrases.Require(_context.Config.GetEnvironment, _context.PassphrasePrompt,
-                PassphraseRole.NewKey, repository.Location, confirm: true);
+            var passphrase = await Passphrases.RequireAsync(_context.Config.GetEnvironment, _context.PassphrasePrompt,
+                PassphraseRole.NewKey, repository.Location, cancellationToken, confirm: true).ConfigureAwait(false);
             var key = await RepositoryKeys.AddAsync(repository, passphrase, kdf, cancellationToken).ConfigureAwait(false);
             scope.Details["key"] = key.Id;
             return key;

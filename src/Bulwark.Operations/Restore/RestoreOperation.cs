@@ -7,6 +7,7 @@ using Bulwark.Sources.Files;
 using Bulwark.Sources.Postgres;
 using Bulwark.Sources.Postgres.Supabase;
 using Bulwark.Sources.Supabase.Storage;
+using Bulwark.Storage.Local;
 
 namespace Bulwark.Operations.Restore;
 
@@ -147,26 +148,10 @@ public sealed class RestoreOperation
         if (!Directory.Exists(folder))
             throw new BulwarkException(ErrorKind.Usage, $"folder {folder} does not exist", "create it first");
         StateDebris.SweepPartials(folder, _context.Time);
-        var temporary = StateDebris.PartialName(path);
-        try
-        {
-            await using (var file = new FileStream(temporary, new FileStreamOptions
-                         {
-                             Mode = FileMode.CreateNew,
-                             Access = FileAccess.Write,
-                             UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-                         }))
-            {
-                // CopyStreamAsync checks length and SHA-256 against the manifest before we rename.
-                await repository.CopyStreamAsync(stream, file, progress, cancellationToken: cancellationToken).ConfigureAwait(false);
-                file.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, path);
-        }
-        finally
-        {
-            File.Delete(temporary);
-        }
+        // CopyStreamAsync checks length and SHA-256 against the manifest before the rename.
+        await AtomicFile.WriteAsync(path,
+            (file, ct) => repository.CopyStreamAsync(stream, file, progress, cancellationToken: ct),
+            new AtomicWriteOptions { Overwrite = false }, cancellationToken).ConfigureAwait(false);
         return new RestoreResult
         {
             Snapshot = snapshot.ShortId,

@@ -43,7 +43,7 @@ public sealed class JobLock : IDisposable
             });
             try
             {
-                OwnerOnly.WriteAllText(info, string.Create(CultureInfo.InvariantCulture,
+                AtomicFile.WriteText(info, string.Create(CultureInfo.InvariantCulture,
                     $"process {Environment.ProcessId} on {Environment.MachineName} since {now:u}"));
             }
             catch (IOException)

@@ -5,7 +5,7 @@ namespace Bulwark.Operations.Scheduling;
 
 /// <summary>
 /// Job states and job locks of one <see cref="JobScope"/> in STATE/jobs/KEY/. A state file is replaced atomically
-/// (temporary file, rename), so a reader sees the old or the new state; a damaged one reads as none. States written
+/// (<see cref="AtomicFile"/>), so a reader sees the old or the new state; a damaged one reads as none. States written
 /// before they were kept per scope (STATE/jobs/NAME.json) do not say which repository they were for, and are not read.
 /// </summary>
 public sealed class JobStateStore
@@ -41,16 +41,13 @@ public sealed class JobStateStore
     {
         state = state with { Repository = Scope.Repository, Database = Scope.Database };
         var path = Path.Combine(Folder, state.Job + ".json");
-        var temporary = $"{path}.{Environment.ProcessId}.{Environment.CurrentManagedThreadId}.tmp";
         try
         {
             OwnerOnly.CreateFolder(Folder);
-            OwnerOnly.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(state, OperationsJson.Indented));
-            File.Move(temporary, path, overwrite: true);
+            AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(state, OperationsJson.Indented));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            File.Delete(temporary);
             throw Unwritable(e);
         }
     }

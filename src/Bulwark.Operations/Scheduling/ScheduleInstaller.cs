@@ -1,5 +1,6 @@
-using System.Diagnostics;
+using System.Text;
 using Bulwark.Sources.Processes;
+using Bulwark.Storage.Local;
 
 namespace Bulwark.Operations.Scheduling;
 
@@ -64,16 +65,14 @@ public sealed class ScheduleInstaller
         if (changed && !dryRun)
         {
             if (block is not null)
-                Storage.Local.OwnerOnly.CreateFolder(_context.Config.StateDirectory);
+                OwnerOnly.CreateFolder(_context.Config.StateDirectory);
             if (crontabFile is null)
             {
                 await WriteUserCrontabAsync(updated, cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                var temporary = crontabFile + ".bulwark.tmp";
-                await File.WriteAllTextAsync(temporary, updated, cancellationToken).ConfigureAwait(false);
-                File.Move(temporary, crontabFile, overwrite: true);
+                await AtomicFile.WriteAsync(crontabFile, Encoding.UTF8.GetBytes(updated), SharedFile, cancellationToken).ConfigureAwait(false);
             }
         }
         return new InstallResult
@@ -122,11 +121,7 @@ public sealed class ScheduleInstaller
             if (written.Count > 0)
                 Directory.CreateDirectory(folder);
             foreach (var (path, content) in written)
-            {
-                var temporary = path + ".tmp";
-                File.WriteAllText(temporary, content);
-                File.Move(temporary, path, overwrite: true);
-            }
+                AtomicFile.WriteText(path, content, SharedFile);
             foreach (var path in removed)
                 File.Delete(path);
         }
@@ -163,55 +158,42 @@ public sealed class ScheduleInstaller
 
     private static async Task<string> ReadUserCrontabAsync(CancellationToken cancellationToken)
     {
-        var (code, output, error) = await RunCrontabAsync(["-l"], null, cancellationToken).ConfigureAwait(false);
-        if (code == 0)
-            return output;
+        var result = await RunCrontabAsync("-l", null, cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode == 0)
+            return result.Output;
         // "no crontab for USER": an empty crontab.
-        if (error.Contains("no crontab", StringComparison.OrdinalIgnoreCase))
+        if (result.Errors.Contains("no crontab", StringComparison.OrdinalIgnoreCase))
             return "";
-        throw new BulwarkException(ErrorKind.Failed, $"'crontab -l' failed: {error.Trim()}", "check that cron is installed and that you may use it (/etc/cron.allow)");
+        throw new BulwarkException(ErrorKind.Failed, $"'crontab -l' failed: {result.Errors.Trim()}", "check that cron is installed and that you may use it (/etc/cron.allow)");
     }
 
     private static async Task WriteUserCrontabAsync(string content, CancellationToken cancellationToken)
     {
-        var (code, _, error) = await RunCrontabAsync(["-"], content, cancellationToken).ConfigureAwait(false);
-        if (code != 0)
-            throw new BulwarkException(ErrorKind.Failed, $"'crontab -' refused the new crontab: {error.Trim()}",
+        var result = await RunCrontabAsync("-", content, cancellationToken).ConfigureAwait(false);
+        if (result.ExitCode != 0)
+            throw new BulwarkException(ErrorKind.Failed, $"'crontab -' refused the new crontab: {result.Errors.Trim()}",
                 "run with --print to see it, and check that you may use cron (/etc/cron.allow)");
     }
 
-    private static async Task<(int Code, string Output, string Error)> RunCrontabAsync(string[] arguments, string? input,
-        CancellationToken cancellationToken)
+    /// <summary>Runs crontab; the new crontab goes through its standard input, never its command line.</summary>
+    private static async Task<ProcessResult> RunCrontabAsync(string argument, string? input, CancellationToken cancellationToken)
     {
-        var info = new ProcessStartInfo("crontab")
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in arguments)
-            info.ArgumentList.Add(argument);
-        ChildEnvironment.RemoveSecrets(info.Environment);
-        Process process;
         try
         {
-            process = Process.Start(info) ?? throw new InvalidOperationException();
+            return await ProcessRunner.RunAsync(new ProcessRequest { FileName = "crontab", Arguments = [argument], Input = input },
+                cancellationToken).ConfigureAwait(false);
         }
-        catch (System.ComponentModel.Win32Exception)
+        catch (BulwarkException e) when (e.Kind == ErrorKind.ToolMissing)
         {
             throw new BulwarkException(ErrorKind.ToolMissing, "the crontab program is not installed",
                 "install cron (e.g. 'apt-get install cron'), or use --systemd, or run 'bulwark daemon'");
         }
-        using (process)
-        {
-            var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
-            var error = process.StandardError.ReadToEndAsync(cancellationToken);
-            if (input is not null)
-                await process.StandardInput.WriteAsync(input.AsMemory(), cancellationToken).ConfigureAwait(false);
-            process.StandardInput.Close();
-            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-            return (process.ExitCode, await output.ConfigureAwait(false), await error.ConfigureAwait(false));
-        }
     }
+
+    /// <summary>Files other programs read (cron, systemd): their mode is kept, a new one is 0644.</summary>
+    private static readonly AtomicWriteOptions SharedFile = new()
+    {
+        KeepExistingMode = true,
+        Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
+    };
 }

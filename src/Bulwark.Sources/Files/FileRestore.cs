@@ -67,17 +67,18 @@ public static class FileRestore
                 // Temporary files of this target that a killed restore left behind: never the target, but clutter
                 // the user would have to find. (A restore running into the same folder at the same moment would
                 // fail on its rename; nothing is ever half-written under a final name.)
-                var folder = Path.GetDirectoryName(target)!;
-                foreach (var leftover in Directory.EnumerateFiles(folder, "*" + AtomicFile.TemporarySuffix))
-                {
-                    if (AtomicFile.IsTemporaryFileOf(target, Path.GetFileName(leftover)))
-                        File.Delete(leftover);
-                }
+                AtomicFile.RemoveTemporaryFilesOf(target);
                 // CopyStreamAsync checks length and SHA-256 before returning, so a damaged file never gets its name.
                 // The rename replaces a link in the file's place (with --overwrite) rather than writing through it.
                 await AtomicFile.WriteAsync(target,
                     (stream, ct) => repository.CopyStreamAsync(entry, stream, progress, cancellationToken: ct),
-                    overwrite, SafeMode(FileStreams.Mode(entry)), FileStreams.Mtime(entry), syncDirectory: false, cancellationToken).ConfigureAwait(false);
+                    new AtomicWriteOptions
+                    {
+                        Overwrite = overwrite,
+                        Mode = SafeMode(FileStreams.Mode(entry)),
+                        LastWriteTimeUtc = FileStreams.Mtime(entry),
+                        SyncDirectory = false,
+                    }, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

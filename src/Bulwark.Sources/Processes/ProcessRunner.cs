@@ -3,8 +3,9 @@ using System.Diagnostics;
 namespace Bulwark.Sources.Processes;
 
 /// <summary>
-/// Starts a program without a shell, with arguments as a list and secrets only in its environment; keeps the last
-/// lines of its standard error for messages; kills it (and its children) on cancellation.
+/// The one way Bulwark starts a program (the PostgreSQL tools, alert commands, passphrase commands, crontab): without
+/// a shell, with arguments as a list and secrets only in its environment (<see cref="ChildEnvironment"/>); keeps the
+/// last lines of its standard error for messages; kills it (and its children) on cancellation or at its timeout.
 /// </summary>
 public sealed class ProcessRunner : IAsyncDisposable
 {
@@ -17,7 +18,7 @@ public sealed class ProcessRunner : IAsyncDisposable
     private ProcessRunner(Process process, CancellationToken cancellationToken)
     {
         _process = process;
-        _errorReader = Task.Run(ReadErrorsAsync, CancellationToken.None);
+        _errorReader = process.StartInfo.RedirectStandardError ? Task.Run(ReadErrorsAsync, CancellationToken.None) : Task.CompletedTask;
         _cancel = cancellationToken.Register(Kill);
     }
 
@@ -37,20 +38,31 @@ public sealed class ProcessRunner : IAsyncDisposable
     /// </summary>
     public static ProcessRunner Start(string fileName, IEnumerable<string> arguments,
         IReadOnlyDictionary<string, string?>? environment, bool redirectInput, bool redirectOutput,
-        CancellationToken cancellationToken, string? workingDirectory = null)
+        CancellationToken cancellationToken, string? workingDirectory = null) =>
+        Start(new ProcessRequest
+        {
+            FileName = fileName,
+            Arguments = arguments.ToList(),
+            Environment = environment,
+            WorkingDirectory = workingDirectory,
+            MissingAdvice = "install the PostgreSQL client programs, or set 'postgres.bin-dir' in bulwark.yml",
+        }, redirectInput, redirectOutput, cancellationToken);
+
+    private static ProcessRunner Start(ProcessRequest request, bool redirectInput, bool redirectOutput,
+        CancellationToken cancellationToken)
     {
-        var info = new ProcessStartInfo(fileName)
+        var info = new ProcessStartInfo(request.FileName)
         {
             UseShellExecute = false,
-            RedirectStandardError = true,
+            RedirectStandardError = !request.InheritTerminal,
             RedirectStandardInput = redirectInput,
             RedirectStandardOutput = redirectOutput,
-            WorkingDirectory = workingDirectory ?? "",
+            WorkingDirectory = request.WorkingDirectory ?? "",
         };
-        foreach (var argument in arguments)
+        foreach (var argument in request.Arguments)
             info.ArgumentList.Add(argument);
-        ChildEnvironment.RemoveSecrets(info.Environment);
-        if (environment is not null)
+        ChildEnvironment.RemoveSecrets(info.Environment, keepCloudCredentials: request.KeepCloudCredentials);
+        if (request.Environment is { } environment)
         {
             foreach (var (key, value) in environment)
             {
@@ -67,8 +79,7 @@ public sealed class ProcessRunner : IAsyncDisposable
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new BulwarkException(ErrorKind.ToolMissing, $"cannot run {fileName}: {e.Message}",
-                "install the PostgreSQL client programs, or set 'postgres.bin-dir' in bulwark.yml");
+            throw new BulwarkException(ErrorKind.ToolMissing, $"cannot run {request.FileName}: {e.Message}", request.MissingAdvice);
         }
         return new ProcessRunner(process, cancellationToken);
     }
@@ -151,6 +162,72 @@ public sealed class ProcessRunner : IAsyncDisposable
         }
         catch (ObjectDisposedException)
         {
+        }
+    }
+
+    /// <summary>
+    /// Runs a program to its end: writes <see cref="ProcessRequest.Input"/> to it, reads its output, and stops it (with its
+    /// children) when <paramref name="cancellationToken"/> fires (then throws) or its timeout passes (then returns a
+    /// result that says so). A non-zero exit is the caller's to judge.
+    /// </summary>
+    /// <exception cref="BulwarkException">The program cannot be started (<see cref="ErrorKind.ToolMissing"/>).</exception>
+    public static async Task<ProcessResult> RunAsync(ProcessRequest request, CancellationToken cancellationToken)
+    {
+        using var deadline = request.Timeout is { } timeout
+            ? new CancellationTokenSource(timeout, request.Time)
+            : new CancellationTokenSource();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        var runner = Start(request, redirectInput: !request.InheritTerminal, redirectOutput: true, stop.Token);
+        await using (runner.ConfigureAwait(false))
+        {
+            try
+            {
+                var output = ReadOutputAsync(runner, request.CaptureOutput, stop.Token);
+                if (!request.InheritTerminal)
+                    await WriteInputAsync(runner, request.Input, stop.Token).ConfigureAwait(false);
+                var text = await output.ConfigureAwait(false);
+                var code = await runner.WaitAsync(stop.Token).ConfigureAwait(false);
+                return new ProcessResult(code, text, runner.ErrorLines, TimedOut: false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException &&
+                                      deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                runner.Kill();
+                return new ProcessResult(-1, "", runner.ErrorLines, TimedOut: true);
+            }
+        }
+    }
+
+    private static async Task<string> ReadOutputAsync(ProcessRunner runner, bool capture, CancellationToken cancellationToken)
+    {
+        if (!capture)
+        {
+            await runner.StandardOutput.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
+            return "";
+        }
+        using var reader = new StreamReader(runner.StandardOutput);
+        return await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task WriteInputAsync(ProcessRunner runner, string? input, CancellationToken cancellationToken)
+    {
+        var stream = runner._process.StandardInput;
+        try
+        {
+            if (input is not null)
+                await stream.WriteAsync(input.AsMemory(), cancellationToken).ConfigureAwait(false);
+            stream.Close();
+        }
+        catch (IOException)
+        {
+            // The program ended, or closed its input, without reading all of it: its exit code tells how it went.
+            try
+            {
+                stream.Close();
+            }
+            catch (IOException)
+            {
+            }
         }
     }
 

@@ -3,12 +3,16 @@ using System.Runtime.CompilerServices;
 namespace Bulwark.Storage.Local;
 
 /// <summary>
-/// Objects as files below a root folder. A put writes a temporary file in the target folder, fsyncs it, renames it
-/// over the target and fsyncs the folder, so an object is either wholly there or absent, also after a power loss.
-/// Folders are created 0700 and files 0600 (<see cref="OwnerOnly"/>), whatever the umask.
+/// Objects as files below a root folder. A put is an <see cref="AtomicFile"/> write (temporary file in the target
+/// folder, fsync, rename, fsync of the folder), so an object is either wholly there or absent, also after a power
+/// loss. Folders are created 0700 and files 0600 (<see cref="OwnerOnly"/>), whatever the umask.
 /// </summary>
 public sealed class LocalBackend : IStorageBackend
 {
+    /// <summary>
+    /// A file whose name ends so is never an object (format v1): the temporary files of <see cref="AtomicFile"/>, and
+    /// the "NAME.&lt;12 hex digits&gt;.tmp" ones of earlier builds, are skipped by listings and swept by cleanup.
+    /// </summary>
     private const string TempSuffix = ".tmp";
     private readonly string _root;
 
@@ -71,26 +75,15 @@ public sealed class LocalBackend : IStorageBackend
     public async Task PutAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         var path = PathOf(name);
-        var folder = Path.GetDirectoryName(path)!;
-        var temp = path + "." + Guid.NewGuid().ToString("N")[..12] + TempSuffix;
         try
         {
-            OwnerOnly.CreateFolder(folder);
-            await using (var file = new FileStream(temp, OwnerOnly.Options(FileMode.CreateNew, FileAccess.Write, bufferSize: 1)))
-            {
-                await file.WriteAsync(data, cancellationToken).ConfigureAwait(false);
-                file.Flush(flushToDisk: true);
-            }
-            File.Move(temp, path, overwrite: true);
-            NativeFile.SyncDirectory(folder);
+            OwnerOnly.CreateFolder(Path.GetDirectoryName(path)!);
+            // A rewrite renames a new file into place, so it renews the object's modification time.
+            await AtomicFile.WriteAsync(path, data, AtomicWriteOptions.Default, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // Whatever stopped the write (cancellation, the disk, the data), the temporary file goes.
-            TryDelete(temp);
-            if (e is IOException or UnauthorizedAccessException)
-                throw Failure("write", name, e);
-            throw;
+            throw Failure("write", name, e);
         }
     }
 
@@ -200,8 +193,9 @@ public sealed class LocalBackend : IStorageBackend
         if (!Directory.Exists(_root))
             return 0;
         var removed = 0;
+        // AtomicFile's temporary names start with a dot, which .NET counts as hidden and skips by default.
         foreach (var file in new DirectoryInfo(_root).EnumerateFiles("*" + TempSuffix,
-                     new EnumerationOptions { RecurseSubdirectories = true }))
+                     new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
         {
             if (now - file.LastWriteTimeUtc > age)
             {

@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Bulwark.Storage.Local;
 
 /// <summary>
@@ -48,32 +46,6 @@ public static class OwnerOnly
         return options;
     }
 
-    /// <summary><see cref="File.WriteAllBytes(string, byte[])"/>, creating the file as 0600.</summary>
-    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
-    {
-        using var file = new FileStream(path, Options(System.IO.FileMode.Create, FileAccess.Write));
-        file.Write(bytes);
-    }
-
-    /// <summary><see cref="File.WriteAllBytesAsync(string, byte[], CancellationToken)"/>, creating the file as 0600.</summary>
-    public static async Task WriteAllBytesAsync(string path, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
-    {
-        var file = new FileStream(path, Options(System.IO.FileMode.Create, FileAccess.Write));
-        await using (file.ConfigureAwait(false))
-            await file.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Writes <paramref name="text"/> as UTF-8 (no BOM), creating the file as 0600.</summary>
-    public static void WriteAllText(string path, string text) => WriteAllBytes(path, Utf8.GetBytes(text));
-
-    /// <summary>Writes <paramref name="text"/> as UTF-8 (no BOM) to a new file (an existing one is an error), as 0600.</summary>
-    public static async Task WriteNewTextAsync(string path, string text, CancellationToken cancellationToken)
-    {
-        var file = new FileStream(path, Options(System.IO.FileMode.CreateNew, FileAccess.Write));
-        await using (file.ConfigureAwait(false))
-            await file.WriteAsync(Utf8.GetBytes(text), cancellationToken).ConfigureAwait(false);
-    }
-
     /// <summary>The group and other bits of a file or folder, or none on Windows or when it is not there.</summary>
     public static UnixFileMode OpenToOthers(string path)
     {
@@ -81,6 +53,4 @@ public static class OwnerOnly
             return 0;
         return File.GetUnixFileMode(path) & GroupOrOthers;
     }
-
-    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
 }

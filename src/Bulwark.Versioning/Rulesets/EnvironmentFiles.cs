@@ -51,17 +51,13 @@ internal sealed class EnvironmentFiles(IReadOnlyDictionary<string, string> paths
     {
         try
         {
-            var mode = !OperatingSystem.IsWindows() && File.Exists(path)
-                ? File.GetUnixFileMode(path)
-                : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
-            var folder = Path.GetDirectoryName(path)!;
-            Directory.CreateDirectory(folder);
-            foreach (var leftover in Directory.EnumerateFiles(folder, $".{Path.GetFileName(path)}.*{AtomicFile.TemporarySuffix}"))
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            AtomicFile.RemoveTemporaryFilesOf(path);
+            await AtomicFile.WriteAsync(path, content, new AtomicWriteOptions
             {
-                if (AtomicFile.IsTemporaryFileOf(path, Path.GetFileName(leftover)))
-                    File.Delete(leftover);
-            }
-            await AtomicFile.WriteAsync(path, content, overwrite: true, mode, cancellationToken).ConfigureAwait(false);
+                KeepExistingMode = true,
+                Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
+            }, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

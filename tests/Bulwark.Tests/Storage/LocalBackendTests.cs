@@ -63,6 +63,27 @@ public sealed class LocalBackendTests : StorageBackendContract, IDisposable
     }
 
     [Fact]
+    public async Task TheTemporaryFileOfAnInterruptedPut_IsNoObject_AndCleanupRemovesItOnceOld()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var backend = await CreateBackendAsync();
+        var local = (LocalBackend)backend;
+        await backend.PutAsync("snapshots/aa", new byte[1], ct);
+        var leftover = AtomicFile.TemporaryPathFor(Path.Combine(backend.Location, "snapshots", "bb"));
+        await File.WriteAllBytesAsync(leftover, new byte[3], ct);
+        File.SetLastWriteTimeUtc(leftover, DateTime.UtcNow.AddHours(-2));
+
+        var names = new List<string>();
+        await foreach (var info in backend.ListAsync("snapshots/", ct))
+            names.Add(info.Name);
+        Assert.Equal(["snapshots/aa"], names);
+
+        Assert.Equal(1, local.RemoveAbandonedTemporaryFiles(TimeSpan.FromHours(1), DateTimeOffset.UtcNow));
+        Assert.False(File.Exists(leftover));
+        Assert.True(File.Exists(Path.Combine(backend.Location, "snapshots", "aa")));
+    }
+
+    [Fact]
     public void Registry_OpensFoldersAndRejectsUnknownSchemes()
     {
         var registry = new BackendRegistry();

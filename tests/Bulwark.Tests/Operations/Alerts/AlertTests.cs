@@ -240,4 +240,26 @@ public sealed class AlertTests : IDisposable
         var delivery = await alerts.NotifyCheckAsync(Report((HealthCheckNames.Locks, HealthStatus.Warning, "1 stale lock")), Ct);
         Assert.Equal("the on-failure command exited with 3: pager service down", delivery.Sent.Single().Error);
     }
+
+    [Fact]
+    public async Task ACommandStillRunningAtTheTimeout_IsStopped_AndIsAFailedDelivery()
+    {
+        var pidFile = _directory.Combine("pid");
+        var alerts = new AlertDispatcher(Context(a =>
+        {
+            a.OnFailure = $"echo $$ > {pidFile}.part && mv {pidFile}.part {pidFile}; exec sleep 600";
+            a.Timeout = "20s";
+        }));
+        var delivering = alerts.NotifyCheckAsync(Report((HealthCheckNames.Locks, HealthStatus.Warning, "1 stale lock")), Ct);
+        while (!File.Exists(pidFile))
+            await Task.Delay(20, Ct);
+        var pid = int.Parse((await File.ReadAllTextAsync(pidFile, Ct)).Trim());
+
+        _time.Advance(TimeSpan.FromSeconds(21)); // the timeout runs on the context's clock
+        var delivery = await delivering;
+
+        Assert.Equal("the on-failure command did not finish within 20 s and was stopped", delivery.Sent.Single().Error);
+        Assert.False(delivery.AllDelivered);
+        Assert.Throws<ArgumentException>(() => System.Diagnostics.Process.GetProcessById(pid));
+    }
 }
