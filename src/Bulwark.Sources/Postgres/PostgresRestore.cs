@@ -78,12 +78,7 @@ public sealed class PostgresRestore
                 globalsErrors = await ApplyGlobalsAsync(globals, target, cancellationToken).ConfigureAwait(false);
 
             var arguments = new List<string> { "--no-password", $"--dbname={target.Database}" };
-            if (_options.Clean)
-                arguments.AddRange(["--clean", "--if-exists"]);
-            if (_options.NoOwner)
-                arguments.Add("--no-owner");
-            if (_options.NoPrivileges)
-                arguments.Add("--no-acl");
+            arguments.AddRange(_options.CleanOwnerAclArguments());
             arguments.AddRange(_options.Schemas.Select(s => $"--schema={s}"));
             arguments.AddRange(_options.Tables.Select(t => $"--table={t}"));
             var environment = ConnectionEnvironment(target, _options.SessionSettings);

@@ -44,4 +44,18 @@ public sealed record PostgresRestoreOptions
 
     /// <summary>Where a spool file for parallel restore goes; the system temporary folder when null.</summary>
     public string? SpoolDirectory { get; init; }
+
+    /// <summary>pg_restore's arguments for <see cref="Clean"/>, <see cref="NoOwner"/> and <see cref="NoPrivileges"/>.</summary>
+    internal IEnumerable<string> CleanOwnerAclArguments()
+    {
+        if (Clean)
+        {
+            yield return "--clean";
+            yield return "--if-exists";
+        }
+        if (NoOwner)
+            yield return "--no-owner";
+        if (NoPrivileges)
+            yield return "--no-acl";
+    }
 }

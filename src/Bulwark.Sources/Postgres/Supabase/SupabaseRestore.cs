@@ -121,12 +121,7 @@ internal sealed class SupabaseRestore
         IProgress<long>? progress, CancellationToken cancellationToken)
     {
         var arguments = new List<string> { "--verbose", "--file=-", $"--use-list={list}" };
-        if (_options.Clean)
-            arguments.AddRange(["--clean", "--if-exists"]);
-        if (_options.NoOwner)
-            arguments.Add("--no-owner");
-        if (_options.NoPrivileges)
-            arguments.Add("--no-acl");
+        arguments.AddRange(_options.CleanOwnerAclArguments());
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         await using var restore = ProcessRunner.Start(_pgRestore, arguments, null, redirectInput: true, redirectOutput: true, stop.Token);
         var feed = Task.Run(async () =>

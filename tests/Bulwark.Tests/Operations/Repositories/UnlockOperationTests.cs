@@ -22,6 +22,8 @@ public sealed class UnlockOperationTests : IDisposable
         await using var held = await repository.LockAsync(LockMode.Shared, "backup", Ct);
         var garbage = Path.Combine(_dir.Combine("repo"), "locks", "0123456789abcdef0123456789abcdef");
         await File.WriteAllBytesAsync(garbage, [0x01, 0xff, 0x00, 0x42], Ct);
+        // A lock object that does not read and that nothing wrote for two hours: stale (a fresh one may be a put under way).
+        File.SetLastWriteTimeUtc(garbage, DateTime.UtcNow.AddHours(-2));
 
         var result = await new UnlockOperation(context).RunAsync(all: false, Ct);
 
