@@ -114,7 +114,7 @@ public static class SupabaseBenchmark
             (restoreBaseline, async () =>
             {
                 var target = server.Url($"plain_restore_{pr++}", withPassword: true);
-                await new RestoreOperation(plain[0]).RunAsync(new RestoreRequest
+                await new RestoreOperation(plain[^1]).RunAsync(new RestoreRequest
                 {
                     Snapshot = plainResult.Snapshot.Id.ToString(), Target = target, Create = true, Analyze = false,
                 }, null, CancellationToken.None);
@@ -122,7 +122,7 @@ public static class SupabaseBenchmark
             ("bulwark restore, supabase snapshot into a fresh project (as postgres)", async () =>
             {
                 var target = $"postgres://postgres:{postgresPassword}@{server.Host}:{server.Port}/{freshProjects[sr++]}";
-                await new RestoreOperation(supabase[0]).RunAsync(new RestoreRequest
+                await new RestoreOperation(supabase[^1]).RunAsync(new RestoreRequest
                 {
                     Snapshot = supabaseResult.Snapshot.Id.ToString(), Target = target, Analyze = false,
                 }, null, CancellationToken.None);
