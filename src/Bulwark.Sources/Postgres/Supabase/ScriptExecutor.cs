@@ -198,6 +198,9 @@ internal sealed class ScriptExecutor
             Applied.Add(what);
     }
 
+    /// <summary>The line that ends a COPY's data in the script.</summary>
+    private static readonly byte[] EndOfData = "\\."u8.ToArray();
+
     private async Task CopyAsync(ArchiveTocEntry entry, string copy, ScriptLineReader reader, CancellationToken cancellationToken)
     {
         long rows = 0;
@@ -206,16 +209,11 @@ internal sealed class ScriptExecutor
             var writer = await _connection.BeginTextImportAsync(copy, cancellationToken).ConfigureAwait(false);
             await using (writer.ConfigureAwait(false))
             {
-                while (true)
-                {
-                    var line = await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false)
-                               ?? throw new ScriptException(Display(entry), "the script ended inside the data of this table");
-                    if (line == "\\.")
-                        break;
-                    await writer.WriteAsync(line).ConfigureAwait(false);
-                    await writer.WriteAsync('\n').ConfigureAwait(false);
-                    rows++;
-                }
+                // The rows pass as the script's bytes (UTF-8, the session's encoding): no decoding and encoding per row.
+                var raw = ((StreamWriter)writer).BaseStream;
+                rows = await reader.CopyLinesUntilAsync(raw, EndOfData, cancellationToken).ConfigureAwait(false);
+                if (rows < 0)
+                    throw new ScriptException(Display(entry), "the script ended inside the data of this table");
             }
         }
         catch (PostgresException e)

@@ -55,4 +55,52 @@ internal sealed class ScriptLineReader
             _end += read;
         }
     }
+
+    /// <summary>
+    /// Copies whole lines, '\n' included, to <paramref name="destination"/> until a line equal to
+    /// <paramref name="terminator"/>, which is consumed and not copied. Returns the number of lines copied, or -1 when
+    /// the input ended first.
+    /// </summary>
+    public async ValueTask<long> CopyLinesUntilAsync(Stream destination, byte[] terminator, CancellationToken cancellationToken)
+    {
+        long lines = 0;
+        while (true)
+        {
+            var position = _start;
+            while (true)
+            {
+                var newline = Array.IndexOf(_buffer, (byte)'\n', position, _end - position);
+                if (newline < 0)
+                    break;
+                if (newline - position == terminator.Length && _buffer.AsSpan(position, terminator.Length).SequenceEqual(terminator))
+                {
+                    if (position > _start)
+                        await destination.WriteAsync(_buffer.AsMemory(_start, position - _start), cancellationToken).ConfigureAwait(false);
+                    _start = newline + 1;
+                    return lines;
+                }
+                lines++;
+                position = newline + 1;
+            }
+            if (position > _start)
+            {
+                await destination.WriteAsync(_buffer.AsMemory(_start, position - _start), cancellationToken).ConfigureAwait(false);
+                _start = position;
+            }
+            if (_ended)
+                return -1;
+            if (_start > 0)
+            {
+                Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+                _end -= _start;
+                _start = 0;
+            }
+            if (_end == _buffer.Length)
+                Array.Resize(ref _buffer, _buffer.Length * 2);
+            var read = await _source.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+                _ended = true;
+            _end += read;
+        }
+    }
 }
