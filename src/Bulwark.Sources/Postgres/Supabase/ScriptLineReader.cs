@@ -41,18 +41,7 @@ internal sealed class ScriptLineReader
                 return rest;
             }
             searched = _end - _start;
-            if (_start > 0)
-            {
-                Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
-                _end -= _start;
-                _start = 0;
-            }
-            if (_end == _buffer.Length)
-                Array.Resize(ref _buffer, _buffer.Length * 2);
-            var read = await _source.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
-            if (read == 0)
-                _ended = true;
-            _end += read;
+            await FillAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -89,18 +78,24 @@ internal sealed class ScriptLineReader
             }
             if (_ended)
                 return -1;
-            if (_start > 0)
-            {
-                Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
-                _end -= _start;
-                _start = 0;
-            }
-            if (_end == _buffer.Length)
-                Array.Resize(ref _buffer, _buffer.Length * 2);
-            var read = await _source.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
-            if (read == 0)
-                _ended = true;
-            _end += read;
+            await FillAsync(cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Moves what is unread to the buffer's start (growing it when full) and reads more after it.</summary>
+    private async ValueTask FillAsync(CancellationToken cancellationToken)
+    {
+        if (_start > 0)
+        {
+            Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+            _end -= _start;
+            _start = 0;
+        }
+        if (_end == _buffer.Length)
+            Array.Resize(ref _buffer, _buffer.Length * 2);
+        var read = await _source.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
+        if (read == 0)
+            _ended = true;
+        _end += read;
     }
 }
