@@ -5,7 +5,6 @@ using Bulwark.Operations.Backup;
 using Bulwark.Operations.Repositories;
 using Bulwark.Sources.Postgres;
 using Bulwark.Tests.Infrastructure;
-using Bulwark.Tests.Sources.Postgres.Fingerprints;
 
 namespace Bulwark.Tests.Docs;
 
@@ -129,7 +128,7 @@ public sealed partial class RunbookTests : IDisposable
         await new InitOperation(new Bulwark.Operations.BulwarkContext(Bulwark.Operations.Configuration.LoadedConfig.FromObject(
                 new Bulwark.Operations.Configuration.BulwarkConfig { Repository = encrypted, State = _dir.Combine("state") }, _dir.Path,
                 name => name == "BULWARK_PASSWORD" ? passphrase : null)))
-            .RunAsync(encrypted, _dir.Path, new InitOptions { Encrypt = true, Kdf = Bulwark.Tests.Repository.EncryptionTests.FastKdf }, CancellationToken.None);
+            .RunAsync(encrypted, _dir.Path, new InitOptions { Encrypt = true, Kdf = Bulwark.Tests.Repository.Encryption.EncryptionTests.FastKdf }, CancellationToken.None);
         var newPassphrase = _dir.Combine("new-passphrase");
         await File.WriteAllTextAsync(newPassphrase, "a second passphrase\n");
         await using var newServer = await LocalPostgresServer.StartAsync(_dir.Path);

@@ -2,7 +2,7 @@ using Bulwark.Sources.Postgres;
 using Bulwark.Sources.Processes;
 using Bulwark.Tests.Infrastructure;
 
-namespace Bulwark.Tests.Sources.Postgres.Fingerprints;
+namespace Bulwark.Tests.Infrastructure;
 
 /// <summary>
 /// A database with the things a drill must get right: two schemas, serial and identity sequences, primary, unique,

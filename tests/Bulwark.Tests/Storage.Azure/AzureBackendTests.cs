@@ -2,7 +2,7 @@ using Bulwark.Storage;
 using Bulwark.Storage.Azure;
 using Bulwark.Tests.Infrastructure;
 
-namespace Bulwark.Tests.Storage;
+namespace Bulwark.Tests.Storage.Azure;
 
 /// <summary>The storage contract against a real Azure Blob server (Azurite), plus what is particular to Azure.</summary>
 [Collection(AzuriteFixture.Collection)]

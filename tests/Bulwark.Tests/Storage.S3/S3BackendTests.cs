@@ -2,7 +2,7 @@ using Bulwark.Storage;
 using Bulwark.Storage.S3;
 using Bulwark.Tests.Infrastructure;
 
-namespace Bulwark.Tests.Storage;
+namespace Bulwark.Tests.Storage.S3;
 
 /// <summary>The storage contract against a real S3-compatible server (s3rver), plus what is particular to S3.</summary>
 [Collection(S3ServerFixture.Collection)]

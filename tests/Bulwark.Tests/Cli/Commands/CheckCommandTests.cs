@@ -2,7 +2,7 @@ using System.Text.Json;
 using Bulwark.Operations.Health;
 using Bulwark.Tests.Infrastructure;
 
-namespace Bulwark.Tests.Cli;
+namespace Bulwark.Tests.Cli.Commands;
 
 /// <summary>'bulwark check' as monitoring systems run it: exit codes 0-3, one Nagios line, JSON.</summary>
 public sealed class CheckCommandTests : IDisposable

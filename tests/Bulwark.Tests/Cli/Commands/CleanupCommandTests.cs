@@ -7,7 +7,7 @@ using Bulwark.Repository.Verification;
 using Bulwark.Storage.Local;
 using Bulwark.Tests.Infrastructure;
 
-namespace Bulwark.Tests.Cli;
+namespace Bulwark.Tests.Cli.Commands;
 
 /// <summary>The real bulwark program: output, exit codes, and kill -9 at random points.</summary>
 public sealed class CleanupCommandTests : IDisposable

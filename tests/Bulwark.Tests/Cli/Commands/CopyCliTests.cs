@@ -1,6 +1,6 @@
 using Bulwark.Tests.Infrastructure;
 
-namespace Bulwark.Tests.Cli;
+namespace Bulwark.Tests.Cli.Commands;
 
 public sealed class CopyCliTests : IDisposable
 {

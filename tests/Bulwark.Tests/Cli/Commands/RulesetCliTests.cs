@@ -3,7 +3,7 @@ using System.Text;
 using Bulwark.Storage.Local;
 using Bulwark.Tests.Infrastructure;
 
-namespace Bulwark.Tests.Cli;
+namespace Bulwark.Tests.Cli.Commands;
 
 /// <summary>The ruleset, modules and file-restore commands through the real program in child processes.</summary>
 public sealed class RulesetCliTests : IDisposable

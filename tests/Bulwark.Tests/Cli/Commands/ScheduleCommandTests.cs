@@ -6,7 +6,7 @@ using Bulwark.Operations.Configuration;
 using Bulwark.Operations.Scheduling;
 using Bulwark.Tests.Infrastructure;
 
-namespace Bulwark.Tests.Cli;
+namespace Bulwark.Tests.Cli.Commands;
 
 /// <summary>'bulwark schedule': crontab blocks, systemd units, show and run, through the real program.</summary>
 public sealed class ScheduleCommandTests : IDisposable

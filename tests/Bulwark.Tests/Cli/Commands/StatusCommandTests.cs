@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Bulwark.Tests.Infrastructure;
 
-namespace Bulwark.Tests.Cli;
+namespace Bulwark.Tests.Cli.Commands;
 
 public sealed class StatusCommandTests : IDisposable
 {

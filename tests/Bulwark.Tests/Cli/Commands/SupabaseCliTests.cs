@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Bulwark.Tests.Infrastructure;
 
-namespace Bulwark.Tests.Cli;
+namespace Bulwark.Tests.Cli.Commands;
 
 /// <summary>A Supabase project backed up through the real program.</summary>
 public sealed class SupabaseCliTests(SupabaseFixture supabase)

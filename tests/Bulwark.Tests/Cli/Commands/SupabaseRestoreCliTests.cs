@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Bulwark.Tests.Infrastructure;
 
-namespace Bulwark.Tests.Cli;
+namespace Bulwark.Tests.Cli.Commands;
 
 /// <summary>A Supabase project restored through the real program, as its postgres role.</summary>
 public sealed class SupabaseRestoreCliTests(SupabaseFixture supabase)

@@ -1,7 +1,6 @@
 using Bulwark.Tests.Infrastructure;
-using Bulwark.Tests.Sources.Postgres.Fingerprints;
 
-namespace Bulwark.Tests.Cli;
+namespace Bulwark.Tests.Cli.Commands;
 
 public sealed class TestRestoreCommandTests : IDisposable
 {

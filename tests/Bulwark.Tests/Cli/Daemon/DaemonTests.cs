@@ -9,7 +9,7 @@ using Bulwark.Operations.Scheduling;
 using Bulwark.Sources.Postgres;
 using Bulwark.Tests.Infrastructure;
 
-namespace Bulwark.Tests.Cli;
+namespace Bulwark.Tests.Cli.Daemon;
 
 /// <summary>The real 'bulwark daemon' in a child process: HTTP on 127.0.0.1, real jobs, SIGTERM.</summary>
 public sealed class DaemonTests(PostgresFixture pg) : IDisposable

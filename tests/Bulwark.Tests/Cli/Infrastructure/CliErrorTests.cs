@@ -7,7 +7,7 @@ using Bulwark.Sources.Postgres;
 using Bulwark.Storage.Local;
 using Bulwark.Tests.Infrastructure;
 
-namespace Bulwark.Tests.Cli;
+namespace Bulwark.Tests.Cli.Infrastructure;
 
 /// <summary>Each expected failure: one line saying what to do, the documented exit code, no stack trace, no snapshot.</summary>
 public sealed class CliErrorTests(PostgresFixture pg)

@@ -4,7 +4,7 @@ using Bulwark.Operations.Restore;
 using Bulwark.Sources.Postgres;
 using Bulwark.Tests.Infrastructure;
 
-namespace Bulwark.Tests.Operations;
+namespace Bulwark.Tests.Operations.Backup;
 
 public sealed class BackupOptionsTests(PostgresFixture pg)
 {

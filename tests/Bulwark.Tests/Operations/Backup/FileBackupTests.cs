@@ -7,7 +7,7 @@ using Bulwark.Tests.Infrastructure;
 using Bulwark.Versioning.Modules;
 using Bulwark.Versioning.Rulesets;
 
-namespace Bulwark.Tests.Operations;
+namespace Bulwark.Tests.Operations.Backup;
 
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class FileBackupTests : IDisposable

@@ -1,7 +1,7 @@
 using Bulwark.Operations.Configuration;
 using Bulwark.Tests.Infrastructure;
 
-namespace Bulwark.Tests.Operations;
+namespace Bulwark.Tests.Operations.Configuration;
 
 public sealed class ConfigLoaderTests
 {

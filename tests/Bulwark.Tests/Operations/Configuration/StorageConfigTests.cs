@@ -3,7 +3,7 @@ using Bulwark.Operations.Configuration;
 using Bulwark.Operations.Logging;
 using Bulwark.Tests.Infrastructure;
 
-namespace Bulwark.Tests.Operations;
+namespace Bulwark.Tests.Operations.Configuration;
 
 public sealed class StorageConfigTests : IDisposable
 {

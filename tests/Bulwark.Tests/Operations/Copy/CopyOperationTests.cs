@@ -7,9 +7,9 @@ using Bulwark.Operations.Repositories;
 using Bulwark.Operations.Restore;
 using Bulwark.Operations.Verify;
 using Bulwark.Tests.Infrastructure;
-using Bulwark.Tests.Repository;
+using Bulwark.Tests.Repository.Encryption;
 
-namespace Bulwark.Tests.Operations;
+namespace Bulwark.Tests.Operations.Copy;
 
 public sealed class CopyOperationTests : IDisposable
 {

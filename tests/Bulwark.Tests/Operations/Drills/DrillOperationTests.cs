@@ -5,7 +5,6 @@ using Bulwark.Operations.Repositories;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Sources.Postgres.Fingerprints;
 using Bulwark.Tests.Infrastructure;
-using Bulwark.Tests.Sources.Postgres.Fingerprints;
 using Npgsql;
 
 namespace Bulwark.Tests.Operations.Drills;

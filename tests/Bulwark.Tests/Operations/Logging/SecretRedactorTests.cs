@@ -1,6 +1,6 @@
 using Bulwark.Operations.Logging;
 
-namespace Bulwark.Tests.Operations;
+namespace Bulwark.Tests.Operations.Logging;
 
 public sealed class SecretRedactorTests
 {

@@ -3,9 +3,9 @@ using Bulwark.Operations.Restore;
 using Bulwark.Operations.Repositories;
 using Bulwark.Sources.Postgres;
 using Bulwark.Tests.Infrastructure;
-using Bulwark.Tests.Sources.Postgres;
+using Bulwark.Tests.Sources.Postgres.Archive;
 
-namespace Bulwark.Tests.Operations;
+namespace Bulwark.Tests.Operations.Restore;
 
 public sealed class RoundTripTests(PostgresFixture pg)
 {

@@ -1,6 +1,6 @@
 using Bulwark.Repository.Chunking;
 
-namespace Bulwark.Tests.Repository;
+namespace Bulwark.Tests.Repository.Chunking;
 
 public sealed class FastCdcTests
 {

@@ -8,7 +8,7 @@ using Bulwark.Storage;
 using Bulwark.Storage.Local;
 using Bulwark.Tests.Infrastructure;
 
-namespace Bulwark.Tests.Repository;
+namespace Bulwark.Tests.Repository.Encryption;
 
 public sealed class EncryptionTests : IDisposable
 {

@@ -8,7 +8,7 @@ using Bulwark.Repository.Format;
 using Bulwark.Storage.Local;
 using Bulwark.Tests.Infrastructure;
 
-namespace Bulwark.Tests.Repository;
+namespace Bulwark.Tests.Repository.Encryption;
 
 /// <summary>
 /// Key objects are untrusted input too: one planted with extreme Argon2id settings must not make every command slow

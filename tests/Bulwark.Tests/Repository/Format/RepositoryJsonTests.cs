@@ -7,7 +7,7 @@ using Bulwark.Operations.Repositories;
 using Bulwark.Repository.Format;
 using Bulwark.Tests.Infrastructure;
 
-namespace Bulwark.Tests.Repository;
+namespace Bulwark.Tests.Repository.Format;
 
 /// <summary>
 /// The compile-time serializers must write exactly what the reflection serializer writes: the repository format does

@@ -10,7 +10,7 @@ using Bulwark.Storage.Local;
 using Bulwark.Tests.Cli;
 using Bulwark.Tests.Infrastructure;
 
-namespace Bulwark.Tests.Repository;
+namespace Bulwark.Tests.Repository.Format;
 
 /// <summary>
 /// Repository content is untrusted input: objects planted by someone who can write to the repository (a zstd header

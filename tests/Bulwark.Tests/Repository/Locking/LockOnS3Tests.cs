@@ -4,7 +4,7 @@ using Bulwark.Repository.Locking;
 using Bulwark.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Bulwark.Tests.Repository;
+namespace Bulwark.Tests.Repository.Locking;
 
 /// <summary>
 /// Locks on the S3 server the tests start (s3rver). Unlike S3, a plain s3rver writes a put's body straight into the

@@ -4,7 +4,7 @@ using Bulwark.Repository.Locking;
 using Bulwark.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Bulwark.Tests.Repository;
+namespace Bulwark.Tests.Repository.Locking;
 
 public sealed class LockTests
 {

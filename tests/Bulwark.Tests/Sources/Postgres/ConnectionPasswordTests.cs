@@ -1,6 +1,6 @@
 using Bulwark.Sources.Postgres;
 
-namespace Bulwark.Tests.Sources;
+namespace Bulwark.Tests.Sources.Postgres;
 
 /// <summary>Whether a connection string itself holds a password (backup then warns that others can see it).</summary>
 public sealed class ConnectionPasswordTests

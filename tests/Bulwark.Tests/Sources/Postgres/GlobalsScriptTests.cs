@@ -1,6 +1,6 @@
 using Bulwark.Sources.Postgres;
 
-namespace Bulwark.Tests.Sources;
+namespace Bulwark.Tests.Sources.Postgres;
 
 public sealed class GlobalsScriptTests
 {

@@ -1,7 +1,7 @@
 using Bulwark.Sources.Postgres;
 using Bulwark.Tests.Infrastructure;
 
-namespace Bulwark.Tests.Sources;
+namespace Bulwark.Tests.Sources.Postgres;
 
 public sealed class PgConnectionSettingsTests
 {

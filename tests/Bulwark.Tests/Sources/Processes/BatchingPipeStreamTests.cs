@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using Bulwark.Sources.Processes;
 using Bulwark.Tests.Infrastructure;
 
-namespace Bulwark.Tests.Sources;
+namespace Bulwark.Tests.Sources.Processes;
 
 public sealed class BatchingPipeStreamTests
 {

@@ -2,7 +2,7 @@ using Bulwark.Sources.Processes;
 using Bulwark.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Bulwark.Tests.Sources;
+namespace Bulwark.Tests.Sources.Processes;
 
 /// <summary>Running programs to their end through the one runner, with real programs (/bin/sh).</summary>
 public sealed class ProcessRunnerTests : IDisposable

@@ -6,7 +6,7 @@ using Bulwark.Storage.Local;
 using Bulwark.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
 
-namespace Bulwark.Tests.Storage;
+namespace Bulwark.Tests.Storage.Decorators;
 
 public sealed class DecoratorTests : IDisposable
 {

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Bulwark.Storage;
 
-namespace Bulwark.Tests.Storage;
+namespace Bulwark.Tests.Storage.Decorators;
 
 /// <summary>
 /// A hand-written fault injector (a real store cannot fail on demand): wraps a real backend and fails the next

@@ -1,7 +1,7 @@
 using Bulwark.Storage.Local;
 using Bulwark.Tests.Infrastructure;
 
-namespace Bulwark.Tests.Storage;
+namespace Bulwark.Tests.Storage.Local;
 
 /// <summary>The one way Bulwark replaces a file, on real files.</summary>
 public sealed class AtomicFileTests : IDisposable

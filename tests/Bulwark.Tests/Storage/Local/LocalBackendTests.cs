@@ -2,7 +2,7 @@ using Bulwark.Storage;
 using Bulwark.Storage.Local;
 using Bulwark.Tests.Infrastructure;
 
-namespace Bulwark.Tests.Storage;
+namespace Bulwark.Tests.Storage.Local;
 
 public sealed class LocalBackendTests : StorageBackendContract, IDisposable
 {

@@ -3,7 +3,7 @@ using Bulwark.Sources.Postgres.Archive;
 using Bulwark.Sources.Postgres.Fingerprints;
 using Bulwark.Tests.Infrastructure;
 
-namespace Bulwark.Tests.Sources.Postgres.Fingerprints;
+namespace Bulwark.Tests.Sources.Postgres.Archive;
 
 public sealed class CustomArchiveParserTests
 {

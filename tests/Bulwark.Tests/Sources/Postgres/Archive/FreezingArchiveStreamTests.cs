@@ -3,9 +3,8 @@ using Bulwark.Sources.Postgres.Archive;
 using Bulwark.Sources.Postgres.Fingerprints;
 using Bulwark.Sources.Processes;
 using Bulwark.Tests.Infrastructure;
-using Bulwark.Tests.Sources.Postgres.Fingerprints;
 
-namespace Bulwark.Tests.Sources.Postgres;
+namespace Bulwark.Tests.Sources.Postgres.Archive;
 
 public sealed class FreezingArchiveStreamTests(PostgresFixture pg)
 {

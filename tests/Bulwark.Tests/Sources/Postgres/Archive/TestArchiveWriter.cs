@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Bulwark.Tests.Sources.Postgres.Fingerprints;
+namespace Bulwark.Tests.Sources.Postgres.Archive;
 
 /// <summary>
 /// Writes small custom-format archives of any version from 1.12 to 1.16 the way pg_dump's WriteHead, WriteToc and

@@ -1,7 +1,7 @@
 using Bulwark.Sources.Postgres.Archive;
 using Bulwark.Sources.Postgres.Supabase;
 
-namespace Bulwark.Tests.Sources.Supabase;
+namespace Bulwark.Tests.Sources.Postgres.Supabase;
 
 /// <summary>Which entries of a Supabase archive a restore into a project takes, and why it leaves the others.</summary>
 public sealed class RestorePlanTests

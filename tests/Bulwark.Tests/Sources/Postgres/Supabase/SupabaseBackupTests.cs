@@ -9,7 +9,7 @@ using Bulwark.Sources.Postgres.Fingerprints;
 using Bulwark.Sources.Postgres.Supabase;
 using Bulwark.Tests.Infrastructure;
 
-namespace Bulwark.Tests.Sources.Supabase;
+namespace Bulwark.Tests.Sources.Postgres.Supabase;
 
 /// <summary>Backups of a Supabase-shaped project as its own postgres role (the supabase profile).</summary>
 public sealed class SupabaseBackupTests(SupabaseFixture supabase, PostgresFixture pg)

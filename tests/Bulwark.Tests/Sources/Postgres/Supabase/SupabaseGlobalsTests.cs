@@ -1,6 +1,6 @@
 using Bulwark.Sources.Postgres.Supabase;
 
-namespace Bulwark.Tests.Sources.Supabase;
+namespace Bulwark.Tests.Sources.Postgres.Supabase;
 
 public sealed class SupabaseGlobalsTests
 {

@@ -6,7 +6,7 @@ using Bulwark.Sources.Postgres;
 using Bulwark.Sources.Postgres.Supabase;
 using Bulwark.Tests.Infrastructure;
 
-namespace Bulwark.Tests.Sources.Supabase;
+namespace Bulwark.Tests.Sources.Postgres.Supabase;
 
 /// <summary>
 /// Restores of a Supabase project's snapshot as the project's ordinary postgres role: into a fresh project, and in

@@ -1,6 +1,6 @@
 using Bulwark.Tests.Infrastructure;
 
-namespace Bulwark.Tests.Sources.Supabase;
+namespace Bulwark.Tests.Sources.Postgres.Supabase;
 
 /// <summary>The Supabase-shaped test database is what the platform's documentation describes.</summary>
 public sealed class SupabaseShapeTests(SupabaseFixture supabase)
