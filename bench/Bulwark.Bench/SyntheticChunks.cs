@@ -16,11 +16,11 @@ public static class SyntheticChunks
             var data = new byte[64];
             BitConverter.GetBytes(n).CopyTo(data, 0);
             SHA256.HashData(data.AsSpan(0, 4)).CopyTo(data, 8);
-            var id = repository.Codec.ComputeId(data);
+            var id = repository.ContentId(data);
             ids[n] = new ChunkRef(id, data.Length);
             var path = Path.Combine(root, RepositoryLayout.ChunkName(id));
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            await File.WriteAllBytesAsync(path, repository.Codec.Pack(data));
+            await File.WriteAllBytesAsync(path, repository.Pack(data));
             if (modified is { } time)
                 File.SetLastWriteTimeUtc(path, time);
         }

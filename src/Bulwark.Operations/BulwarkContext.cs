@@ -66,7 +66,7 @@ public sealed class BulwarkContext
     /// </summary>
     public Func<BulwarkRepositoryContext, CancellationToken, Task<IObjectCipher>> PassphraseCipher(PassphraseRole role) =>
         async (repository, cancellationToken) => await LastKeyCache.OpenAsync(Config.StateDirectory, repository,
-            await Passphrases.RequireAsync(Config.GetEnvironment, PassphrasePrompt, role, repository.Backend.Location, cancellationToken).ConfigureAwait(false),
+            await Passphrases.RequireAsync(Config.GetEnvironment, PassphrasePrompt, role, repository.Location, cancellationToken).ConfigureAwait(false),
             cancellationToken).ConfigureAwait(false);
 
     /// <summary>

@@ -11,6 +11,10 @@ public sealed partial class BackupRepository
     public Task WriteChunkAsync(ObjectId id, byte[] packed, CancellationToken cancellationToken) =>
         Backend.PutAsync(RepositoryLayout.ChunkName(id), packed, cancellationToken);
 
+    /// <summary>Whether a chunk object exists, without reading it.</summary>
+    public async Task<bool> ChunkExistsAsync(ObjectId id, CancellationToken cancellationToken) =>
+        await Backend.StatAsync(RepositoryLayout.ChunkName(id), cancellationToken).ConfigureAwait(false) is not null;
+
     /// <summary>
     /// Reads the chunk a manifest refers to and checks its content against its id and its length against the
     /// reference (which a loaded manifest keeps within the chunker's maximum): a chunk claiming more is refused before

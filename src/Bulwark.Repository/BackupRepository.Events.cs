@@ -26,6 +26,49 @@ public sealed partial class BackupRepository
     }
 
     /// <summary>
+    /// Names of every event of a kind (and of the kinds below it, e.g. rulesets/NAME/versions below rulesets), in the
+    /// order of their names: for one kind, oldest first.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ListEventNamesAsync(string kind, CancellationToken cancellationToken)
+    {
+        ObjectNames.Validate(kind);
+        var names = new List<string>();
+        await foreach (var info in Backend.ListAsync(RepositoryLayout.EventFolder(kind), cancellationToken).ConfigureAwait(false))
+            names.Add(info.Name);
+        names.Sort(StringComparer.Ordinal);
+        return names;
+    }
+
+    /// <summary>
+    /// One event by its name (from <see cref="ListEventNamesAsync"/>), checked against the id in its name; null when it
+    /// no longer exists. One that does not read, or is larger than <paramref name="maxSize"/>, is an integrity error
+    /// naming it.
+    /// </summary>
+    public async Task<T?> ReadEventAsync<T>(string name, CancellationToken cancellationToken,
+        int maxSize = ObjectLimits.SmallObject) where T : class
+    {
+        if (!name.StartsWith(RepositoryLayout.EventsFolder, StringComparison.Ordinal))
+            throw new ArgumentException($"'{name}' is not the name of an event", nameof(name));
+        try
+        {
+            return await DecodeEventAsync<T>(name, maxSize, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<T> DecodeEventAsync<T>(string name, int maxSize, CancellationToken cancellationToken)
+    {
+        var stored = await Backend.GetAsync(name, cancellationToken).ConfigureAwait(false);
+        var json = RepositoryLayout.TryParseRecordId(name, out var id)
+            ? Codec.Unpack(stored, id, name, maxSize)
+            : Codec.Decode(stored, name, maxSize);
+        return RepositoryJson.Deserialize<T>(json, $"event {name}");
+    }
+
+    /// <summary>
     /// Every event of a kind, oldest first. One larger than <paramref name="maxSize"/> (default
     /// <see cref="ObjectLimits.SmallObject"/>) is an integrity error naming it.
     /// </summary>
@@ -34,11 +77,7 @@ public sealed partial class BackupRepository
     public async Task<IReadOnlyList<T>> ReadEventsAsync<T>(string kind, CancellationToken cancellationToken,
         bool skipUnreadable = false, int maxSize = ObjectLimits.SmallObject)
     {
-        ObjectNames.Validate(kind);
-        var names = new List<string>();
-        await foreach (var info in Backend.ListAsync(RepositoryLayout.EventFolder(kind), cancellationToken).ConfigureAwait(false))
-            names.Add(info.Name);
-        names.Sort(StringComparer.Ordinal);
+        var names = await ListEventNamesAsync(kind, cancellationToken).ConfigureAwait(false);
         var events = new T[names.Count];
         var read = new bool[names.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, names.Count),
@@ -46,13 +85,9 @@ public sealed partial class BackupRepository
             async (i, ct) =>
             {
                 var name = names[i];
-                var stored = await Backend.GetAsync(name, ct).ConfigureAwait(false);
                 try
                 {
-                    var json = RepositoryLayout.TryParseRecordId(name, out var id)
-                        ? Codec.Unpack(stored, id, name, maxSize)
-                        : Codec.Decode(stored, name, maxSize);
-                    events[i] = RepositoryJson.Deserialize<T>(json, $"event {name}");
+                    events[i] = await DecodeEventAsync<T>(name, maxSize, ct).ConfigureAwait(false);
                     read[i] = true;
                 }
                 catch (BulwarkException e) when (skipUnreadable && e.Kind == ErrorKind.Integrity)

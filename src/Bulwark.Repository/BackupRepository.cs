@@ -24,9 +24,10 @@ public sealed partial class BackupRepository : IAsyncDisposable
         Chunker = new FastCdc(codec.Cipher.Chunker(config.Chunker));
     }
 
-    public IStorageBackend Backend { get; }
+    /// <summary>The store underneath; outside this assembly objects are reached through the repository's methods.</summary>
+    internal IStorageBackend Backend { get; }
     public RepositoryConfig Config { get; }
-    public ObjectCodec Codec { get; }
+    internal ObjectCodec Codec { get; }
     public FastCdc Chunker { get; }
     public RepositoryOpenOptions Options { get; }
     public TimeProvider Time => Options.Time;
@@ -142,18 +143,4 @@ public sealed partial class BackupRepository : IAsyncDisposable
         RepositoryLock.AcquireAsync(this, mode, operation, cancellationToken);
 
     public ValueTask DisposeAsync() => Backend.DisposeAsync();
-
-    // The names below stay for code that spelled them here before RepositoryLayout; new code uses RepositoryLayout.
-
-    /// <inheritdoc cref="RepositoryLayout.EventsFolder"/>
-    public const string EventsFolder = RepositoryLayout.EventsFolder;
-
-    /// <inheritdoc cref="RepositoryLayout.LocksFolder"/>
-    public const string LocksFolder = RepositoryLayout.LocksFolder;
-
-    /// <inheritdoc cref="RepositoryLayout.ChunkName"/>
-    public static string ChunkName(ObjectId id) => RepositoryLayout.ChunkName(id);
-
-    /// <inheritdoc cref="RepositoryLayout.SnapshotName"/>
-    public static string SnapshotName(ObjectId id) => RepositoryLayout.SnapshotName(id);
 }

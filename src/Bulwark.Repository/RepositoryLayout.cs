@@ -44,6 +44,14 @@ public static class RepositoryLayout
     // Milliseconds since 1970, zero-padded so that names sort by time.
     private const string TimeFormat = "D15";
 
+    /// <summary>The folders objects live in, each with its trailing '/'.</summary>
+    public static IReadOnlyList<string> Folders { get; } =
+        [ChunksFolder, SnapshotsFolder, EventsFolder, LocksFolder, KeysFolder, ForgottenFolder];
+
+    /// <summary>Whether <paramref name="name"/> is one of <see cref="Folders"/> (without its '/') or lies below one.</summary>
+    public static bool IsInLayout(string name) =>
+        Folders.Any(f => name.StartsWith(f, StringComparison.Ordinal) || name.AsSpan().SequenceEqual(f.AsSpan(0, f.Length - 1)));
+
     /// <summary>The 256 folders chunks go to, created by init.</summary>
     public static IReadOnlyList<string> ChunkFolders() =>
         [.. Enumerable.Range(0, 256).Select(i => $"{ChunksFolder}{i:x2}/")];

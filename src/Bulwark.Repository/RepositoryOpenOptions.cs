@@ -28,4 +28,18 @@ public sealed record RepositoryOpenOptions
 }
 
 /// <summary>What a cipher factory may read while a repository opens.</summary>
-public sealed record BulwarkRepositoryContext(Bulwark.Storage.IStorageBackend Backend, RepositoryConfig Config);
+public sealed class BulwarkRepositoryContext
+{
+    internal BulwarkRepositoryContext(Bulwark.Storage.IStorageBackend backend, RepositoryConfig config)
+    {
+        Backend = backend;
+        Config = config;
+    }
+
+    internal Bulwark.Storage.IStorageBackend Backend { get; }
+
+    public RepositoryConfig Config { get; }
+
+    /// <summary>Where the repository is, safe to print.</summary>
+    public string Location => Backend.Location;
+}

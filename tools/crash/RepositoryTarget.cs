@@ -100,33 +100,28 @@ public sealed class RepositoryTarget
     {
         var aged = 0;
         await using var repository = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var folder in new[] { BackupRepository.LocksFolder })
+        await foreach (var obj in repository.ListObjectsAsync(RepositoryLayout.LocksFolder, cancellationToken).ConfigureAwait(false))
         {
-            await foreach (var obj in repository.Backend.ListAsync(folder, cancellationToken).ConfigureAwait(false))
+            try
             {
-                try
-                {
-                    var stored = await repository.Backend.GetAsync(obj.Name, cancellationToken).ConfigureAwait(false);
-                    RepositoryJson.Deserialize<LockInfo>(repository.Codec.Decode(stored, obj.Name, ObjectLimits.SmallObject), obj.Name);
+                if (await repository.ReadObjectAsync(obj.Name, ObjectLimits.SmallObject, cancellationToken).ConfigureAwait(false)
+                    is not { } content)
                     continue;
-                }
-                catch (ObjectNotFoundException)
-                {
-                    continue;
-                }
-                catch (BulwarkException e) when (e.Kind == ErrorKind.Integrity)
-                {
-                }
-                var path = LocalPath is not null
-                    ? Path.Combine(LocalPath, obj.Name)
-                    : _s3!.DataDirectory is { } data
-                        ? Path.Combine(data, Location["s3://".Length..], obj.Name + "._S3rver_object") // s3rver's file of the object
-                        : null;
-                if (path is null || !File.Exists(path))
-                    continue;
-                File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddHours(-1));
-                aged++;
+                RepositoryJson.Deserialize<LockInfo>(content, obj.Name);
+                continue;
             }
+            catch (BulwarkException e) when (e.Kind == ErrorKind.Integrity)
+            {
+            }
+            var path = LocalPath is not null
+                ? Path.Combine(LocalPath, obj.Name)
+                : _s3!.DataDirectory is { } data
+                    ? Path.Combine(data, Location["s3://".Length..], obj.Name + "._S3rver_object") // s3rver's file of the object
+                    : null;
+            if (path is null || !File.Exists(path))
+                continue;
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddHours(-1));
+            aged++;
         }
         return aged;
     }
@@ -144,11 +139,10 @@ public sealed class RepositoryTarget
         foreach (var file in TemporaryFiles())
             problems.Add($"temporary file {file} is still in the repository after the cleanup");
         await using var repository = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        var backend = repository.Backend;
         foreach (var status in await RepositoryLock.ListAsync(repository, cancellationToken).ConfigureAwait(false))
             problems.Add($"lock {status.Info.Id} is still there after the retry and a cleanup: {status.Info.Describe()}" +
                          $" (stale: {status.Stale}, process gone: {status.ProcessGone})");
-        await foreach (var obj in backend.ListAsync("forgotten/", cancellationToken).ConfigureAwait(false))
+        await foreach (var obj in repository.ListObjectsAsync(RepositoryLayout.ForgottenFolder, cancellationToken).ConfigureAwait(false))
             problems.Add($"{obj.Name} is still there after the retry and a cleanup");
         var referenced = BackupRepository.ReferencedChunks(await repository.ListSnapshotsAsync(cancellationToken).ConfigureAwait(false));
         // Cleanup spares chunks younger than the clock-skew margin (1 s here) before its start; 3 s leaves room.
@@ -165,14 +159,15 @@ public sealed class RepositoryTarget
         }
         if (unreferenced > 0)
             problems.Add($"{unreferenced} chunk(s) that no snapshot references survived a cleanup with no grace period (e.g. {example})");
-        await foreach (var obj in backend.ListAsync(BackupRepository.EventsFolder, cancellationToken).ConfigureAwait(false))
+        await foreach (var obj in repository.ListObjectsAsync(RepositoryLayout.EventsFolder, cancellationToken).ConfigureAwait(false))
         {
             if (obj.LastModified < since.AddSeconds(-2))
                 continue;
             try
             {
-                repository.Codec.Decode(await backend.GetAsync(obj.Name, cancellationToken).ConfigureAwait(false), obj.Name,
-                    Bulwark.Versioning.Rulesets.RulesetRegistry.MaxEventSize);
+                if (await repository.ReadObjectAsync(obj.Name, Bulwark.Versioning.Rulesets.RulesetRegistry.MaxEventSize,
+                        cancellationToken).ConfigureAwait(false) is null)
+                    problems.Add($"{obj.Name} was listed but is gone (events are never removed)");
             }
             catch (BulwarkException e)
             {

@@ -2,9 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using Bulwark.Repository;
-using Bulwark.Repository.Format;
 using Bulwark.Repository.Snapshots;
-using Bulwark.Storage;
 using Bulwark.Storage.Local;
 
 namespace Bulwark.Operations.Catalog;
@@ -71,11 +69,7 @@ public sealed class SnapshotCatalog
     /// <summary>Every proof record (verifications that read data, restore drills), oldest first.</summary>
     public async Task<IReadOnlyList<ProofRecord>> ProofsAsync(CancellationToken cancellationToken)
     {
-        var prefix = RepositoryLayout.EventFolder(RepositoryLayout.ProofEvents);
-        var names = new List<string>();
-        await foreach (var info in _repository.Backend.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
-            names.Add(info.Name);
-        names.Sort(StringComparer.Ordinal);
+        var names = await _repository.ListEventNamesAsync(RepositoryLayout.ProofEvents, cancellationToken).ConfigureAwait(false);
         var cached = ReadLines<CachedProof>(ProofsFile).ToDictionary(p => p.Name, StringComparer.Ordinal);
         var missing = names.Where(n => !cached.ContainsKey(n)).ToList();
         var loaded = new ConcurrentBag<CachedProof>();
@@ -83,19 +77,9 @@ public sealed class SnapshotCatalog
             new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
             async (name, ct) =>
             {
-                byte[] stored;
-                try
-                {
-                    stored = await _repository.Backend.GetAsync(name, ct).ConfigureAwait(false);
-                }
-                catch (ObjectNotFoundException)
-                {
-                    return; // removed meanwhile
-                }
-                var json = RepositoryLayout.TryParseRecordId(name, out var id)
-                    ? _repository.Codec.Unpack(stored, id, name, ObjectLimits.SmallObject)
-                    : _repository.Codec.Decode(stored, name, ObjectLimits.SmallObject);
-                loaded.Add(new CachedProof(name, RepositoryJson.Deserialize<ProofRecord>(json, $"event {name}")));
+                // null: removed meanwhile
+                if (await _repository.ReadEventAsync<ProofRecord>(name, ct).ConfigureAwait(false) is { } record)
+                    loaded.Add(new CachedProof(name, record));
             }).ConfigureAwait(false);
         foreach (var proof in loaded)
             cached[proof.Name] = proof;

@@ -122,7 +122,7 @@ public sealed class CopyOperation
             .ToDictionary(g => g.Key, g => g.First().Id.ToString(), StringComparer.Ordinal);
         if (copies.Count == 0)
             return 0;
-        return await source.CopyEventsToAsync(destination, ProofRecord.EventKind + "/", cancellationToken, plaintext =>
+        return await source.CopyEventsToAsync(destination, RepositoryLayout.ProofEvents + "/", cancellationToken, plaintext =>
         {
             var proof = RepositoryJson.Deserialize<ProofRecord>(plaintext, "proof event");
             if (proof.Kind != ProofRecord.Drill || !copies.TryGetValue(proof.Snapshot, out var copy))
@@ -145,12 +145,12 @@ public sealed class CopyOperation
                 OpenCipher = async (repository, ct) =>
                 {
                     var passphrase = await Passphrases.FindAsync(_context.Config.GetEnvironment, _context.PassphrasePrompt,
-                        PassphraseRole.Destination, repository.Backend.Location, ct).ConfigureAwait(false);
+                        PassphraseRole.Destination, repository.Location, ct).ConfigureAwait(false);
                     var fallback = passphrase is null;
                     passphrase ??= await Passphrases.FindAsync(_context.Config.GetEnvironment, null, PassphraseRole.Repository,
-                        repository.Backend.Location, ct).ConfigureAwait(false);
+                        repository.Location, ct).ConfigureAwait(false);
                     if (passphrase is null)
-                        throw new BulwarkException(ErrorKind.WrongPassphrase, $"no passphrase given for the destination {repository.Backend.Location}",
+                        throw new BulwarkException(ErrorKind.WrongPassphrase, $"no passphrase given for the destination {repository.Location}",
                             $"set {Passphrases.Describe(PassphraseRole.Destination)}, or run on a terminal to be asked");
                     try
                     {
@@ -159,7 +159,7 @@ public sealed class CopyOperation
                     catch (BulwarkException e) when (e.Kind == ErrorKind.WrongPassphrase)
                     {
                         throw new BulwarkException(ErrorKind.WrongPassphrase,
-                            fallback ? $"the source's passphrase does not open the destination {repository.Backend.Location}" : e.Message,
+                            fallback ? $"the source's passphrase does not open the destination {repository.Location}" : e.Message,
                             $"set {Passphrases.Describe(PassphraseRole.Destination)} to the destination's passphrase");
                     }
                 },
@@ -215,7 +215,7 @@ public sealed class CopyOperation
             _parallelism = parallelism;
             _progress = progress;
             // Unkeyed ids (SHA-256 of the plaintext) are the same in both: a chunk the destination has needs no read.
-            _sameIds = !source.Codec.Cipher.Encrypts && !destination.Codec.Cipher.Encrypts;
+            _sameIds = !source.Encrypted && !destination.Encrypted;
         }
 
         public int ChunksSent => _chunksSent;
@@ -250,7 +250,7 @@ public sealed class CopyOperation
                 return translated;
             }
             var data = await _source.ReadChunkAsync(chunk, cancellationToken).ConfigureAwait(false);
-            var id = _destination.Codec.ComputeId(data);
+            var id = _destination.ContentId(data);
             if (_known.Contains(id))
             {
                 _sent.TryAdd(id, Task.CompletedTask);
@@ -268,7 +268,7 @@ public sealed class CopyOperation
             }
             try
             {
-                var packed = _destination.Codec.Pack(data);
+                var packed = _destination.Pack(data);
                 await _destination.WriteChunkAsync(id, packed, cancellationToken).ConfigureAwait(false);
                 Interlocked.Increment(ref _chunksSent);
                 Interlocked.Add(ref _bytesSent, packed.Length);

@@ -11,7 +11,7 @@ public static class DrillHistory
         CancellationToken cancellationToken)
     {
         // Shown only: a damaged record must not stop a listing.
-        var proofs = await repository.ReadEventsAsync<ProofRecord>(ProofRecord.EventKind, cancellationToken, skipUnreadable: true)
+        var proofs = await repository.ReadEventsAsync<ProofRecord>(RepositoryLayout.ProofEvents, cancellationToken, skipUnreadable: true)
             .ConfigureAwait(false);
         return proofs.Where(p => p.Kind == ProofRecord.Drill)
             .GroupBy(p => p.Snapshot, StringComparer.Ordinal)

@@ -243,7 +243,7 @@ public sealed partial class DrillOperation
 
     private Task RecordAsync(BackupRepository repository, Snapshot snapshot, bool passed, string summary,
         IReadOnlyDictionary<string, string> details, CancellationToken cancellationToken) =>
-        repository.AppendEventAsync(ProofRecord.EventKind, new ProofRecord
+        repository.AppendEventAsync(RepositoryLayout.ProofEvents, new ProofRecord
         {
             Snapshot = snapshot.Id.ToString(),
             Kind = ProofRecord.Drill,

@@ -24,7 +24,7 @@ public sealed class UnlockedKeys
     public Task<IObjectCipher> OpenAsync(BulwarkRepositoryContext repository, CancellationToken cancellationToken)
     {
         // Keyed by location and repository id: another repository initialised at the same place needs its own key.
-        var key = (repository.Backend.Location, repository.Config.Id);
+        var key = (repository.Location, repository.Config.Id);
         Task<IObjectCipher> unlocking;
         lock (_ciphers)
         {

@@ -20,7 +20,7 @@ public sealed class KeyOperation
     {
         await using var repository = await _context.OpenRepositoryAsync(cancellationToken).ConfigureAwait(false);
         var current = RequireEncrypted(repository);
-        var keys = await RepositoryKeys.ListAsync(repository.Backend, cancellationToken).ConfigureAwait(false);
+        var keys = await RepositoryKeys.ListAsync(repository, cancellationToken).ConfigureAwait(false);
         return new KeyListing(repository.Location, keys, current);
     }
 

@@ -42,7 +42,7 @@ public sealed class CleanupOperation
             // Retention decides among the snapshots that read; one whose manifest does not is never forgotten, and the
             // collection below then deletes no chunk (its report says why).
             var snapshots = (await repository.ScanSnapshotsAsync(cancellationToken).ConfigureAwait(false)).Snapshots;
-            var proofs = await repository.ReadEventsAsync<ProofRecord>(ProofRecord.EventKind, cancellationToken).ConfigureAwait(false);
+            var proofs = await repository.ReadEventsAsync<ProofRecord>(RepositoryLayout.ProofEvents, cancellationToken).ConfigureAwait(false);
             var plan = RetentionEvaluator.Evaluate(snapshots, proofs, _context.Time.GetUtcNow(), policy);
             if (plan.RulesKeepNothing)
                 throw Refusal(plan, policy);

@@ -50,7 +50,7 @@ public sealed class VerifyOperation
         {
             var shortId = id.ToShortString();
             var problems = report.Problems.Where(p => p.Snapshots.Contains(shortId)).ToList();
-            await repository.AppendEventAsync(ProofRecord.EventKind, new ProofRecord
+            await repository.AppendEventAsync(RepositoryLayout.ProofEvents, new ProofRecord
             {
                 Snapshot = id.ToString(),
                 Kind = ProofRecord.Verify,

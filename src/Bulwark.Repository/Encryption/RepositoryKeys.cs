@@ -99,6 +99,13 @@ public static class RepositoryKeys
             "check BULWARK_PASSWORD or BULWARK_PASSWORD_FILE (or what you typed)");
     }
 
+    /// <summary>Every readable key object of an open repository, oldest first (see the overload on a backend).</summary>
+    public static Task<IReadOnlyList<KeyObject>> ListAsync(BackupRepository repository, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(repository);
+        return ListAsync(repository.Backend, cancellationToken);
+    }
+
     /// <summary>
     /// Every readable key object, oldest first. A damaged one is skipped (another passphrase may still open the
     /// repository); when none is readable, the error names them.

@@ -38,7 +38,7 @@ public sealed class RepositoryLock : IAsyncDisposable
     /// <summary>A cleanup held the prune lock when this lock was taken (it may have swept beside this operation).</summary>
     public bool CleanupRunningAtStart { get; private init; }
 
-    public static string ObjectName(string id) => BackupRepository.LocksFolder + id;
+    public static string ObjectName(string id) => RepositoryLayout.LockName(id);
 
     internal static async Task<RepositoryLock> AcquireAsync(BackupRepository repository, LockMode mode,
         string operation, CancellationToken cancellationToken)
@@ -99,7 +99,7 @@ public sealed class RepositoryLock : IAsyncDisposable
     {
         var result = new List<LockStatus>();
         var now = repository.Time.GetUtcNow();
-        await foreach (var obj in repository.Backend.ListAsync(BackupRepository.LocksFolder, cancellationToken).ConfigureAwait(false))
+        await foreach (var obj in repository.Backend.ListAsync(RepositoryLayout.LocksFolder, cancellationToken).ConfigureAwait(false))
         {
             byte[] stored;
             try
@@ -134,7 +134,7 @@ public sealed class RepositoryLock : IAsyncDisposable
     /// <summary>What a lock object that cannot be read is reported as.</summary>
     private static LockInfo Unreadable(StorageObjectInfo obj, string error) => new()
     {
-        Id = obj.Name[BackupRepository.LocksFolder.Length..],
+        Id = obj.Name[RepositoryLayout.LocksFolder.Length..],
         Mode = LockMode.Shared,
         Operation = "unknown",
         Host = "unknown",

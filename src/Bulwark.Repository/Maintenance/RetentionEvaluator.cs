@@ -33,7 +33,7 @@ public static class RetentionEvaluator
     public const string NewestDrilledReason = "newest drilled (safety)";
 
     /// <param name="snapshots">Every snapshot of the repository, in any order.</param>
-    /// <param name="proofs">Proof records (<see cref="ProofRecord.EventKind"/> events), in any order.</param>
+    /// <param name="proofs">Proof records (<see cref="RepositoryLayout.ProofEvents"/> events), in any order.</param>
     /// <param name="now">The current time (from the caller's TimeProvider).</param>
     public static RetentionPlan Evaluate(IReadOnlyList<Snapshot> snapshots, IReadOnlyList<ProofRecord> proofs,
         DateTimeOffset now, RetentionPolicy policy)

@@ -1,12 +1,11 @@
 namespace Bulwark.Repository.Snapshots;
 
 /// <summary>
-/// Evidence about a snapshot, stored as an immutable event (kind <see cref="EventKind"/>): a verification that read
+/// Evidence about a snapshot, stored as an immutable event (kind <see cref="RepositoryLayout.ProofEvents"/>): a verification that read
 /// its data, or a restore drill. Retention spares the newest proven snapshot; list and check show the latest proof.
 /// </summary>
 public sealed record ProofRecord
 {
-    public const string EventKind = RepositoryLayout.ProofEvents;
     public const string Verify = "verify";
     public const string Drill = "drill";
 

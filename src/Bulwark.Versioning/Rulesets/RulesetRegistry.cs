@@ -23,7 +23,7 @@ public sealed class RulesetRegistry
     public const int MaxEventSize = (int)(RulesetContent.MaxSize / 3 * 4) + (1 << 20);
 
     /// <summary>Where the registry keeps its records, under events/.</summary>
-    public const string EventFolder = "rulesets";
+    public const string EventFolder = RepositoryLayout.RulesetEvents;
 
     private readonly BackupRepository _repository;
     private readonly RulesetRegistryOptions _options;
@@ -56,11 +56,11 @@ public sealed class RulesetRegistry
     /// <summary>Names of every ruleset with at least one version in the repository.</summary>
     public static async Task<IReadOnlyList<string>> ListNamesAsync(BackupRepository repository, CancellationToken cancellationToken)
     {
-        var prefix = $"{BackupRepository.EventsFolder}{EventFolder}/";
+        var prefix = RepositoryLayout.EventFolder(EventFolder);
         var names = new SortedSet<string>(StringComparer.Ordinal);
-        await foreach (var info in repository.Backend.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
+        foreach (var name in await repository.ListEventNamesAsync(EventFolder, cancellationToken).ConfigureAwait(false))
         {
-            var rest = info.Name[prefix.Length..];
+            var rest = name[prefix.Length..];
             var slash = rest.IndexOf('/', StringComparison.Ordinal);
             if (slash > 0 && rest[(slash + 1)..].StartsWith("versions/", StringComparison.Ordinal))
                 names.Add(rest[..slash]);

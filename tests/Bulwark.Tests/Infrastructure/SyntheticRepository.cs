@@ -60,7 +60,7 @@ public sealed class SyntheticRepository
         foreach (var n in chunks)
         {
             var data = ChunkData(n);
-            var id = Repository.Codec.ComputeId(data);
+            var id = Repository.ContentId(data);
             var name = RepositoryLayout.ChunkName(id);
             if (fast)
             {
@@ -68,12 +68,12 @@ public sealed class SyntheticRepository
                 if (!File.Exists(path))
                 {
                     Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                    await File.WriteAllBytesAsync(path, Repository.Codec.Pack(data));
+                    await File.WriteAllBytesAsync(path, Repository.Pack(data));
                 }
             }
-            else if (await Repository.Backend.StatAsync(name, CancellationToken.None) is null)
+            else if (!await Repository.ChunkExistsAsync(id, CancellationToken.None))
             {
-                await Repository.WriteChunkAsync(id, Repository.Codec.Pack(data), CancellationToken.None);
+                await Repository.WriteChunkAsync(id, Repository.Pack(data), CancellationToken.None);
             }
             hash.AppendData(data);
             size += data.Length;
@@ -101,8 +101,8 @@ public sealed class SyntheticRepository
     public async Task<string> AddOrphanAsync(int n)
     {
         var data = ChunkData(n);
-        var id = Repository.Codec.ComputeId(data);
-        await Repository.WriteChunkAsync(id, Repository.Codec.Pack(data), CancellationToken.None);
+        var id = Repository.ContentId(data);
+        await Repository.WriteChunkAsync(id, Repository.Pack(data), CancellationToken.None);
         return RepositoryLayout.ChunkName(id);
     }
 

@@ -101,11 +101,10 @@ internal sealed class IntegrityCheck : IHealthCheck
             new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
             async (chunk, ct) =>
             {
-                var name = BackupRepository.ChunkName(chunk);
-                if (await repository.Backend.StatAsync(name, ct).ConfigureAwait(false) is null)
+                if (!await repository.ChunkExistsAsync(chunk, ct).ConfigureAwait(false))
                 {
                     lock (missing)
-                        missing.Add(name);
+                        missing.Add(RepositoryLayout.ChunkName(chunk));
                 }
             }).ConfigureAwait(false);
         missing.Sort(StringComparer.Ordinal);
@@ -135,7 +134,7 @@ internal sealed class IntegrityCheck : IHealthCheck
                 catch (BulwarkException e) when (e.Kind == ErrorKind.Integrity)
                 {
                     lock (problems)
-                        problems.Add($"{BackupRepository.ChunkName(chunk.Id)}: {e.Message}");
+                        problems.Add($"{RepositoryLayout.ChunkName(chunk.Id)}: {e.Message}");
                 }
             }).ConfigureAwait(false);
         return (bytes, count, problems);

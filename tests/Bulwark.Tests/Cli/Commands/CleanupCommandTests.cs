@@ -54,9 +54,9 @@ public sealed class CleanupCommandTests : IDisposable
             foreach (var n in Enumerable.Range(10_000_000, orphans))
             {
                 var data = SyntheticRepository.ChunkData(n);
-                var path = Path.Combine(RepositoryPath, RepositoryLayout.ChunkName(repo.Repository.Codec.ComputeId(data)));
+                var path = Path.Combine(RepositoryPath, RepositoryLayout.ChunkName(repo.Repository.ContentId(data)));
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                await File.WriteAllBytesAsync(path, repo.Repository.Codec.Pack(data), Ct);
+                await File.WriteAllBytesAsync(path, repo.Repository.Pack(data), Ct);
             }
         }
         repo.AgeAllChunks(DateTimeOffset.UtcNow.AddHours(-2));

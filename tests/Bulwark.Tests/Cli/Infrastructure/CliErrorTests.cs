@@ -217,8 +217,8 @@ public sealed class CliErrorTests(PostgresFixture pg)
         await using var repository = await BackupRepository.OpenAsync(new LocalBackend(dir.Combine("repo")), new RepositoryOpenOptions(), Ct);
         foreach (var id in await repository.ListSnapshotIdsAsync(Ct))
         {
-            var stored = await repository.Backend.GetAsync(RepositoryLayout.SnapshotName(id), Ct);
-            var json = Encoding.UTF8.GetString(repository.Codec.Decode(stored, "manifest", Bulwark.Repository.Format.ObjectLimits.Manifest));
+            var stored = await repository.ReadObjectAsync(RepositoryLayout.SnapshotName(id), Bulwark.Repository.Format.ObjectLimits.Manifest, Ct);
+            var json = Encoding.UTF8.GetString(Assert.IsType<byte[]>(stored));
             Assert.Contains("\"streams\"", json);
             Assert.DoesNotContain(password, json);
         }

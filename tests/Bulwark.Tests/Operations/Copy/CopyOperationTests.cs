@@ -245,7 +245,7 @@ public sealed class CopyOperationTests : IDisposable
 
         await using var offsite = await destination.OpenRepositoryAsync(Ct);
         var copyOfFirst = (await offsite.ListSnapshotsAsync(Ct)).Single(s => s.Manifest.CopiedFrom!.Snapshot == first.Snapshot.Id.ToString());
-        var proofs = await offsite.ReadEventsAsync<Bulwark.Repository.Snapshots.ProofRecord>(Bulwark.Repository.Snapshots.ProofRecord.EventKind, Ct);
+        var proofs = await offsite.ReadEventsAsync<Bulwark.Repository.Snapshots.ProofRecord>(Bulwark.Repository.RepositoryLayout.ProofEvents, Ct);
         var proof = Assert.Single(proofs);
         Assert.Equal((copyOfFirst.Id.ToString(), "drill", true), (proof.Snapshot, proof.Kind, proof.Passed));
         Assert.Equal(drill.SnapshotTime, copyOfFirst.Manifest.Time);
@@ -255,7 +255,7 @@ public sealed class CopyOperationTests : IDisposable
 
         var again = await new CopyOperation(copier).RunAsync(new CopyRequest { To = destination.Settings.Repository! }, null, Ct);
         Assert.Equal(0, again.DrillsCopied);
-        Assert.Single(await offsite.ReadEventsAsync<Bulwark.Repository.Snapshots.ProofRecord>(Bulwark.Repository.Snapshots.ProofRecord.EventKind, Ct));
+        Assert.Single(await offsite.ReadEventsAsync<Bulwark.Repository.Snapshots.ProofRecord>(Bulwark.Repository.RepositoryLayout.ProofEvents, Ct));
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using Bulwark.Operations;
 using Bulwark.Operations.Backup;
 using Bulwark.Operations.Drills;
 using Bulwark.Operations.Repositories;
+using Bulwark.Repository;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Sources.Postgres.Fingerprints;
 using Bulwark.Tests.Infrastructure;
@@ -52,7 +53,7 @@ public sealed class DrillOperationTests : IDisposable
         Assert.Equal(report.RestoreDuration + report.AnalyzeDuration!.Value, report.RecoveryDuration);
         Assert.False(await DatabaseExistsAsync(report.ScratchDatabase));
         await using var repository = await context.OpenRepositoryAsync(CancellationToken.None);
-        var proof = Assert.Single(await repository.ReadEventsAsync<ProofRecord>(ProofRecord.EventKind, CancellationToken.None));
+        var proof = Assert.Single(await repository.ReadEventsAsync<ProofRecord>(RepositoryLayout.ProofEvents, CancellationToken.None));
         Assert.Equal((ProofRecord.Drill, true, report.SnapshotId), (proof.Kind, proof.Passed, proof.Snapshot));
     }
 
@@ -89,7 +90,7 @@ public sealed class DrillOperationTests : IDisposable
         Assert.Contains(expectedObject, error.Message);
         Assert.False(await DatabaseExistsAsync(error.Report.ScratchDatabase), damage);
         await using var repository = await context.OpenRepositoryAsync(CancellationToken.None);
-        var proof = Assert.Single(await repository.ReadEventsAsync<ProofRecord>(ProofRecord.EventKind, CancellationToken.None));
+        var proof = Assert.Single(await repository.ReadEventsAsync<ProofRecord>(RepositoryLayout.ProofEvents, CancellationToken.None));
         Assert.False(proof.Passed);
         Assert.Contains(expectedObject, proof.Summary);
     }
@@ -112,7 +113,7 @@ public sealed class DrillOperationTests : IDisposable
         Assert.Contains("inherited columns", note);
         Assert.Equal(1 + 49 + 2 + 1 + 2 + 1 + 40 + 2, report.Rows);
         await using var repository = await context.OpenRepositoryAsync(CancellationToken.None);
-        var proof = Assert.Single(await repository.ReadEventsAsync<ProofRecord>(ProofRecord.EventKind, CancellationToken.None));
+        var proof = Assert.Single(await repository.ReadEventsAsync<ProofRecord>(RepositoryLayout.ProofEvents, CancellationToken.None));
         Assert.True(proof.Passed);
         Assert.Equal(string.Join(", ", ColumnOrderDatabase.Reordered), proof.Details!["columnOrderChanged"]);
         Assert.EndsWith("identical (column order differs in 5 tables, compared by name)", proof.Summary);

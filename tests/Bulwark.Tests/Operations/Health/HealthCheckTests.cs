@@ -190,7 +190,7 @@ public sealed class HealthCheckTests : IDisposable
         var (repo, context) = await CreateAsync();
         await AddDailyAsync(repo, 4, TimeSpan.FromHours(2));
         var victim = (await repo.Repository.ListSnapshotsAsync(Ct))[1];
-        await File.WriteAllBytesAsync(repo.PathOf(BackupRepository.SnapshotName(victim.Id)), [1, 2, 3], Ct);
+        await File.WriteAllBytesAsync(repo.PathOf(RepositoryLayout.SnapshotName(victim.Id)), [1, 2, 3], Ct);
         var report = await CheckAsync(context);
         Assert.Equal(HealthStatus.Critical, report.Find(HealthCheckNames.Integrity)!.Status);
         Assert.Contains(victim.ShortId, report.Find(HealthCheckNames.Integrity)!.Summary);
@@ -203,7 +203,7 @@ public sealed class HealthCheckTests : IDisposable
         var (repo, context) = await CreateAsync();
         await AddDailyAsync(repo, 3, TimeSpan.FromHours(2));
         var snapshots = await repo.Repository.ListSnapshotsAsync(Ct);
-        await File.WriteAllBytesAsync(repo.PathOf(BackupRepository.SnapshotName(snapshots[0].Id)), [1, 2, 3], Ct);
+        await File.WriteAllBytesAsync(repo.PathOf(RepositoryLayout.SnapshotName(snapshots[0].Id)), [1, 2, 3], Ct);
         var finding = (await CheckAsync(context)).Find(HealthCheckNames.Integrity)!;
         Assert.Equal(HealthStatus.Critical, finding.Status);
         Assert.StartsWith($"1 manifest cannot be read: manifest of {snapshots[0].ShortId}", finding.Summary);
@@ -218,7 +218,7 @@ public sealed class HealthCheckTests : IDisposable
         await AddDailyAsync(repo, 3, TimeSpan.FromHours(2));
         Assert.Equal(HealthStatus.Ok, (await CheckAsync(context)).Find(HealthCheckNames.Integrity)!.Status); // fills the caches
         var newest = (await repo.Repository.ListSnapshotsAsync(Ct))[^1];
-        var path = repo.PathOf(BackupRepository.SnapshotName(newest.Id));
+        var path = repo.PathOf(RepositoryLayout.SnapshotName(newest.Id));
         var bytes = await File.ReadAllBytesAsync(path, Ct);
         bytes[^2] ^= 0x10;
         await File.WriteAllBytesAsync(path, bytes, Ct);
@@ -240,8 +240,7 @@ public sealed class HealthCheckTests : IDisposable
                 Id = "deadbeefdeadbeefdeadbeefdeadbeef", Mode = LockMode.Shared, Operation = "backup",
                 Host = context.RepositoryOptions.HostName, ProcessId = gone.Id, Created = Now.AddHours(-1), Refreshed = Now.AddHours(-1),
             };
-            await repo.Repository.Backend.PutAsync(RepositoryLock.ObjectName(info.Id),
-                repo.Repository.Codec.Pack(RepositoryJson.Serialize(info)), Ct);
+            await repo.Repository.WriteObjectAsync(RepositoryLock.ObjectName(info.Id), RepositoryJson.Serialize(info), Ct);
         }
         var finding = (await CheckAsync(context)).Find(HealthCheckNames.Locks)!;
         Assert.Equal(HealthStatus.Warning, finding.Status);
@@ -291,7 +290,7 @@ public sealed class HealthCheckTests : IDisposable
         async Task Drill(bool passed, int daysAgo, string? summary = null)
         {
             // The record's time is what counts (its object name carries the repository clock).
-            await repo.Repository.AppendEventAsync(ProofRecord.EventKind, new ProofRecord
+            await repo.Repository.AppendEventAsync(RepositoryLayout.ProofEvents, new ProofRecord
             {
                 Snapshot = latest.Id.ToString(), Kind = ProofRecord.Drill, Passed = passed, Time = Now.AddDays(-daysAgo), Summary = summary,
             }, Ct);
@@ -400,7 +399,7 @@ public sealed class HealthCheckTests : IDisposable
 
         // A cached summary stands in for its manifest: the manifest is not read again.
         var victim = (await repo.Repository.ListSnapshotsAsync(Ct))[2];
-        var manifest = repo.PathOf(BackupRepository.SnapshotName(victim.Id));
+        var manifest = repo.PathOf(RepositoryLayout.SnapshotName(victim.Id));
         var saved = await File.ReadAllBytesAsync(manifest, Ct);
         File.SetUnixFileMode(manifest, UnixFileMode.None);
         if (Environment.UserName != "root")

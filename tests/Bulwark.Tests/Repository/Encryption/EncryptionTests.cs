@@ -182,13 +182,13 @@ public sealed class EncryptionTests : IDisposable
         await using (var repository = await InitAsync("first"))
         {
             var added = await RepositoryKeys.AddAsync(repository, "second", FastKdf, Ct);
-            Assert.Equal(2, (await RepositoryKeys.ListAsync(repository.Backend, Ct)).Count);
+            Assert.Equal(2, (await RepositoryKeys.ListAsync(repository, Ct)).Count);
             Assert.NotEqual(added.Id, RepositoryKeys.CurrentKeyId(repository));
         }
         string firstKey;
         await using (var second = await OpenAsync("second"))
         {
-            firstKey = (await RepositoryKeys.ListAsync(second.Backend, Ct)).Single(k => k.Id != RepositoryKeys.CurrentKeyId(second)).Id;
+            firstKey = (await RepositoryKeys.ListAsync(second, Ct)).Single(k => k.Id != RepositoryKeys.CurrentKeyId(second)).Id;
             await RepositoryKeys.RemoveAsync(second, firstKey[..8], Ct);
             var last = await Assert.ThrowsAsync<BulwarkException>(() => RepositoryKeys.RemoveAsync(second, RepositoryKeys.CurrentKeyId(second)!, Ct));
             Assert.Equal(ErrorKind.Refused, last.Kind);

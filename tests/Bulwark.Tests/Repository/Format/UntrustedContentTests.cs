@@ -42,8 +42,8 @@ public sealed class UntrustedContentTests : IDisposable
     private static async Task<ObjectId> PlantManifestAsync(BackupRepository repository, SnapshotManifest manifest)
     {
         var json = RepositoryJson.Serialize(manifest);
-        var id = repository.Codec.ComputeId(json);
-        await repository.Backend.PutAsync(RepositoryLayout.SnapshotName(id), repository.Codec.Pack(json), Ct);
+        var id = repository.ContentId(json);
+        await repository.WriteObjectAsync(RepositoryLayout.SnapshotName(id), json, Ct);
         return id;
     }
 
@@ -55,8 +55,8 @@ public sealed class UntrustedContentTests : IDisposable
         foreach (var n in chunks)
         {
             var data = SyntheticRepository.ChunkData(n);
-            var id = repository.Codec.ComputeId(data);
-            await repository.WriteChunkAsync(id, repository.Codec.Pack(data), Ct);
+            var id = repository.ContentId(data);
+            await repository.WriteChunkAsync(id, repository.Pack(data), Ct);
             hash.AppendData(data);
             refs.Add(new ChunkRef(id, data.Length));
         }
@@ -114,7 +114,7 @@ public sealed class UntrustedContentTests : IDisposable
         await using var repository = synthetic.Repository;
         // A chunk whose content matches its id, but is longer than the manifest says.
         var data = SyntheticRepository.ChunkData(7, size: 300);
-        var id = repository.Codec.ComputeId(data);
+        var id = repository.ContentId(data);
         var name = RepositoryLayout.ChunkName(id);
         var reference = new ChunkRef(id, 256);
         var entry = new StreamEntry
@@ -124,7 +124,7 @@ public sealed class UntrustedContentTests : IDisposable
         };
 
         // Compressed: the zstd header tells the truth, and is more than the reference allows.
-        await repository.WriteChunkAsync(id, repository.Codec.Pack(data), Ct);
+        await repository.WriteChunkAsync(id, repository.Pack(data), Ct);
         Assert.Equal(1, (await File.ReadAllBytesAsync(synthetic.PathOf(name), Ct))[0]);
         var compressed = await Assert.ThrowsAsync<BulwarkException>(() => repository.CopyStreamAsync(entry, Stream.Null, cancellationToken: Ct));
         Assert.Equal(ErrorKind.Integrity, compressed.Kind);
@@ -148,8 +148,8 @@ public sealed class UntrustedContentTests : IDisposable
         await using var repository = synthetic.Repository;
         var payload = ZstdFrame((1u << 30) + 1, Encoding.UTF8.GetBytes("{}"));
         byte[] packed = [1, .. payload];
-        var id = repository.Codec.ComputeId(packed);
-        await repository.Backend.PutAsync(RepositoryLayout.SnapshotName(id), packed, Ct);
+        var id = repository.ContentId(packed);
+        await File.WriteAllBytesAsync(synthetic.PathOf(RepositoryLayout.SnapshotName(id)), packed, Ct);
 
         var error = await Assert.ThrowsAsync<BulwarkException>(() => repository.LoadSnapshotAsync(id, Ct));
         Assert.Equal(ErrorKind.Integrity, error.Kind);
@@ -248,9 +248,9 @@ public sealed class UntrustedContentTests : IDisposable
         var synthetic = await SyntheticRepository.CreateAsync(Repo);
         await using var repository = synthetic.Repository;
         var json = RepositoryJson.Serialize(new { text = new string('x', 2 << 20) });
-        var id = repository.Codec.ComputeId(json);
+        var id = repository.ContentId(json);
         var name = $"{RepositoryLayout.EventsFolder}notes/000000000000001-{id}";
-        await repository.Backend.PutAsync(name, repository.Codec.Pack(json), Ct);
+        await repository.WriteObjectAsync(name, json, Ct);
 
         var error = await Assert.ThrowsAsync<BulwarkException>(() => repository.ReadEventsAsync<JsonElement>("notes", Ct));
         Assert.Equal(ErrorKind.Integrity, error.Kind);

@@ -1,6 +1,7 @@
 using Bulwark.Repository;
 using Bulwark.Repository.Format;
 using Bulwark.Repository.Locking;
+using Bulwark.Storage.Local;
 using Bulwark.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
 
@@ -39,7 +40,7 @@ public sealed class LockTests
             Id = "deadbeef", Mode = LockMode.Exclusive, Operation = "backup", Host = repository.Options.HostName,
             ProcessId = 999_999_999, Created = now, Refreshed = now,
         };
-        await repository.Backend.PutAsync(RepositoryLock.ObjectName(dead.Id), repository.Codec.Pack(RepositoryJson.Serialize(dead)), Ct);
+        await repository.WriteObjectAsync(RepositoryLock.ObjectName(dead.Id), RepositoryJson.Serialize(dead), Ct);
         var status = Assert.Single(await RepositoryLock.ListAsync(repository, Ct));
         Assert.True(status.Stale);
         Assert.True(status.ProcessGone);
@@ -60,7 +61,7 @@ public sealed class LockTests
             Id = "0ther", Mode = LockMode.Exclusive, Operation = "cleanup", Host = "other-host", ProcessId = 1,
             Created = clock.GetUtcNow(), Refreshed = clock.GetUtcNow(),
         };
-        await repository.Backend.PutAsync(RepositoryLock.ObjectName(other.Id), repository.Codec.Pack(RepositoryJson.Serialize(other)), Ct);
+        await repository.WriteObjectAsync(RepositoryLock.ObjectName(other.Id), RepositoryJson.Serialize(other), Ct);
         await Assert.ThrowsAsync<BulwarkException>(() => repository.LockAsync(LockMode.Shared, "backup", Ct));
         clock.Advance(TimeSpan.FromMinutes(31));
         await using (await repository.LockAsync(LockMode.Shared, "backup", Ct))
@@ -141,7 +142,7 @@ public sealed class LockTests
         using var dir = new TempDirectory();
         await using var repository = await ChunkStoreTests.NewRepositoryAsync(dir);
         // Written just now: it may be a lock whose put is still under way.
-        await repository.Backend.PutAsync(RepositoryLock.ObjectName("garbage"), new byte[] { 0x01, 0xff, 0x00, 0x42 }, Ct);
+        await PlantGarbageLockAsync(dir);
         var status = Assert.Single(await RepositoryLock.ListAsync(repository, Ct));
         Assert.False(status.Stale);
         Assert.False(status.ProcessGone);
@@ -174,9 +175,9 @@ public sealed class LockTests
         // The local backend dates objects by their file's time, so the fake clock starts at the real one.
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var warnings = new List<string>();
-        await using var repository = await BackupRepository.InitAsync(new Bulwark.Storage.Local.LocalBackend(dir.Combine("repo")),
+        await using var repository = await BackupRepository.InitAsync(new LocalBackend(dir.Combine("repo")),
             new RepositoryOpenOptions { Time = clock, Warning = warnings.Add }, cancellationToken: Ct);
-        await repository.Backend.PutAsync(RepositoryLock.ObjectName("garbage"), new byte[] { 0x01, 0xff, 0x00, 0x42 }, Ct);
+        await PlantGarbageLockAsync(dir);
 
         clock.Advance(TimeSpan.FromMinutes(29));
         Assert.False(Assert.Single(await RepositoryLock.ListAsync(repository, Ct)).Stale);
@@ -198,8 +199,15 @@ public sealed class LockTests
     }
 
     /// <summary>A new local repository whose locks read <paramref name="clock"/>.</summary>
+    /// <summary>A lock object that does not decode, put beside the repository's own objects.</summary>
+    private static async Task PlantGarbageLockAsync(TempDirectory dir)
+    {
+        await using var backend = new LocalBackend(dir.Combine("repo"));
+        await backend.PutAsync(RepositoryLock.ObjectName("garbage"), new byte[] { 0x01, 0xff, 0x00, 0x42 }, Ct);
+    }
+
     private static Task<BackupRepository> WithClockAsync(TempDirectory dir, FakeTimeProvider clock) =>
-        BackupRepository.InitAsync(new Bulwark.Storage.Local.LocalBackend(dir.Combine("repo")),
+        BackupRepository.InitAsync(new LocalBackend(dir.Combine("repo")),
             new RepositoryOpenOptions { Time = clock }, cancellationToken: Ct);
 
     private static async Task WaitRefreshedAsync(RepositoryLock held, DateTimeOffset time)

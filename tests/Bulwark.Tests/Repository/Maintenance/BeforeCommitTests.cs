@@ -32,7 +32,7 @@ public sealed class BeforeCommitTests
             new SweepRecord { Time = DateTimeOffset.UtcNow, Host = "h", Lock = "x" }, Ct);
         await repository.CheckChunksAfterCleanupAsync(backupLock, chunks, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1), Ct);
 
-        await repository.Backend.DeleteAsync(RepositoryLayout.ChunkName(chunks.First()), Ct);
+        await repository.DeleteObjectAsync(RepositoryLayout.ChunkName(chunks.First()), Ct);
         var error = await Assert.ThrowsAsync<BulwarkException>(() =>
             repository.CheckChunksAfterCleanupAsync(backupLock, chunks, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1), Ct));
         Assert.Equal(ErrorKind.Failed, error.Kind);
@@ -51,7 +51,7 @@ public sealed class BeforeCommitTests
         await Task.Delay(1200, Ct);
         await using var backupLock = await repository.LockAsync(LockMode.Shared, "backup", Ct);
         // A missing chunk here is one the backup itself must have reported when it wrote it; no listing is done.
-        await repository.Backend.DeleteAsync(RepositoryLayout.ChunkName(chunks.First()), Ct);
+        await repository.DeleteObjectAsync(RepositoryLayout.ChunkName(chunks.First()), Ct);
         await repository.CheckChunksAfterCleanupAsync(backupLock, chunks, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(1), Ct);
     }
 
@@ -68,7 +68,7 @@ public sealed class BeforeCommitTests
         await using var backupLock = await repository.LockAsync(LockMode.Shared, "backup", Ct);
         Assert.True(backupLock.CleanupRunningAtStart);
         // The sweep deletes a chunk the backup has just written again, then ends before the backup commits.
-        await repository.Backend.DeleteAsync(RepositoryLayout.ChunkName(chunks.First()), Ct);
+        await repository.DeleteObjectAsync(RepositoryLayout.ChunkName(chunks.First()), Ct);
         await prune.DisposeAsync();
 
         var error = await Assert.ThrowsAsync<BulwarkException>(() =>
@@ -88,7 +88,7 @@ public sealed class BeforeCommitTests
         var cleanup = Task.Run(async () =>
         {
             await Task.Delay(1000, Ct);
-            await repository.Backend.DeleteAsync(RepositoryLayout.ChunkName(victim), Ct);
+            await repository.DeleteObjectAsync(RepositoryLayout.ChunkName(victim), Ct);
             await prune.DisposeAsync();
         }, Ct);
         var error = await Assert.ThrowsAsync<BulwarkException>(() =>

@@ -226,7 +226,7 @@ public sealed class GarbageCollectorTests : IDisposable
         var orphan = await repo.AddOrphanAsync(7);
         repo.Age(orphan, Now.AddHours(-3));
         // A backup writes the same content again just after the sweep listed it (the race the second look is for).
-        var racing = new ActOnFirstStat(repo.Repository.Backend, orphan,
+        var racing = new ActOnFirstStat(new LocalBackend(repo.Root), orphan,
             async (backend, ct) => await backend.PutAsync(orphan, await backend.GetAsync(orphan, ct), ct));
         await using var repository = await BackupRepository.OpenAsync(racing, new RepositoryOpenOptions(), Ct);
 
@@ -246,7 +246,7 @@ public sealed class GarbageCollectorTests : IDisposable
         repo.Age(orphan, Now.AddHours(-3));
         // The machine is paused between the second look and the delete; meanwhile the lock looked stale to others,
         // and a backup could have started using this very chunk.
-        var pausing = new ActOnFirstStat(repo.Repository.Backend, orphan, (_, _) =>
+        var pausing = new ActOnFirstStat(new LocalBackend(repo.Root), orphan, (_, _) =>
         {
             clock.Advance(TimeSpan.FromMinutes(40));
             return Task.CompletedTask;
@@ -279,8 +279,7 @@ public sealed class GarbageCollectorTests : IDisposable
             Id = "0123456789abcdef0123456789abcdef", Mode = LockMode.Shared, Operation = "backup", Host = "elsewhere",
             ProcessId = 1, Created = Now.AddHours(-2), Refreshed = Now.AddHours(-1),
         };
-        await repo.Repository.Backend.PutAsync(RepositoryLock.ObjectName(stale.Id),
-            repo.Repository.Codec.Pack(RepositoryJson.Serialize(stale)), Ct);
+        await repo.Repository.WriteObjectAsync(RepositoryLock.ObjectName(stale.Id), RepositoryJson.Serialize(stale), Ct);
 
         var report = await CollectAsync(repo.Repository, []);
 

@@ -23,7 +23,7 @@ public sealed class RulesetLockTests : IDisposable
         RulesetLock.AcquireAsync(repository, ruleset, action, TimeSpan.Zero, Ct);
 
     private static Task PutAsync(BackupRepository repository, LockInfo info) =>
-        repository.Backend.PutAsync(RepositoryLock.ObjectName(info.Id), repository.Codec.Pack(RepositoryJson.Serialize(info)), Ct);
+        repository.WriteObjectAsync(RepositoryLock.ObjectName(info.Id), RepositoryJson.Serialize(info), Ct);
 
     [Fact]
     public async Task SecondChangeOfTheSameRuleset_IsRefused_NamingTheHolder_AndLeavesNoLockBehind()
