@@ -30,8 +30,7 @@ public sealed class HealthCheckOperation
         try
         {
             repositoryDisplay = _context.RepositoryDisplay;
-            if (BackendRegistry.SchemeOf(_context.RepositoryLocation) is null)
-                localRepository = _context.RepositoryLocation;
+            localRepository = await LocalFolderAsync(_context.RepositoryLocation).ConfigureAwait(false);
         }
         catch (BulwarkException e)
         {
@@ -74,6 +73,22 @@ public sealed class HealthCheckOperation
             Repository = repositoryDisplay,
             Findings = findings,
         };
+    }
+
+    /// <summary>The repository's folder when its backend says it is one on this machine (for the disk and
+    /// permission checks); null for a remote store, or when the location does not open.</summary>
+    private async Task<string?> LocalFolderAsync(string location)
+    {
+        try
+        {
+            var backend = _context.Backends.Open(location);
+            await using (backend.ConfigureAwait(false))
+                return backend.Capabilities.LocalFolder;
+        }
+        catch (BulwarkException)
+        {
+            return null; // opening the repository below reports why
+        }
     }
 
     private async Task<HealthCheckContext> ContextAsync(HealthCheckRequest request, DateTimeOffset now, string? repositoryDisplay,
