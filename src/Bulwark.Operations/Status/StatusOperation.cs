@@ -89,6 +89,6 @@ public sealed class StatusOperation
         var kept = plan.Kept.ToList();
         return new RetentionStatus(policy.Describe(), kept.Count, plan.Decisions.Count - kept.Count,
             kept.Count == 0 ? null : kept.Min(d => d.Snapshot.Manifest.Time),
-            plan.RulesKeepNothing ? "the policy keeps none of the snapshots: cleanup refuses to run (exit 9)" : null);
+            plan.RulesKeepNothing ? "the policy keeps none of the snapshots: cleanup refuses to run" : null);
     }
 }
