@@ -1,9 +1,12 @@
 using Bulwark.Repository;
+using Bulwark.Repository.Chunking;
 using Bulwark.Repository.Locking;
 using Bulwark.Repository.Maintenance;
 using Bulwark.Repository.Streams;
+using Bulwark.Storage.Local;
 using Bulwark.Tests.Infrastructure;
 using Bulwark.Tests.Repository;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Bulwark.Tests.Repository.Maintenance;
 
@@ -12,9 +15,13 @@ public sealed class BeforeCommitTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static async Task<(BackupRepository Repository, HashSet<ObjectId> Chunks)> WithChunksAsync(TempDirectory dir)
+    private static async Task<(BackupRepository Repository, HashSet<ObjectId> Chunks)> WithChunksAsync(TempDirectory dir,
+        TimeProvider? clock = null)
     {
-        var repository = await ChunkStoreTests.NewRepositoryAsync(dir);
+        var repository = clock is null
+            ? await ChunkStoreTests.NewRepositoryAsync(dir)
+            : await BackupRepository.InitAsync(new LocalBackend(dir.Combine("repo")), new RepositoryOpenOptions { Time = clock },
+                new ChunkerParameters(4 * 1024, 16 * 1024, 64 * 1024, 0), cancellationToken: Ct);
         var data = new byte[300_000];
         new Random(1).NextBytes(data);
         var entry = await new StreamUploader(repository, new HashSet<ObjectId>()).UploadAsync("s", "t", new MemoryStream(data), cancellationToken: Ct);
@@ -44,11 +51,12 @@ public sealed class BeforeCommitTests
     public async Task ASweepBeforeTheBackupStarted_IsNotItsConcern()
     {
         using var dir = new TempDirectory();
-        var (repository, chunks) = await WithChunksAsync(dir);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var (repository, chunks) = await WithChunksAsync(dir, clock);
         await using var _ = repository;
         await repository.AppendEventAsync(RepositoryLayout.SweepEvents,
-            new SweepRecord { Time = DateTimeOffset.UtcNow, Host = "h", Lock = "x" }, Ct);
-        await Task.Delay(1200, Ct);
+            new SweepRecord { Time = clock.GetUtcNow(), Host = "h", Lock = "x" }, Ct);
+        clock.Advance(TimeSpan.FromMilliseconds(1200));
         await using var backupLock = await repository.LockAsync(LockMode.Shared, "backup", Ct);
         // A missing chunk here is one the backup itself must have reported when it wrote it; no listing is done.
         await repository.DeleteObjectAsync(RepositoryLayout.ChunkName(chunks.First()), Ct);
@@ -59,12 +67,13 @@ public sealed class BeforeCommitTests
     public async Task ACleanupAlreadySweepingWhenTheBackupStarted_AndDoneBeforeItsCommit_HasTheChunksChecked()
     {
         using var dir = new TempDirectory();
-        var (repository, chunks) = await WithChunksAsync(dir);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var (repository, chunks) = await WithChunksAsync(dir, clock);
         await using var _ = repository;
         var prune = await repository.LockAsync(LockMode.Prune, "cleanup", Ct);
         await repository.AppendEventAsync(RepositoryLayout.SweepEvents,
-            new SweepRecord { Time = DateTimeOffset.UtcNow, Host = "h", Lock = prune.Info.Id }, Ct);
-        await Task.Delay(1200, Ct);
+            new SweepRecord { Time = clock.GetUtcNow(), Host = "h", Lock = prune.Info.Id }, Ct);
+        clock.Advance(TimeSpan.FromMilliseconds(1200));
         await using var backupLock = await repository.LockAsync(LockMode.Shared, "backup", Ct);
         Assert.True(backupLock.CleanupRunningAtStart);
         // The sweep deletes a chunk the backup has just written again, then ends before the backup commits.
