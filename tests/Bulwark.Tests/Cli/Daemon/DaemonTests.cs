@@ -71,6 +71,21 @@ public sealed class DaemonTests(PostgresFixture pg) : IDisposable
         });
     }
 
+    /// <summary>A configuration whose daemon listens on <paramref name="port"/> and schedules only the check job.</summary>
+    private Task WriteCheckOnlyConfigAsync(int port) => File.WriteAllTextAsync(_directory.Combine("bulwark.yml"), $"""
+        repository: ./repo
+        state: ./state
+        schedule:
+          backup: off
+          cleanup: off
+          drill: off
+        check:
+          disk-free-warning: off
+          disk-free-critical: off
+        daemon:
+          listen: 127.0.0.1:{port}
+        """, Ct);
+
     [Fact]
     public async Task ServesHealthMetricsAndStatus_OverHttp_AndStopsOnSigterm()
     {
@@ -78,19 +93,7 @@ public sealed class DaemonTests(PostgresFixture pg) : IDisposable
         for (var i = 0; i < 3; i++)
             await repo.AddSnapshotAsync(Enumerable.Range(i, 10), DateTimeOffset.UtcNow.AddHours(-2).AddDays(i - 2));
         var port = FreePort();
-        await File.WriteAllTextAsync(_directory.Combine("bulwark.yml"), $"""
-            repository: ./repo
-            state: ./state
-            schedule:
-              backup: off
-              cleanup: off
-              drill: off
-            check:
-              disk-free-warning: off
-              disk-free-critical: off
-            daemon:
-              listen: 127.0.0.1:{port}
-            """, Ct);
+        await WriteCheckOnlyConfigAsync(port);
         File.SetUnixFileMode(_directory.Combine("bulwark.yml"), UnixFileMode.UserRead | UnixFileMode.UserWrite); // else 'permissions' warns
         string health = "", metrics = "", status = "";
         var result = await new CliRunner(_directory.Path).RunAsync(["daemon"], process =>
@@ -133,19 +136,7 @@ public sealed class DaemonTests(PostgresFixture pg) : IDisposable
         await repo.Repository.DisposeAsync();
         var counter = _directory.Combine("unlocks");
         var port = FreePort();
-        await File.WriteAllTextAsync(_directory.Combine("bulwark.yml"), $"""
-            repository: ./repo
-            state: ./state
-            schedule:
-              backup: off
-              cleanup: off
-              drill: off
-            check:
-              disk-free-warning: off
-              disk-free-critical: off
-            daemon:
-              listen: 127.0.0.1:{port}
-            """, Ct);
+        await WriteCheckOnlyConfigAsync(port);
         var responses = new List<(string Path, HttpStatusCode Status, string Body)>();
         var cli = new CliRunner(_directory.Path).With("BULWARK_PASSWORD_COMMAND", $"echo run >> {counter}; echo 'daemon secret'");
         var result = await cli.RunAsync(["daemon"], process =>

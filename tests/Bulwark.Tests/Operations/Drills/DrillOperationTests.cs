@@ -30,6 +30,25 @@ public sealed class DrillOperationTests : IDisposable
         return context;
     }
 
+    /// <summary>A drill that runs <paramref name="sql"/> in the scratch database after the restore, before comparing.</summary>
+    private static DrillOperation DamagingDrill(BulwarkContext context, string sql) => new(context)
+    {
+        AfterRestore = async (scratch, ct) =>
+        {
+            await using var connection = new NpgsqlConnection(scratch.ToNpgsql().ConnectionString);
+            await connection.OpenAsync(ct);
+            await using var command = new NpgsqlCommand(sql, connection);
+            await command.ExecuteNonQueryAsync(ct);
+        },
+    };
+
+    /// <summary>The one proof record a drill left in the repository.</summary>
+    private static async Task<ProofRecord> SingleProofAsync(BulwarkContext context)
+    {
+        await using var repository = await context.OpenRepositoryAsync(CancellationToken.None);
+        return Assert.Single(await repository.ReadEventsAsync<ProofRecord>(RepositoryLayout.ProofEvents, CancellationToken.None));
+    }
+
     private async Task<bool> DatabaseExistsAsync(string name) =>
         await _pg.ScalarAsync<int?>("postgres", $"SELECT 1 FROM pg_database WHERE datname = '{name}'") == 1;
 
@@ -52,8 +71,7 @@ public sealed class DrillOperationTests : IDisposable
         Assert.True(report.AnalyzeDuration > TimeSpan.Zero);
         Assert.Equal(report.RestoreDuration + report.AnalyzeDuration!.Value, report.RecoveryDuration);
         Assert.False(await DatabaseExistsAsync(report.ScratchDatabase));
-        await using var repository = await context.OpenRepositoryAsync(CancellationToken.None);
-        var proof = Assert.Single(await repository.ReadEventsAsync<ProofRecord>(RepositoryLayout.ProofEvents, CancellationToken.None));
+        var proof = await SingleProofAsync(context);
         Assert.Equal((ProofRecord.Drill, true, report.SnapshotId), (proof.Kind, proof.Passed, proof.Snapshot));
     }
 
@@ -71,16 +89,7 @@ public sealed class DrillOperationTests : IDisposable
     {
         var database = await SampleDatabase.CreateAsync(_pg);
         var context = await BackedUpAsync(database);
-        var drill = new DrillOperation(context)
-        {
-            AfterRestore = async (scratch, ct) =>
-            {
-                await using var connection = new NpgsqlConnection(scratch.ToNpgsql().ConnectionString);
-                await connection.OpenAsync(ct);
-                await using var command = new NpgsqlCommand(sql, connection);
-                await command.ExecuteNonQueryAsync(ct);
-            },
-        };
+        var drill = DamagingDrill(context, sql);
 
         var error = await Assert.ThrowsAsync<DrillFailedException>(() => drill.RunAsync(new DrillRequest(), null, CancellationToken.None));
 
@@ -89,8 +98,7 @@ public sealed class DrillOperationTests : IDisposable
         Assert.Contains(error.Report.Differences, d => d.Object == expectedObject && d.Problem.Contains(expectedProblem, StringComparison.Ordinal));
         Assert.Contains(expectedObject, error.Message);
         Assert.False(await DatabaseExistsAsync(error.Report.ScratchDatabase), damage);
-        await using var repository = await context.OpenRepositoryAsync(CancellationToken.None);
-        var proof = Assert.Single(await repository.ReadEventsAsync<ProofRecord>(RepositoryLayout.ProofEvents, CancellationToken.None));
+        var proof = await SingleProofAsync(context);
         Assert.False(proof.Passed);
         Assert.Contains(expectedObject, proof.Summary);
     }
@@ -137,16 +145,7 @@ public sealed class DrillOperationTests : IDisposable
     {
         var database = await ColumnOrderDatabase.CreateAsync(_pg);
         var context = await BackedUpAsync(database);
-        var drill = new DrillOperation(context)
-        {
-            AfterRestore = async (scratch, ct) =>
-            {
-                await using var connection = new NpgsqlConnection(scratch.ToNpgsql().ConnectionString);
-                await connection.OpenAsync(ct);
-                await using var command = new NpgsqlCommand(sql, connection);
-                await command.ExecuteNonQueryAsync(ct);
-            },
-        };
+        var drill = DamagingDrill(context, sql);
 
         var error = await Assert.ThrowsAsync<DrillFailedException>(() => drill.RunAsync(new DrillRequest(), null, CancellationToken.None));
 

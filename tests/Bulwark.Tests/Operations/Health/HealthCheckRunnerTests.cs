@@ -6,15 +6,8 @@ using Microsoft.Extensions.Time.Testing;
 namespace Bulwark.Tests.Operations.Health;
 
 /// <summary>The runner of the health checks: order, a check that throws, cancellation.</summary>
-public sealed class HealthCheckRunnerTests : IDisposable
+public sealed class HealthCheckRunnerTests : FakeClockTest
 {
-    private static readonly DateTimeOffset Now = new(2026, 3, 10, 12, 0, 0, TimeSpan.Zero);
-    private readonly TempDirectory _directory = new();
-    private readonly FakeTimeProvider _time = new(Now);
-
-    public void Dispose() => _directory.Dispose();
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private HealthCheckContext Context(Exception? snapshotsError = null) => new()
     {

@@ -17,15 +17,8 @@ using Microsoft.Extensions.Time.Testing;
 namespace Bulwark.Tests.Operations.Health;
 
 /// <summary>The health check against real repositories built without a database, on a fake clock.</summary>
-public sealed class HealthCheckTests : IDisposable
+public sealed class HealthCheckTests : FakeClockTest
 {
-    private static readonly DateTimeOffset Now = new(2026, 3, 10, 12, 0, 0, TimeSpan.Zero);
-    private readonly TempDirectory _directory = new();
-    private readonly FakeTimeProvider _time = new(Now);
-
-    public void Dispose() => _directory.Dispose();
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private async Task<(SyntheticRepository Repo, BulwarkContext Context)> CreateAsync(Action<BulwarkConfig>? configure = null)
     {

@@ -7,21 +7,14 @@ using Microsoft.Extensions.Time.Testing;
 namespace Bulwark.Tests.Operations.Status;
 
 /// <summary>The daemon's cached status on a fake clock, over a real encrypted repository and a real passphrase command.</summary>
-public sealed class StatusCacheTests : IDisposable
+public sealed class StatusCacheTests : FakeClockTest
 {
-    private static readonly DateTimeOffset Start = new(2026, 3, 10, 12, 0, 0, TimeSpan.Zero);
-    private readonly TempDirectory _directory = new();
-    private readonly FakeTimeProvider _time = new(Start);
-
-    public void Dispose() => _directory.Dispose();
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task ParallelRequests_ShareOneRefreshAndOneUnlock_AndARequestAfterTheLifetimeRefreshes()
     {
         var repo = await SyntheticRepository.CreateEncryptedAsync(_directory.Combine("repo"), "status secret", _time);
-        await repo.AddSnapshotAsync(Enumerable.Range(0, 5), Start.AddHours(-1));
+        await repo.AddSnapshotAsync(Enumerable.Range(0, 5), Now.AddHours(-1));
         await repo.Repository.DisposeAsync();
         var counter = _directory.Combine("unlocks");
         var config = new BulwarkConfig { Repository = _directory.Combine("repo"), State = _directory.Combine("state") };
@@ -48,7 +41,7 @@ public sealed class StatusCacheTests : IDisposable
         var second = await cache.GetAsync(Ct);
         Assert.NotSame(first[0], second);
         Assert.Equal(2, refreshes);
-        Assert.Equal(Start + cache.Lifetime + TimeSpan.FromSeconds(1), second.Time);
+        Assert.Equal(Now + cache.Lifetime + TimeSpan.FromSeconds(1), second.Time);
         // The refresh (a repository opening, and a quick health check that opens it again) reused the kept key.
         Assert.Equal(["run"], await File.ReadAllLinesAsync(counter, Ct));
     }

@@ -23,6 +23,19 @@ public sealed class RulesetRegistryTests : IDisposable
         return new RulesetOperations(context);
     }
 
+    /// <summary>A registry with one patch version per limit ("limit: N"), 1.0.0 first, described "first", "second", ….</summary>
+    private async Task<RulesetOperations> WithVersionsAsync(params int[] limits)
+    {
+        var rulesets = await NewAsync();
+        string[] ordinals = ["first", "second", "third"];
+        for (var i = 0; i < limits.Length; i++)
+        {
+            await WriteRulesetAsync($"limit: {limits[i]}\n");
+            await rulesets.CreateVersionAsync(VersionBump.Patch, ordinals[i], "alice", cancellationToken: Ct);
+        }
+        return rulesets;
+    }
+
     private Task WriteRulesetAsync(string text) => File.WriteAllTextAsync(WorkingFile, text, Ct);
 
     private static string Sha(byte[] data) => Convert.ToHexStringLower(SHA256.HashData(data));
@@ -74,9 +87,7 @@ public sealed class RulesetRegistryTests : IDisposable
     [Fact]
     public async Task Create_RefusesContentIdenticalToTheLatestVersion()
     {
-        var rulesets = await NewAsync();
-        await WriteRulesetAsync("limit: 10\n");
-        await rulesets.CreateVersionAsync(VersionBump.Patch, "first", "alice", cancellationToken: Ct);
+        var rulesets = await WithVersionsAsync(10);
         var e = await Fails(ErrorKind.Refused, () => rulesets.CreateVersionAsync(VersionBump.Minor, "again", "alice", cancellationToken: Ct));
         Assert.Contains("identical to version 1.0.0", e.Message);
         Assert.Single(await rulesets.GetVersionsAsync(cancellationToken: Ct));
@@ -108,11 +119,7 @@ public sealed class RulesetRegistryTests : IDisposable
     [Fact]
     public async Task Activate_WritesTheFileAtomically_AndRecordsWhoWhenAndFromWhichVersion()
     {
-        var rulesets = await NewAsync();
-        await WriteRulesetAsync("limit: 10\n");
-        await rulesets.CreateVersionAsync(VersionBump.Patch, "first", "alice", cancellationToken: Ct);
-        await WriteRulesetAsync("limit: 20\n");
-        await rulesets.CreateVersionAsync(VersionBump.Patch, "second", "alice", cancellationToken: Ct);
+        var rulesets = await WithVersionsAsync(10, 20);
 
         await rulesets.ActivateVersionAsync("1.0.0", "prod", "carol", cancellationToken: Ct);
         var result = await rulesets.ActivateVersionAsync("1.0.1", "prod", "dave", cancellationToken: Ct);
@@ -133,9 +140,7 @@ public sealed class RulesetRegistryTests : IDisposable
     [Fact]
     public async Task BadInput_IsRefusedWithOneLine_AndWritesNothing()
     {
-        var rulesets = await NewAsync();
-        await WriteRulesetAsync("limit: 10\n");
-        await rulesets.CreateVersionAsync(VersionBump.Patch, "first", "alice", cancellationToken: Ct);
+        var rulesets = await WithVersionsAsync(10);
         await rulesets.ActivateVersionAsync("1.0.0", "staging", "carol", cancellationToken: Ct);
 
         var unknownVersion = await Fails(ErrorKind.Usage, () => rulesets.ActivateVersionAsync("1.0.7", "prod", "carol", cancellationToken: Ct));
@@ -155,11 +160,7 @@ public sealed class RulesetRegistryTests : IDisposable
     [Fact]
     public async Task Activate_RefusesToReplaceAFileChangedByHand_UnlessForced()
     {
-        var rulesets = await NewAsync();
-        await WriteRulesetAsync("limit: 10\n");
-        await rulesets.CreateVersionAsync(VersionBump.Patch, "first", "alice", cancellationToken: Ct);
-        await WriteRulesetAsync("limit: 20\n");
-        await rulesets.CreateVersionAsync(VersionBump.Patch, "second", "alice", cancellationToken: Ct);
+        var rulesets = await WithVersionsAsync(10, 20);
         await rulesets.ActivateVersionAsync("1.0.0", "prod", "carol", cancellationToken: Ct);
         await File.AppendAllTextAsync(EnvFile("prod"), "hotfix: true\n", Ct);
 
@@ -174,11 +175,7 @@ public sealed class RulesetRegistryTests : IDisposable
     [Fact]
     public async Task Activation_InterruptedBeforeItsEvent_IsCompletedByRunningItAgain()
     {
-        var rulesets = await NewAsync();
-        await WriteRulesetAsync("limit: 10\n");
-        await rulesets.CreateVersionAsync(VersionBump.Patch, "first", "alice", cancellationToken: Ct);
-        await WriteRulesetAsync("limit: 20\n");
-        await rulesets.CreateVersionAsync(VersionBump.Patch, "second", "alice", cancellationToken: Ct);
+        var rulesets = await WithVersionsAsync(10, 20);
         await rulesets.ActivateVersionAsync("1.0.0", "prod", "carol", cancellationToken: Ct);
         // What a process killed after the rename and before the event leaves: the new content, no record.
         await File.WriteAllTextAsync(EnvFile("prod"), "limit: 20\n", Ct);
@@ -217,9 +214,7 @@ public sealed class RulesetRegistryTests : IDisposable
     [Fact]
     public async Task Promote_ActivatesOnlyAVersionActiveInTheSourceEnvironment()
     {
-        var rulesets = await NewAsync();
-        await WriteRulesetAsync("limit: 10\n");
-        await rulesets.CreateVersionAsync(VersionBump.Patch, "first", "alice", cancellationToken: Ct);
+        var rulesets = await WithVersionsAsync(10);
         await WriteRulesetAsync("limit: 20\n");
         await rulesets.CreateVersionAsync(VersionBump.Minor, "second", "alice", cancellationToken: Ct);
         await rulesets.ActivateVersionAsync("1.1.0", "staging", "carol", cancellationToken: Ct);
@@ -237,9 +232,7 @@ public sealed class RulesetRegistryTests : IDisposable
     [Fact]
     public async Task Verify_ReportsDriftAndMissingFiles_NamingTheFile()
     {
-        var rulesets = await NewAsync();
-        await WriteRulesetAsync("limit: 10\n");
-        await rulesets.CreateVersionAsync(VersionBump.Patch, "first", "alice", cancellationToken: Ct);
+        var rulesets = await WithVersionsAsync(10);
         await rulesets.ActivateVersionAsync("1.0.0", "prod", "carol", cancellationToken: Ct);
         await rulesets.ActivateVersionAsync("1.0.0", "staging", "carol", cancellationToken: Ct);
         Assert.True((await rulesets.VerifyAsync(cancellationToken: Ct)).Ok);
@@ -332,9 +325,7 @@ public sealed class RulesetRegistryTests : IDisposable
     [Fact]
     public async Task Registry_ComesBackWithACopyOfTheRepository()
     {
-        var rulesets = await NewAsync();
-        await WriteRulesetAsync("limit: 10\n");
-        await rulesets.CreateVersionAsync(VersionBump.Patch, "first", "alice", cancellationToken: Ct);
+        var rulesets = await WithVersionsAsync(10);
         await rulesets.ActivateVersionAsync("1.0.0", "prod", "carol", cancellationToken: Ct);
 
         // A disaster: everything but a copy of the repository is gone.
