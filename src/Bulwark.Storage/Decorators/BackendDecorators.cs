@@ -17,21 +17,6 @@ public static class BackendDecorators
     public static IStorageBackend WithConcurrencyLimit(this IStorageBackend backend, int limit) =>
         limit <= 0 ? backend : new LimitedBackend(backend, limit);
 
-    /// <summary>
-    /// The backend of type <typeparamref name="T"/> under any decorators (e.g. the local folder, for its own
-    /// maintenance), or null.
-    /// </summary>
-    public static T? Unwrap<T>(this IStorageBackend backend) where T : class, IStorageBackend
-    {
-        for (var current = backend; ; current = ((IBackendDecorator)current).Inner)
-        {
-            if (current is T found)
-                return found;
-            if (current is not IBackendDecorator)
-                return null;
-        }
-    }
-
     /// <summary>Logs every call, and how it ended, at debug level.</summary>
     public static IStorageBackend WithLogging(this IStorageBackend backend, ILogger logger) =>
         logger.IsEnabled(LogLevel.Debug) ? new LoggingBackend(backend, logger) : backend;
