@@ -149,7 +149,8 @@ public sealed class UntrustedContentTests : IDisposable
         var payload = ZstdFrame((1u << 30) + 1, Encoding.UTF8.GetBytes("{}"));
         byte[] packed = [1, .. payload];
         var id = repository.ContentId(packed);
-        await File.WriteAllBytesAsync(synthetic.PathOf(RepositoryLayout.SnapshotName(id)), packed, Ct);
+        await using (var store = new LocalBackend(synthetic.Root))
+            await store.PutAsync(RepositoryLayout.SnapshotName(id), packed, Ct);
 
         var error = await Assert.ThrowsAsync<BulwarkException>(() => repository.LoadSnapshotAsync(id, Ct));
         Assert.Equal(ErrorKind.Integrity, error.Kind);
