@@ -55,26 +55,8 @@ internal sealed class AzureErrors
         return new StorageException($"cannot {action} {what}: {e.Message}", transient: false, null, e);
     }
 
-    private static string? Unreachable(Exception e)
-    {
-        for (var inner = e; inner is not null; inner = inner.InnerException)
-        {
-            switch (inner)
-            {
-                case SocketException socket:
-                    return socket.SocketErrorCode switch
-                    {
-                        SocketError.ConnectionRefused => "connection refused",
-                        SocketError.HostNotFound or SocketError.NoData => "host not found",
-                        SocketError.TimedOut => "connection timed out",
-                        _ => socket.Message,
-                    };
-                case AggregateException aggregate when aggregate.InnerExceptions.Count > 0:
-                    return Unreachable(aggregate.InnerExceptions[^1]);
-                case TimeoutException or OperationCanceledException:
-                    return "the request timed out";
-            }
-        }
-        return e is RequestFailedException or HttpRequestException or IOException or AggregateException ? e.Message : null;
-    }
+    /// <summary>Why the endpoint could not be reached, or null when the failure is not about the network (a request
+    /// that failed without an answer is).</summary>
+    private static string? Unreachable(Exception e) =>
+        NetworkFailures.Describe(e) ?? (e is RequestFailedException or HttpRequestException or AggregateException ? e.Message : null);
 }

@@ -72,32 +72,8 @@ internal sealed class S3Errors
     }
 
     /// <summary>Why the endpoint could not be reached, or null when the failure is not about the network.</summary>
-    private static string? Unreachable(Exception e)
-    {
-        for (var inner = e; inner is not null; inner = inner.InnerException)
-        {
-            switch (inner)
-            {
-                case SocketException socket:
-                    return socket.SocketErrorCode switch
-                    {
-                        SocketError.ConnectionRefused => "connection refused",
-                        SocketError.HostNotFound or SocketError.NoData => "host not found",
-                        SocketError.TimedOut => "connection timed out",
-                        _ => socket.Message,
-                    };
-                case HttpRequestException http:
-                    if (http.InnerException is null)
-                        return http.Message;
-                    break;
-                case TimeoutException or OperationCanceledException:
-                    return "the request timed out";
-                case IOException io when inner.InnerException is null:
-                    return io.Message;
-            }
-        }
-        return e is HttpRequestException or IOException ? e.Message : null;
-    }
+    private static string? Unreachable(Exception e) =>
+        NetworkFailures.Describe(e) ?? (e is HttpRequestException ? e.Message : null);
 
     private static string Short(AmazonServiceException e) =>
         $"HTTP {(int)e.StatusCode}{(string.IsNullOrEmpty(e.ErrorCode) ? "" : " " + e.ErrorCode)}";

@@ -101,6 +101,17 @@ public sealed class S3BackendTests : StorageBackendContract
     }
 
     [Fact]
+    public async Task ASourceThatFailsMidPut_IsNotTakenForTheNetwork_AndIsNotRetried()
+    {
+        await using var backend = await CreateBackendAsync();
+        var error = await Assert.ThrowsAsync<StorageException>(() =>
+            backend.PutAsync("snapshots/x", new FailingMemory(new byte[100_000], 0).Data, Ct));
+        Assert.False(error.IsTransient);
+        Assert.DoesNotContain("cannot reach", error.Message);
+        Assert.Contains("the data source failed", error.ToString());
+    }
+
+    [Fact]
     public async Task UnreachableEndpoint_IsTransient()
     {
         var provider = new S3BackendProvider(new S3Options { Endpoint = $"http://127.0.0.1:{TestServerProcess.FreePort()}" },
