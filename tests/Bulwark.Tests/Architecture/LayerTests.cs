@@ -66,6 +66,24 @@ public sealed class LayerTests
         Assert.Empty(BulwarkReferences(Errors));
     }
 
+    [Fact]
+    public void Repository_KeepsItsBackendAndCodecInside()
+    {
+        // Outside the Repository project, objects are reached through the repository's methods, never raw.
+        Type[] hidden = [typeof(Bulwark.Storage.IStorageBackend), typeof(Bulwark.Repository.Format.ObjectCodec)];
+        var exposed = new[] { typeof(Bulwark.Repository.BackupRepository), typeof(Bulwark.Repository.BulwarkRepositoryContext) }
+            .SelectMany(t => t.GetMembers(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static))
+            .Where(m => m switch
+            {
+                PropertyInfo p => hidden.Contains(p.PropertyType),
+                FieldInfo f => hidden.Contains(f.FieldType),
+                MethodInfo method => hidden.Contains(method.ReturnType) && !method.IsSpecialName,
+                _ => false,
+            })
+            .Select(m => $"{m.DeclaringType!.Name}.{m.Name}");
+        Assert.Empty(exposed);
+    }
+
     private static List<string> BulwarkReferences(Assembly assembly) =>
         assembly.GetReferencedAssemblies().Select(a => a.Name!).Where(n => n.StartsWith("Bulwark", StringComparison.Ordinal)).ToList();
 
