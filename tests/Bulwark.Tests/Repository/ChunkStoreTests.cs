@@ -103,7 +103,7 @@ public sealed class ChunkStoreTests
     }
 
     [Fact]
-    public async Task ObserversSeeEveryByteInOrder()
+    public async Task Upload_ShowsObserversEveryByteInOrder_AndTellsThemTheEnd()
     {
         using var dir = new TempDirectory();
         await using var repository = await NewRepositoryAsync(dir);

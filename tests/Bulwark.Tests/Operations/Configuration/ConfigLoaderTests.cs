@@ -25,7 +25,7 @@ public sealed class ConfigLoaderTests
     }
 
     [Fact]
-    public void EnvironmentOverridesWin()
+    public void Load_TakesEnvironmentOverrides_OverTheFile()
     {
         using var dir = new TempDirectory();
         var loaded = Load(dir, "repository: ./repo\nbackup:\n  compression-level: 5\n", new()

@@ -69,7 +69,7 @@ public sealed class FastCdcTests
     }
 
     [Fact]
-    public void SeedChangesTheBoundaries()
+    public void Chunker_CutsOtherBoundaries_WhenSeeded()
     {
         var data = RandomBytes(1 << 20, 5);
         var plain = Chunks(data, Small).Select(c => c.Length).ToList();
