@@ -15,4 +15,6 @@ namespace Bulwark.Operations;
 [JsonSerializable(typeof(JobState))]
 [JsonSerializable(typeof(AlertState))]
 [JsonSerializable(typeof(Alert))]
+[JsonSerializable(typeof(Wal.WalPushResult))]
+[JsonSerializable(typeof(Wal.WalFetchResult))]
 internal sealed partial class OperationsJsonContext : JsonSerializerContext;
