@@ -146,7 +146,7 @@ public sealed class WalCommandTests : IDisposable
     {
         var cli = await SetUpAsync();
         var walFolder = _directory.Combine("repo", "wal", "00000001");
-        var content = RandomBytes(256 << 20, 5);
+        var content = RandomBytes(128 << 20, 5);
         var caughtMidWrite = false;
         for (var trial = 0; trial < 5 && !caughtMidWrite; trial++)
         {
@@ -179,7 +179,8 @@ public sealed class WalCommandTests : IDisposable
             Assert.True(retry.ExitCode == 0, retry.ToString());
             fetch = await cli.RunAsync("wal", "fetch", name, _directory.Combine("out"), "--config", Config);
             Assert.True(fetch.ExitCode == 0, fetch.ToString());
-            Assert.True(content.AsSpan().SequenceEqual(await File.ReadAllBytesAsync(_directory.Combine("out"), Ct)));
+            var back = await File.ReadAllBytesAsync(_directory.Combine("out"), Ct);
+            Assert.True(content.AsSpan().SequenceEqual(back), "the fetched segment differs from the pushed one");
         }
         Assert.True(caughtMidWrite, "no push was caught while it wrote its object");
     }
