@@ -17,4 +17,6 @@ namespace Bulwark.Operations;
 [JsonSerializable(typeof(Alert))]
 [JsonSerializable(typeof(Wal.WalPushResult))]
 [JsonSerializable(typeof(Wal.WalFetchResult))]
+[JsonSerializable(typeof(Wal.WalCleanup))]
+[JsonSerializable(typeof(Wal.PitrWindow))]
 internal sealed partial class OperationsJsonContext : JsonSerializerContext;

@@ -17,5 +17,6 @@ public static class WalCommand
         {
             WalPushCommand.Create(),
             WalFetchCommand.Create(),
+            WalAheadCommand.Create(),
         };
 }

@@ -22,7 +22,12 @@ public sealed class WalPushOperation
         _context = context;
     }
 
-    public async Task<WalPushResult> RunAsync(string path, CancellationToken cancellationToken)
+    /// <param name="background">
+    /// For --async: the command line that starts the background pusher (<see cref="WalAsyncArchiver"/>); a receipt of
+    /// it for this very content answers without opening the repository. Null: a plain push.
+    /// </param>
+    public async Task<WalPushResult> RunAsync(string path, CancellationToken cancellationToken,
+        Func<IReadOnlyList<string>>? background = null)
     {
         var start = _context.Time.GetUtcNow();
         var file = WalFileName.Parse(Path.GetFileName(path));
@@ -32,6 +37,9 @@ public sealed class WalPushOperation
             if (!File.Exists(path))
                 throw new BulwarkException(ErrorKind.Usage, $"{path} does not exist",
                     "archive_command must pass %p (the file's path relative to the data directory)");
+            if (background is not null &&
+                await new WalAsyncArchiver(_context).TryReceiptAsync(path, background, cancellationToken).ConfigureAwait(false))
+                return new WalPushResult(file.Name, false, new FileInfo(path).Length) { Ahead = true };
             var repository = await _context.OpenRepositoryAsync(cancellationToken).ConfigureAwait(false);
             await using (repository.ConfigureAwait(false))
             {

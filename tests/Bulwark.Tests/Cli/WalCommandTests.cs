@@ -40,14 +40,16 @@ public sealed class WalCommandTests : IDisposable
         return data;
     }
 
-    [Fact]
-    public async Task ArchiveCommand_ArchivesEverySegment_AndFetchGivesThemBackByteEqual()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ArchiveCommand_ArchivesEverySegment_AndFetchGivesThemBackByteEqual(bool asyncMode)
     {
         await SetUpAsync();
         // The server runs as 'postgres' when the tests run as root: it must read the configuration and write the repository.
         if (Environment.UserName == "root")
             await ChownAsync(_directory.Path);
-        var archiveCommand = $"dotnet {CliRunner.ProgramPath} wal push %p --config {Config}";
+        var archiveCommand = $"dotnet {CliRunner.ProgramPath} wal push %p{(asyncMode ? " --async" : "")} --config {Config}";
         await using var server = await LocalPostgresServer.StartAsync(_directory.Path, settings: new Dictionary<string, string>
         {
             ["archive_mode"] = "on",
@@ -57,7 +59,7 @@ public sealed class WalCommandTests : IDisposable
         await using var connection = new NpgsqlConnection(server.Settings("postgres").ToNpgsql().ConnectionString);
         await connection.OpenAsync(Ct);
         var switched = new List<string>();
-        for (var i = 0; i < 3; i++)
+        for (var i = 0; i < 6; i++)
         {
             await ExecuteAsync(connection, $"CREATE TABLE t{i} AS SELECT g, md5(g::text) FROM generate_series(1, 20000) g");
             switched.Add((string)(await ScalarAsync(connection, "SELECT pg_walfile_name(pg_current_wal_lsn())"))!);
@@ -75,6 +77,11 @@ public sealed class WalCommandTests : IDisposable
                 await File.ReadAllBytesAsync(target, Ct));
         }
         Assert.Equal(0L, (long)(await ScalarAsync(connection, "SELECT failed_count FROM pg_stat_archiver"))!);
+        if (asyncMode)
+        {
+            var spool = Directory.GetDirectories(_directory.Combine("state", "wal-async")).Single();
+            Assert.True(Directory.Exists(Path.Combine(spool, "done")), "the background pusher did not run");
+        }
     }
 
     [Fact]
