@@ -28,6 +28,7 @@ public static class ListCommand
                         id = s.Id.ToString(),
                         shortId = s.ShortId,
                         time = s.Manifest.Time,
+                        kind = s.Manifest.Kind,
                         host = s.Manifest.Host,
                         database = s.Manifest.Source.Database,
                         profile = s.Manifest.Source.Profile,
@@ -41,6 +42,7 @@ public static class ListCommand
                             : null,
                     }),
                     unreadable = listing.Unreadable.Select(u => new { id = u.Id.ToString(), shortId = u.ShortId, @object = u.Object, error = u.Error }),
+                    pitr = listing.Pitr,
                 });
                 return ExitCodes.Ok;
             }
@@ -50,11 +52,11 @@ public static class ListCommand
                 return ExitCodes.Ok;
             }
             var now = run.Context.Time.GetUtcNow();
-            var table = run.Output.Table("ID", "Time", "Host", "Database", "Size", "New", "Duration", "Tags", "Last drill");
+            var table = run.Output.Table("ID", "Time", "Kind", "Host", "Database", "Size", "New", "Duration", "Tags", "Last drill");
             foreach (var s in snapshots)
             {
                 var m = s.Manifest;
-                table.AddRow(s.ShortId, Format.Time(m.Time), Markup.Escape(m.Host), Markup.Escape(m.Source.Database ?? "-"),
+                table.AddRow(s.ShortId, Format.Time(m.Time), m.Kind, Markup.Escape(m.Host), Markup.Escape(m.Source.Database ?? (m.Physical is null ? "-" : "(cluster)")),
                     Format.Bytes(m.TotalSize), m.Statistics is null ? "-" : Format.Bytes(m.Statistics.NewBytes),
                     Format.Duration(m.Duration), Markup.Escape(string.Join(",", m.Tags)),
                     Markup.Escape(Drill(drills.GetValueOrDefault(s.Id.ToString()), now)));
@@ -63,6 +65,8 @@ public static class ListCommand
             run.Output.Line($"{snapshots.Count} snapshot{(snapshots.Count == 1 ? "" : "s")} in {run.Context.RepositoryDisplay}" +
                             (listing.Unreadable.Count == 0 ? "" : $", and {listing.Unreadable.Count} whose manifest cannot be read: " +
                                 string.Join(", ", listing.Unreadable.Select(u => u.ShortId))));
+            if (listing.Pitr is { } pitr)
+                run.Output.Line($"point-in-time recovery: {Format.Time(pitr.Earliest)} .. {Format.Time(pitr.Latest)} (from base backup {pitr.BaseBackup} to {pitr.NewestSegment})");
             return ExitCodes.Ok;
         });
         return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Usage, ExitCodes.Repository, ExitCodes.StorageUnavailable);

@@ -32,6 +32,7 @@ public static class ShowCommand
                 run.Output.WriteJson(new
                 {
                     id = found.Id.ToString(),
+                    kind = m.Kind,
                     m.Time,
                     m.EndTime,
                     durationSeconds = m.Duration.TotalSeconds,
@@ -45,14 +46,23 @@ public static class ShowCommand
                     m.Rulesets,
                     streams = m.Streams.Select(s => new { s.Name, s.Kind, s.Size, s.Sha256, chunks = s.Chunks.Count, s.Attributes }),
                     m.Fingerprints,
+                    physical = m.Physical is { } p ? new
+                    {
+                        p.StartLsn, p.StopLsn, p.Timeline, p.StartWalFile, p.StopWalFile, p.SystemIdentifier,
+                        p.ServerVersionNumber, p.StartTime, p.StopTime, p.WalSegmentSize, p.BackupLabel, p.WalIncluded,
+                        files = p.Files.Count,
+                    } : null,
                     lastDrill = drill,
                 });
                 return ExitCodes.Ok;
             }
             run.Output.Line($"snapshot   {found.Id}");
+            run.Output.Line($"kind       {m.Kind}");
             run.Output.Line($"time       {Format.Time(m.Time)} ({Format.Duration(m.Duration)})");
             run.Output.Line($"host       {m.Host}{(m.User is null ? "" : " (" + m.User + ")")}");
-            run.Output.Line(m.Source.Database is null
+            run.Output.Line(m.Physical is not null
+                ? $"source     {m.Source.Kind} cluster on {m.Source.Server} (PostgreSQL {m.Source.ServerVersion})"
+                : m.Source.Database is null
                 ? $"source     {m.Source.Kind}"
                 : $"source     {m.Source.Kind} {m.Source.Database} on {m.Source.Server} (PostgreSQL {m.Source.ServerVersion}, database size {Format.Bytes(m.Source.DatabaseSize ?? 0)}{(m.Source.Profile is { } profile ? ", profile " + profile : "")})");
             run.Output.Line($"tools      {string.Join(", ", m.Tools.Select(t => $"{t.Key} {t.Value}"))}");
@@ -60,8 +70,16 @@ public static class ShowCommand
                 run.Output.Line($"tags       {string.Join(", ", m.Tags)}");
             if (m.Statistics is { } stats)
                 run.Output.Line($"written    {Format.Bytes(stats.NewBytes)} new ({Format.Bytes(stats.StoredBytes)} stored), {Format.Bytes(stats.ReusedBytes)} reused");
+            if (m.Physical is { } physical)
+            {
+                run.Output.Line($"wal        {physical.StartLsn} .. {physical.StopLsn} on timeline {physical.Timeline} ({physical.StartWalFile}), " +
+                                (physical.WalIncluded == "none" ? "WAL in the archive only" : "WAL included"));
+                run.Output.Line($"server     system {physical.SystemIdentifier}, backup {Format.Time(physical.StartTime)} .. {Format.Time(physical.StopTime)}");
+                run.Output.Line($"files      {m.Streams.Count} files, {physical.Files.Count(f => f.Type == PhysicalFileEntry.DirectoryType)} folders ({Format.Bytes(m.TotalSize)})");
+            }
             var table = run.Output.Table("Stream", "Kind", "Size", "Chunks", "SHA-256");
-            foreach (var s in m.Streams)
+            // A base backup has a stream per file of the data folder: the largest say the most.
+            foreach (var s in m.Physical is null ? m.Streams : m.Streams.OrderByDescending(s => s.Size).Take(ShownRows))
                 table.AddRow(Markup.Escape(s.Name), Markup.Escape(s.Kind), Format.Bytes(s.Size), s.Chunks.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), s.Sha256);
             run.Output.Write(table);
             foreach (var module in m.Modules ?? [])

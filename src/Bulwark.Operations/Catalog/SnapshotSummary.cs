@@ -25,12 +25,21 @@ public sealed record SnapshotSummary
     public int Chunks { get; init; }
     /// <summary>The manifest records module versions.</summary>
     public bool HasModules { get; init; }
+    /// <summary>"physical" for a base backup; "logical" (or absent, in older cache entries) for a dump.</summary>
+    public string? Kind { get; init; }
+    /// <summary>A base backup's start LSN, timeline and server stop time: where the WAL it needs begins.</summary>
+    public string? StartLsn { get; init; }
+    public int? Timeline { get; init; }
+    public string? StartWalFile { get; init; }
+    public DateTimeOffset? StopTime { get; init; }
+
+    public bool IsPhysical => Kind == SnapshotManifest.PhysicalKind;
 
     public string ShortId => Id.Length > 8 ? Id[..8] : Id;
     public TimeSpan Duration => EndTime - Time;
 
     /// <summary>Snapshots of one database age together (as retention groups them).</summary>
-    public string Group => Database is { Length: > 0 } database ? database : $"({SourceKind})";
+    public string Group => IsPhysical ? "(physical)" : Database is { Length: > 0 } database ? database : $"({SourceKind})";
 
     public static SnapshotSummary From(Snapshot snapshot)
     {
@@ -50,6 +59,11 @@ public sealed record SnapshotSummary
             Streams = m.Streams.Count,
             Chunks = m.Streams.Sum(s => s.Chunks.Count),
             HasModules = m.Modules is not null,
+            Kind = m.Kind,
+            StartLsn = m.Physical?.StartLsn,
+            Timeline = m.Physical?.Timeline,
+            StartWalFile = m.Physical?.StartWalFile,
+            StopTime = m.Physical?.StopTime,
         };
     }
 }

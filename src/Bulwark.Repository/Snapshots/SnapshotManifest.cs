@@ -25,6 +25,15 @@ public sealed record SnapshotManifest
     public IReadOnlyList<RulesetState>? Rulesets { get; init; }
     /// <summary>Set on a snapshot that 'bulwark copy' brought from another repository (its chunk ids are this repository's).</summary>
     public CopyOrigin? CopiedFrom { get; init; }
+    /// <summary>Set on a physical snapshot (a base backup, 'backup --physical'); null on a logical one (pg_dump).</summary>
+    public PhysicalBackupInfo? Physical { get; init; }
+
+    /// <summary>"physical" for a base backup, "logical" otherwise.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string Kind => Physical is null ? LogicalKind : PhysicalKind;
+
+    public const string LogicalKind = "logical";
+    public const string PhysicalKind = "physical";
 
     /// <summary>Wall time of the backup.</summary>
     public TimeSpan Duration => EndTime - Time;
