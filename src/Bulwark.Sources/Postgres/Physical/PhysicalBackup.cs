@@ -74,7 +74,8 @@ public sealed class PhysicalBackup
                 await using var tar = new TarReader(BatchingPipeStream.Wrap(run.StandardOutput), leaveOpen: true);
                 while (await tar.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
                 {
-                    var path = entry.Name.TrimEnd('/');
+                    // pg_basebackup names the WAL it adds itself "./pg_wal/…".
+                    var path = entry.Name.StartsWith("./", StringComparison.Ordinal) ? entry.Name[2..].TrimEnd('/') : entry.Name.TrimEnd('/');
                     if (path.Length == 0 || path.Split('/').Any(p => p is ".." or "."))
                         throw new BulwarkException(ErrorKind.Failed, $"pg_basebackup sent a tar member with an unexpected name '{entry.Name}'",
                             "report it: a base backup holds only paths inside the data folder");

@@ -72,7 +72,9 @@ public sealed class RecoveryServer : IAsyncDisposable
         }
         var server = new RecoveryServer(dataDirectory, socketDirectory, chosen, pgCtl, runAs, time);
         var log = server.LogFile;
-        await server.PgCtlAsync(["-D", dataDirectory, "-l", log, "-W", "start"], cancellationToken).ConfigureAwait(false);
+        // pg_ctl waits until the server accepts connections (consistent, or promoted without hot_standby) and says
+        // so when it stops instead; the wait itself is bounded by the caller's cancellation.
+        await server.PgCtlAsync(["-D", dataDirectory, "-l", log, "-w", "-t", "86400", "start"], cancellationToken).ConfigureAwait(false);
         return server;
     }
 
@@ -191,8 +193,8 @@ public sealed class RecoveryServer : IAsyncDisposable
     {
         var (code, errors) = await TryPgCtlAsync(arguments, cancellationToken).ConfigureAwait(false);
         if (code != 0)
-            throw new BulwarkException(ErrorKind.Failed, $"pg_ctl {arguments[^1]} failed (exit {code}): {errors}",
-                $"see {LogFile}");
+            throw new BulwarkException(ErrorKind.Failed, $"pg_ctl {arguments[^1]} failed (exit {code}): {errors}; the server's log ends: {string.Join(" / ", LastLogLines(3))}",
+                $"see {LogFile}; a target before the end of the base backup, or WAL missing from the archive, stops recovery");
     }
 
     private async Task<(int Code, string Errors)> TryPgCtlAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
