@@ -39,5 +39,6 @@ public static class CliApplication
         StatusCommand.Create(),
         ScheduleCommand.Create(),
         DaemonCommand.Create(),
+        WalCommand.Create(),
     ];
 }

@@ -32,4 +32,6 @@ public enum ErrorKind
     Failed,
     /// <summary>The user or a signal cancelled the operation.</summary>
     Cancelled,
+    /// <summary>A WAL file of the same name is archived with other content; it is never overwritten.</summary>
+    WalConflict,
 }

@@ -15,4 +15,8 @@ namespace Bulwark.Operations;
 [JsonSerializable(typeof(JobState))]
 [JsonSerializable(typeof(AlertState))]
 [JsonSerializable(typeof(Alert))]
+[JsonSerializable(typeof(Wal.WalPushResult))]
+[JsonSerializable(typeof(Wal.WalFetchResult))]
+[JsonSerializable(typeof(Wal.WalCleanup))]
+[JsonSerializable(typeof(Wal.PitrWindow))]
 internal sealed partial class OperationsJsonContext : JsonSerializerContext;

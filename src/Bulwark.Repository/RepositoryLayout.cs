@@ -29,6 +29,9 @@ public static class RepositoryLayout
     /// <summary>forgotten/TIME-ID: what one cleanup removed, kept while an operation that may have read it runs.</summary>
     public const string ForgottenFolder = "forgotten/";
 
+    /// <summary>wal/TTTTTTTT/NAME: one object per archived WAL file (segment, .partial, .history, .backup), by timeline.</summary>
+    public const string WalFolder = "wal/";
+
     /// <summary>Events a cleanup leaves before it sweeps, so that a backup can tell one ran beside it.</summary>
     public const string SweepEvents = "sweeps";
 
@@ -69,6 +72,21 @@ public static class RepositoryLayout
         id = default;
         return name.StartsWith(SnapshotsFolder, StringComparison.Ordinal) &&
                ObjectId.TryParse(name[SnapshotsFolder.Length..], out id);
+    }
+
+    /// <summary>wal/TTTTTTTT/: the WAL files of one timeline.</summary>
+    public static string WalTimelineFolder(uint timeline) => $"{WalFolder}{timeline:X8}/";
+
+    /// <summary>wal/TTTTTTTT/NAME, NAME being what PostgreSQL calls the file (%f).</summary>
+    public static string WalName(Wal.WalFileName file) => WalTimelineFolder(file.Timeline) + file.Name;
+
+    /// <summary>The WAL file an object name holds; false for any other name (a temporary file, another folder).</summary>
+    public static bool TryParseWalName(string name, out Wal.WalFileName file)
+    {
+        file = default;
+        var slash = name.LastIndexOf('/');
+        return name.StartsWith(WalFolder, StringComparison.Ordinal) && slash > WalFolder.Length &&
+               Wal.WalFileName.TryParse(name[(slash + 1)..], out file) && name == WalName(file);
     }
 
     public static string LockName(string id) => LocksFolder + id;

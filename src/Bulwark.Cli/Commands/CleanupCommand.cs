@@ -57,6 +57,7 @@ public static class CleanupCommand
                     reasons = d.Reasons,
                 }),
                 kept = result.Plan.Kept.Count(),
+                wal = result.Wal,
                 removed = gc.SnapshotsRemoved,
                 chunks = new
                 {
@@ -97,6 +98,9 @@ public static class CleanupCommand
                             (gc.ChunksKeptYoung > 0 ? $", {gc.ChunksKeptYoung} kept (younger than the grace period)" : "") +
                             (gc.ChunksKeptForRunningOperations > 0 ? $", {gc.ChunksKeptForRunningOperations} kept (may belong to a running backup)" : "") +
                             (gc.ChunksKeptForForgottenSnapshots > 0 ? $", {gc.ChunksKeptForForgottenSnapshots} kept (removed snapshots a running operation may still read; a later cleanup deletes them)" : ""));
+        if (result.Wal is { } wal)
+            run.Output.Line(wal.Skipped is not null ? $"wal: none removed ({wal.Skipped})"
+                : $"wal: {wal.Files} file(s) no kept base backup needs {(gc.DryRun ? "to remove" : "removed")} ({Format.Bytes(wal.StoredBytes)})");
         run.Output.Line($"{verb}: {Format.Bytes(gc.BytesFreed)}");
         foreach (var operation in gc.RunningOperations)
             run.Output.Line($"running: {operation}");

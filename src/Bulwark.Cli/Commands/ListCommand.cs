@@ -42,6 +42,7 @@ public static class ListCommand
                             : null,
                     }),
                     unreadable = listing.Unreadable.Select(u => new { id = u.Id.ToString(), shortId = u.ShortId, @object = u.Object, error = u.Error }),
+                    pitr = listing.Pitr,
                 });
                 return ExitCodes.Ok;
             }
@@ -64,6 +65,8 @@ public static class ListCommand
             run.Output.Line($"{snapshots.Count} snapshot{(snapshots.Count == 1 ? "" : "s")} in {run.Context.RepositoryDisplay}" +
                             (listing.Unreadable.Count == 0 ? "" : $", and {listing.Unreadable.Count} whose manifest cannot be read: " +
                                 string.Join(", ", listing.Unreadable.Select(u => u.ShortId))));
+            if (listing.Pitr is { } pitr)
+                run.Output.Line($"point-in-time recovery: {Format.Time(pitr.Earliest)} .. {Format.Time(pitr.Latest)} (from base backup {pitr.BaseBackup} to {pitr.NewestSegment})");
             return ExitCodes.Ok;
         });
         return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Usage, ExitCodes.Repository, ExitCodes.StorageUnavailable);

@@ -85,6 +85,8 @@ public static class StatusCommand
                   (retention.OldestKept is { } oldest ? $"; oldest kept {oldest.ToLocalTime().ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}" : "") +
                   (retention.Error is null ? "" : $" ({retention.Error})")));
         }
+        if (report.Pitr is { } pitr)
+            Row("PITR", Markup.Escape($"{Format.Time(pitr.Earliest)} .. {Format.Time(pitr.Latest)} (base backup {pitr.BaseBackup} to {pitr.NewestSegment})"));
         if (report.Health is { } health)
         {
             var problems = health.Problems.ToList();

@@ -20,7 +20,7 @@ public static class VerifyCommand
             Description = "Also read every chunk back, check it against its id, and recompute every stream's SHA-256",
         };
         var command = new Command("verify",
-            "Check that snapshots are complete (every chunk they reference exists) and, with --read-data, intact.")
+            "Check that snapshots are complete (every chunk they reference exists) and, with --read-data, intact; without a snapshot named, also that the WAL archive has no gap from each base backup (or its oldest segment) to its newest segment.")
         {
             snapshot, readData,
         };

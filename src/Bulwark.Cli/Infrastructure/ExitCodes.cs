@@ -17,6 +17,7 @@ public static class ExitCodes
     public const int WrongPassphrase = 8;
     public const int Refused = 9;
     public const int Integrity = 10;
+    public const int WalConflict = 11;
     public const int Cancelled = 130;
 
     /// <summary>(code, meaning) for help texts and the README.</summary>
@@ -33,6 +34,7 @@ public static class ExitCodes
         (WrongPassphrase, "wrong or missing passphrase for an encrypted repository"),
         (Refused, "refused to protect data (non-empty restore target, policy that deletes everything, ...)"),
         (Integrity, "verification failed: data missing or damaged, restore drill found differences"),
+        (WalConflict, "wal push: a WAL file of that name is already archived with other content (nothing overwritten)"),
         (Cancelled, "cancelled (Ctrl+C or SIGTERM)"),
     ];
 
@@ -48,6 +50,7 @@ public static class ExitCodes
         ErrorKind.Refused => Refused,
         ErrorKind.Integrity => Integrity,
         ErrorKind.Cancelled => Cancelled,
+        ErrorKind.WalConflict => WalConflict,
         _ => Failed,
     };
 }

@@ -32,12 +32,20 @@ public sealed class CheckConfig : IConfigSection
     /// <summary>The newest restore drill older than this: WARNING (only once a drill has run).</summary>
     public string DrillAgeWarning { get; set; } = "8d";
 
+    /// <summary>The newest archived WAL segment older than this: WARNING (only once WAL is archived; suits archive_timeout up to a few minutes).</summary>
+    public string WalAgeWarning { get; set; } = "15min";
+
+    /// <summary>… older than this: CRITICAL.</summary>
+    public string WalAgeCritical { get; set; } = "60min";
+
     /// <summary>Percentage of the newest snapshot's data that every check reads back (0: structure only).</summary>
     public double ReadDataSubset { get; set; }
 
     public TimeSpan? BackupAgeWarningValue => Duration(BackupAgeWarning);
     public TimeSpan? BackupAgeCriticalValue => Duration(BackupAgeCritical);
     public TimeSpan? DrillAgeWarningValue => Duration(DrillAgeWarning);
+    public TimeSpan? WalAgeWarningValue => Duration(WalAgeWarning);
+    public TimeSpan? WalAgeCriticalValue => Duration(WalAgeCritical);
     public double? SizeDropWarningValue => Percent(SizeDropWarning);
     public double? SizeDropCriticalValue => Percent(SizeDropCritical);
     public double? SizeGrowthWarningValue => Percent(SizeGrowthWarning);
@@ -46,13 +54,16 @@ public sealed class CheckConfig : IConfigSection
 
     public void Validate(LoadedConfig config, string key)
     {
-        foreach (var (name, text) in new[] { ("backup-age-warning", BackupAgeWarning), ("backup-age-critical", BackupAgeCritical), ("drill-age-warning", DrillAgeWarning) })
+        foreach (var (name, text) in new[] { ("backup-age-warning", BackupAgeWarning), ("backup-age-critical", BackupAgeCritical), ("drill-age-warning", DrillAgeWarning), ("wal-age-warning", WalAgeWarning), ("wal-age-critical", WalAgeCritical) })
         {
             if (!DurationText.IsOff(text) && !DurationText.TryParse(text, out _, out var error))
                 throw config.Error($"{key}.{name}", error!, DurationText.Advice);
         }
         if (BackupAgeWarningValue is { } warn && BackupAgeCriticalValue is { } crit && crit < warn)
             throw config.Error($"{key}.backup-age-critical", $"{BackupAgeCritical} is less than backup-age-warning {BackupAgeWarning}",
+                "the critical age must be at least the warning age");
+        if (WalAgeWarningValue is { } walWarn && WalAgeCriticalValue is { } walCrit && walCrit < walWarn)
+            throw config.Error($"{key}.wal-age-critical", $"{WalAgeCritical} is less than wal-age-warning {WalAgeWarning}",
                 "the critical age must be at least the warning age");
         foreach (var (name, text, max) in new[] { ("size-drop-warning", SizeDropWarning, 100.0), ("size-drop-critical", SizeDropCritical, 100.0), ("size-growth-warning", SizeGrowthWarning, double.MaxValue) })
         {

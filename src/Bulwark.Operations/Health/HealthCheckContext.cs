@@ -33,6 +33,15 @@ internal sealed class HealthCheckContext
     /// <summary>Every snapshot, oldest first; null when there is no repository or the listing failed.</summary>
     public IReadOnlyList<SnapshotSummary>? Snapshots { get; init; }
 
+    private Task<Wal.WalInventory?>? _wal;
+
+    /// <summary>The repository's WAL archive, listed once per run for the checks that read it; null without a repository.</summary>
+    public Task<Wal.WalInventory?> WalAsync(CancellationToken cancellationToken) =>
+        _wal ??= Repository is null ? Task.FromResult<Wal.WalInventory?>(null) : LoadWalAsync(Repository, cancellationToken);
+
+    private static async Task<Wal.WalInventory?> LoadWalAsync(BackupRepository repository, CancellationToken cancellationToken) =>
+        await Wal.WalInventory.LoadAsync(repository, cancellationToken).ConfigureAwait(false);
+
     /// <summary>Why the snapshots could not be listed: the backup-age check reports it; the others that need them do not run.</summary>
     public Exception? SnapshotsError { get; init; }
 }

@@ -19,8 +19,11 @@ public static class HealthCheckNames
     public const string Operations = "operations";
     public const string Disk = "disk";
     public const string Permissions = "permissions";
+    public const string WalAge = "wal-age";
+    public const string WalGaps = "wal-gaps";
+    public const string WalPush = "wal-push";
 
     /// <summary>Every name, in the order of the findings.</summary>
     public static IReadOnlyList<string> All { get; } =
-        [Repository, BackupAge, Integrity, Size, Locks, Drill, Rulesets, Modules, Operations, Disk, Permissions];
+        [Repository, BackupAge, Integrity, Size, Locks, Drill, Rulesets, Modules, Operations, Disk, Permissions, WalAge, WalGaps, WalPush];
 }

@@ -12,7 +12,8 @@ internal sealed class HealthCheckRunner
     public static IReadOnlyList<IHealthCheck> AllChecks { get; } =
     [
         new BackupAgeCheck(), new IntegrityCheck(), new SizeCheck(), new LocksCheck(), new DrillCheck(), new RulesetsCheck(),
-        new ModulesCheck(), new OperationsCheck(), new DiskCheck(), new PermissionsCheck(),
+        new ModulesCheck(), new OperationsCheck(), new DiskCheck(), new PermissionsCheck(), new WalAgeCheck(), new WalGapsCheck(),
+        new WalPushCheck(),
     ];
 
     private readonly IReadOnlyList<IHealthCheck> _checks;

@@ -41,7 +41,8 @@ public sealed class CleanupOperation
 
             // Retention decides among the snapshots that read; one whose manifest does not is never forgotten, and the
             // collection below then deletes no chunk (its report says why).
-            var snapshots = (await repository.ScanSnapshotsAsync(cancellationToken).ConfigureAwait(false)).Snapshots;
+            var listing = await repository.ScanSnapshotsAsync(cancellationToken).ConfigureAwait(false);
+            var snapshots = listing.Snapshots;
             var proofs = await repository.ReadEventsAsync<ProofRecord>(ProofRecord.EventKind, cancellationToken).ConfigureAwait(false);
             var plan = RetentionEvaluator.Evaluate(snapshots, proofs, _context.Time.GetUtcNow(), policy);
             if (plan.RulesKeepNothing)
@@ -62,6 +63,11 @@ public sealed class CleanupOperation
             var report = await GarbageCollector.RunAsync(repository, repositoryLock, forget, options, progress,
                 cancellationToken).ConfigureAwait(false);
 
+            var wal = await Wal.WalRetention.RunAsync(repository, plan.Kept.Select(d => d.Snapshot), listing.Unreadable.Count > 0,
+                dryRun, cancellationToken).ConfigureAwait(false);
+            if (wal is not null)
+                scope.Details["walFilesRemoved"] = wal.Files.ToString(CultureInfo.InvariantCulture);
+
             scope.Bytes = report.BytesFreed;
             scope.Details["dryRun"] = dryRun ? "true" : "false";
             scope.Details["snapshotsRemoved"] = report.SnapshotsRemoved.ToString(CultureInfo.InvariantCulture);
@@ -69,7 +75,7 @@ public sealed class CleanupOperation
             scope.Details["snapshotsKept"] = plan.Kept.Count().ToString(CultureInfo.InvariantCulture);
             if (report.SweepSkipped is { } skipped)
                 scope.Details["sweepSkipped"] = skipped;
-            return new CleanupResult(policy, plan, report, _context.RepositoryDisplay);
+            return new CleanupResult(policy, plan, report, _context.RepositoryDisplay) { Wal = wal };
         });
 
     private BulwarkException Refusal(RetentionPlan plan, RetentionPolicy policy)

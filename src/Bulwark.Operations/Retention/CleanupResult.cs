@@ -4,4 +4,8 @@ namespace Bulwark.Operations.Retention;
 
 /// <summary>What a cleanup decided (per snapshot, with reasons) and what the garbage collection did.</summary>
 public sealed record CleanupResult(RetentionPolicy Policy, RetentionPlan Plan, GarbageCollectionReport Collection,
-    string Repository);
+    string Repository)
+{
+    /// <summary>The WAL step; null when the repository holds no WAL.</summary>
+    public Wal.WalCleanup? Wal { get; init; }
+}

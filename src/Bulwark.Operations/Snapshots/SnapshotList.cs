@@ -6,4 +6,8 @@ namespace Bulwark.Operations.Snapshots;
 public sealed record SnapshotList(
     IReadOnlyList<Snapshot> Snapshots,
     IReadOnlyList<UnreadableSnapshot> Unreadable,
-    IReadOnlyDictionary<string, ProofRecord> LatestDrills);
+    IReadOnlyDictionary<string, ProofRecord> LatestDrills)
+{
+    /// <summary>What a point-in-time recovery can reach; null without a base backup and WAL after it.</summary>
+    public Wal.PitrWindow? Pitr { get; init; }
+}

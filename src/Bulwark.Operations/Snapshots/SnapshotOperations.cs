@@ -18,7 +18,11 @@ public sealed class SnapshotOperations
         await using var repository = await _context.OpenRepositoryAsync(cancellationToken).ConfigureAwait(false);
         var listing = await repository.ScanSnapshotsAsync(cancellationToken).ConfigureAwait(false);
         var drills = await DrillHistory.LatestDrillsAsync(repository, cancellationToken).ConfigureAwait(false);
-        return new SnapshotList(listing.Snapshots, listing.Unreadable, drills);
+        Wal.PitrWindow? pitr = null;
+        if (listing.Snapshots.Any(s => s.Manifest.Physical is not null))
+            pitr = (await Wal.WalInventory.LoadAsync(repository, cancellationToken).ConfigureAwait(false))
+                .Window(listing.Snapshots.Select(Catalog.SnapshotSummary.From).ToList());
+        return new SnapshotList(listing.Snapshots, listing.Unreadable, drills) { Pitr = pitr };
     }
 
     /// <summary>One snapshot by reference ("latest" or an id prefix) and its latest drill, if any.</summary>

@@ -31,6 +31,7 @@ public sealed class StatusOperation
         var jobs = schedule.Jobs.Select(j => new JobStatus(j.Name, j.Expression, schedule.NextAfter(j, now), null, states.Read(j.Name))).ToList();
         IReadOnlyList<SnapshotSummary> summaries = [];
         RetentionStatus? retention = null;
+        Wal.PitrWindow? pitr = null;
         string? repositoryDisplay = null;
         try
         {
@@ -39,6 +40,8 @@ public sealed class StatusOperation
             var catalog = new SnapshotCatalog(repository, _context.Config.StateDirectory);
             summaries = await catalog.ListAsync(cancellationToken).ConfigureAwait(false);
             retention = await RetentionAsync(catalog, summaries, now, cancellationToken).ConfigureAwait(false);
+            if (summaries.Any(s => s.IsPhysical))
+                pitr = (await Wal.WalInventory.LoadAsync(repository, cancellationToken).ConfigureAwait(false)).Window(summaries);
         }
         catch (BulwarkException e)
         {
@@ -57,6 +60,7 @@ public sealed class StatusOperation
             TimeZone = schedule.TimeZone.Id,
             Jobs = jobs,
             Retention = retention,
+            Pitr = pitr,
             Health = health,
             Errors = errors,
         };

@@ -19,6 +19,8 @@ public sealed record StatusReport
     public required string TimeZone { get; init; }
     public IReadOnlyList<JobStatus> Jobs { get; init; } = [];
     public RetentionStatus? Retention { get; init; }
+    /// <summary>What a point-in-time recovery can reach; null without a base backup and WAL after it.</summary>
+    public Wal.PitrWindow? Pitr { get; init; }
     public HealthReport? Health { get; init; }
     /// <summary>What could not be read (the repository unreachable, a bad retention policy, …).</summary>
     public IReadOnlyList<string> Errors { get; init; } = [];

@@ -31,6 +31,13 @@ public sealed class VerifyOperation
                 scope.Snapshot = resolved.ShortId;
             }
             var report = await RepositoryVerifier.VerifyAsync(repository, ids, readData, progress, cancellationToken).ConfigureAwait(false);
+            if (snapshot is null)
+            {
+                var snapshots = await new Catalog.SnapshotCatalog(repository, _context.Config.StateDirectory).ListAsync(cancellationToken).ConfigureAwait(false);
+                var wal = await Wal.WalVerifier.VerifyAsync(repository, snapshots, readData, cancellationToken).ConfigureAwait(false);
+                report = report with { Problems = [.. report.Problems, .. wal.Problems], BytesRead = report.BytesRead + wal.BytesRead };
+                scope.Details["walFilesRead"] = wal.FilesRead.ToString(CultureInfo.InvariantCulture);
+            }
             scope.Bytes = report.BytesRead;
             scope.Details["problems"] = report.Problems.Count.ToString(CultureInfo.InvariantCulture);
             scope.Details["readData"] = readData ? "true" : "false";

@@ -52,7 +52,7 @@ public sealed class SyntheticRepository
     /// <paramref name="fast"/> writes chunk files directly, without fsync (for large test repositories).
     /// </summary>
     public async Task<Snapshot> AddSnapshotAsync(IEnumerable<int> chunks, DateTimeOffset time, string database = "app",
-        IReadOnlyList<string>? tags = null, bool fast = false)
+        IReadOnlyList<string>? tags = null, bool fast = false, PhysicalBackupInfo? physical = null)
     {
         var refs = new List<ChunkRef>();
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -86,6 +86,7 @@ public sealed class SyntheticRepository
             Host = "synthetic",
             Tags = tags ?? [],
             Source = new SourceInfo { Kind = "postgresql", Database = database },
+            Physical = physical,
             Streams =
             [
                 new StreamEntry

@@ -40,7 +40,8 @@ public sealed class HealthCheckRunnerTests : IDisposable
     {
         // JSON, the Nagios line, metric labels and alert keys carry these names: a rename breaks monitoring.
         Assert.Equal(
-            ["repository", "backup-age", "integrity", "size", "locks", "drill", "rulesets", "modules", "operations", "disk", "permissions"],
+            ["repository", "backup-age", "integrity", "size", "locks", "drill", "rulesets", "modules", "operations", "disk", "permissions",
+             "wal-age", "wal-gaps", "wal-push"],
             HealthCheckNames.All);
         Assert.Equal(HealthCheckNames.All.Skip(1), HealthCheckRunner.AllChecks.Select(c => c.Name));
     }

@@ -1,0 +1,190 @@
+using Bulwark.Repository;
+using Bulwark.Repository.Encryption;
+using Bulwark.Repository.Wal;
+using Bulwark.Storage;
+using Bulwark.Storage.Local;
+using Bulwark.Tests.Infrastructure;
+
+namespace Bulwark.Tests.Repository.Wal;
+
+/// <summary>The WAL archive of a repository: one object per WAL file, written once, checked on every read.</summary>
+public sealed class WalArchiveTests : IDisposable
+{
+    private readonly TempDirectory _directory = new();
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public void Dispose() => _directory.Dispose();
+
+    private static readonly WalFileName Segment = WalFileName.Parse("000000010000000A000000FF");
+
+    private static byte[] WalLike(int size, int seed)
+    {
+        // Half repetitive, half random: compressible like WAL, and not mistaken for another file.
+        var data = new byte[size];
+        new Random(seed).NextBytes(data.AsSpan(0, size / 2));
+        for (var i = size / 2; i < size; i++)
+            data[i] = (byte)"SECRETWALPAYLOAD"[i % 16];
+        return data;
+    }
+
+    private Task<BackupRepository> InitPlainAsync() =>
+        BackupRepository.InitAsync(new LocalBackend(_directory.Combine("repo")), new RepositoryOpenOptions(), cancellationToken: Ct);
+
+    [Fact]
+    public async Task Put_ThenGet_GivesTheSameBytes_AndTheSamePutAgainIsAlreadyArchived()
+    {
+        await using var repository = await InitPlainAsync();
+        var content = WalLike(1 << 20, 1);
+
+        Assert.Equal(WalPutOutcome.Stored, await repository.Wal.PutAsync(Segment, content, Ct));
+        Assert.Equal(WalPutOutcome.AlreadyArchived, await repository.Wal.PutAsync(Segment, content, Ct));
+
+        var fetched = await repository.Wal.GetAsync(Segment, Ct);
+        Assert.NotNull(fetched);
+        Assert.Equal(content, fetched.Value.ToArray());
+        var stored = Assert.Single(await repository.Wal.ListAsync(cancellationToken: Ct).ToListAsync(Ct));
+        Assert.Equal(Segment, stored.File);
+        Assert.Equal("wal/00000001/000000010000000A000000FF", RepositoryLayout.WalName(Segment));
+        Assert.True(stored.StoredSize < content.Length, "the object is compressed");
+    }
+
+    [Fact]
+    public async Task Put_RefusesOtherContentUnderTheSameName_AndKeepsTheArchivedFile()
+    {
+        await using var repository = await InitPlainAsync();
+        var first = WalLike(1 << 16, 1);
+        await repository.Wal.PutAsync(Segment, first, Ct);
+        var objectPath = _directory.Combine("repo", "wal", "00000001", Segment.Name);
+        var storedBefore = await File.ReadAllBytesAsync(objectPath, Ct);
+
+        var e = await Assert.ThrowsAsync<BulwarkException>(() => repository.Wal.PutAsync(Segment, WalLike(1 << 16, 2), Ct));
+
+        Assert.Equal(ErrorKind.WalConflict, e.Kind);
+        Assert.Contains(Segment.Name, e.Message);
+        Assert.Equal(storedBefore, await File.ReadAllBytesAsync(objectPath, Ct));
+        Assert.Equal(first, (await repository.Wal.GetAsync(Segment, Ct))!.Value.ToArray());
+    }
+
+    [Fact]
+    public async Task Get_ReturnsNull_WhenTheFileIsNotArchived()
+    {
+        await using var repository = await InitPlainAsync();
+
+        Assert.Null(await repository.Wal.GetAsync(WalFileName.Parse("00000002.history"), Ct));
+        Assert.Null(await repository.Wal.GetAsync(Segment, Ct));
+    }
+
+    [Fact]
+    public async Task Get_RefusesAnObjectCopiedUnderAnotherName()
+    {
+        await using var repository = await InitPlainAsync();
+        await repository.Wal.PutAsync(Segment, WalLike(4096, 1), Ct);
+        var next = WalFileName.Parse("000000010000000B00000000");
+        File.Copy(_directory.Combine("repo", "wal", "00000001", Segment.Name), _directory.Combine("repo", "wal", "00000001", next.Name));
+
+        var e = await Assert.ThrowsAsync<BulwarkException>(() => repository.Wal.GetAsync(next, Ct));
+
+        Assert.Equal(ErrorKind.Integrity, e.Kind);
+        Assert.Contains("another WAL file", e.Message);
+    }
+
+    [Fact]
+    public async Task Get_RefusesADamagedObject()
+    {
+        await using var repository = await InitPlainAsync();
+        var content = new byte[8192];
+        new Random(3).NextBytes(content); // incompressible: stored as is, so one flipped byte lands in the content
+        await repository.Wal.PutAsync(Segment, content, Ct);
+        var objectPath = _directory.Combine("repo", "wal", "00000001", Segment.Name);
+        var stored = await File.ReadAllBytesAsync(objectPath, Ct);
+        stored[^10] ^= 0x40;
+        await File.WriteAllBytesAsync(objectPath, stored, Ct);
+
+        var e = await Assert.ThrowsAsync<BulwarkException>(() => repository.Wal.GetAsync(Segment, Ct));
+
+        Assert.Equal(ErrorKind.Integrity, e.Kind);
+    }
+
+    [Fact]
+    public async Task EncryptedRepository_StoresWalSealed_AndReadsItBack()
+    {
+        const string passphrase = "wal passphrase";
+        var options = new RepositoryOpenOptions { OpenCipher = (context, ct) => RepositoryKeys.OpenAsync(context, passphrase, ct) };
+        var content = WalLike(1 << 18, 4);
+        await using (var repository = await RepositoryKeys.InitAsync(new LocalBackend(_directory.Combine("repo")), options,
+                         passphrase, EncryptionTests.FastKdf, cancellationToken: Ct))
+            await repository.Wal.PutAsync(Segment, content, Ct);
+
+        var stored = await File.ReadAllBytesAsync(_directory.Combine("repo", "wal", "00000001", Segment.Name), Ct);
+        Assert.Equal(-1, stored.AsSpan().IndexOf("SECRETWALPAYLOAD"u8));
+        Assert.Equal(-1, stored.AsSpan().IndexOf("BWAL"u8));
+        await using var reopened = await BackupRepository.OpenAsync(new LocalBackend(_directory.Combine("repo")), options, Ct);
+        Assert.Equal(content, (await reopened.Wal.GetAsync(Segment, Ct))!.Value.ToArray());
+    }
+
+    [Theory]
+    [InlineData("000000010000000000000001", WalFileKind.Segment, 1u, 0u, 1u)]
+    [InlineData("00000002000000AB000000CD.partial", WalFileKind.Partial, 2u, 0xABu, 0xCDu)]
+    [InlineData("0000000A.history", WalFileKind.History, 10u, 0u, 0u)]
+    [InlineData("000000010000000000000002.00000028.backup", WalFileKind.BackupLabel, 1u, 0u, 2u)]
+    public void WalFileName_ReadsWhatPostgresArchives(string name, WalFileKind kind, uint timeline, uint log, uint segment)
+    {
+        var file = WalFileName.Parse(name);
+
+        Assert.Equal((kind, timeline, log, segment), (file.Kind, file.Timeline, file.Log, file.Segment));
+        Assert.True(RepositoryLayout.TryParseWalName(RepositoryLayout.WalName(file), out var back));
+        Assert.Equal(file, back);
+    }
+
+    [Theory]
+    [InlineData("00000001000000000000000")]
+    [InlineData("000000010000000000000001.tmp")]
+    [InlineData("00000001000000000000000g")]
+    [InlineData("../00000001.history")]
+    [InlineData("RECOVERYXLOG")]
+    public void WalFileName_RefusesOtherNames(string name)
+    {
+        Assert.False(WalFileName.TryParse(name, out _));
+        Assert.Equal(ErrorKind.Usage, Assert.Throws<BulwarkException>(() => WalFileName.Parse(name)).Kind);
+    }
+
+    [Fact]
+    public void WalFileName_CountsSegmentsAcrossLogs_ForTheSegmentSize()
+    {
+        const long size = 16 << 20;
+        var last = WalFileName.Parse("0000000100000003000000FF");
+
+        Assert.Equal("000000010000000400000000", WalFileName.ForSegmentNumber(1, last.SegmentNumber(size) + 1, size).Name);
+        Assert.Equal("000000010000000000000003", WalFileName.ForLsn(1, 0x3_000028, size).Name);
+        Assert.Equal(4UL, WalFileName.SegmentsPerLog(1L << 30));
+    }
+}
+
+/// <summary>The WAL archive on S3 (s3rver).</summary>
+[Collection(S3ServerFixture.Collection)]
+public sealed class WalArchiveOnS3Tests(S3ServerFixture s3)
+{
+    [Fact]
+    public async Task S3Repository_ArchivesAndFetchesWal_AndRefusesAConflict()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var location = s3.NewLocation("wal");
+        var content = new byte[3 << 20];
+        new Random(7).NextBytes(content);
+        var segment = WalFileName.Parse("000000030000000000000010");
+        await using (var repository = await BackupRepository.InitAsync(await s3.OpenAsync(location), new RepositoryOpenOptions(), cancellationToken: ct))
+        {
+            Assert.Equal(WalPutOutcome.Stored, await repository.Wal.PutAsync(segment, content, ct));
+            Assert.Equal(WalPutOutcome.AlreadyArchived, await repository.Wal.PutAsync(segment, content, ct));
+            var other = (byte[])content.Clone();
+            other[12345] ^= 1;
+            Assert.Equal(ErrorKind.WalConflict,
+                (await Assert.ThrowsAsync<BulwarkException>(() => repository.Wal.PutAsync(segment, other, ct))).Kind);
+        }
+        await using var reopened = await BackupRepository.OpenAsync(await s3.OpenAsync(location), new RepositoryOpenOptions(), ct);
+        Assert.Equal(content, (await reopened.Wal.GetAsync(segment, ct))!.Value.ToArray());
+        Assert.Equal([segment], (await reopened.Wal.ListAsync(3, ct).ToListAsync(ct)).Select(f => f.File));
+        Assert.Empty(await reopened.Wal.ListAsync(1, ct).ToListAsync(ct));
+    }
+}
