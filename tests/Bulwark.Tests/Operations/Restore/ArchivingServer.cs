@@ -30,7 +30,8 @@ internal sealed class ArchivingServer : IAsyncDisposable
     /// <summary>The restore_command that reads this server's archive.</summary>
     public string RestoreCommand => $"cp '{Archive}/%f' '%p'";
 
-    public static async Task<ArchivingServer> StartAsync(TempDirectory directory)
+    /// <param name="archiveCommand">Instead of cp into the archive folder (e.g. 'bulwark wal push').</param>
+    public static async Task<ArchivingServer> StartAsync(TempDirectory directory, string? archiveCommand = null)
     {
         var archive = directory.Combine("archive");
         Directory.CreateDirectory(archive);
@@ -39,7 +40,7 @@ internal sealed class ArchivingServer : IAsyncDisposable
         var server = await LocalPostgresServer.StartAsync(settings: new Dictionary<string, string>
         {
             ["archive_mode"] = "on",
-            ["archive_command"] = $"'test ! -f {archive}/%f && cp %p {archive}/%f'",
+            ["archive_command"] = $"'{archiveCommand ?? $"test ! -f {archive}/%f && cp %p {archive}/%f"}'",
         });
         return new ArchivingServer(server, archive);
     }

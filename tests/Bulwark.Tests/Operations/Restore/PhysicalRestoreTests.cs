@@ -96,7 +96,7 @@ public sealed class PhysicalRestoreTests
         await server.ExecuteAsync("INSERT INTO steps VALUES ('a')");
         await server.ExecuteAsync("SELECT pg_create_restore_point('after a')");
         await server.ExecuteAsync("INSERT INTO steps VALUES ('b')");
-        var afterB = await ArchivingServer.ScalarAsync<string>(server.Url(), "SELECT pg_current_wal_lsn()::text");
+        var afterB = await ArchivingServer.ScalarAsync<string>(server.Url(), "SELECT pg_current_wal_insert_lsn()::text");
         await server.ExecuteAsync("INSERT INTO steps VALUES ('c')");
         await ArchivingServer.ArchiveCurrentSegmentAsync(server.Url());
 
