@@ -54,8 +54,10 @@ public sealed class WalInventory
         }
         long segmentSize = 16 << 20;
         // The smallest stored segment is the cheapest to read; any segment's length is the server's segment size.
-        if (files.Where(f => f.File.Kind == WalFileKind.Segment).MinBy(f => f.StoredSize) is { File: var sample } &&
-            await wal.GetAsync(sample, cancellationToken).ConfigureAwait(false) is { } segment && IsSegmentSize(segment.Length))
+        var segments = files.Where(f => f.File.Kind == WalFileKind.Segment).ToList();
+        if (segments.Count > 0 &&
+            await wal.GetAsync(segments.MinBy(f => f.StoredSize).File, cancellationToken).ConfigureAwait(false) is { } segment &&
+            IsSegmentSize(segment.Length))
             segmentSize = segment.Length;
         return new WalInventory(files, histories, segmentSize);
     }
