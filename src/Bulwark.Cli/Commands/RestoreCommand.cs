@@ -8,7 +8,11 @@ public static class RestoreCommand
 {
     public static Command Create()
     {
-        var snapshot = new Argument<string>("snapshot") { Description = "Snapshot id (a unique prefix is enough) or 'latest'" };
+        var snapshot = new Argument<string?>("snapshot")
+        {
+            Description = "Snapshot id (a unique prefix is enough) or 'latest'; with --to-dir --to-time it may be left out (the newest base backup before that time)",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var target = new Option<string?>("--target") { Description = "Database to restore into (postgres:// URL or key=value)", HelpName = "URL" };
         var create = new Option<bool>("--create") { Description = "Create the target database (it must not exist)" };
         var clean = new Option<bool>("--clean") { Description = "Restore into a non-empty database, dropping the objects it replaces" };
@@ -25,18 +29,36 @@ public static class RestoreCommand
         var file = new Option<string[]>("--file") { Description = "With --files-to: only this file or folder, as stored (repeatable; 'bulwark show' lists them)", HelpName = "PATH" };
         var storageTo = new Option<string?>("--storage-to") { Description = "Also upload the snapshot's Supabase Storage files to this Storage S3 endpoint (after the database with --target; ?region= names its region; key from SUPABASE_STORAGE_ACCESS_KEY_ID/SUPABASE_STORAGE_SECRET_ACCESS_KEY)", HelpName = "URL" };
         var overwrite = new Option<bool>("--overwrite") { Description = "With --files-to: replace existing files (atomically) instead of refusing; with --storage-to: replace objects that hold other content" };
+        var toDir = new Option<string?>("--to-dir") { Description = "Write a base backup (backup --physical) into this new or empty folder as a data directory that recovers when started", HelpName = "DIR" };
+        var toTime = new Option<DateTimeOffset?>("--to-time") { Description = "With --to-dir: recover up to this time (ISO 8601, e.g. 2026-12-05T03:00:00Z)", HelpName = "TIME" };
+        var toLsn = new Option<string?>("--to-lsn") { Description = "With --to-dir: recover up to this WAL position (e.g. 0/3000060)", HelpName = "LSN" };
+        var toName = new Option<string?>("--to-name") { Description = "With --to-dir: recover up to this restore point (pg_create_restore_point)", HelpName = "NAME" };
+        var toEnd = new Option<bool>("--to-end") { Description = "With --to-dir: recover to the end of the archive (the default)" };
+        var start = new Option<bool>("--start") { Description = "With --to-dir: start a server on the folder, wait for the end of recovery, and leave it running" };
+        var port = new Option<int?>("--port") { Description = "With --start: its port on 127.0.0.1 (default: a free one)", HelpName = "PORT" };
         var command = new Command("restore",
             "Restore a snapshot into a database, write its dump to a file, or restore its configuration files (--files-to).\n" +
             "--storage-to uploads its Supabase Storage files too (objects holding other content are refused without --overwrite).\n" +
-            "A sequential restore runs in one transaction: the target is complete or unchanged.")
+            "A sequential restore runs in one transaction: the target is complete or unchanged.\n" +
+            "--to-dir writes a base backup as a data directory with recovery.signal and a restore_command running 'bulwark wal fetch'\n" +
+            "with this configuration, to the end of the archive or a target (--to-time, --to-lsn, --to-name), then promotes.\n" +
+            "A non-empty folder is refused (exit 9).")
         {
+            toDir, toTime, toLsn, toName, toEnd, start, port,
             snapshot, target, create, clean, schemas, tables, jobs, noOwner, noAcl, globals, noAnalyze, toFile, stream, filesTo, file, storageTo, overwrite,
         };
         command.SetHandler(async (run, ct) =>
         {
+            if (run.Get(toDir) is { } directory)
+                return await PhysicalRestoreCommand.RunAsync(run, directory, run.Get(snapshot), run.Get(toTime), run.Get(toLsn),
+                    run.Get(toName), run.Get(toEnd), run.Get(start), run.Get(port), ct);
+            if ((run.Get(toTime), run.Get(toLsn), run.Get(toName), run.Get(start), run.Get(port)) is not (null, null, null, false, null) || run.Get(toEnd))
+                throw new BulwarkException(ErrorKind.Usage, "--to-time, --to-lsn, --to-name, --to-end, --start and --port go with --to-dir",
+                    "restore a base backup with 'bulwark restore SNAPSHOT --to-dir DIR --to-time T'");
             var request = new RestoreRequest
             {
-                Snapshot = run.Get(snapshot),
+                Snapshot = run.Get(snapshot) ?? throw new BulwarkException(ErrorKind.Usage, "restore needs a snapshot ('latest' or an id)",
+                    "e.g. 'bulwark restore latest --target postgres://user@host/newdb --create'"),
                 Target = run.Get(target),
                 ToFile = run.Get(toFile),
                 Stream = run.Get(stream),

@@ -26,12 +26,20 @@ public static class TestRestoreCommand
         var jobs = new Option<int?>("--jobs", "-j") { Description = "Parallel restore jobs (default: 'drill.jobs', 1)" };
         var noOwner = new Option<bool>("--no-owner") { Description = "Restore without owners (when the scratch server lacks the roles); owners are not compared" };
         var noAcl = new Option<bool>("--no-acl") { Description = "Restore without privileges; privileges are not compared" };
+        var toTime = new Option<DateTimeOffset?>("--to-time")
+        {
+            Description = "For a base backup: recover to this time (ISO 8601, e.g. 2026-12-05T03:00:00Z) instead of the end of the archive",
+            HelpName = "TIME",
+        };
         var command = new Command("test-restore",
             "Prove that a snapshot restores: restore it into a scratch database, read it back, and compare every table's rows,\n" +
             "every sequence and every schema object with the fingerprints taken at backup time. The result is recorded in the\n" +
-            "repository ('bulwark list' shows the last drill of each snapshot); the scratch database is dropped unless --keep.")
+            "repository ('bulwark list' shows the last drill of each snapshot); the scratch database is dropped unless --keep.\n" +
+            "A base backup (backup --physical) is restored into a temporary folder and recovered on a temporary server (its own\n" +
+            "port and socket folder, no archiving), to the end of the archive or --to-time; pg_amcheck --heapallindexed then\n" +
+            "checks every database, and the server and folder are removed.")
         {
-            snapshot, scratch, keep, jobs, noOwner, noAcl,
+            snapshot, scratch, keep, jobs, noOwner, noAcl, toTime,
         };
         command.Aliases.Add("drill");
         command.SetHandler(async (run, ct) =>
@@ -44,6 +52,7 @@ public static class TestRestoreCommand
                 Jobs = run.Get(jobs),
                 NoOwner = run.Get(noOwner),
                 NoPrivileges = run.Get(noAcl),
+                ToTime = run.Get(toTime),
             };
             var context = run.Context;
             try
@@ -72,6 +81,7 @@ public static class TestRestoreCommand
             run.Output.WriteJson(new
             {
                 passed = report.Passed,
+                kind = report.Physical ? "physical" : "logical",
                 snapshot = report.SnapshotId,
                 shortId = report.Snapshot,
                 snapshotTime = report.SnapshotTime,
@@ -95,12 +105,20 @@ public static class TestRestoreCommand
             return;
         }
         run.Output.Line($"{(report.Passed ? "PASSED" : "FAILED")}: restore drill of snapshot {report.Snapshot} ({Format.Time(report.SnapshotTime)})");
-        run.Output.Line(report.AnalyzeDuration is { } analyzed
-            ? $"  restore    {Format.Duration(report.RestoreDuration)} for {Format.Bytes(report.DumpBytes)} of dump, statistics {Format.Duration(analyzed)}: {Format.Duration(report.RecoveryDuration)} is the recovery time to expect"
-            : $"  restore    {Format.Duration(report.RestoreDuration)} for {Format.Bytes(report.DumpBytes)} of dump (the recovery time to expect)");
-        run.Output.Line($"  compare    {Format.Duration(report.CompareDuration)}: {report.Tables} tables, {report.Rows:N0} rows ({Format.Bytes(report.DataBytes)} of row data), " +
-                        $"{report.Sequences} sequences, {report.Objects} schema objects" + (report.LargeObjects > 0 ? $", {report.LargeObjects:N0} large objects" : ""));
-        run.Output.Line($"  scratch    {report.ScratchDatabase} on {report.ScratchServer} ({(report.Kept ? "kept" : "dropped")})");
+        if (report.Physical)
+        {
+            run.Output.Line($"  recovery   {Format.Duration(report.RestoreDuration)} for {Format.Bytes(report.DumpBytes)} of base backup and its WAL (the recovery time to expect)");
+            run.Output.Line($"  pg_amcheck {Format.Duration(report.CompareDuration)}");
+        }
+        else
+        {
+            run.Output.Line(report.AnalyzeDuration is { } analyzed
+                ? $"  restore    {Format.Duration(report.RestoreDuration)} for {Format.Bytes(report.DumpBytes)} of dump, statistics {Format.Duration(analyzed)}: {Format.Duration(report.RecoveryDuration)} is the recovery time to expect"
+                : $"  restore    {Format.Duration(report.RestoreDuration)} for {Format.Bytes(report.DumpBytes)} of dump (the recovery time to expect)");
+            run.Output.Line($"  compare    {Format.Duration(report.CompareDuration)}: {report.Tables} tables, {report.Rows:N0} rows ({Format.Bytes(report.DataBytes)} of row data), " +
+                            $"{report.Sequences} sequences, {report.Objects} schema objects" + (report.LargeObjects > 0 ? $", {report.LargeObjects:N0} large objects" : ""));
+            run.Output.Line($"  scratch    {report.ScratchDatabase} on {report.ScratchServer} ({(report.Kept ? "kept" : "dropped")})");
+        }
         foreach (var note in report.Notes)
             run.Output.Line($"  note       {note}");
         if (report.Differences.Count == 0)

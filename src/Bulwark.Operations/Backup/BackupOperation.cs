@@ -16,7 +16,7 @@ namespace Bulwark.Operations.Backup;
 /// One backup: takes a shared lock, dumps the database into the repository, and commits the manifest last. Any
 /// failure before the commit leaves no snapshot (only unreferenced chunks, which cleanup removes).
 /// </summary>
-public sealed class BackupOperation
+public sealed partial class BackupOperation
 {
     /// <summary>How many recent snapshots of the same database new chunks are deduplicated against.</summary>
     public const int ParentCount = 3;
@@ -81,6 +81,8 @@ public sealed class BackupOperation
     private async Task<BackupResult> RunCoreAsync(BackupRequest request, OperationScope scope, IProgress<long>? progress,
         CancellationToken cancellationToken)
     {
+        if (request.Physical)
+            return await RunPhysicalAsync(request, scope, progress, cancellationToken).ConfigureAwait(false);
         // Files and modules are resolved first: a missing file fails the backup before the database is dumped.
         var artifacts = ArtifactBackup.Plan(_context);
         var settings = artifacts.IsFilesOnly(request) ? null : _context.SourceSettings(request.Source);
@@ -205,7 +207,7 @@ public sealed class BackupOperation
     }
 
     /// <summary>Opens and share-locks the repository, and prepares deduplication against recent snapshots of <paramref name="database"/>.</summary>
-    private async Task<BackupTarget> OpenTargetAsync(string? database, CancellationToken cancellationToken)
+    private async Task<BackupTarget> OpenTargetAsync(string? database, CancellationToken cancellationToken, bool physical = false)
     {
         var repository = await _context.OpenRepositoryAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -216,7 +218,7 @@ public sealed class BackupOperation
             {
                 // A parent whose manifest cannot be read is left out (and named): its chunks are written again.
                 var parents = (await repository.ScanSnapshotsAsync(cancellationToken).ConfigureAwait(false)).Snapshots
-                    .Where(s => s.Manifest.Source.Database == database)
+                    .Where(s => s.Manifest.Source.Database == database && s.Manifest.Physical is not null == physical)
                     .TakeLast(ParentCount);
                 var uploader = new StreamUploader(repository, BackupRepository.ReferencedChunks(parents),
                     _context.Settings.Backup.Parallelism);

@@ -11,4 +11,6 @@ public sealed record BackupRequest
     public IReadOnlyList<string> Tags { get; init; } = [];
     /// <summary>Store only the files and modules of the configuration, not the database.</summary>
     public bool FilesOnly { get; init; }
+    /// <summary>A base backup of the whole cluster (pg_basebackup) instead of a dump of the database.</summary>
+    public bool Physical { get; init; }
 }

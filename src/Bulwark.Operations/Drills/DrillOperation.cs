@@ -50,6 +50,11 @@ public sealed partial class DrillOperation
     private async Task<DrillReport> DrillAsync(BackupRepository repository, Snapshot snapshot, DrillRequest request,
         int jobs, OperationScope scope, IProgress<long>? progress, CancellationToken cancellationToken)
     {
+        if (snapshot.Manifest.Physical is not null)
+            return await PhysicalDrillAsync(repository, snapshot, request, scope, progress, cancellationToken).ConfigureAwait(false);
+        if (request.ToTime is not null)
+            throw new BulwarkException(ErrorKind.Usage, $"--to-time is for base backups; snapshot {snapshot.ShortId} is a logical snapshot",
+                "leave out --to-time, or drill a snapshot of 'bulwark backup --physical'");
         var started = Stopwatch.GetTimestamp();
         var manifest = snapshot.Manifest;
         var dump = manifest.FindStream(PostgresBackup.DumpStreamName)

@@ -9,6 +9,8 @@ public sealed record DrillReport
     public required string SnapshotId { get; init; }
     public required DateTimeOffset SnapshotTime { get; init; }
     public required bool Passed { get; init; }
+    /// <summary>A drill of a base backup: recovered on a temporary server and checked with pg_amcheck (no fingerprints).</summary>
+    public bool Physical { get; init; }
     /// <summary>The scratch database and its server (no password).</summary>
     public required string ScratchDatabase { get; init; }
     public required string ScratchServer { get; init; }

@@ -15,4 +15,8 @@ public sealed record DrillRequest
     public bool NoOwner { get; init; }
     /// <summary>Restore without privileges; privileges are then not compared.</summary>
     public bool NoPrivileges { get; init; }
+    /// <summary>For a base backup: recover to this time instead of the end of the archive.</summary>
+    public DateTimeOffset? ToTime { get; init; }
+    /// <summary>For a base backup: the restore_command instead of this program's 'wal fetch' (an archive of another kind).</summary>
+    public string? RestoreCommand { get; init; }
 }

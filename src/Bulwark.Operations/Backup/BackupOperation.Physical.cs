@@ -1,0 +1,90 @@
+using System.Globalization;
+using Bulwark.Repository.Snapshots;
+using Bulwark.Sources.Postgres.Physical;
+
+namespace Bulwark.Operations.Backup;
+
+public sealed partial class BackupOperation
+{
+    /// <summary>
+    /// A base backup ('backup --physical'): the cluster's files stream from pg_basebackup into the repository while it
+    /// opens, deduplicated against the recent base backups, and the manifest with the WAL facts is committed last.
+    /// </summary>
+    private async Task<BackupResult> RunPhysicalAsync(BackupRequest request, OperationScope scope, IProgress<long>? progress,
+        CancellationToken cancellationToken)
+    {
+        if (request.FilesOnly)
+            throw new BulwarkException(ErrorKind.Usage, "--physical and --files-only do not go together",
+                "take the base backup and the files in two runs");
+        if (request.Globals == true)
+            throw new BulwarkException(ErrorKind.Usage, "--globals is for logical backups: a base backup holds the roles already",
+                "leave out --globals");
+        var settings = _context.SourceSettings(request.Source);
+        if (PasswordWarning(request) is { } warning)
+        {
+            scope.Details["warning"] = warning;
+            Warning?.Invoke(warning);
+        }
+        var started = _context.Time.GetUtcNow();
+        using var stopOpening = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var opening = OpenTargetAsync(null, stopOpening.Token, physical: true);
+        PhysicalBackupResult result;
+        try
+        {
+            result = await new PhysicalBackup(settings, _context.PostgresBinDirectory, _context.Time)
+                .RunAsync(UploaderOf(opening), progress, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            await stopOpening.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await (await opening.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception openError) when (openError is not OperationCanceledException || e is OperationCanceledException)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(openError);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            throw;
+        }
+        var target = await opening.ConfigureAwait(false);
+        await using var _ = target.ConfigureAwait(false);
+        var statistics = target.Uploader.Statistics;
+        var manifest = new SnapshotManifest
+        {
+            Time = started,
+            EndTime = _context.Time.GetUtcNow(),
+            Host = target.Repository.Options.HostName,
+            User = Environment.UserName,
+            Tags = _context.Settings.Backup.Tags.Concat(request.Tags).Distinct().ToList(),
+            Tools = new Dictionary<string, string>(result.Tools) { ["bulwark"] = Version },
+            Source = result.Source,
+            Streams = result.Streams,
+            Statistics = new BackupStatistics
+            {
+                NewBytes = statistics.NewBytes,
+                ReusedBytes = statistics.ReusedBytes,
+                StoredBytes = statistics.StoredBytes,
+                NewChunks = statistics.NewChunks,
+                ReusedChunks = statistics.ReusedChunks,
+            },
+            Physical = result.Info,
+        };
+        cancellationToken.ThrowIfCancellationRequested();
+        var snapshot = await target.Repository.CommitSnapshotAsync(manifest, target.Lock, _context.Settings.Cleanup.ClockSkewValue,
+            cancellationToken).ConfigureAwait(false);
+        scope.Snapshot = snapshot.ShortId;
+        scope.Bytes = manifest.TotalSize;
+        scope.Details["kind"] = SnapshotManifest.PhysicalKind;
+        scope.Details["newBytes"] = statistics.NewBytes.ToString(CultureInfo.InvariantCulture);
+        scope.Details["storedBytes"] = statistics.StoredBytes.ToString(CultureInfo.InvariantCulture);
+        scope.Details["startLsn"] = result.Info.StartLsn;
+        scope.Details["timeline"] = result.Info.Timeline.ToString(CultureInfo.InvariantCulture);
+        return new BackupResult(snapshot, target.Repository.Location, settings.Display);
+
+        static async Task<Repository.Streams.StreamUploader> UploaderOf(Task<BackupTarget> opening) => (await opening.ConfigureAwait(false)).Uploader;
+    }
+}

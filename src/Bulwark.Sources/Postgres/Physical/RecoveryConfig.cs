@@ -1,0 +1,61 @@
+using System.Text;
+
+namespace Bulwark.Sources.Postgres.Physical;
+
+/// <summary>
+/// Turns a restored data folder into one that recovers when started: recovery.signal, and restore_command, the target
+/// and the timeline appended to postgresql.auto.conf (read last, so they win over the copied configuration).
+/// </summary>
+public static class RecoveryConfig
+{
+    public const string AutoConfFile = "postgresql.auto.conf";
+    public const string SignalFile = "recovery.signal";
+
+    public static async Task WriteAsync(string dataDirectory, string restoreCommand, RecoveryTarget target,
+        CancellationToken cancellationToken)
+    {
+        var lines = new List<string>
+        {
+            "",
+            "# Recovery settings written by 'bulwark restore --to-dir'.",
+            $"restore_command = {Quote(restoreCommand)}",
+            "recovery_target_timeline = 'latest'",
+        };
+        lines.AddRange(target.ConfigLines());
+        await AppendAsync(dataDirectory, lines, cancellationToken).ConfigureAwait(false);
+        var signal = Path.Combine(dataDirectory, SignalFile);
+        await File.WriteAllBytesAsync(signal, [], cancellationToken).ConfigureAwait(false);
+        File.SetUnixFileMode(signal, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    /// <summary>Appends settings to postgresql.auto.conf (mode 0600).</summary>
+    public static async Task AppendAsync(string dataDirectory, IEnumerable<string> lines, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(dataDirectory, AutoConfFile);
+        await File.AppendAllLinesAsync(path, lines, cancellationToken).ConfigureAwait(false);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    /// <summary>A postgresql.conf string literal: single quotes doubled, backslashes escaped.</summary>
+    public static string Quote(string value) => "'" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "''", StringComparison.Ordinal) + "'";
+
+    /// <summary>
+    /// A restore_command that runs <paramref name="words"/> (the program and its arguments) through the shell, each
+    /// word single-quoted (so that spaces and quotes in paths are safe) and '%' doubled where PostgreSQL would replace
+    /// it; "%f" and "%p" are passed as given.
+    /// </summary>
+    public static string ShellCommand(IEnumerable<string> words)
+    {
+        var command = new StringBuilder();
+        foreach (var word in words)
+        {
+            if (command.Length > 0)
+                command.Append(' ');
+            if (word is "%f" or "%p" or "%r")
+                command.Append('"').Append(word).Append('"');
+            else
+                command.Append('\'').Append(word.Replace("%", "%%", StringComparison.Ordinal).Replace("'", "'\\''", StringComparison.Ordinal)).Append('\'');
+        }
+        return command.ToString();
+    }
+}

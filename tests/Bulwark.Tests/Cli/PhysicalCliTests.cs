@@ -1,0 +1,94 @@
+using System.Text.Json;
+using Bulwark.Operations.Configuration;
+using Bulwark.Tests.Infrastructure;
+using Bulwark.Tests.Operations.Restore;
+
+namespace Bulwark.Tests.Cli;
+
+/// <summary>Base backups through the real program: backup --physical, list and show, restore --to-dir.</summary>
+public sealed class PhysicalCliTests
+{
+    [Fact]
+    public async Task BackupPhysical_IsListedAsPhysical_AndRestoresToADataFolderThatFetchesWalWithThisProgram()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var dir = new TempDirectory();
+        await using var server = await ArchivingServer.StartAsync(dir);
+        var cli = new CliRunner(dir.Path).With("PGPASSWORD", server.Server.Password);
+        Assert.Equal(0, (await cli.RunAsync("init", "./repo")).ExitCode);
+
+        var backup = await cli.RunAsync("backup", "--physical", "--source", server.Server.Url("postgres"), "--json");
+        Assert.True(backup.ExitCode == 0, backup.ToString());
+        using (var json = JsonDocument.Parse(backup.Stdout))
+        {
+            Assert.Equal("physical", json.RootElement.GetProperty("kind").GetString());
+            Assert.Equal(1, json.RootElement.GetProperty("timeline").GetInt32());
+        }
+        var list = await cli.RunAsync("list", "--json");
+        using (var json = JsonDocument.Parse(list.Stdout))
+            Assert.Equal("physical", Assert.Single(json.RootElement.GetProperty("snapshots").EnumerateArray()).GetProperty("kind").GetString());
+        var show = await cli.RunAsync("show", "latest");
+        Assert.True(show.ExitCode == 0, show.ToString());
+        Assert.Contains("kind       physical", show.Stdout);
+        Assert.Contains("on timeline 1", show.Stdout);
+
+        var busy = dir.Combine("busy");
+        Directory.CreateDirectory(busy);
+        await File.WriteAllTextAsync(Path.Combine(busy, "keep"), "x", ct);
+        var refused = await cli.RunAsync("restore", "latest", "--to-dir", busy);
+        Assert.True(refused.ExitCode == 9, refused.ToString());
+        Assert.Contains("not empty", refused.Stderr);
+
+        var target = dir.Combine("data with 'quote");
+        var restore = await cli.RunAsync("restore", "latest", "--to-dir", target, "--to-name", "nightly");
+        Assert.True(restore.ExitCode == 0, restore.ToString());
+        Assert.True(File.Exists(Path.Combine(target, "recovery.signal")));
+        Assert.True(File.Exists(Path.Combine(target, "PG_VERSION")));
+        var conf = await File.ReadAllTextAsync(Path.Combine(target, "postgresql.auto.conf"), ct);
+        Assert.Contains("recovery_target_name = 'nightly'", conf);
+        Assert.Contains("recovery_target_action = 'promote'", conf);
+        // The running program, 'wal fetch', and this configuration by absolute path, each word quoted for the shell.
+        var line = conf.Split('\n').Single(l => l.StartsWith("restore_command = ", StringComparison.Ordinal));
+        Assert.Contains("bulwark.dll'' ''wal'' ''fetch'' \"%f\" \"%p\" ''--config'' ''" + dir.Combine(ConfigLoader.FileName) + "''", line);
+    }
+
+    [Fact]
+    public async Task Pitr_WithWalPushAndFetchOfThisProgram_RestoresToATimeBetweenTwoBatches_AndDrillsClean()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var dir = new TempDirectory();
+        var config = dir.Combine("bulwark.yml");
+        await File.WriteAllTextAsync(config, $"repository: {dir.Combine("repo")}\nstate: {dir.Combine("state")}\n", ct);
+        var cli = new CliRunner(dir.Path);
+        Assert.Equal(0, (await cli.RunAsync("init", "--config", config)).ExitCode);
+        // The server runs as 'postgres' when the tests run as root: it reads the configuration and writes the repository.
+        if (Environment.UserName == "root")
+            await WalCommandTests.ChownAsync(dir.Path);
+        await using var server = await ArchivingServer.StartAsync(dir, $"dotnet {CliRunner.ProgramPath} wal push %p --config {config}");
+        cli.With("PGPASSWORD", server.Server.Password);
+        await server.ExecuteAsync("CREATE TABLE batches (id int PRIMARY KEY, batch int NOT NULL)");
+        var backup = await cli.RunAsync("backup", "--physical", "--source", server.Server.Url("postgres"), "--config", config);
+        Assert.True(backup.ExitCode == 0, backup.ToString());
+
+        await server.ExecuteAsync("INSERT INTO batches SELECT g, 1 FROM generate_series(1, 500) g");
+        var between = await ArchivingServer.ScalarAsync<DateTime>(server.Url(), "SELECT clock_timestamp()");
+        await server.ExecuteAsync("INSERT INTO batches SELECT g, 2 FROM generate_series(501, 1000) g");
+        await ArchivingServer.ArchiveCurrentSegmentAsync(server.Url());
+        var time = new DateTimeOffset(between, TimeSpan.Zero).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+
+        // No snapshot named: the newest base backup that ended before the time is chosen.
+        var target = dir.Combine("pitr");
+        var restore = await cli.RunAsync("restore", "--to-dir", target, "--to-time", time, "--start", "--config", config, "--json");
+        Assert.True(restore.ExitCode == 0, restore.ToString());
+        using var json = JsonDocument.Parse(restore.Stdout);
+        var port = json.RootElement.GetProperty("server").GetProperty("port").GetInt32();
+        var url = server.Restored(target, port);
+        Assert.Equal(500L, await ArchivingServer.ScalarAsync<long>(url, "SELECT count(*) FROM batches WHERE batch = 1"));
+        Assert.Equal(0L, await ArchivingServer.ScalarAsync<long>(url, "SELECT count(*) FROM batches WHERE batch = 2"));
+
+        var drill = await cli.RunAsync("test-restore", "latest", "--config", config);
+        Assert.True(drill.ExitCode == 0, drill.ToString());
+        Assert.Contains("PASSED", drill.Stdout);
+        Assert.Contains("pg_amcheck --heapallindexed found no corruption", drill.Stdout);
+    }
+}
