@@ -27,10 +27,15 @@ public static class BackupCommand
         {
             Description = "Store only the files and modules of the configuration, not the database",
         };
+        var jobs = new Option<int>("--jobs", "-j")
+        {
+            Description = "Tables read at once in one snapshot, each its own stream (restore --jobs then loads them in parallel too)",
+            DefaultValueFactory = _ => 1,
+        };
         var command = new Command("backup",
             "Back up the database into the repository at one consistent point in time, with the files and module versions of the configuration.")
         {
-            source, globals, tags, filesOnly,
+            source, globals, tags, filesOnly, jobs,
         };
         command.SetHandler(async (run, ct) =>
         {
@@ -40,6 +45,7 @@ public static class BackupCommand
                 Globals = run.Get(globals) ? true : null,
                 Tags = run.Get(tags) ?? [],
                 FilesOnly = run.Get(filesOnly),
+                Jobs = run.Get(jobs),
             };
             var context = run.Context;
             BackupResult result;

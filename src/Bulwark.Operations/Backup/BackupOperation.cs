@@ -81,6 +81,8 @@ public sealed class BackupOperation
     private async Task<BackupResult> RunCoreAsync(BackupRequest request, OperationScope scope, IProgress<long>? progress,
         CancellationToken cancellationToken)
     {
+        if (request.Jobs is < 1 or > 64)
+            throw new BulwarkException(ErrorKind.Usage, $"--jobs {request.Jobs} is out of range", "use 1 to 64");
         // Files and modules are resolved first: a missing file fails the backup before the database is dumped.
         var artifacts = ArtifactBackup.Plan(_context);
         var settings = artifacts.IsFilesOnly(request) ? null : _context.SourceSettings(request.Source);
@@ -190,6 +192,8 @@ public sealed class BackupOperation
             ExcludeTableData = postgres.ExcludeTableData,
             BinDirectory = _context.PostgresBinDirectory,
             DumpObservers = fingerprinting is null ? null : fingerprinting.CreateObservers,
+            Jobs = request.Jobs,
+            TableObservers = fingerprinting is null ? null : fingerprinting.CreateTableObservers,
             InsideSnapshot = fingerprinting is null && InsideSnapshot is null && storage is null ? null : async (connection, ct) =>
             {
                 storage?.Start(UploaderOf(opening), progress);

@@ -11,4 +11,6 @@ public sealed record BackupRequest
     public IReadOnlyList<string> Tags { get; init; } = [];
     /// <summary>Store only the files and modules of the configuration, not the database.</summary>
     public bool FilesOnly { get; init; }
+    /// <summary>Sessions that read tables at once (backup --jobs); 1 writes a single archive.</summary>
+    public int Jobs { get; init; } = 1;
 }
