@@ -52,7 +52,7 @@ public sealed partial class DrillOperation
     {
         var started = Stopwatch.GetTimestamp();
         var manifest = snapshot.Manifest;
-        var dump = manifest.FindStream(PostgresBackup.DumpStreamName)
+        var dump = Bulwark.Sources.Postgres.Parallel.ParallelSnapshot.DatabaseStream(manifest)
                    ?? throw new BulwarkException(ErrorKind.Usage, $"snapshot {snapshot.ShortId} holds no database dump",
                        "choose a snapshot of a database");
         var expected = manifest.Fingerprints
