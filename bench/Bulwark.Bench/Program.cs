@@ -5,7 +5,8 @@ using Bulwark.Bench;
 // Benchmarks: backup (default), encryption, files, cleanup (--chunks N: the largest repository, default 100000), check
 // (100 snapshots; --binary PATH also times a published single-file binary), drill
 // (fingerprinting cost and restore drills; --jobs N adds a parallel drill), supabase (the supabase profile's backup
-// against a plain one of the same Supabase-shaped project, then the restores; --scale 20 ≈ 200 MB of team rows). Each prints markdown tables of medians and
+// against a plain one of the same Supabase-shaped project, then the restores; --scale 20 ≈ 200 MB of team rows), parallel (backup --jobs and restore --jobs on four large
+// tables beside pg_dump -Fd -j and pg_restore -j; --jobs N, default 2; --size N, about N × 12 MB per table, default 20). Each prints markdown tables of medians and
 // ratios against peers measured in this run. --keep leaves the work folder (repositories, databases' files) behind.
 var names = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && !int.TryParse(a, out _) && (i == 0 || args[i - 1] != "--binary")).ToList();
 var scale = Option("--scale", 20);
@@ -41,6 +42,9 @@ try
                 break;
             case "supabase":
                 await SupabaseBenchmark.RunAsync(work, scale, rounds);
+                break;
+            case "parallel":
+                await ParallelBenchmark.RunAsync(await Database(), work, rounds, Option("--jobs", 2), Option("--size", 20));
                 break;
             case "encryption":
                 await EncryptionBenchmark.RunAsync(await Database(), work, rounds);

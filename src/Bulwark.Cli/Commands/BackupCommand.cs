@@ -31,11 +31,16 @@ public static class BackupCommand
         {
             Description = "Take a base backup of the whole cluster (pg_basebackup, WAL included) for point-in-time recovery, instead of a dump of the database",
         };
+        var jobs = new Option<int>("--jobs", "-j")
+        {
+            Description = "Tables read at once in one snapshot, each its own stream (restore --jobs then loads them in parallel too)",
+            DefaultValueFactory = _ => 1,
+        };
         var command = new Command("backup",
             "Back up the database into the repository at one consistent point in time, with the files and module versions of the configuration.\n" +
             "--physical takes a base backup of the cluster instead (the user needs REPLICATION); unchanged files cost nothing the next time.")
         {
-            source, globals, tags, filesOnly, physical,
+            source, globals, tags, filesOnly, physical, jobs,
         };
         command.SetHandler(async (run, ct) =>
         {
@@ -46,6 +51,7 @@ public static class BackupCommand
                 Tags = run.Get(tags) ?? [],
                 FilesOnly = run.Get(filesOnly),
                 Physical = run.Get(physical),
+                Jobs = run.Get(jobs),
             };
             var context = run.Context;
             BackupResult result;

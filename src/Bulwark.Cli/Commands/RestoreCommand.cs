@@ -18,7 +18,7 @@ public static class RestoreCommand
         var clean = new Option<bool>("--clean") { Description = "Restore into a non-empty database, dropping the objects it replaces" };
         var schemas = new Option<string[]>("--schema", "-n") { Description = "Restore only this schema (repeatable)", HelpName = "SCHEMA" };
         var tables = new Option<string[]>("--table") { Description = "Restore only this table (repeatable; its indexes are not restored)", HelpName = "TABLE" };
-        var jobs = new Option<int>("--jobs", "-j") { Description = "Parallel restore jobs (above 1 the dump is spooled to a temporary file and the restore is not one transaction)", DefaultValueFactory = _ => 1 };
+        var jobs = new Option<int>("--jobs", "-j") { Description = "Parallel restore jobs (above 1 the restore is not one transaction; a snapshot of backup --jobs loads its tables straight from the repository, a single archive is spooled to a temporary file first)", DefaultValueFactory = _ => 1 };
         var noOwner = new Option<bool>("--no-owner") { Description = "Do not restore object owners" };
         var noAcl = new Option<bool>("--no-acl") { Description = "Do not restore privileges" };
         var globals = new Option<bool>("--globals") { Description = "First create the snapshot's roles on the target server (existing roles are kept)" };

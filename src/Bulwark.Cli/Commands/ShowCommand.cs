@@ -86,7 +86,7 @@ public static class ShowCommand
                 run.Output.Line($"module     {module.Path} {module.Version ?? "(no version)"} sha256 {module.Sha256}");
             foreach (var ruleset in m.Rulesets ?? [])
                 run.Output.Line($"ruleset    {ruleset.Name}: latest {ruleset.Latest}, {string.Join(", ", ruleset.Active.Select(a => $"{a.Key} {a.Value}"))}");
-            if (m.FindStream(Bulwark.Sources.Postgres.PostgresBackup.DumpStreamName) is not null)
+            if (Bulwark.Sources.Postgres.Parallel.ParallelSnapshot.DatabaseStream(m) is not null)
                 RenderFingerprints(run, m.Fingerprints);
             if (drill is not null)
                 run.Output.Line($"last drill {(drill.Passed ? "passed" : "FAILED")} {Format.Time(drill.Time)}: {drill.Summary}");

@@ -81,8 +81,15 @@ public sealed partial class BackupOperation
     private async Task<BackupResult> RunCoreAsync(BackupRequest request, OperationScope scope, IProgress<long>? progress,
         CancellationToken cancellationToken)
     {
+        if (request.Jobs is < 1 or > 64)
+            throw new BulwarkException(ErrorKind.Usage, $"--jobs {request.Jobs} is out of range", "use 1 to 64");
         if (request.Physical)
+        {
+            if (request.Jobs > 1)
+                throw new BulwarkException(ErrorKind.Usage, "--physical takes no --jobs: pg_basebackup streams a base backup through one connection",
+                    "leave out --jobs; unchanged files of the cluster cost nothing on the next base backup");
             return await RunPhysicalAsync(request, scope, progress, cancellationToken).ConfigureAwait(false);
+        }
         // Files and modules are resolved first: a missing file fails the backup before the database is dumped.
         var artifacts = ArtifactBackup.Plan(_context);
         var settings = artifacts.IsFilesOnly(request) ? null : _context.SourceSettings(request.Source);
@@ -192,6 +199,8 @@ public sealed partial class BackupOperation
             ExcludeTableData = postgres.ExcludeTableData,
             BinDirectory = _context.PostgresBinDirectory,
             DumpObservers = fingerprinting is null ? null : fingerprinting.CreateObservers,
+            Jobs = request.Jobs,
+            TableObservers = fingerprinting is null ? null : fingerprinting.CreateTableObservers,
             InsideSnapshot = fingerprinting is null && InsideSnapshot is null && storage is null ? null : async (connection, ct) =>
             {
                 storage?.Start(UploaderOf(opening), progress);

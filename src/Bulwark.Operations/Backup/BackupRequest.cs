@@ -13,4 +13,6 @@ public sealed record BackupRequest
     public bool FilesOnly { get; init; }
     /// <summary>A base backup of the whole cluster (pg_basebackup) instead of a dump of the database.</summary>
     public bool Physical { get; init; }
+    /// <summary>Sessions that read tables at once (backup --jobs); 1 writes a single archive.</summary>
+    public int Jobs { get; init; } = 1;
 }

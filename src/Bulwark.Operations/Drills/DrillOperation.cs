@@ -57,7 +57,7 @@ public sealed partial class DrillOperation
                 "leave out --to-time, or drill a snapshot of 'bulwark backup --physical'");
         var started = Stopwatch.GetTimestamp();
         var manifest = snapshot.Manifest;
-        var dump = manifest.FindStream(PostgresBackup.DumpStreamName)
+        var dump = Bulwark.Sources.Postgres.Parallel.ParallelSnapshot.DatabaseStream(manifest)
                    ?? throw new BulwarkException(ErrorKind.Usage, $"snapshot {snapshot.ShortId} holds no database dump",
                        "choose a snapshot of a database");
         var expected = manifest.Fingerprints

@@ -5,6 +5,7 @@ using Bulwark.Repository.Snapshots;
 using Bulwark.Repository.Streams;
 using Bulwark.Sources.Files;
 using Bulwark.Sources.Postgres;
+using Bulwark.Sources.Postgres.Parallel;
 using Bulwark.Sources.Postgres.Supabase;
 using Bulwark.Sources.Supabase.Storage;
 using Bulwark.Storage.Local;
@@ -137,17 +138,13 @@ public sealed class RestoreOperation
         RestoreRequest request, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
+        if (request.Stream is null && ParallelSnapshot.IsParallel(snapshot.Manifest))
+            return await ParallelToFileAsync(repository, snapshot, request, progress, cancellationToken).ConfigureAwait(false);
         var name = request.Stream ?? PostgresBackup.DumpStreamName;
         var stream = snapshot.Manifest.FindStream(name)
                      ?? throw new BulwarkException(ErrorKind.Usage, $"snapshot {snapshot.ShortId} has no stream '{name}'",
                          $"its streams are: {string.Join(", ", snapshot.Manifest.Streams.Select(s => s.Name))}");
-        var path = Path.GetFullPath(request.ToFile!);
-        if (File.Exists(path) || Directory.Exists(path))
-            throw new BulwarkException(ErrorKind.Refused, $"{path} already exists", "choose a path that does not exist");
-        var folder = Path.GetDirectoryName(path)!;
-        if (!Directory.Exists(folder))
-            throw new BulwarkException(ErrorKind.Usage, $"folder {folder} does not exist", "create it first");
-        StateDebris.SweepPartials(folder, _context.Time);
+        var path = PrepareFile(request.ToFile!);
         // CopyStreamAsync checks length and SHA-256 against the manifest before the rename.
         await AtomicFile.WriteAsync(path,
             (file, ct) => repository.CopyStreamAsync(stream, file, progress, cancellationToken: ct),
@@ -160,5 +157,72 @@ public sealed class RestoreOperation
             Bytes = stream.Size,
             Duration = Stopwatch.GetElapsedTime(started),
         };
+    }
+
+    private string PrepareFile(string file)
+    {
+        var path = Path.GetFullPath(file);
+        if (File.Exists(path) || Directory.Exists(path))
+            throw new BulwarkException(ErrorKind.Refused, $"{path} already exists", "choose a path that does not exist");
+        var folder = Path.GetDirectoryName(path)!;
+        if (!Directory.Exists(folder))
+            throw new BulwarkException(ErrorKind.Usage, $"folder {folder} does not exist", "create it first");
+        StateDebris.SweepPartials(folder, _context.Time);
+        return path;
+    }
+
+    /// <summary>A parallel snapshot as the one custom archive pg_dump would have written (see <see cref="ParallelArchiveWriter"/>).</summary>
+    private async Task<RestoreResult> ParallelToFileAsync(BackupRepository repository, Snapshot snapshot,
+        RestoreRequest request, IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var path = PrepareFile(request.ToFile!);
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        long bytes = 0;
+        await AtomicFile.WriteAsync(path, async (file, ct) =>
+        {
+            await using var hashing = new HashingStream(file, hash, written => bytes += written);
+            await ParallelArchiveWriter.WriteAsync(repository, snapshot.Manifest, hashing, progress, ct).ConfigureAwait(false);
+        }, new AtomicWriteOptions { Overwrite = false }, cancellationToken).ConfigureAwait(false);
+        return new RestoreResult
+        {
+            Snapshot = snapshot.ShortId,
+            File = path,
+            Sha256 = Convert.ToHexStringLower(hash.GetHashAndReset()),
+            Bytes = bytes,
+            Duration = Stopwatch.GetElapsedTime(started),
+        };
+    }
+
+    /// <summary>Passes writes on, hashing them.</summary>
+    private sealed class HashingStream(Stream inner, System.Security.Cryptography.IncrementalHash hash, Action<int> written) : Stream
+    {
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() => inner.Flush();
+        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            hash.AppendData(buffer, offset, count);
+            written(count);
+            inner.Write(buffer, offset, count);
+        }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            hash.AppendData(buffer.Span);
+            written(buffer.Length);
+            return inner.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
     }
 }

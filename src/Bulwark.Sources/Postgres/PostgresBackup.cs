@@ -1,6 +1,7 @@
 using System.Globalization;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Repository.Streams;
+using Bulwark.Sources.Postgres.Parallel;
 using Bulwark.Sources.Postgres.Supabase;
 using Bulwark.Sources.Processes;
 using Npgsql;
@@ -64,6 +65,8 @@ public sealed class PostgresBackup
         var tools = new Dictionary<string, string> { ["pg_dump"] = dumpVersion.ToString() };
         var supabase = await SupabaseDetection.IsSupabaseAsync(_options.Profile, _settings.Host, connection, cancellationToken)
             .ConfigureAwait(false);
+        if (_options.Jobs > 1)
+            ParallelRefusal(supabase, facts);
 
         string snapshotId;
         // The snapshot's transaction sits idle while pg_dump works: a server-side idle timeout must not end it.
@@ -82,12 +85,22 @@ public sealed class PostgresBackup
             await _options.InsideSnapshot(connection, cancellationToken).ConfigureAwait(false);
 
         var streams = new List<StreamEntry>();
+        // backup --jobs: pg_dump leaves the rows of ordinary tables to parallel sessions in the same snapshot.
+        var parallel = _options.Jobs > 1 ? new ParallelTableDump(_settings, _options) : null;
+        IReadOnlyList<TableToCopy> copied = parallel is null ? [] : await parallel.PlanAsync(connection, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<IStreamObserver>? dumpObservers = _options.DumpObservers?.Invoke();
+        if (parallel is not null)
+            dumpObservers = [.. dumpObservers ?? [], parallel.TableOfContentsObserver()];
+        var (dumpName, dumpKind) = parallel is null
+            ? (DumpStreamName, DumpStreamKind)
+            : (ParallelSnapshot.SchemaStreamName, ParallelSnapshot.SchemaStreamKind);
         var arguments = new List<string> { "--format=custom", "--compress=0", "--no-password", $"--snapshot={snapshotId}" };
         arguments.AddRange(_options.Schemas.Select(s => $"--schema={s}"));
         arguments.AddRange(_options.ExcludeSchemas.Select(s => $"--exclude-schema={s}"));
         arguments.AddRange(_options.ExcludeTableData.Select(t => $"--exclude-table-data={t}"));
         if (supabasePlan is not null)
             arguments.AddRange(supabasePlan.DumpArguments());
+        arguments.AddRange(ParallelTableDump.ExcludeArguments(copied));
         var dumpEnvironment = new Dictionary<string, string?>(_settings.ToEnvironment());
         // Last in PGOPTIONS wins over a time zone the connection's own options may set.
         dumpEnvironment["PGOPTIONS"] = $"{dumpEnvironment.GetValueOrDefault("PGOPTIONS")} -c TimeZone=UTC".TrimStart();
@@ -104,8 +117,8 @@ public sealed class PostgresBackup
             StreamEntry entry;
             try
             {
-                entry = await (await uploader.ConfigureAwait(false)).UploadAsync(DumpStreamName, DumpStreamKind, BatchingPipeStream.Wrap(dump.StandardOutput),
-                    _options.DumpObservers?.Invoke(), attributes, progress, cancellationToken).ConfigureAwait(false);
+                entry = await (await uploader.ConfigureAwait(false)).UploadAsync(dumpName, dumpKind, BatchingPipeStream.Wrap(dump.StandardOutput),
+                    dumpObservers, attributes, progress, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -120,6 +133,9 @@ public sealed class PostgresBackup
                 throw new BulwarkException(ErrorKind.Failed, "pg_dump wrote nothing", "run pg_dump by hand to see why");
             streams.Add(entry);
         }
+        if (parallel is not null)
+            streams.AddRange(await parallel.CopyTablesAsync(copied, snapshotId, await uploader.ConfigureAwait(false), progress,
+                cancellationToken).ConfigureAwait(false));
 
         try
         {
@@ -211,6 +227,19 @@ public sealed class PostgresBackup
             ? new BulwarkException(error.Kind, error.Message,
                 "this is a Supabase project, whose platform tables its postgres role may not read: set 'postgres.profile' to supabase (or auto)")
             : error;
+    }
+
+    /// <summary>What a parallel backup cannot do, said before anything is dumped.</summary>
+    private static void ParallelRefusal(bool supabase, PgServerFacts facts)
+    {
+        if (supabase)
+            throw new BulwarkException(ErrorKind.Usage,
+                "--jobs is not supported with the supabase profile (its dump is filtered and restored as one script)",
+                "back up this project without --jobs");
+        if (!string.Equals(facts.Encoding, "UTF8", StringComparison.OrdinalIgnoreCase))
+            throw new BulwarkException(ErrorKind.Usage,
+                $"--jobs needs a database in UTF8; this one is in {facts.Encoding}",
+                "back up this database without --jobs");
     }
 
     internal static BulwarkException ToolFailed(string program, int code, string? summary)

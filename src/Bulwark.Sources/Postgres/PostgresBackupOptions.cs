@@ -26,6 +26,13 @@ public sealed record PostgresBackupOptions
     /// <summary>Observers of the dump stream, created per backup.</summary>
     public Func<IReadOnlyList<IStreamObserver>>? DumpObservers { get; init; }
     /// <summary>
+    /// Sessions that read tables' rows at once (backup --jobs); above 1 every ordinary table's rows are a stream of
+    /// their own beside an archive of the rest (see <see cref="Parallel.ParallelSnapshot"/>).
+    /// </summary>
+    public int Jobs { get; init; } = 1;
+    /// <summary>Observers of one table's rows (COPY text) in a parallel backup, created per table: (schema, table).</summary>
+    public Func<string, string, IReadOnlyList<IStreamObserver>>? TableObservers { get; init; }
+    /// <summary>
     /// Runs inside the exported snapshot before pg_dump starts, on the connection that holds it: whatever it reads
     /// sees exactly the data pg_dump dumps.
     /// </summary>

@@ -3,6 +3,7 @@ using Bulwark.Repository;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Repository.Streams;
 using Bulwark.Sources.Postgres.Archive;
+using Bulwark.Sources.Postgres.Parallel;
 using Bulwark.Sources.Processes;
 using Bulwark.Storage.Local;
 using Npgsql;
@@ -29,7 +30,7 @@ public sealed class PostgresRestore
         PgConnectionSettings target, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var dump = snapshot.Manifest.FindStream(PostgresBackup.DumpStreamName)
+        var dump = ParallelSnapshot.DatabaseStream(snapshot.Manifest)
                    ?? throw new BulwarkException(ErrorKind.Usage, $"snapshot {snapshot.ShortId} holds no database dump",
                        "choose a snapshot of a database");
         var archiveMajor = snapshot.Manifest.Tools.TryGetValue("pg_dump", out var v) ? PgVersion.Parse(v).Major : (int?)null;
@@ -82,11 +83,21 @@ public sealed class PostgresRestore
             arguments.AddRange(_options.Schemas.Select(s => $"--schema={s}"));
             arguments.AddRange(_options.Tables.Select(t => $"--table={t}"));
             var environment = ConnectionEnvironment(target, _options.SessionSettings);
-            if (_options.Jobs > 1)
-                await RestoreParallelAsync(repository, dump, pgRestore, arguments, environment, progress, cancellationToken).ConfigureAwait(false);
+            // A parallel snapshot loads its tables in parallel sessions; filtered or --clean restores (and one job, which
+            // restores in one transaction) get it as the single archive pg_dump would have written.
+            var parallel = ParallelSnapshot.IsParallel(snapshot.Manifest);
+            Func<Stream, CancellationToken, Task> write = parallel
+                ? (destination, ct) => ParallelArchiveWriter.WriteAsync(repository, snapshot.Manifest, destination, progress, ct)
+                : (destination, ct) => repository.CopyStreamAsync(dump, destination, progress, cancellationToken: ct);
+            if (parallel && _options.Jobs > 1 && _options is { Clean: false, Schemas.Count: 0, Tables.Count: 0 })
+                await new ParallelTableRestore(_options).RunAsync(repository, snapshot.Manifest, pgRestore, arguments, environment,
+                    target, progress, cancellationToken).ConfigureAwait(false);
+            else if (_options.Jobs > 1)
+                await RestoreParallelAsync(write, pgRestore, arguments, environment, cancellationToken).ConfigureAwait(false);
             else
-                await RestoreStreamingAsync(repository, dump, pgRestore, arguments, environment, progress, cancellationToken).ConfigureAwait(false);
-            var result = new PostgresRestoreResult(target.Database, created, dump.Size, Stopwatch.GetElapsedTime(started), globalsErrors);
+                await RestoreStreamingAsync(write, pgRestore, arguments, environment, cancellationToken).ConfigureAwait(false);
+            var size = parallel ? snapshot.Manifest.Streams.Where(s => s == dump || s.Kind == ParallelSnapshot.TableStreamKind).Sum(s => s.Size) : dump.Size;
+            var result = new PostgresRestoreResult(target.Database, created, size, Stopwatch.GetElapsedTime(started), globalsErrors);
             if (created)
             {
                 created = false; // restored and committed: from here on nothing drops it
@@ -168,9 +179,8 @@ public sealed class PostgresRestore
         return environment;
     }
 
-    private async Task RestoreStreamingAsync(BackupRepository repository, StreamEntry dump, string pgRestore,
-        List<string> arguments, IReadOnlyDictionary<string, string?> environment, IProgress<long>? progress,
-        CancellationToken cancellationToken)
+    private async Task RestoreStreamingAsync(Func<Stream, CancellationToken, Task> write, string pgRestore,
+        List<string> arguments, IReadOnlyDictionary<string, string?> environment, CancellationToken cancellationToken)
     {
         arguments.AddRange(["--single-transaction", "--exit-on-error"]);
         await using var restore = ProcessRunner.Start(pgRestore, arguments, environment, redirectInput: true,
@@ -181,7 +191,7 @@ public sealed class PostgresRestore
             {
                 BatchingPipeStream.TryEnlarge(input);
                 await using var freezing = new FreezingArchiveStream(input);
-                await repository.CopyStreamAsync(dump, freezing, progress, cancellationToken: cancellationToken).ConfigureAwait(false);
+                await write(freezing, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (IOException)
@@ -200,9 +210,8 @@ public sealed class PostgresRestore
             throw RestoreFailed(code, restore.ErrorSummary, parallel: false);
     }
 
-    private async Task RestoreParallelAsync(BackupRepository repository, StreamEntry dump, string pgRestore,
-        List<string> arguments, IReadOnlyDictionary<string, string?> environment, IProgress<long>? progress,
-        CancellationToken cancellationToken)
+    private async Task RestoreParallelAsync(Func<Stream, CancellationToken, Task> write, string pgRestore,
+        List<string> arguments, IReadOnlyDictionary<string, string?> environment, CancellationToken cancellationToken)
     {
         // pg_restore -j needs a file it can seek in.
         var folder = _options.SpoolDirectory ?? Path.GetTempPath();
@@ -217,7 +226,7 @@ public sealed class PostgresRestore
                              UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
                          }))
             await using (var freezing = new FreezingArchiveStream(file))
-                await repository.CopyStreamAsync(dump, freezing, progress, cancellationToken: cancellationToken).ConfigureAwait(false);
+                await write(freezing, cancellationToken).ConfigureAwait(false);
             arguments.Add($"--jobs={_options.Jobs}");
             arguments.Add(spool);
             await using var restore = ProcessRunner.Start(pgRestore, arguments, environment, redirectInput: false,
@@ -232,7 +241,7 @@ public sealed class PostgresRestore
         }
     }
 
-    private static BulwarkException RestoreFailed(int code, string? summary, bool parallel)
+    internal static BulwarkException RestoreFailed(int code, string? summary, bool parallel)
     {
         var failure = PostgresBackup.ToolFailed("pg_restore", code, summary);
         if (failure.Kind != ErrorKind.Failed)

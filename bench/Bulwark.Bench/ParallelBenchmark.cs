@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using Bulwark.Operations;
+using Bulwark.Operations.Backup;
+using Bulwark.Operations.Configuration;
+using Bulwark.Operations.Restore;
+using Bulwark.Sources.Postgres;
+
+namespace Bulwark.Bench;
+
+/// <summary>
+/// backup --jobs and restore --jobs on a database of four large tables (each with a primary key and a second index):
+/// backup --jobs 2 against backup --jobs 1, each into an empty repository, beside pg_dump -Fd -j 2 (to a folder) and
+/// pg_dump -Fc -Z0 > /dev/null; then restore --jobs 2 of the parallel snapshot against restore of the single-archive
+/// snapshot (one job) and against pg_restore -j 2 of a directory-format dump of the same data (uncompressed, on local
+/// disk). Bulwark's own CPU seconds are printed beside the wall times: on two cores, the server's COPY work and index
+/// builds share them with Bulwark.
+/// </summary>
+public static class ParallelBenchmark
+{
+    public static async Task RunAsync(BenchDatabase db, string work, int rounds, int jobs, int size)
+    {
+        var source = await FourTablesAsync(db, size);
+        var env = db.Server.Settings(source).ToEnvironment();
+        var (pgDump, _) = await new PgTools().FindAsync("pg_dump", null, CancellationToken.None);
+        var (pgRestore, _) = await new PgTools().FindAsync("pg_restore", null, CancellationToken.None);
+        var url = db.Server.Url(source, withPassword: true);
+
+        var n = 0;
+        var cpu = new Dictionary<string, List<double>>();
+        BulwarkContext? single = null, parallel = null;
+        string Backup(int j) => j == 1 ? "bulwark backup --jobs 1" : $"bulwark backup --jobs {j}";
+        async Task BackupAsync(int j)
+        {
+            var context = Context(Path.Combine(work, $"repo-par-{n++}"), url);
+            await BackupBenchmark.Init(context);
+            await Cpu(Backup(j), () => new BackupOperation(context).RunAsync(new BackupRequest { Jobs = j }, null, CancellationToken.None));
+            if (j == 1) single = context; else parallel = context;
+        }
+        var folder = Path.Combine(work, "dir-dump");
+        var backups = await Measure.CompareAsync(rounds,
+            (Backup(1), () => BackupAsync(1)),
+            (Backup(jobs), () => BackupAsync(jobs)),
+            ($"pg_dump -Fd -Z0 -j {jobs} (to a folder)", async () =>
+            {
+                if (Directory.Exists(folder))
+                    Directory.Delete(folder, recursive: true);
+                await Measure.RunProcessAsync(pgDump, ["-Fd", "-Z0", $"-j{jobs}", "-f", folder], env);
+            }),
+            ("pg_dump -Fc -Z0 > /dev/null", () => Measure.RunProcessAsync(pgDump, ["-Fc", "-Z0"], env)));
+        Measure.Print($"Backup of four large tables ({await SizeAsync(db, source)})", backups, Backup(1));
+        PrintCpu(cpu, Backup(1), Backup(jobs));
+        Console.WriteLine($"backup --jobs {jobs} / --jobs 1: {backups[1].Median / backups[0].Median:0.00} (target: at most 0.7)");
+        Console.WriteLine();
+
+        var m = 0;
+        async Task<string> FreshAsync()
+        {
+            var name = $"par_restore_{m++}";
+            await BenchDatabase.Run("psql", db.Server, "postgres", "-q", "-c", $"CREATE DATABASE {name}");
+            return name;
+        }
+        var restoreSingle = "bulwark restore (single archive, one job)";
+        var restoreParallel = $"bulwark restore --jobs {jobs} (parallel snapshot)";
+        var restoreStock = $"pg_restore -j {jobs} of the -Fd -Z0 folder";
+        var restores = await Measure.CompareAsync(rounds,
+            (restoreSingle, () => Cpu(restoreSingle, () => new RestoreOperation(single!).RunAsync(new RestoreRequest
+            {
+                Snapshot = "latest", Target = db.Server.Url($"par_restore_{m++}", withPassword: true), Create = true, Analyze = false,
+            }, null, CancellationToken.None))),
+            (restoreParallel, () => Cpu(restoreParallel, () => new RestoreOperation(parallel!).RunAsync(new RestoreRequest
+            {
+                Snapshot = "latest", Target = db.Server.Url($"par_restore_{m++}", withPassword: true), Create = true, Analyze = false, Jobs = jobs,
+            }, null, CancellationToken.None))),
+            (restoreStock, async () =>
+            {
+                var name = await FreshAsync();
+                await Measure.RunProcessAsync(pgRestore, ["--exit-on-error", $"-j{jobs}", "-d", name, folder], db.Server.Settings(name).ToEnvironment());
+            }));
+        Measure.Print("Restore of the four tables into a new database (no ANALYZE)", restores, restoreSingle);
+        PrintCpu(cpu, restoreSingle, restoreParallel);
+        Console.WriteLine($"restore --jobs {jobs} / one job: {restores[1].Median / restores[0].Median:0.00} (target: at most 0.75); " +
+                          $"/ pg_restore -j {jobs}: {restores[1].Median / restores[2].Median:0.00} (target: at most 1.0)");
+        Console.WriteLine();
+        for (var i = 0; i < m; i++)
+            await BenchDatabase.Run("psql", db.Server, "postgres", "-q", "-c", $"DROP DATABASE IF EXISTS par_restore_{i}");
+
+        async Task Cpu<T>(string name, Func<Task<T>> run)
+        {
+            var before = Process.GetCurrentProcess().TotalProcessorTime;
+            await run();
+            var spent = (Process.GetCurrentProcess().TotalProcessorTime - before).TotalSeconds;
+            if (!cpu.TryGetValue(name, out var list))
+                cpu[name] = list = [];
+            list.Add(spent);
+        }
+    }
+
+    private static void PrintCpu(Dictionary<string, List<double>> cpu, params string[] names)
+    {
+        foreach (var name in names)
+            Console.WriteLine($"  {name}: Bulwark's own CPU {cpu[name].Order().ElementAt(cpu[name].Count / 2):0.00} s (median)");
+    }
+
+    /// <summary>Four tables of equal size, each with a primary key and a second index, about size × 12 MB each.</summary>
+    private static async Task<string> FourTablesAsync(BenchDatabase db, int size)
+    {
+        const string name = "four";
+        var watch = Stopwatch.StartNew();
+        await BenchDatabase.Run("psql", db.Server, "postgres", "-q", "-c", $"CREATE DATABASE {name}");
+        var rows = size * 60_000;
+        var sql = string.Concat(Enumerable.Range(1, 4).Select(i => $"""
+            CREATE TABLE t{i} AS
+            SELECT g AS id, md5((g * {i})::text) AS reference, (g % 100000) AS customer, round((random() * 1000)::numeric, 2) AS amount,
+                   timestamptz '2026-01-01' + g * interval '17 seconds' AS placed_at,
+                   'row ' || g || ': ' || md5((g * 31 + {i})::text) || ' ' || md5((g * 17 + {i})::text) AS note,
+                   jsonb_build_object('channel', (ARRAY['web','app','store'])[1 + g % 3], 'coupon', md5((g * 7 + {i})::text)) AS details
+            FROM generate_series(1, {rows}) g;
+            ALTER TABLE t{i} ADD PRIMARY KEY (id);
+            CREATE INDEX ON t{i} (customer, placed_at);
+            """));
+        await BenchDatabase.Run("psql", db.Server, name, "-q", "-c", sql);
+        await BenchDatabase.Run("psql", db.Server, name, "-q", "-c", "VACUUM ANALYZE");
+        Console.Error.WriteLine($"# four tables of {rows} rows: {watch.Elapsed.TotalSeconds:0.0} s");
+        return name;
+    }
+
+    private static async Task<string> SizeAsync(BenchDatabase db, string database)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(db.Server.Settings(database).ToNpgsql().ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("SELECT pg_size_pretty(pg_database_size(current_database()))", connection);
+        return $"{await command.ExecuteScalarAsync()} database";
+    }
+
+    private static BulwarkContext Context(string repository, string url) =>
+        new(LoadedConfig.FromObject(new BulwarkConfig
+        {
+            Repository = repository,
+            State = repository + "-state",
+            Postgres = new PostgresConfig { Url = url },
+        }, Path.GetDirectoryName(repository)!, _ => null));
+}
