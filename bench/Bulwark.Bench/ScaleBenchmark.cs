@@ -52,7 +52,7 @@ public static class ScaleBenchmark
             await BackupBenchmark.Init(BackupBenchmark.Context(db, repository));
             var programEnv = BackupBenchmark.ProgramEnvironment(db, repository, work);
 
-            floor.Add((await BudgetBenchmark.TimeAsync(pgDump, ["-Fc", "-Z0", "-f", "/dev/null"], env)).Wall);
+            floor.Add((await BudgetBenchmark.TimeAsync("bash", ["-c", $"'{pgDump}' -Fc -Z0 > /dev/null"], env)).Wall);
             script.Add(await BudgetBenchmark.TimeAsync("bash", ["-c", $"set -o pipefail; '{pgDump}' -Fc -Z0 | zstd -3 -q > '{zst}'"], env));
             backup.Add(await BudgetBenchmark.TimeAsync(program, [.. prefix, "backup"], programEnv));
             stored = Directory.EnumerateFiles(Path.Combine(repository, "chunks"), "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
