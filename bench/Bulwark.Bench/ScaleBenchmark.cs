@@ -67,10 +67,10 @@ public static class ScaleBenchmark
             var target = $"scale_bulwark_{round}";
             var restoreEnv = new Dictionary<string, string?>(programEnv) { ["PGPASSWORD"] = db.Settings.ToEnvironment()["PGPASSWORD"] };
             restores.Add((await BudgetBenchmark.TimeAsync(program,
-                [.. prefix, "restore", "--target", db.Server.Url(target), "--create", "--no-analyze"], restoreEnv)).Wall);
+                [.. prefix, "restore", "latest", "--target", db.Server.Url(target), "--create", "--no-analyze"], restoreEnv)).Wall);
             await BenchDatabase.Run("psql", db.Server, "postgres", "-q", "-c", $"DROP DATABASE {target}");
 
-            drills.Add((await BudgetBenchmark.TimeAsync(program, [.. prefix, "test-restore"], programEnv)).Wall);
+            drills.Add((await BudgetBenchmark.TimeAsync(program, [.. prefix, "test-restore", "latest"], programEnv)).Wall);
             checks.Add((await BudgetBenchmark.TimeAsync(program, [.. prefix, "check"], programEnv)).Wall);
             if (round == 0)
             {
