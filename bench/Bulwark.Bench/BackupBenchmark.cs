@@ -100,7 +100,7 @@ public static class BackupBenchmark
     }
 
     /// <summary>The environment of a 'bulwark' process backing up <paramref name="db"/> into <paramref name="repository"/>.</summary>
-    private static Dictionary<string, string?> ProgramEnvironment(BenchDatabase db, string repository, string work) => new()
+    public static Dictionary<string, string?> ProgramEnvironment(BenchDatabase db, string repository, string work) => new()
     {
         ["BULWARK_REPOSITORY"] = repository,
         ["BULWARK_STATE"] = repository + "-state",

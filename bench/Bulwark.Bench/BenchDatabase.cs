@@ -22,7 +22,8 @@ public sealed class BenchDatabase : IAsyncDisposable
     public string Url => Server.Url(Database, withPassword: true);
     public PgConnectionSettings Settings => Server.Settings(Database);
 
-    public static async Task<BenchDatabase> CreateAsync(int scale, string? parent = null)
+    /// <param name="pgbench">False: only the server, for <see cref="MixedAsync"/>.</param>
+    public static async Task<BenchDatabase> CreateAsync(int scale, string? parent = null, bool pgbench = true)
     {
         var server = await LocalPostgresServer.StartAsync(parent, settings: new Dictionary<string, string>
         {
@@ -30,6 +31,8 @@ public sealed class BenchDatabase : IAsyncDisposable
             ["max_connections"] = "100",
         });
         const string database = "bench";
+        if (!pgbench)
+            return new BenchDatabase(server, database, scale);
         await Run("psql", server, "postgres", "-q", "-c", $"CREATE DATABASE {database}");
         var watch = Stopwatch.StartNew();
         await Run("pgbench", server, database, "-i", "-q", "-s", scale.ToString(System.Globalization.CultureInfo.InvariantCulture));

@@ -6,9 +6,11 @@ using Bulwark.Bench;
 // (100 snapshots; --binary PATH also times a published single-file binary), drill
 // (fingerprinting cost and restore drills; --jobs N adds a parallel drill), supabase (the supabase profile's backup
 // against a plain one of the same Supabase-shaped project, then the restores; --scale 20 ≈ 200 MB of team rows), parallel (backup --jobs and restore --jobs on four large
-// tables beside pg_dump -Fd -j and pg_restore -j; --jobs N, default 2; --size N, about N × 12 MB per table, default 20). Each prints markdown tables of medians and
+// tables beside pg_dump -Fd -j and pg_restore -j; --jobs N, default 2; --size N, about N × 12 MB per table, default 20), scale (--scales 20,100,300:
+// backup, restore, drill, check and peak memory at each scale beside the script and pg_restore), budget
+// (the CPU seconds per GiB of dump of each stage of a backup, beside pg_dump's and zstd's own). Each prints markdown tables of medians and
 // ratios against peers measured in this run. --keep leaves the work folder (repositories, databases' files) behind.
-var names = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && !int.TryParse(a, out _) && (i == 0 || args[i - 1] != "--binary")).ToList();
+var names = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && !int.TryParse(a, out _) && (i == 0 || (args[i - 1] != "--binary" && args[i - 1] != "--scales"))).ToList();
 var scale = Option("--scale", 20);
 var rounds = Option("--rounds", 3);
 if (names.Count == 0)
@@ -45,6 +47,14 @@ try
                 break;
             case "parallel":
                 await ParallelBenchmark.RunAsync(await Database(), work, rounds, Option("--jobs", 2), Option("--size", 20));
+                break;
+            case "budget":
+                await BudgetBenchmark.RunAsync(await (await Database()).MixedAsync(), work);
+                break;
+            case "scale":
+                var scales = (args.SkipWhile(a => a != "--scales").Skip(1).FirstOrDefault() ?? "20,100,300")
+                    .Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToList();
+                await ScaleBenchmark.RunAsync(scales, work, rounds);
                 break;
             case "encryption":
                 await EncryptionBenchmark.RunAsync(await Database(), work, rounds);

@@ -8,7 +8,7 @@ namespace Bulwark.Repository;
 public sealed partial class BackupRepository
 {
     /// <summary>Stores an already packed chunk.</summary>
-    public Task WriteChunkAsync(ObjectId id, byte[] packed, CancellationToken cancellationToken) =>
+    public Task WriteChunkAsync(ObjectId id, ReadOnlyMemory<byte> packed, CancellationToken cancellationToken) =>
         Backend.PutAsync(RepositoryLayout.ChunkName(id), packed, cancellationToken);
 
     /// <summary>Whether a chunk object exists, without reading it.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using ZstdNet;
 
 namespace Bulwark.Repository.Format;
@@ -39,18 +40,40 @@ public sealed class ObjectCodec
             compressor = s_compressor = new Compressor(new CompressionOptions(CompressionLevel));
             s_compressorLevel = CompressionLevel;
         }
-        var bound = 1 + Compressor.GetCompressBound(plaintext.Length);
-        var packed = s_scratch is { } scratch && scratch.Length >= bound ? scratch : s_scratch = new byte[bound];
-        var written = compressor.Wrap(plaintext, packed.AsSpan(1, bound - 1));
+        var bound = PackBound(plaintext.Length);
+        var scratch = s_scratch is { } s && s.Length >= bound ? s : s_scratch = new byte[bound];
+        var packed = Pack(plaintext, compressor, scratch);
+        // Pack returns sealed objects as arrays of their own; only a plain one is still in the scratch buffer.
+        return Cipher.Encrypts ? (MemoryMarshal.TryGetArray(packed, out var sealedArray) ? sealedArray.Array! : packed.ToArray()) : packed.ToArray();
+    }
+
+    /// <summary>The most bytes <see cref="Pack(ReadOnlySpan{byte}, Compressor, byte[])"/> writes into its buffer for <paramref name="length"/> bytes of plaintext.</summary>
+    public static int PackBound(int length) => 1 + Compressor.GetCompressBound(length);
+
+    /// <summary>A packer for one worker: its own zstd context and output buffer, reused chunk after chunk.</summary>
+    public ObjectPacker CreatePacker(int maxPlaintext) => new(this, new Compressor(new CompressionOptions(CompressionLevel)), maxPlaintext);
+
+    /// <summary>
+    /// Compresses (when it pays) and seals. Unencrypted, the stored form is built in <paramref name="buffer"/> (at
+    /// least <see cref="PackBound"/> long) and returned as a slice of it, valid until the buffer's next use; sealed,
+    /// it is a new array.
+    /// </summary>
+    internal ReadOnlyMemory<byte> Pack(ReadOnlySpan<byte> plaintext, Compressor compressor, byte[] buffer)
+    {
+        var written = compressor.Wrap(plaintext, buffer.AsSpan(1, PackBound(plaintext.Length) - 1));
+        int length;
         if (written < plaintext.Length - plaintext.Length / 32)
         {
-            packed[0] = Zstd;
-            return Cipher.Encrypts ? Cipher.Seal(packed.AsSpan(0, 1 + written)) : packed.AsSpan(0, 1 + written).ToArray();
+            buffer[0] = Zstd;
+            length = 1 + written;
         }
-        var raw = new byte[1 + plaintext.Length];
-        raw[0] = Raw;
-        plaintext.CopyTo(raw.AsSpan(1));
-        return Cipher.Encrypts ? Cipher.Seal(raw) : raw;
+        else
+        {
+            buffer[0] = Raw;
+            plaintext.CopyTo(buffer.AsSpan(1));
+            length = 1 + plaintext.Length;
+        }
+        return Cipher.Encrypts ? Cipher.Seal(buffer.AsSpan(0, length)) : buffer.AsMemory(0, length);
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Threading.Channels;
+using Bulwark.Repository.Format;
 using Bulwark.Repository.Snapshots;
 
 namespace Bulwark.Repository.Streams;
@@ -43,9 +44,9 @@ public sealed class StreamUploader
         using var failure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var ct = failure.Token;
         var work = Channel.CreateBounded<(int Index, Buffer Chunk)>(
-            new BoundedChannelOptions(_parallelism * 2) { SingleWriter = true });
+            new BoundedChannelOptions(_parallelism) { SingleWriter = true });
         var observe = observers is { Count: > 0 }
-            ? Channel.CreateBounded<Buffer>(new BoundedChannelOptions(16) { SingleWriter = true, SingleReader = true })
+            ? Channel.CreateBounded<Buffer>(new BoundedChannelOptions(8) { SingleWriter = true, SingleReader = true })
             : null;
         var refs = new List<ChunkRef>();
         var workers = Enumerable.Range(0, _parallelism)
@@ -131,7 +132,19 @@ public sealed class StreamUploader
     private async Task WorkAsync(ChannelReader<(int Index, Buffer Chunk)> reader, List<ChunkRef> refs,
         CancellationToken ct)
     {
-        await foreach (var (index, chunk) in reader.ReadAllAsync(ct).ConfigureAwait(false))
+        // Created on first use: a worker that only sees known chunks needs no zstd context.
+        ObjectPacker? packer = null;
+        try
+        {
+            await foreach (var (index, chunk) in reader.ReadAllAsync(ct).ConfigureAwait(false))
+                await StoreAsync(index, chunk).ConfigureAwait(false);
+        }
+        finally
+        {
+            packer?.Dispose();
+        }
+
+        async Task StoreAsync(int index, Buffer chunk)
         {
             try
             {
@@ -139,7 +152,8 @@ public sealed class StreamUploader
                 var id = _repository.Codec.ComputeId(data.Span);
                 if (!_known.Contains(id) && _written.TryAdd(id, 0))
                 {
-                    var packed = _repository.Codec.Pack(data.Span);
+                    packer ??= _repository.Codec.CreatePacker(_repository.Chunker.Parameters.MaxSize);
+                    var packed = packer.Pack(data.Span);
                     await _repository.WriteChunkAsync(id, packed, ct).ConfigureAwait(false);
                     Statistics.AddNew(data.Length, packed.Length);
                 }
