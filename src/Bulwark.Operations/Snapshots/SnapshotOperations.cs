@@ -25,7 +25,7 @@ public sealed class SnapshotOperations
     public async Task<SnapshotDetails> ShowAsync(string reference, CancellationToken cancellationToken)
     {
         await using var repository = await _context.OpenRepositoryAsync(cancellationToken).ConfigureAwait(false);
-        var snapshot = await repository.ResolveSnapshotAsync(reference, cancellationToken).ConfigureAwait(false);
+        var snapshot = await _context.ResolveSnapshotAsync(repository, reference, cancellationToken).ConfigureAwait(false);
         var drills = await DrillHistory.LatestDrillsAsync(repository, cancellationToken).ConfigureAwait(false);
         return new SnapshotDetails(snapshot, drills.GetValueOrDefault(snapshot.Id.ToString()));
     }

@@ -19,6 +19,11 @@ public sealed record StatusReport
     public required string TimeZone { get; init; }
     public IReadOnlyList<JobStatus> Jobs { get; init; } = [];
     public RetentionStatus? Retention { get; init; }
+    /// <summary>
+    /// Per source, in the order of the configuration, then sources that only the repository still holds snapshots
+    /// of. The fields above stay for one source (the newest snapshot overall, the repository's totals).
+    /// </summary>
+    public IReadOnlyList<SourceStatus> Sources { get; init; } = [];
     public HealthReport? Health { get; init; }
     /// <summary>What could not be read (the repository unreachable, a bad retention policy, …).</summary>
     public IReadOnlyList<string> Errors { get; init; } = [];

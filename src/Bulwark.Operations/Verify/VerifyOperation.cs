@@ -26,7 +26,7 @@ public sealed class VerifyOperation
             IReadOnlyList<ObjectId>? ids = null;
             if (snapshot is not null)
             {
-                var resolved = await repository.ResolveSnapshotAsync(snapshot, cancellationToken).ConfigureAwait(false);
+                var resolved = await _context.ResolveSnapshotAsync(repository, snapshot, cancellationToken).ConfigureAwait(false);
                 ids = [resolved.Id];
                 scope.Snapshot = resolved.ShortId;
             }
