@@ -44,8 +44,10 @@ public sealed class BulwarkContext
     /// <summary>The source this context acts on (see <see cref="ForSource"/>); null: the configuration as a whole.</summary>
     public ConfiguredSource? Source { get; private init; }
 
-    /// <summary>Every source of the configuration, in the order written.</summary>
-    public IReadOnlyList<ConfiguredSource> Sources => ConfiguredSource.All(Config.Config);
+    private IReadOnlyList<ConfiguredSource>? _sources;
+
+    /// <summary>Every source of the configuration, in the order written (also in one source's context).</summary>
+    public IReadOnlyList<ConfiguredSource> Sources => _sources ??= ConfiguredSource.All(Config.Config);
 
     /// <summary>
     /// The sources that <paramref name="name"/> selects (--source): all when null, else the one of that name, or a
@@ -71,6 +73,7 @@ public sealed class BulwarkContext
         ArgumentNullException.ThrowIfNull(source);
         return new BulwarkContext(Config.With(source.Settings), Time, Backends)
         {
+            _sources = Sources,
             Source = source,
             RepositoryOverride = RepositoryOverride,
             OpenCipher = OpenCipher,
@@ -80,7 +83,7 @@ public sealed class BulwarkContext
     }
 
     /// <summary>Whether a snapshot belongs to this context's source; null when the context is not one source's.</summary>
-    public Func<Repository.Snapshots.Snapshot, bool>? SnapshotFilter => Source is { } source
+    public Func<Repository.Snapshots.Snapshot, bool>? SnapshotFilter => Source is { } source && (source.Named || Sources.Count > 1)
         ? snapshot => SourceNames.FromManifest(snapshot.Manifest.Source.Name) == source.Name
         : null;
 
@@ -96,8 +99,7 @@ public sealed class BulwarkContext
             throw new BulwarkException(ErrorKind.Usage,
                 $"'latest' is ambiguous: the configuration has {Sources.Count} sources ({string.Join(", ", Sources.Select(s => s.Name))})",
                 "pass --source NAME, or name the snapshot by its id ('bulwark list')");
-        var source = Sources.Count > 1 || Source is { Named: true } ? Source : null;
-        return repository.ResolveSnapshotAsync(reference!, cancellationToken, source is null ? null : SnapshotFilter, source is null ? null : $"source '{source.Name}'");
+        return repository.ResolveSnapshotAsync(reference!, cancellationToken, SnapshotFilter, Source is null ? null : $"source '{Source.Name}'");
     }
 
     /// <summary>The name that snapshots of this context's source record (null for the default source).</summary>
@@ -137,6 +139,7 @@ public sealed class BulwarkContext
     /// </summary>
     public BulwarkContext KeepingKeys() => new(Config, Time, Backends)
     {
+        _sources = _sources,
         Source = Source,
         RepositoryOverride = RepositoryOverride,
         PassphrasePrompt = PassphrasePrompt,

@@ -24,8 +24,8 @@ public sealed record ConfiguredSource(string Name, BulwarkConfig Settings, strin
 
     private static BulwarkConfig Merge(BulwarkConfig top, SourceConfig source)
     {
+        // 'sources:' stays, so that a source's configuration still says that there are several.
         var merged = top.Copy();
-        merged.Sources = [];
         merged.Postgres = source.Postgres;
         merged.Files = source.Files ?? top.Files;
         merged.Modules = source.Modules ?? top.Modules;

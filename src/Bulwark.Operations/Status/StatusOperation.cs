@@ -42,6 +42,9 @@ public sealed class StatusOperation
             await using var repository = await _context.OpenRepositoryAsync(cancellationToken).ConfigureAwait(false);
             var catalog = new SnapshotCatalog(repository, _context.Config.StateDirectory);
             summaries = await catalog.ListAsync(cancellationToken).ConfigureAwait(false);
+            // 'status --source': that source's snapshots only.
+            if (_context.SnapshotFilter is not null)
+                summaries = summaries.Where(s => s.SourceName == _context.Source!.Name).ToList();
             var proofs = await catalog.ProofsAsync(cancellationToken).ConfigureAwait(false);
             if (_context.Settings.Sources.Count == 0)
             {
@@ -51,7 +54,7 @@ public sealed class StatusOperation
             {
                 // Each source by its own policy; snapshots of a source no longer configured by the top-level one.
                 var configured = _context.Sources.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
-                foreach (var source in _context.Sources)
+                foreach (var source in Selected())
                 {
                     retentionBySource[source.Name] = Retention(source.Settings.Retention,
                         source.KeyOf("retention", source.Settings.Retention != _context.Settings.Retention),
@@ -93,7 +96,7 @@ public sealed class StatusOperation
         var check = _context.Settings.Check;
         var named = _context.Settings.Sources.Count > 0;
         var bySource = summaries.GroupBy(s => s.SourceName, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
-        var names = _context.Sources.Select(s => (s.Name, Configured: true))
+        var names = Selected().Select(s => (s.Name, Configured: true))
             .Concat(bySource.Keys.Where(k => _context.Sources.All(s => s.Name != k)).Order(StringComparer.Ordinal).Select(k => (Name: k, Configured: false)));
         var result = new List<SourceStatus>();
         foreach (var (name, configured) in names)
@@ -122,6 +125,10 @@ public sealed class StatusOperation
         }
         return result;
     }
+
+    /// <summary>The configured sources this status is about: all, or the one of --source.</summary>
+    private IEnumerable<Configuration.ConfiguredSource> Selected() =>
+        _context.Sources.Where(s => _context.SnapshotFilter is null || s.Name == _context.Source!.Name);
 
     /// <summary>The totals of several sources' retention.</summary>
     private static RetentionStatus? Combine(List<RetentionStatus> parts) => parts.Count == 0 ? null : new RetentionStatus(

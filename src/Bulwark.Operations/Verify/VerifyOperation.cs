@@ -30,6 +30,12 @@ public sealed class VerifyOperation
                 ids = [resolved.Id];
                 scope.Snapshot = resolved.ShortId;
             }
+            else if (_context.SnapshotFilter is { } filter)
+            {
+                // --source without a snapshot: every snapshot of that source.
+                ids = (await repository.ScanSnapshotsAsync(cancellationToken).ConfigureAwait(false)).Snapshots
+                    .Where(filter).Select(s => s.Id).ToList();
+            }
             var report = await RepositoryVerifier.VerifyAsync(repository, ids, readData, progress, cancellationToken).ConfigureAwait(false);
             scope.Bytes = report.BytesRead;
             scope.Details["problems"] = report.Problems.Count.ToString(CultureInfo.InvariantCulture);
