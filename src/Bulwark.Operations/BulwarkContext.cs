@@ -45,6 +45,10 @@ public sealed class BulwarkContext
     public ConfiguredSource? Source { get; private init; }
 
     private IReadOnlyList<ConfiguredSource>? _sources;
+    private BulwarkContext? _whole;
+
+    /// <summary>The context of the whole configuration (this one unless it is one source's).</summary>
+    public BulwarkContext Whole => _whole ?? this;
 
     /// <summary>Every source of the configuration, in the order written (also in one source's context).</summary>
     public IReadOnlyList<ConfiguredSource> Sources => _sources ??= ConfiguredSource.All(Config.Config);
@@ -74,6 +78,7 @@ public sealed class BulwarkContext
         return new BulwarkContext(Config.With(source.Settings), Time, Backends)
         {
             _sources = Sources,
+            _whole = Whole,
             Source = source,
             RepositoryOverride = RepositoryOverride,
             OpenCipher = OpenCipher,
@@ -140,6 +145,7 @@ public sealed class BulwarkContext
     public BulwarkContext KeepingKeys() => new(Config, Time, Backends)
     {
         _sources = _sources,
+        _whole = _whole,
         Source = Source,
         RepositoryOverride = RepositoryOverride,
         PassphrasePrompt = PassphrasePrompt,

@@ -53,6 +53,13 @@ public sealed class JobRunner
         ? _bodies.Keys.ToList()
         : [.. _bodies.Keys, .. _context.Sources.SelectMany(source => JobNames.PerSource.Select(j => JobNames.ForSource(j, source.Name)))];
 
+    /// <summary>Where a job's alerts go: a source's own 'alerts:' for its jobs, else the configuration's.</summary>
+    private AlertDispatcher AlertsFor(string job) =>
+        JobNames.TrySplit(job, out _, out var name) && _context.Settings.Sources.Count > 0 &&
+        _context.Sources.FirstOrDefault(s => s.Name == name) is { } source && source.Settings.Alerts != _context.Settings.Alerts
+            ? new AlertDispatcher(_context.ForSource(source))
+            : _alerts;
+
     /// <summary>The body of "backup.NAME" or "drill.NAME": the job on that source's context; null for no such job.</summary>
     private Func<CancellationToken, Task<JobBodyResult>>? SourceJob(string name)
     {
@@ -93,7 +100,7 @@ public sealed class JobRunner
         {
             // The state folder cannot be written: the job cannot be run safely (no lock, no record), and says so.
             taken?.Dispose();
-            await AlertQuietlyAsync(() => _alerts.NotifyJobAsync(job, e, CancellationToken.None)).ConfigureAwait(false);
+            await AlertQuietlyAsync(() => AlertsFor(job).NotifyJobAsync(job, e, CancellationToken.None)).ConfigureAwait(false);
             return Failed(job, trigger, start, e);
         }
         using var jobLock = taken;
@@ -141,7 +148,7 @@ public sealed class JobRunner
 
         // A cancelled run says nothing about health (shutdown); the checks notice a backup that stays missing.
         if (result.Outcome is JobOutcome.Ok or JobOutcome.Failed)
-            await AlertQuietlyAsync(() => _alerts.NotifyJobAsync(job, result.Error, CancellationToken.None)).ConfigureAwait(false);
+            await AlertQuietlyAsync(() => AlertsFor(job).NotifyJobAsync(job, result.Error, CancellationToken.None)).ConfigureAwait(false);
         if (result.Health is not null)
         {
             Remember(result.Health);
@@ -214,17 +221,25 @@ public sealed class JobRunner
     public event Action<string>? Warning;
 
     /// <summary>The backup job of the whole configuration: with 'sources:', each source in turn.</summary>
-    private async Task<JobBodyResult> BackupAsync(CancellationToken cancellationToken)
+    private Task<JobBodyResult> BackupAsync(CancellationToken cancellationToken) =>
+        EachSourceAsync(BackupAsync, cancellationToken);
+
+    /// <summary>
+    /// <paramref name="body"/> on the configuration, or with 'sources:' on each source in turn: one source's failure
+    /// does not stop the others, and fails the job with every failure named.
+    /// </summary>
+    private async Task<JobBodyResult> EachSourceAsync(Func<BulwarkContext, CancellationToken, Task<JobBodyResult>> body,
+        CancellationToken cancellationToken)
     {
         if (_context.Settings.Sources.Count == 0)
-            return await BackupAsync(_context, cancellationToken).ConfigureAwait(false);
+            return await body(_context, cancellationToken).ConfigureAwait(false);
         var lines = new List<string>();
         var failures = new List<(string Source, BulwarkException Error)>();
         foreach (var source in _context.Sources)
         {
             try
             {
-                lines.Add($"{source.Name}: {(await BackupAsync(_context.ForSource(source), cancellationToken).ConfigureAwait(false)).Summary}");
+                lines.Add($"{source.Name}: {(await body(_context.ForSource(source), cancellationToken).ConfigureAwait(false)).Summary}");
             }
             catch (BulwarkException e) when (e.Kind != ErrorKind.Cancelled)
             {
@@ -234,7 +249,7 @@ public sealed class JobRunner
         if (failures.Count > 0)
             throw new BulwarkException(failures[0].Error.Kind,
                 string.Join("; ", failures.Select(f => $"{f.Source}: {f.Error.Message}")) +
-                (lines.Count > 0 ? $" (backed up: {string.Join("; ", lines)})" : ""),
+                (lines.Count > 0 ? $" (done: {string.Join("; ", lines)})" : ""),
                 failures[0].Error.Advice);
         return new JobBodyResult(string.Join("; ", lines));
     }
@@ -255,7 +270,8 @@ public sealed class JobRunner
         return new JobBodyResult($"{report.Status.Label()}: {HealthText.Count(report.Problems.Count(), "problem")}", report);
     }
 
-    private Task<JobBodyResult> DrillAsync(CancellationToken cancellationToken) => DrillAsync(_context, cancellationToken);
+    private Task<JobBodyResult> DrillAsync(CancellationToken cancellationToken) =>
+        EachSourceAsync(DrillAsync, cancellationToken);
 
     private static async Task<JobBodyResult> DrillAsync(BulwarkContext context, CancellationToken cancellationToken)
     {

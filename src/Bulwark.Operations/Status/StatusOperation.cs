@@ -29,12 +29,14 @@ public sealed class StatusOperation
     {
         var now = _context.Time.GetUtcNow();
         var errors = new List<string>();
-        var schedule = JobSchedule.FromConfig(_context.Settings, _context.Time);
-        var states = JobStateStore.For(_context);
+        // Jobs belong to the whole configuration, also in one source's status.
+        var schedule = JobSchedule.FromConfig(_context.Whole.Settings, _context.Time);
+        var states = JobStateStore.For(_context.Whole);
         var jobs = schedule.Jobs.Select(j => new JobStatus(j.Name, j.Expression, schedule.NextAfter(j, now), null, states.Read(j.Name))).ToList();
         IReadOnlyList<SnapshotSummary> summaries = [];
         RetentionStatus? retention = null;
         var retentionBySource = new Dictionary<string, RetentionStatus>(StringComparer.Ordinal);
+        IReadOnlyList<ProofRecord> drills = [];
         string? repositoryDisplay = null;
         try
         {
@@ -46,6 +48,7 @@ public sealed class StatusOperation
             if (_context.SnapshotFilter is not null)
                 summaries = summaries.Where(s => s.SourceName == _context.Source!.Name).ToList();
             var proofs = await catalog.ProofsAsync(cancellationToken).ConfigureAwait(false);
+            drills = proofs.Where(p => p.Kind == ProofRecord.Drill && now - p.Time <= HistoryLength).OrderBy(p => p.Time).ToList();
             if (_context.Settings.Sources.Count == 0)
             {
                 retention = Retention(_context.Settings.Retention, "retention", summaries, proofs, now);
@@ -71,7 +74,7 @@ public sealed class StatusOperation
         }
         health ??= await new HealthCheckOperation(_context).RunAsync(new HealthCheckRequest { Quick = true }, cancellationToken).ConfigureAwait(false);
         var last = summaries.Count == 0 ? null : summaries[^1];
-        var sources = Sources(summaries, jobs, retention, retentionBySource, now);
+        var sources = Sources(summaries, jobs, retention, retentionBySource, drills, now);
         return new StatusReport
         {
             Time = now,
@@ -91,7 +94,7 @@ public sealed class StatusOperation
 
     /// <summary>The status of every configured source, then of sources that only the repository holds snapshots of.</summary>
     private List<SourceStatus> Sources(IReadOnlyList<SnapshotSummary> summaries, IReadOnlyList<JobStatus> jobs,
-        RetentionStatus? retention, Dictionary<string, RetentionStatus> retentionBySource, DateTimeOffset now)
+        RetentionStatus? retention, Dictionary<string, RetentionStatus> retentionBySource, IReadOnlyList<ProofRecord> drills, DateTimeOffset now)
     {
         var check = _context.Settings.Check;
         var named = _context.Settings.Sources.Count > 0;
@@ -103,6 +106,7 @@ public sealed class StatusOperation
         {
             var own = bySource.TryGetValue(name, out var list) ? list : [];
             var newest = own.Count == 0 ? null : own[^1];
+            var ids = own.Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
             var (status, summary) = SourceBackupAge.Evaluate(name, newest, now, check.BackupAgeWarningValue, check.BackupAgeCriticalValue);
             result.Add(new SourceStatus
             {
@@ -120,6 +124,7 @@ public sealed class StatusOperation
                 Jobs = jobs.Where(j => named
                     ? JobNames.TrySplit(j.Job, out _, out var source) && source == name
                     : configured && JobNames.PerSource.Contains(j.Job)).ToList(),
+                Drills = drills.Where(d => ids.Contains(d.Snapshot)).ToList(),
                 Retention = named ? retentionBySource.GetValueOrDefault(name) : retention,
             });
         }

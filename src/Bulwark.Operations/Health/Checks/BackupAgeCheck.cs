@@ -81,7 +81,27 @@ internal sealed class BackupAgeCheck : IHealthCheck
             [
                 new HealthMetric("backup_age", Math.Round(oldest.Age.TotalSeconds), "s", warning?.TotalSeconds, critical?.TotalSeconds, 0),
                 new HealthMetric("snapshots", summaries.Count, Min: 0),
+                .. SourceMetrics(context, summaries, warning, critical),
             ],
         };
+    }
+
+    /// <summary>With 'sources:', the age of each source's newest snapshot and its count (a source without any has only the count).</summary>
+    private static IEnumerable<HealthMetric> SourceMetrics(HealthCheckContext context, IReadOnlyList<Catalog.SnapshotSummary> summaries,
+        TimeSpan? warning, TimeSpan? critical)
+    {
+        var bulwark = context.Bulwark;
+        if (bulwark.Settings.Sources.Count == 0)
+            return [];
+        return (bulwark.Source is { } only ? [only] : bulwark.Sources).SelectMany(source =>
+        {
+            var own = summaries.Where(s => s.SourceName == source.Name).ToList();
+            var metrics = new List<HealthMetric>();
+            if (own.Count > 0)
+                metrics.Add(new HealthMetric("backup_age", Math.Round((context.Now - own.Max(s => s.Time)).TotalSeconds), "s",
+                    warning?.TotalSeconds, critical?.TotalSeconds, 0, Source: source.Name));
+            metrics.Add(new HealthMetric("snapshots", own.Count, Min: 0, Source: source.Name));
+            return metrics;
+        });
     }
 }

@@ -145,4 +145,17 @@ public sealed class SourcesConfigTests
         Assert.Equal("postgres://u@db1/app", app.Settings.Postgres.Url);
         Assert.Equal(2, app.Sources.Count);
     }
+
+    [Fact]
+    public void TheInitTemplatesSourcesExample_LoadsOnceUncommented()
+    {
+        using var dir = new TempDirectory();
+        var lines = ConfigTemplate.Render("/var/backups/bulwark").Split('\n');
+        var start = Array.FindIndex(lines, l => l.TrimEnd() == "# sources:");
+        Assert.True(start >= 0, "the template has no commented 'sources:' example");
+        var example = lines.Skip(start).TakeWhile(l => l.StartsWith('#')).Select(l => l.Length > 2 ? l[2..] : "");
+        var loaded = Load(dir, "repository: ./repo\n" + string.Join('\n', example) + "\n");
+        Assert.Equal(["app", "crm"], ConfiguredSource.All(loaded.Config).Select(s => s.Name));
+        Assert.Equal(14, loaded.Config.Sources[1].Retention!.KeepDaily);
+    }
 }
