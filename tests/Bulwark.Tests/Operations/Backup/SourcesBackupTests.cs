@@ -104,12 +104,17 @@ public sealed class SourcesBackupTests(PostgresFixture pg) : IDisposable
         // check --source app: OK, whatever the other source's state.
         var appHealth = await new HealthCheckOperation(context.ForSource(context.SelectSources("app")[0])).RunAsync(new HealthCheckRequest { Quick = true }, Ct);
         Assert.Equal(HealthStatus.Ok, appHealth.Find(HealthCheckNames.BackupAge)!.Status);
+        Assert.Equal(HealthStatus.Ok, appHealth.Find(HealthCheckNames.Operations)!.Status);
         // The whole configuration: CRITICAL, naming the source without a backup.
         var all = await new HealthCheckOperation(context).RunAsync(new HealthCheckRequest { Quick = true }, Ct);
         var age = all.Find(HealthCheckNames.BackupAge)!;
         Assert.Equal(HealthStatus.Critical, age.Status);
         Assert.Contains("broken has no backup yet", age.Summary);
         Assert.DoesNotContain("app", age.Summary);
+        // app's successful backup does not clear the other source's failed one.
+        var operations = all.Find(HealthCheckNames.Operations)!;
+        Assert.Equal(HealthStatus.Warning, operations.Status);
+        Assert.Contains("backup of broken failed once (never succeeded)", operations.Summary);
 
         var status = await new StatusOperation(context).RunAsync(all, Ct);
         Assert.Equal(["app", "broken"], status.Sources.Select(s => s.Name));
