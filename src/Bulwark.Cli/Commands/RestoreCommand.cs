@@ -36,6 +36,7 @@ public static class RestoreCommand
         var toEnd = new Option<bool>("--to-end") { Description = "With --to-dir: recover to the end of the archive (the default)" };
         var start = new Option<bool>("--start") { Description = "With --to-dir: start a server on the folder, wait for the end of recovery, and leave it running" };
         var port = new Option<int?>("--port") { Description = "With --start: its port on 127.0.0.1 (default: a free one)", HelpName = "PORT" };
+        var source = SourceOption.Create("With several sources: 'latest' is this source's newest snapshot");
         var command = new Command("restore",
             "Restore a snapshot into a database, write its dump to a file, or restore its configuration files (--files-to).\n" +
             "--storage-to uploads its Supabase Storage files too (objects holding other content are refused without --overwrite).\n" +
@@ -45,7 +46,7 @@ public static class RestoreCommand
             "A non-empty folder is refused (exit 9).")
         {
             toDir, toTime, toLsn, toName, toEnd, start, port,
-            snapshot, target, create, clean, schemas, tables, jobs, noOwner, noAcl, globals, noAnalyze, toFile, stream, filesTo, file, storageTo, overwrite,
+            snapshot, source, target, create, clean, schemas, tables, jobs, noOwner, noAcl, globals, noAnalyze, toFile, stream, filesTo, file, storageTo, overwrite,
         };
         command.SetHandler(async (run, ct) =>
         {
@@ -76,7 +77,7 @@ public static class RestoreCommand
                 Globals = run.Get(globals),
                 Analyze = !run.Get(noAnalyze),
             };
-            var context = run.Context;
+            var context = SourceOption.Context(run, source);
             var result = await run.Output.WithProgressAsync("restoring", null,
                 progress => new RestoreOperation(context).RunAsync(request, progress, ct));
             if (run.Json)

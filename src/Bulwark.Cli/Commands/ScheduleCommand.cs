@@ -30,7 +30,7 @@ public static class ScheduleCommand
         command.SetHandler((run, _) =>
         {
             var context = run.Context;
-            var schedule = JobSchedule.FromConfig(context.Settings.Schedule, context.Time);
+            var schedule = JobSchedule.FromConfig(context.Settings, context.Time);
             var states = JobStateStore.For(context);
             var now = context.Time.GetUtcNow();
             var rows = schedule.Jobs.Select(job =>
@@ -46,7 +46,8 @@ public static class ScheduleCommand
                 }
                 return (Job: job, Next: next, State: states.Read(job.Name));
             }).ToList();
-            var disabled = JobNames.All.Where(j => schedule.Find(j) is null).ToList();
+            var disabled = JobNames.All.Where(j => schedule.Find(j) is null &&
+                !schedule.Jobs.Any(x => JobNames.TrySplit(x.Name, out var perSource, out var sourceName) && perSource == j && sourceName.Length > 0)).ToList();
             if (run.Json)
             {
                 run.Output.WriteJson(new
@@ -85,7 +86,7 @@ public static class ScheduleCommand
 
     private static Command Run()
     {
-        var job = new Argument<string>("job") { Description = $"The job: {string.Join(", ", JobNames.All)}" };
+        var job = new Argument<string>("job") { Description = $"The job: {string.Join(", ", JobNames.All)}; with 'sources:' also backup.NAME and drill.NAME (backup alone backs up every source)" };
         var scheduled = new Option<bool>("--scheduled") { Description = "Record the run as scheduled (what crontab entries and systemd units pass)" };
         var command = new Command("run",
             $"Run a job now the way a schedule does: not while another run of it is going on (exit {ExitCodes.Locked}), remembered in the " +

@@ -31,6 +31,7 @@ public static class TestRestoreCommand
             Description = "For a base backup: recover to this time (ISO 8601, e.g. 2026-12-05T03:00:00Z) instead of the end of the archive",
             HelpName = "TIME",
         };
+        var source = SourceOption.Create("With several sources: 'latest' is this source's newest snapshot");
         var command = new Command("test-restore",
             "Prove that a snapshot restores: restore it into a scratch database, read it back, and compare every table's rows,\n" +
             "every sequence and every schema object with the fingerprints taken at backup time. The result is recorded in the\n" +
@@ -39,7 +40,7 @@ public static class TestRestoreCommand
             "port and socket folder, no archiving), to the end of the archive or --to-time; pg_amcheck --heapallindexed then\n" +
             "checks every database, and the server and folder are removed.")
         {
-            snapshot, scratch, keep, jobs, noOwner, noAcl, toTime,
+            snapshot, source, scratch, keep, jobs, noOwner, noAcl, toTime,
         };
         command.Aliases.Add("drill");
         command.SetHandler(async (run, ct) =>
@@ -54,7 +55,7 @@ public static class TestRestoreCommand
                 NoPrivileges = run.Get(noAcl),
                 ToTime = run.Get(toTime),
             };
-            var context = run.Context;
+            var context = SourceOption.Context(run, source);
             try
             {
                 var report = await run.Output.WithProgressAsync("restoring into a scratch database", null,

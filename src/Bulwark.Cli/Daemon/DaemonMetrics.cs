@@ -80,21 +80,32 @@ internal sealed class DaemonMetrics
             _checkStatus.WithLabels(finding.Check).Set((int)finding.Status);
             foreach (var metric in finding.Metrics)
             {
+                if (metric.Source is { } source)
+                {
+                    Named(metric).WithLabels(source).Set(metric.Value);
+                    continue;
+                }
                 _checkValue.WithLabels(finding.Check, metric.Name).Set(metric.Value);
                 Named(metric).Set(metric.Value);
             }
         }
     }
 
-    /// <summary>A gauge per measured number, named as Prometheus prefers: bulwark_backup_age_seconds, bulwark_disk_free_state_bytes.</summary>
+    /// <summary>
+    /// A gauge per measured number, named as Prometheus prefers: bulwark_backup_age_seconds, bulwark_disk_free_state_bytes;
+    /// a source's numbers as bulwark_source_backup_age_seconds{source="app"}.
+    /// </summary>
     private Gauge Named(HealthMetric metric)
     {
         var suffix = metric.Unit switch { "s" => "_seconds", "B" => "_bytes", "%" => "_percent", _ => "" };
-        var name = $"bulwark_{metric.Name}{(metric.Name.EndsWith(suffix, StringComparison.Ordinal) ? "" : suffix)}";
+        var prefix = metric.Source is null ? "bulwark_" : "bulwark_source_";
+        var name = $"{prefix}{metric.Name}{(metric.Name.EndsWith(suffix, StringComparison.Ordinal) ? "" : suffix)}";
         lock (_named)
         {
             if (!_named.TryGetValue(name, out var gauge))
-                _named[name] = gauge = _factory.CreateGauge(name, $"'{metric.Name}' of the last health check");
+                _named[name] = gauge = metric.Source is null
+                    ? _factory.CreateGauge(name, $"'{metric.Name}' of the last health check")
+                    : _factory.CreateGauge(name, $"'{metric.Name}' of each source at the last health check", "source");
             return gauge;
         }
     }

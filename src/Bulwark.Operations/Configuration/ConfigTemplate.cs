@@ -45,6 +45,21 @@ public static class ConfigTemplate
           #     connections: 4
           #     key-file: ~/.config/bulwark/supabase-storage.env   # instead of the variables (mode 0600)
 
+        # Several databases in one configuration: instead of 'postgres:' above, a list of named sources, each with its
+        # own postgres: section and optionally its own files:, modules:, schedule: (backup, drill), retention: and
+        # alerts:. Commands take --source NAME (docs/configuration.md, "Sources").
+        # sources:
+        #   - name: app
+        #     postgres:
+        #       url: postgres://backup@db1.example.com:5432/app
+        #     schedule:
+        #       backup: "0 * * * *"
+        #   - name: crm
+        #     postgres:
+        #       url: postgres://backup@db2.example.com:5432/crm
+        #     retention:
+        #       keep-daily: 14
+
         backup:
           # Tags added to every snapshot.
           tags: []

@@ -27,7 +27,8 @@ public sealed record JobScope(string? Repository, string? Database)
         // From the configured URL alone: the environment (PGHOST, PGDATABASE, ...) of a crontab line and of a shell
         // differ, and both must find the same state. No URL is one scope per repository.
         string? database = null;
-        if (!string.IsNullOrWhiteSpace(context.Settings.Postgres.Url))
+        // With 'sources:', one scope for all of them: their jobs are told apart by name (backup.NAME).
+        if (context.Settings.Sources.Count == 0 && !string.IsNullOrWhiteSpace(context.Settings.Postgres.Url))
         {
             try
             {

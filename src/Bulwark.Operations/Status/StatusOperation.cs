@@ -14,6 +14,9 @@ namespace Bulwark.Operations.Status;
 public sealed class StatusOperation
 {
     public const int TrendLength = 30;
+
+    /// <summary>How far back <see cref="SourceStatus.History"/> reaches.</summary>
+    public static readonly TimeSpan HistoryLength = TimeSpan.FromDays(90);
     private readonly BulwarkContext _context;
 
     public StatusOperation(BulwarkContext context)
@@ -26,12 +29,15 @@ public sealed class StatusOperation
     {
         var now = _context.Time.GetUtcNow();
         var errors = new List<string>();
-        var schedule = JobSchedule.FromConfig(_context.Settings.Schedule, _context.Time);
-        var states = JobStateStore.For(_context);
+        // Jobs belong to the whole configuration, also in one source's status.
+        var schedule = JobSchedule.FromConfig(_context.Whole.Settings, _context.Time);
+        var states = JobStateStore.For(_context.Whole);
         var jobs = schedule.Jobs.Select(j => new JobStatus(j.Name, j.Expression, schedule.NextAfter(j, now), null, states.Read(j.Name))).ToList();
         IReadOnlyList<SnapshotSummary> summaries = [];
         RetentionStatus? retention = null;
         Wal.PitrWindow? pitr = null;
+        var retentionBySource = new Dictionary<string, RetentionStatus>(StringComparer.Ordinal);
+        IReadOnlyList<ProofRecord> drills = [];
         string? repositoryDisplay = null;
         try
         {
@@ -39,7 +45,29 @@ public sealed class StatusOperation
             await using var repository = await _context.OpenRepositoryAsync(cancellationToken).ConfigureAwait(false);
             var catalog = new SnapshotCatalog(repository, _context.Config.StateDirectory);
             summaries = await catalog.ListAsync(cancellationToken).ConfigureAwait(false);
-            retention = await RetentionAsync(catalog, summaries, now, cancellationToken).ConfigureAwait(false);
+            // 'status --source': that source's snapshots only.
+            if (_context.SnapshotFilter is not null)
+                summaries = summaries.Where(s => s.SourceName == _context.Source!.Name).ToList();
+            var proofs = await catalog.ProofsAsync(cancellationToken).ConfigureAwait(false);
+            drills = proofs.Where(p => p.Kind == ProofRecord.Drill && now - p.Time <= HistoryLength).OrderBy(p => p.Time).ToList();
+            if (_context.Settings.Sources.Count == 0)
+            {
+                retention = Retention(_context.Settings.Retention, "retention", summaries, proofs, now);
+            }
+            else
+            {
+                // Each source by its own policy; snapshots of a source no longer configured by the top-level one.
+                var configured = _context.Sources.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+                foreach (var source in Selected())
+                {
+                    retentionBySource[source.Name] = Retention(source.Settings.Retention,
+                        source.KeyOf("retention", source.Settings.Retention != _context.Settings.Retention),
+                        summaries.Where(s => s.SourceName == source.Name).ToList(), proofs, now);
+                }
+                foreach (var group in summaries.Where(s => !configured.Contains(s.SourceName)).GroupBy(s => s.SourceName, StringComparer.Ordinal))
+                    retentionBySource[group.Key] = Retention(_context.Settings.Retention, "retention", group.ToList(), proofs, now);
+                retention = Combine(retentionBySource.Values.ToList());
+            }
             if (summaries.Any(s => s.IsPhysical))
                 pitr = (await Wal.WalInventory.LoadAsync(repository, cancellationToken).ConfigureAwait(false)).Window(summaries);
         }
@@ -49,6 +77,7 @@ public sealed class StatusOperation
         }
         health ??= await new HealthCheckOperation(_context).RunAsync(new HealthCheckRequest { Quick = true }, cancellationToken).ConfigureAwait(false);
         var last = summaries.Count == 0 ? null : summaries[^1];
+        var sources = Sources(summaries, jobs, retention, retentionBySource, drills, now);
         return new StatusReport
         {
             Time = now,
@@ -61,24 +90,75 @@ public sealed class StatusOperation
             Jobs = jobs,
             Retention = retention,
             Pitr = pitr,
+            Sources = sources,
             Health = health,
             Errors = errors,
         };
     }
 
-    private async Task<RetentionStatus> RetentionAsync(SnapshotCatalog catalog, IReadOnlyList<SnapshotSummary> summaries,
-        DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>The status of every configured source, then of sources that only the repository holds snapshots of.</summary>
+    private List<SourceStatus> Sources(IReadOnlyList<SnapshotSummary> summaries, IReadOnlyList<JobStatus> jobs,
+        RetentionStatus? retention, Dictionary<string, RetentionStatus> retentionBySource, IReadOnlyList<ProofRecord> drills, DateTimeOffset now)
+    {
+        var check = _context.Settings.Check;
+        var named = _context.Settings.Sources.Count > 0;
+        var bySource = summaries.GroupBy(s => s.SourceName, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        var names = Selected().Select(s => (s.Name, Configured: true))
+            .Concat(bySource.Keys.Where(k => _context.Sources.All(s => s.Name != k)).Order(StringComparer.Ordinal).Select(k => (Name: k, Configured: false)));
+        var result = new List<SourceStatus>();
+        foreach (var (name, configured) in names)
+        {
+            var own = bySource.TryGetValue(name, out var list) ? list : [];
+            var newest = own.Count == 0 ? null : own[^1];
+            var ids = own.Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
+            var (status, summary) = SourceBackupAge.Evaluate(name, newest, now, check.BackupAgeWarningValue, check.BackupAgeCriticalValue);
+            result.Add(new SourceStatus
+            {
+                Name = name,
+                Configured = configured,
+                LastBackup = newest,
+                LastBackupAge = newest is null ? null : now - newest.Time,
+                BackupAgeStatus = status,
+                BackupAgeSummary = summary,
+                BackupAgeWarning = check.BackupAgeWarningValue,
+                BackupAgeCritical = check.BackupAgeCriticalValue,
+                Snapshots = own.Count,
+                Recent = own.TakeLast(TrendLength).ToList(),
+                History = own.Where(s => now - s.Time <= HistoryLength).ToList(),
+                Jobs = jobs.Where(j => named
+                    ? JobNames.TrySplit(j.Job, out _, out var source) && source == name
+                    : configured && JobNames.PerSource.Contains(j.Job)).ToList(),
+                Drills = drills.Where(d => ids.Contains(d.Snapshot)).ToList(),
+                Retention = named ? retentionBySource.GetValueOrDefault(name) : retention,
+            });
+        }
+        return result;
+    }
+
+    /// <summary>The configured sources this status is about: all, or the one of --source.</summary>
+    private IEnumerable<Configuration.ConfiguredSource> Selected() =>
+        _context.Sources.Where(s => _context.SnapshotFilter is null || s.Name == _context.Source!.Name);
+
+    /// <summary>The totals of several sources' retention.</summary>
+    private static RetentionStatus? Combine(List<RetentionStatus> parts) => parts.Count == 0 ? null : new RetentionStatus(
+        "per source",
+        parts.Sum(p => p.Kept),
+        parts.Sum(p => p.WouldRemove),
+        parts.Select(p => p.OldestKept).Where(t => t is not null).Min(),
+        parts.FirstOrDefault(p => p.Error is not null)?.Error);
+
+    private RetentionStatus Retention(Configuration.RetentionConfig config, string key, IReadOnlyList<SnapshotSummary> summaries,
+        IReadOnlyList<ProofRecord> proofs, DateTimeOffset now)
     {
         RetentionPolicy policy;
         try
         {
-            policy = _context.Settings.Retention.ToPolicy(_context.Config, "retention", _context.Time);
+            policy = config.ToPolicy(_context.Config, key, _context.Time);
         }
         catch (BulwarkException e)
         {
             return new RetentionStatus("", 0, 0, null, e.Message);
         }
-        var proofs = await catalog.ProofsAsync(cancellationToken).ConfigureAwait(false);
         // The evaluator needs only times, databases and tags: manifests without streams stand in for the real ones.
         var snapshots = summaries.Select(s => new Snapshot(ObjectId.Parse(s.Id), new SnapshotManifest
         {
@@ -86,7 +166,7 @@ public sealed class StatusOperation
             EndTime = s.EndTime,
             Host = s.Host,
             Tags = s.Tags,
-            Source = new SourceInfo { Kind = s.SourceKind, Database = s.Database },
+            Source = new SourceInfo { Kind = s.SourceKind, Database = s.Database, Name = s.Source },
             Streams = [],
         })).ToList();
         var plan = RetentionEvaluator.Evaluate(snapshots, proofs, now, policy);

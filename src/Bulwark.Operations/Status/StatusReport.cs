@@ -21,6 +21,12 @@ public sealed record StatusReport
     public RetentionStatus? Retention { get; init; }
     /// <summary>What a point-in-time recovery can reach; null without a base backup and WAL after it.</summary>
     public Wal.PitrWindow? Pitr { get; init; }
+
+    /// <summary>
+    /// Per source, in the order of the configuration, then sources that only the repository still holds snapshots
+    /// of. The fields above stay for one source (the newest snapshot overall, the repository's totals).
+    /// </summary>
+    public IReadOnlyList<SourceStatus> Sources { get; init; } = [];
     public HealthReport? Health { get; init; }
     /// <summary>What could not be read (the repository unreachable, a bad retention policy, …).</summary>
     public IReadOnlyList<string> Errors { get; init; } = [];

@@ -14,19 +14,29 @@ internal sealed class OperationsCheck : IHealthCheck
     public string Name => HealthCheckNames.Operations;
 
     public Task<HealthFinding?> RunAsync(HealthCheckContext context, CancellationToken cancellationToken) =>
-        Task.FromResult<HealthFinding?>(Find(context.Bulwark.Log, context.RepositoryDisplay, context.RepositoryId, context.Now));
+        Task.FromResult<HealthFinding?>(Find(context.Bulwark.Log, context.RepositoryDisplay, context.RepositoryId, context.Now,
+            context.Bulwark.Source is { Named: true } source ? source.Name : null));
 
-    private HealthFinding Find(OperationLog log, string? repositoryDisplay, string? repositoryId, DateTimeOffset now)
+    /// <summary>The source an operation acted on ('sources:'); null for the whole repository or the single form.</summary>
+    private static string? SourceOf(OperationRecord record) => record.Details?.GetValueOrDefault("source");
+
+    /// <param name="only">Check one source: its operations and those of the whole repository.</param>
+    private HealthFinding Find(OperationLog log, string? repositoryDisplay, string? repositoryId, DateTimeOffset now, string? only)
     {
-        var records = log.Read().Where(r => IsOf(r, repositoryDisplay, repositoryId)).ToList();
+        var records = log.Read().Where(r => IsOf(r, repositoryDisplay, repositoryId))
+            .Where(r => only is null || SourceOf(r) is null || SourceOf(r) == only).ToList();
         var failing = new List<(string Operation, List<OperationRecord> Failures, OperationRecord? LastOk)>();
         foreach (var operation in WatchedOperations)
         {
-            var runs = records.Where(r => r.Operation == operation).OrderBy(r => r.Start).ToList();
-            var lastOk = runs.FindLastIndex(r => r.Succeeded);
-            var failures = runs.Skip(lastOk + 1).Where(r => r.Outcome == OperationLog.Failed).ToList();
-            if (failures.Count > 0)
-                failing.Add((operation, failures, lastOk >= 0 ? runs[lastOk] : null));
+            // Per source: one source's success does not clear another's failures.
+            foreach (var group in records.Where(r => r.Operation == operation).GroupBy(SourceOf))
+            {
+                var runs = group.OrderBy(r => r.Start).ToList();
+                var lastOk = runs.FindLastIndex(r => r.Succeeded);
+                var failures = runs.Skip(lastOk + 1).Where(r => r.Outcome == OperationLog.Failed).ToList();
+                if (failures.Count > 0)
+                    failing.Add((group.Key is null ? operation : $"{operation} of {group.Key}", failures, lastOk >= 0 ? runs[lastOk] : null));
+            }
         }
         var total = failing.Sum(f => f.Failures.Count);
         var metrics = new HealthMetric[] { new("failed_operations", total, Warning: 0, Min: 0) };

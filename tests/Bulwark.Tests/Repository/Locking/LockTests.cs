@@ -30,6 +30,25 @@ public sealed class LockTests
     }
 
     [Fact]
+    public async Task ScopedLocks_ConflictWithTheirOwnScopeOnly_AndLeaveCleanupAlone()
+    {
+        using var dir = new TempDirectory();
+        await using var repository = await ChunkStoreTests.NewRepositoryAsync(dir);
+        await using var app = await repository.LockAsync(LockMode.Shared, "backup of app", Ct, "backup:app");
+        await using var crm = await repository.LockAsync(LockMode.Shared, "backup of crm", Ct, "backup:crm");
+        await using var unscoped = await repository.LockAsync(LockMode.Shared, "restore", Ct);
+        var second = await Assert.ThrowsAsync<BulwarkException>(() => repository.LockAsync(LockMode.Shared, "backup of app", Ct, "backup:app"));
+        Assert.Equal(ErrorKind.RepositoryLocked, second.Kind);
+        Assert.Contains("'backup:app' is already running", second.Message);
+        Assert.Contains("backup of app (shared)", second.Message);
+        await using (await repository.LockAsync(LockMode.Prune, "cleanup", Ct))
+        {
+        }
+        Assert.Equal("backup:app", (await RepositoryLock.ListAsync(repository, Ct)).Single(l => l.Info.Id == app.Info.Id).Info.Scope);
+        Assert.Equal(3, (await RepositoryLock.ListAsync(repository, Ct)).Count);
+    }
+
+    [Fact]
     public async Task LockOfADeadLocalProcess_IsStale_AndRemovedWhenSomeoneLocks()
     {
         using var dir = new TempDirectory();
