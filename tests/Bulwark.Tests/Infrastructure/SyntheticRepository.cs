@@ -52,7 +52,7 @@ public sealed class SyntheticRepository
     /// <paramref name="fast"/> writes chunk files directly, without fsync (for large test repositories).
     /// </summary>
     public async Task<Snapshot> AddSnapshotAsync(IEnumerable<int> chunks, DateTimeOffset time, string database = "app",
-        IReadOnlyList<string>? tags = null, bool fast = false)
+        IReadOnlyList<string>? tags = null, bool fast = false, TimeSpan? duration = null, BackupStatistics? statistics = null)
     {
         var refs = new List<ChunkRef>();
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -82,7 +82,8 @@ public sealed class SyntheticRepository
         return await Repository.CommitSnapshotAsync(new SnapshotManifest
         {
             Time = time,
-            EndTime = time + TimeSpan.FromMinutes(1),
+            EndTime = time + (duration ?? TimeSpan.FromMinutes(1)),
+            Statistics = statistics,
             Host = "synthetic",
             Tags = tags ?? [],
             Source = new SourceInfo { Kind = "postgresql", Database = database },
