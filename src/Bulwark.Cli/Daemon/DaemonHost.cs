@@ -76,6 +76,8 @@ internal static class DaemonHost
                 return Results.Bytes(state.Page, "text/html; charset=utf-8");
             });
             app.MapGet(DashboardAssets.StylesheetPath, () => Results.Text(DashboardAssets.Stylesheet, "text/css; charset=utf-8"));
+            app.MapGet(DashboardAssets.IconPath, () => Results.Text(DashboardAssets.Icon, "image/svg+xml"));
+            app.MapGet("/favicon.ico", () => Results.NoContent());
             app.MapGet(DashboardAssets.ScriptPath, () => Results.Text(DashboardAssets.Script, "text/javascript; charset=utf-8"));
             host = app;
         }

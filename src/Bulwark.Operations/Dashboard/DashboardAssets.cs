@@ -8,6 +8,11 @@ public static class DashboardAssets
 {
     public const string StylesheetPath = "/dashboard.css";
     public const string ScriptPath = "/dashboard.js";
+    public const string IconPath = "/favicon.svg";
+
+    /// <summary>A shield, so that browsers find an icon and a tab is told apart.</summary>
+    public const string Icon =
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 16 16\"><path fill=\"#0969da\" d=\"M8 1l6 2v4c0 4-3 7-6 8-3-1-6-4-6-8V3z\"/></svg>";
 
     /// <summary>Light and dark colours (prefers-color-scheme); states are also told by their label and symbol.</summary>
     public const string Stylesheet = """
@@ -34,6 +39,7 @@ public static class DashboardAssets
         .state-ok { color: var(--ok); } .state-warning { color: var(--warning); }
         .state-critical { color: var(--critical); } .state-unknown { color: var(--unknown); }
         .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(22rem, 1fr)); gap: 1rem; }
+        figure h3 { margin: 0 0 .25rem; font-size: .95rem; }
         figure { margin: 0; padding: .5rem; background: var(--panel); border: 1px solid var(--line); border-radius: 6px; }
         svg.chart { width: 100%; height: auto; display: block; }
         svg.chart text { fill: var(--muted); font-size: 11px; }

@@ -26,7 +26,7 @@ public static class DashboardPage
         if (standalone)
             s.Append("<style>").Append(DashboardAssets.Stylesheet).Append("</style>");
         else
-            s.Append($"<link rel=\"stylesheet\" href=\"{DashboardAssets.StylesheetPath}\"><script src=\"{DashboardAssets.ScriptPath}\" defer></script>");
+            s.Append($"<link rel=\"icon\" href=\"{DashboardAssets.IconPath}\" type=\"image/svg+xml\"><link rel=\"stylesheet\" href=\"{DashboardAssets.StylesheetPath}\"><script src=\"{DashboardAssets.ScriptPath}\" defer></script>");
         s.Append("</head><body>");
         s.Append("<header><h1>Bulwark</h1></header>");
         s.Append(CultureInfo.InvariantCulture, $"<main id=\"dashboard\" data-refresh=\"{refreshSeconds}\">");
@@ -96,15 +96,15 @@ public static class DashboardPage
         Periods(s, report, history);
         s.Append("<div class=\"charts\">");
         var sizes = history.Select(h => new SvgChart.Point(h.Time, h.Size, $"{h.Time:yyyy-MM-dd HH:mm} {Bytes(h.Size)}")).ToList();
-        Figure(s, SvgChart.Render($"{id}-size", $"Backup size, {group}", $"Size of each of {history.Count} backups over {StatusOperation.HistoryDays} days",
+        Figure(s, $"Size over {StatusOperation.HistoryDays} days", SvgChart.Render($"{id}-size", $"Backup size, {group}", $"Size of each of {history.Count} backups over {StatusOperation.HistoryDays} days",
             SvgChart.Kind.Line, sizes, from, report.Time, v => Bytes((long)v)),
             Summary(sizes.Select(p => p.Value).ToList(), v => Bytes((long)v)));
         var durations = history.Select(h => new SvgChart.Point(h.Time, h.Duration.TotalSeconds, $"{h.Time:yyyy-MM-dd HH:mm} {Duration(h.Duration)}")).ToList();
-        Figure(s, SvgChart.Render($"{id}-duration", $"Backup duration, {group}", $"Duration of each of {history.Count} backups over {StatusOperation.HistoryDays} days",
+        Figure(s, $"Duration over {StatusOperation.HistoryDays} days", SvgChart.Render($"{id}-duration", $"Backup duration, {group}", $"Duration of each of {history.Count} backups over {StatusOperation.HistoryDays} days",
             SvgChart.Kind.Line, durations, from, report.Time, v => Duration(TimeSpan.FromSeconds(v))),
             Summary(durations.Select(p => p.Value).ToList(), v => Duration(TimeSpan.FromSeconds(v))));
         var days = AddedPerDay(history, zone);
-        Figure(s, SvgChart.Render($"{id}-added", $"Bytes added per day, {group}", "New bytes stored each day after deduplication",
+        Figure(s, "Bytes added per day", SvgChart.Render($"{id}-added", $"Bytes added per day, {group}", "New bytes stored each day after deduplication",
             SvgChart.Kind.Bars, days.Select(d => new SvgChart.Point(d.Day.AddHours(12), d.Bytes, $"{d.Day:yyyy-MM-dd} {Bytes(d.Bytes)}")).ToList(),
             from, report.Time, v => Bytes((long)v)),
             Summary(days.Select(d => (double)d.Bytes).ToList(), v => Bytes((long)v)) +
@@ -112,7 +112,7 @@ public static class DashboardPage
         var snapshots = SnapshotGroups(report);
         var drills = report.Drills.Where(d => snapshots.GetValueOrDefault(d.Snapshot) == group).ToList();
         var passed = drills.Count(d => d.Passed);
-        Figure(s, SvgChart.Render($"{id}-drills", $"Restore drills, {group}", "Recovery time of each drill; a dot passed, a cross failed",
+        Figure(s, "Restore drills: recovery time", SvgChart.Render($"{id}-drills", $"Restore drills, {group}", "Recovery time of each drill; a dot passed, a cross failed",
             SvgChart.Kind.Marks, drills.Select(d => new SvgChart.Point(d.Time, d.RestoreSeconds ?? 0,
                 $"{d.Time:yyyy-MM-dd HH:mm} {(d.Passed ? "passed" : "FAILED")}" + (d.RestoreSeconds is { } r ? $" in {Duration(TimeSpan.FromSeconds(r))}" : ""), !d.Passed)).ToList(),
             from, report.Time, v => Duration(TimeSpan.FromSeconds(v))),
@@ -181,8 +181,8 @@ public static class DashboardPage
             ? "no data"
             : $"last {Data(values[^1], format(values[^1]))} · min {Data(values.Min(), format(values.Min()))} · max {Data(values.Max(), format(values.Max()))} · {values.Count} points";
 
-    private static void Figure(StringBuilder s, string svg, string caption) =>
-        s.Append("<figure>").Append(svg).Append("<figcaption>").Append(caption).Append("</figcaption></figure>");
+    private static void Figure(StringBuilder s, string title, string svg, string caption) =>
+        s.Append("<figure><h3>").Append(Html(title)).Append("</h3>").Append(svg).Append("<figcaption>").Append(caption).Append("</figcaption></figure>");
 
     private readonly record struct DayBytes(DateTimeOffset Day, long Bytes);
 
