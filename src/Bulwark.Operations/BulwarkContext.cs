@@ -41,6 +41,70 @@ public sealed class BulwarkContext
     public BackendRegistry Backends { get; }
     public OperationLog Log { get; }
 
+    /// <summary>The source this context acts on (see <see cref="ForSource"/>); null: the configuration as a whole.</summary>
+    public ConfiguredSource? Source { get; private init; }
+
+    private IReadOnlyList<ConfiguredSource>? _sources;
+
+    /// <summary>Every source of the configuration, in the order written (also in one source's context).</summary>
+    public IReadOnlyList<ConfiguredSource> Sources => _sources ??= ConfiguredSource.All(Config.Config);
+
+    /// <summary>
+    /// The sources that <paramref name="name"/> selects (--source): all when null, else the one of that name, or a
+    /// usage error that lists the names.
+    /// </summary>
+    public IReadOnlyList<ConfiguredSource> SelectSources(string? name)
+    {
+        var all = Sources;
+        if (string.IsNullOrEmpty(name))
+            return all;
+        return all.FirstOrDefault(s => s.Name == name) is { } found
+            ? [found]
+            : throw new BulwarkException(ErrorKind.Usage, $"no source is named '{name}'",
+                $"the sources of this configuration are: {string.Join(", ", all.Select(s => s.Name))}");
+    }
+
+    /// <summary>
+    /// The context of one source: the same repository, clock, backends and log, with the source's sections in place
+    /// of the top-level ones.
+    /// </summary>
+    public BulwarkContext ForSource(ConfiguredSource source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        return new BulwarkContext(Config.With(source.Settings), Time, Backends)
+        {
+            _sources = Sources,
+            Source = source,
+            RepositoryOverride = RepositoryOverride,
+            OpenCipher = OpenCipher,
+            Warning = Warning,
+            PassphrasePrompt = PassphrasePrompt,
+        };
+    }
+
+    /// <summary>Whether a snapshot belongs to this context's source; null when the context is not one source's.</summary>
+    public Func<Repository.Snapshots.Snapshot, bool>? SnapshotFilter => Source is { } source && (source.Named || Sources.Count > 1)
+        ? snapshot => SourceNames.FromManifest(snapshot.Manifest.Source.Name) == source.Name
+        : null;
+
+    /// <summary>
+    /// A snapshot by reference, among this context's source's snapshots; "latest" without a source is refused when
+    /// the configuration has several (it would pick whichever source backed up last).
+    /// </summary>
+    public Task<Repository.Snapshots.Snapshot> ResolveSnapshotAsync(BackupRepository repository, string reference,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(repository);
+        if (Source is null && Sources.Count > 1 && string.Equals(reference?.Trim(), "latest", StringComparison.OrdinalIgnoreCase))
+            throw new BulwarkException(ErrorKind.Usage,
+                $"'latest' is ambiguous: the configuration has {Sources.Count} sources ({string.Join(", ", Sources.Select(s => s.Name))})",
+                "pass --source NAME, or name the snapshot by its id ('bulwark list')");
+        return repository.ResolveSnapshotAsync(reference!, cancellationToken, SnapshotFilter, Source is null ? null : $"source '{Source.Name}'");
+    }
+
+    /// <summary>The name that snapshots of this context's source record (null for the default source).</summary>
+    public string? SourceNameForManifest => Source is { Named: true } source ? SourceNames.ForManifest(source.Name) : null;
+
     /// <summary>A repository location given on the command line, which wins over the configuration.</summary>
     public string? RepositoryOverride { get; init; }
 
@@ -75,6 +139,8 @@ public sealed class BulwarkContext
     /// </summary>
     public BulwarkContext KeepingKeys() => new(Config, Time, Backends)
     {
+        _sources = _sources,
+        Source = Source,
         RepositoryOverride = RepositoryOverride,
         PassphrasePrompt = PassphrasePrompt,
         OpenCipher = new UnlockedKeys(OpenCipher ?? PassphraseCipher(PassphraseRole.Repository)).OpenAsync,
@@ -158,6 +224,8 @@ public sealed class BulwarkContext
         string? kind = null;
         try
         {
+            if (Source is { Named: true } source)
+                scope.Details["source"] = source.Name;
             var result = await body(scope).ConfigureAwait(false);
             outcome = OperationLog.Ok;
             return result;

@@ -129,7 +129,29 @@ public sealed partial class BackupRepository
     }
 
     /// <summary>Finds a snapshot by "latest", a unique id prefix, or a full id.</summary>
-    public async Task<Snapshot> ResolveSnapshotAsync(string reference, CancellationToken cancellationToken)
+    /// <param name="among">
+    /// Limits the choice (one source's snapshots): "latest" is the newest of them, and an id of another is refused
+    /// with <paramref name="amongName"/> in the message.
+    /// </param>
+    public async Task<Snapshot> ResolveSnapshotAsync(string reference, CancellationToken cancellationToken,
+        Func<Snapshot, bool>? among = null, string? amongName = null)
+    {
+        if (among is null)
+            return await ResolveAnyAsync(reference, cancellationToken).ConfigureAwait(false);
+        if (string.Equals(reference?.Trim(), "latest", StringComparison.OrdinalIgnoreCase))
+        {
+            var listing = await ScanSnapshotsAsync(cancellationToken).ConfigureAwait(false);
+            return listing.Snapshots.LastOrDefault(among)
+                ?? throw new BulwarkException(ErrorKind.Usage, $"the repository at {Location} has no snapshot of {amongName ?? "that selection"} yet",
+                    listing.Unreadable.Count > 0 ? "some manifests cannot be read: run 'bulwark verify'" : "run 'bulwark backup' for it first");
+        }
+        var found = await ResolveAnyAsync(reference!, cancellationToken).ConfigureAwait(false);
+        return among(found) ? found
+            : throw new BulwarkException(ErrorKind.Usage, $"snapshot {found.ShortId} is not one of {amongName ?? "the selection"}",
+                "check the snapshot id and --source in 'bulwark list'");
+    }
+
+    private async Task<Snapshot> ResolveAnyAsync(string reference, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(reference))
             throw new BulwarkException(ErrorKind.Usage, "no snapshot named", "name a snapshot by id prefix or 'latest'");

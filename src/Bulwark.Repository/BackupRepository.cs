@@ -138,8 +138,9 @@ public sealed partial class BackupRepository : IAsyncDisposable
     }
 
     /// <summary>Takes a lock; throws <see cref="ErrorKind.RepositoryLocked"/> naming the holder on conflict.</summary>
-    public Task<RepositoryLock> LockAsync(LockMode mode, string operation, CancellationToken cancellationToken) =>
-        RepositoryLock.AcquireAsync(this, mode, operation, cancellationToken);
+    /// <param name="scope">What the holder acts on alone (see <see cref="LockInfo.Scope"/>); null for none.</param>
+    public Task<RepositoryLock> LockAsync(LockMode mode, string operation, CancellationToken cancellationToken, string? scope = null) =>
+        RepositoryLock.AcquireAsync(this, mode, operation, cancellationToken, scope);
 
     public ValueTask DisposeAsync() => Backend.DisposeAsync();
 

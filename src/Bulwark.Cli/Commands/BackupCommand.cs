@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Bulwark.Cli.Infrastructure;
+using Bulwark.Operations;
 using Bulwark.Operations.Backup;
+using Bulwark.Operations.Configuration;
 
 namespace Bulwark.Cli.Commands;
 
@@ -10,8 +12,14 @@ public static class BackupCommand
     {
         var source = new Option<string?>("--source", "-s")
         {
-            Description = "Database to back up (postgres:// URL or key=value), overriding 'postgres.url'",
-            HelpName = "URL",
+            Description = "A source of 'sources:' to back up (default: every source), or a database (postgres:// URL or key=value) overriding 'postgres.url'",
+            HelpName = "NAME|URL",
+        };
+        var parallel = new Option<int>("--parallel")
+        {
+            Description = "With several sources: back up this many at once (default 1: one after the other)",
+            HelpName = "N",
+            DefaultValueFactory = _ => 1,
         };
         var globals = new Option<bool>("--globals")
         {
@@ -30,13 +38,25 @@ public static class BackupCommand
         var command = new Command("backup",
             "Back up the database into the repository at one consistent point in time, with the files and module versions of the configuration.")
         {
-            source, globals, tags, filesOnly,
+            source, parallel, globals, tags, filesOnly,
         };
         command.SetHandler(async (run, ct) =>
         {
+            var selected = run.Get(source);
+            var connection = selected is not null && (selected.Contains("://", StringComparison.Ordinal) || selected.Contains('=', StringComparison.Ordinal));
+            if (!connection && (run.Context.Settings.Sources.Count > 0 || selected is not null))
+                return await BackupSourcesAsync(run, run.Context.SelectSources(selected), run.Get(parallel), new BackupRequest
+                {
+                    Globals = run.Get(globals) ? true : null,
+                    Tags = run.Get(tags) ?? [],
+                    FilesOnly = run.Get(filesOnly),
+                }, ct);
+            if (connection && run.Context.Settings.Sources.Count > 0)
+                throw new BulwarkException(ErrorKind.Usage, "with 'sources:' in the configuration, --source takes a source's name",
+                    $"the sources are: {string.Join(", ", run.Context.Sources.Select(s => s.Name))}; put another database in 'sources:'");
             var request = new BackupRequest
             {
-                Source = run.Get(source),
+                Source = selected,
                 Globals = run.Get(globals) ? true : null,
                 Tags = run.Get(tags) ?? [],
                 FilesOnly = run.Get(filesOnly),
@@ -60,46 +80,98 @@ public static class BackupCommand
                 result = e.Backup;
                 copyFailure = e;
             }
-            var manifest = result.Snapshot.Manifest;
-            var stats = manifest.Statistics!;
             if (run.Json)
             {
-                run.Output.WriteJson(new
-                {
-                    snapshot = result.Snapshot.Id.ToString(),
-                    shortId = result.Snapshot.ShortId,
-                    time = manifest.Time,
-                    durationSeconds = manifest.Duration.TotalSeconds,
-                    source = result.Source,
-                    repository = context.RepositoryDisplay,
-                    size = manifest.TotalSize,
-                    statistics = stats,
-                    streams = manifest.Streams.Select(s => new { s.Name, s.Kind, s.Size, s.Sha256 }),
-                    copy = result.Copy,
-                    copyError = copyFailure?.Message,
-                });
+                run.Output.WriteJson(Json(context, result, copyFailure));
                 return CopyOutcome(run, copyFailure);
             }
-            run.Output.Line($"snapshot {result.Snapshot.ShortId} saved to {context.RepositoryDisplay}");
-            run.Output.Line(manifest.Source.ServerVersion is null
-                ? $"  source     {result.Source}"
-                : $"  source     {result.Source} (PostgreSQL {manifest.Source.ServerVersion})");
-            foreach (var stream in manifest.Streams)
-                run.Output.Line($"  {stream.Name,-10} {Format.Bytes(stream.Size)}, sha256 {stream.Sha256}");
-            run.Output.Line($"  new        {Format.Bytes(stats.NewBytes)} in {stats.NewChunks} chunks, stored as {Format.Bytes(stats.StoredBytes)}");
-            run.Output.Line($"  reused     {Format.Bytes(stats.ReusedBytes)} in {stats.ReusedChunks} chunks");
-            run.Output.Line($"  duration   {Format.Duration(manifest.Duration)}");
-            if (manifest.Fingerprints is { Error: null } fingerprints)
-                run.Output.Line($"  fingerprints {fingerprints.Tables.Count} tables, {fingerprints.Rows:N0} rows, {fingerprints.Sequences.Count} sequences");
-            else if (manifest.Fingerprints?.Error is { } error)
-                run.Output.Note($"warning: no fingerprints for this snapshot, so it cannot be drilled: {error}");
-            if (result.Copy is not null)
-                CopyCommand.Print(run.Output, result.Copy);
+            Print(run, context, result);
             return CopyOutcome(run, copyFailure);
         });
         return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Failed, ExitCodes.Usage, ExitCodes.Repository,
             ExitCodes.Locked, ExitCodes.SourceUnavailable, ExitCodes.StorageUnavailable, ExitCodes.ToolMissing,
             ExitCodes.WrongPassphrase, ExitCodes.Cancelled);
+    }
+
+    /// <summary>Backs up the chosen sources; the exit code is the first failure's, else OK.</summary>
+    private static async Task<int> BackupSourcesAsync(Invocation run, IReadOnlyList<ConfiguredSource> sources, int parallel,
+        BackupRequest request, CancellationToken ct)
+    {
+        var context = run.Context;
+        var backup = new SourcesBackup(context);
+        backup.Warning += (name, message) => run.Output.Note($"warning: {name}: {message}");
+        var outcomes = await run.Output.WithProgressAsync(sources.Count == 1 ? $"backing up {sources[0].Name}" : "backing up", null,
+            progress => backup.RunAsync(sources, request, parallel, progress, ct));
+        if (run.Json)
+        {
+            run.Output.WriteJson(new
+            {
+                sources = outcomes.Select(o => new
+                {
+                    source = o.Source,
+                    ok = o.Error is null,
+                    backup = o.Result is null ? null : Json(context, o.Result, o.Error as CopyAfterBackupFailedException),
+                    error = o.Error?.Message,
+                    errorKind = o.Error?.Kind.ToString(),
+                }),
+            });
+        }
+        else
+        {
+            foreach (var outcome in outcomes)
+            {
+                if (outcome.Result is not null)
+                    Print(run, context, outcome.Result, outcome.Source);
+                if (outcome.Error is { } error)
+                    run.Output.Fail($"{outcome.Source}: {error.Message}", error.Advice);
+            }
+            if (outcomes.Count > 1)
+                run.Output.Line($"{outcomes.Count(o => o.Error is null)} of {outcomes.Count} sources backed up");
+        }
+        return outcomes.FirstOrDefault(o => o.Error is not null)?.Error is { } first ? ExitCodes.For(first.Kind) : ExitCodes.Ok;
+    }
+
+    private static object Json(BulwarkContext context, BackupResult result, CopyAfterBackupFailedException? copyFailure)
+    {
+        var manifest = result.Snapshot.Manifest;
+        return new
+        {
+            snapshot = result.Snapshot.Id.ToString(),
+            sourceName = manifest.Source.Name,
+            shortId = result.Snapshot.ShortId,
+            time = manifest.Time,
+            durationSeconds = manifest.Duration.TotalSeconds,
+            source = result.Source,
+            repository = context.RepositoryDisplay,
+            size = manifest.TotalSize,
+            statistics = manifest.Statistics,
+            streams = manifest.Streams.Select(s => new { s.Name, s.Kind, s.Size, s.Sha256 }),
+            copy = result.Copy,
+            copyError = copyFailure?.Message,
+        };
+    }
+
+    private static void Print(Invocation run, BulwarkContext context, BackupResult result, string? sourceName = null)
+    {
+        var manifest = result.Snapshot.Manifest;
+        var stats = manifest.Statistics!;
+        run.Output.Line(sourceName is null
+            ? $"snapshot {result.Snapshot.ShortId} saved to {context.RepositoryDisplay}"
+            : $"snapshot {result.Snapshot.ShortId} of {sourceName} saved to {context.RepositoryDisplay}");
+        run.Output.Line(manifest.Source.ServerVersion is null
+            ? $"  source     {result.Source}"
+            : $"  source     {result.Source} (PostgreSQL {manifest.Source.ServerVersion})");
+        foreach (var stream in manifest.Streams)
+            run.Output.Line($"  {stream.Name,-10} {Format.Bytes(stream.Size)}, sha256 {stream.Sha256}");
+        run.Output.Line($"  new        {Format.Bytes(stats.NewBytes)} in {stats.NewChunks} chunks, stored as {Format.Bytes(stats.StoredBytes)}");
+        run.Output.Line($"  reused     {Format.Bytes(stats.ReusedBytes)} in {stats.ReusedChunks} chunks");
+        run.Output.Line($"  duration   {Format.Duration(manifest.Duration)}");
+        if (manifest.Fingerprints is { Error: null } fingerprints)
+            run.Output.Line($"  fingerprints {fingerprints.Tables.Count} tables, {fingerprints.Rows:N0} rows, {fingerprints.Sequences.Count} sequences");
+        else if (manifest.Fingerprints?.Error is { } error)
+            run.Output.Note($"warning: no fingerprints for this snapshot, so it cannot be drilled: {error}");
+        if (result.Copy is not null)
+            CopyCommand.Print(run.Output, result.Copy);
     }
 
     /// <summary>A failed 'copy-to' is not silent: its error on standard error, and its exit code.</summary>

@@ -30,13 +30,14 @@ public static class CheckCommand
         {
             Description = "Also send the alerts of 'alerts:' for what is not OK (each problem once, and its recovery)",
         };
+        var source = SourceOption.Create("Check this source alone: its backup age, sizes and drills (the repository's checks as usual)");
         var command = new Command(Name,
             "Check the backups' health: age of the newest backup, integrity of the newest snapshot, size anomalies, free " +
             "disk space, failed operations, stale locks, ruleset drift, module version conflicts and restore drills. " +
             "Thresholds under 'check:' in bulwark.yml. Exit codes (monitoring-plugin convention): 0 OK, 1 WARNING, " +
             "2 CRITICAL, 3 UNKNOWN (the check itself could not run).")
         {
-            subset, nagios, alert,
+            subset, nagios, alert, source,
         };
         command.SetAction(async (parseResult, ct) =>
         {
@@ -48,7 +49,7 @@ public static class CheckCommand
             HealthReport report;
             try
             {
-                var context = run.Context;
+                var context = SourceOption.Context(run, source);
                 report = await new HealthCheckOperation(context).RunAsync(new HealthCheckRequest { ReadDataSubset = percent }, ct);
                 if (parseResult.GetValue(alert))
                 {

@@ -13,17 +13,18 @@ public static class CleanupCommand
         {
             Description = "Show what would be removed and which rule keeps each snapshot; change nothing",
         };
+        var source = SourceOption.Create("Apply only this source's retention (unused chunks are still collected over the whole repository)");
         var command = new Command("cleanup",
             "Apply the retention policy ('retention:' in bulwark.yml): remove the snapshots it forgets, then every chunk " +
             "nothing references. Safe beside running backups; an interrupted cleanup is finished by the next one. While a " +
             "manifest cannot be read, no chunk is deleted (the output says so).")
         {
-            dryRun,
+            dryRun, source,
         };
         command.SetHandler(async (run, ct) =>
         {
             var result = await run.Output.WithProgressAsync(run.Get(dryRun) ? "planning" : "cleaning up", null,
-                progress => new CleanupOperation(run.Context).RunAsync(run.Get(dryRun), progress, ct));
+                progress => new CleanupOperation(SourceOption.Context(run, source)).RunAsync(run.Get(dryRun), progress, ct));
             Render(run, result);
             return ExitCodes.Ok;
         });

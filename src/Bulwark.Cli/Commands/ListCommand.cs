@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Bulwark.Cli.Infrastructure;
+using Bulwark.Operations.Configuration;
 using Bulwark.Operations.Snapshots;
 using Bulwark.Repository.Snapshots;
 using Spectre.Console;
@@ -14,10 +15,18 @@ public static class ListCommand
             "List the snapshots, oldest first. A snapshot whose manifest cannot be read is named on standard error " +
             "(with --json: under \"unreadable\") and the others are listed.");
         command.Aliases.Add("snapshots");
+        var source = SourceOption.Create("List this source's snapshots only");
+        command.Options.Add(source);
         command.SetHandler(async (run, ct) =>
         {
-            var listing = await new SnapshotOperations(run.Context).ListAsync(ct);
-            var snapshots = listing.Snapshots;
+            var listing = await new SnapshotOperations(SourceOption.Context(run, source)).ListAsync(ct);
+            // With several sources, grouped by source (in the configuration's order), each oldest first.
+            var order = run.Context.Sources.Select((s, i) => (s.Name, i)).ToDictionary(x => x.Name, x => x.i, StringComparer.Ordinal);
+            var bySource = run.Context.Settings.Sources.Count > 0 || listing.Snapshots.Any(s => s.Manifest.Source.Name is not null);
+            var snapshots = bySource
+                ? listing.Snapshots.OrderBy(s => order.GetValueOrDefault(SourceNames.FromManifest(s.Manifest.Source.Name), int.MaxValue))
+                    .ThenBy(s => SourceNames.FromManifest(s.Manifest.Source.Name), StringComparer.Ordinal).ToList()
+                : listing.Snapshots;
             var drills = listing.LatestDrills;
             if (run.Json)
             {
@@ -29,6 +38,7 @@ public static class ListCommand
                         shortId = s.ShortId,
                         time = s.Manifest.Time,
                         host = s.Manifest.Host,
+                        source = SourceNames.FromManifest(s.Manifest.Source.Name),
                         database = s.Manifest.Source.Database,
                         profile = s.Manifest.Source.Profile,
                         size = s.Manifest.TotalSize,
@@ -50,14 +60,17 @@ public static class ListCommand
                 return ExitCodes.Ok;
             }
             var now = run.Context.Time.GetUtcNow();
-            var table = run.Output.Table("ID", "Time", "Host", "Database", "Size", "New", "Duration", "Tags", "Last drill");
+            var table = bySource
+                ? run.Output.Table("Source", "ID", "Time", "Host", "Database", "Size", "New", "Duration", "Tags", "Last drill")
+                : run.Output.Table("ID", "Time", "Host", "Database", "Size", "New", "Duration", "Tags", "Last drill");
             foreach (var s in snapshots)
             {
                 var m = s.Manifest;
-                table.AddRow(s.ShortId, Format.Time(m.Time), Markup.Escape(m.Host), Markup.Escape(m.Source.Database ?? "-"),
+                string[] first = bySource ? [Markup.Escape(SourceNames.FromManifest(m.Source.Name)), s.ShortId] : [s.ShortId];
+                table.AddRow([.. first, Format.Time(m.Time), Markup.Escape(m.Host), Markup.Escape(m.Source.Database ?? "-"),
                     Format.Bytes(m.TotalSize), m.Statistics is null ? "-" : Format.Bytes(m.Statistics.NewBytes),
                     Format.Duration(m.Duration), Markup.Escape(string.Join(",", m.Tags)),
-                    Markup.Escape(Drill(drills.GetValueOrDefault(s.Id.ToString()), now)));
+                    Markup.Escape(Drill(drills.GetValueOrDefault(s.Id.ToString()), now))]);
             }
             run.Output.Write(table);
             run.Output.Line($"{snapshots.Count} snapshot{(snapshots.Count == 1 ? "" : "s")} in {run.Context.RepositoryDisplay}" +

@@ -25,12 +25,13 @@ public static class RestoreCommand
         var file = new Option<string[]>("--file") { Description = "With --files-to: only this file or folder, as stored (repeatable; 'bulwark show' lists them)", HelpName = "PATH" };
         var storageTo = new Option<string?>("--storage-to") { Description = "Also upload the snapshot's Supabase Storage files to this Storage S3 endpoint (after the database with --target; ?region= names its region; key from SUPABASE_STORAGE_ACCESS_KEY_ID/SUPABASE_STORAGE_SECRET_ACCESS_KEY)", HelpName = "URL" };
         var overwrite = new Option<bool>("--overwrite") { Description = "With --files-to: replace existing files (atomically) instead of refusing; with --storage-to: replace objects that hold other content" };
+        var source = SourceOption.Create("With several sources: 'latest' is this source's newest snapshot");
         var command = new Command("restore",
             "Restore a snapshot into a database, write its dump to a file, or restore its configuration files (--files-to).\n" +
             "--storage-to uploads its Supabase Storage files too (objects holding other content are refused without --overwrite).\n" +
             "A sequential restore runs in one transaction: the target is complete or unchanged.")
         {
-            snapshot, target, create, clean, schemas, tables, jobs, noOwner, noAcl, globals, noAnalyze, toFile, stream, filesTo, file, storageTo, overwrite,
+            snapshot, source, target, create, clean, schemas, tables, jobs, noOwner, noAcl, globals, noAnalyze, toFile, stream, filesTo, file, storageTo, overwrite,
         };
         command.SetHandler(async (run, ct) =>
         {
@@ -54,7 +55,7 @@ public static class RestoreCommand
                 Globals = run.Get(globals),
                 Analyze = !run.Get(noAnalyze),
             };
-            var context = run.Context;
+            var context = SourceOption.Context(run, source);
             var result = await run.Output.WithProgressAsync("restoring", null,
                 progress => new RestoreOperation(context).RunAsync(request, progress, ct));
             if (run.Json)

@@ -30,7 +30,7 @@ public static class ScheduleCommand
         command.SetHandler((run, _) =>
         {
             var context = run.Context;
-            var schedule = JobSchedule.FromConfig(context.Settings.Schedule, context.Time);
+            var schedule = JobSchedule.FromConfig(context.Settings, context.Time);
             var states = JobStateStore.For(context);
             var now = context.Time.GetUtcNow();
             var rows = schedule.Jobs.Select(job =>

@@ -19,13 +19,14 @@ public static class ShowCommand
             Description = "Snapshot id (a unique prefix is enough) or 'latest'",
             DefaultValueFactory = _ => "latest",
         };
+        var source = SourceOption.Create("With several sources: 'latest' is this source's newest snapshot");
         var command = new Command("show", "Show a snapshot: source, tools, streams, sizes and checksums, fingerprints, last drill.")
         {
-            snapshot,
+            snapshot, source,
         };
         command.SetHandler(async (run, ct) =>
         {
-            var (found, drill) = await new SnapshotOperations(run.Context).ShowAsync(run.Get(snapshot), ct);
+            var (found, drill) = await new SnapshotOperations(SourceOption.Context(run, source)).ShowAsync(run.Get(snapshot), ct);
             var m = found.Manifest;
             if (run.Json)
             {
@@ -52,6 +53,8 @@ public static class ShowCommand
             run.Output.Line($"snapshot   {found.Id}");
             run.Output.Line($"time       {Format.Time(m.Time)} ({Format.Duration(m.Duration)})");
             run.Output.Line($"host       {m.Host}{(m.User is null ? "" : " (" + m.User + ")")}");
+            if (m.Source.Name is { } sourceName)
+                run.Output.Line($"source of  {sourceName}");
             run.Output.Line(m.Source.Database is null
                 ? $"source     {m.Source.Kind}"
                 : $"source     {m.Source.Kind} {m.Source.Database} on {m.Source.Server} (PostgreSQL {m.Source.ServerVersion}, database size {Format.Bytes(m.Source.DatabaseSize ?? 0)}{(m.Source.Profile is { } profile ? ", profile " + profile : "")})");

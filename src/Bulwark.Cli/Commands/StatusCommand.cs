@@ -14,17 +14,20 @@ public static class StatusCommand
     {
         var command = new Command("status",
             "One screen: the last backup (age, size, duration), the trend of the last 30 backups, the next scheduled runs, " +
-            "what retention keeps, and health ('bulwark check' has the details). --html FILE writes the dashboard as one " +
-            "self-contained page (charts of 90 days, drills, retention of each snapshot, rulesets) to mail or publish.");
+            "what retention keeps, and health ('bulwark check' has the details); with several sources, a line per source. " +
+            "--html FILE writes the dashboard as one self-contained page (charts of 90 days, drills, retention of each " +
+            "snapshot, rulesets) to mail or publish.");
+        var source = SourceOption.Create("Show this source alone");
+        command.Options.Add(source);
         var html = new Option<string?>("--html")
         {
             Description = "Also write the dashboard to FILE: one HTML page, no script, nothing fetched from elsewhere",
             HelpName = "FILE",
         };
-        command.Add(html);
+        command.Options.Add(html);
         command.SetHandler(async (run, ct) =>
         {
-            var context = run.Context;
+            var context = SourceOption.Context(run, source);
             var report = await new StatusOperation(context).RunAsync(null, ct);
             if (run.Get(html) is { } file)
                 await WriteHtmlAsync(Path.GetFullPath(file), report, ct);
@@ -83,6 +86,16 @@ public static class StatusCommand
             var group = report.Recent[^1].Group;
             Row("Sizes", Markup.Escape($"{Sparkline.Render(sizes)}  {Format.Bytes((long)sizes.Min())} .. {Format.Bytes((long)sizes.Max())}  (last {report.Recent.Count} of {group})"));
             Row("Durations", Markup.Escape($"{Sparkline.Render(durations)}  {Format.Duration(TimeSpan.FromSeconds(durations.Min()))} .. {Format.Duration(TimeSpan.FromSeconds(durations.Max()))}"));
+        }
+        if (report.Sources.Count > 1 || report.Sources.Any(s => s.Name != Operations.Configuration.SourceNames.Default))
+        {
+            var lines = report.Sources.Select(s =>
+                $"{s.Name,-12} {s.BackupAgeStatus.Label(),-8} " +
+                (s.LastBackup is { } b ? $"last {b.ShortId} {Format.Age(report.Time - b.Time)}, {Format.Bytes(b.Size)}" : "no backup yet") +
+                $"; {s.Snapshots} snapshot{(s.Snapshots == 1 ? "" : "s")}" +
+                (s.Retention is { Error: null } r ? $"; retention keeps {r.Kept}, would remove {r.WouldRemove}" : "") +
+                (s.Configured ? "" : " (not in the configuration)"));
+            Row("Sources", Markup.Escape(string.Join("\n", lines)));
         }
         if (report.Jobs.Count == 0)
         {

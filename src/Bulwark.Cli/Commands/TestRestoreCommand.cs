@@ -26,12 +26,13 @@ public static class TestRestoreCommand
         var jobs = new Option<int?>("--jobs", "-j") { Description = "Parallel restore jobs (default: 'drill.jobs', 1)" };
         var noOwner = new Option<bool>("--no-owner") { Description = "Restore without owners (when the scratch server lacks the roles); owners are not compared" };
         var noAcl = new Option<bool>("--no-acl") { Description = "Restore without privileges; privileges are not compared" };
+        var source = SourceOption.Create("With several sources: 'latest' is this source's newest snapshot");
         var command = new Command("test-restore",
             "Prove that a snapshot restores: restore it into a scratch database, read it back, and compare every table's rows,\n" +
             "every sequence and every schema object with the fingerprints taken at backup time. The result is recorded in the\n" +
             "repository ('bulwark list' shows the last drill of each snapshot); the scratch database is dropped unless --keep.")
         {
-            snapshot, scratch, keep, jobs, noOwner, noAcl,
+            snapshot, source, scratch, keep, jobs, noOwner, noAcl,
         };
         command.Aliases.Add("drill");
         command.SetHandler(async (run, ct) =>
@@ -45,7 +46,7 @@ public static class TestRestoreCommand
                 NoOwner = run.Get(noOwner),
                 NoPrivileges = run.Get(noAcl),
             };
-            var context = run.Context;
+            var context = SourceOption.Context(run, source);
             try
             {
                 var report = await run.Output.WithProgressAsync("restoring into a scratch database", null,

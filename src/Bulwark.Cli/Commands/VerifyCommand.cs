@@ -19,14 +19,15 @@ public static class VerifyCommand
         {
             Description = "Also read every chunk back, check it against its id, and recompute every stream's SHA-256",
         };
+        var source = SourceOption.Create("Verify this source's snapshots only; with a snapshot, 'latest' is this source's newest");
         var command = new Command("verify",
             "Check that snapshots are complete (every chunk they reference exists) and, with --read-data, intact.")
         {
-            snapshot, readData,
+            snapshot, readData, source,
         };
         command.SetHandler(async (run, ct) =>
         {
-            var context = run.Context;
+            var context = SourceOption.Context(run, source);
             VerifyReport report;
             try
             {

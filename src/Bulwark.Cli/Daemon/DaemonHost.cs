@@ -35,7 +35,7 @@ internal static class DaemonHost
         // Health refreshes, jobs and /status all open the repository: unlock it once for the daemon's life.
         context = context.KeepingKeys();
         var settings = context.Settings.Daemon;
-        var schedule = JobSchedule.FromConfig(context.Settings.Schedule, context.Time);
+        var schedule = JobSchedule.FromConfig(context.Settings, context.Time);
         var runner = new JobRunner(context);
         using var scheduler = new Scheduler(context, schedule, runner, settings.ShutdownTimeoutValue, settings.HealthIntervalValue);
         void Log(string message) => log.WriteLine($"{context.Time.GetLocalNow():yyyy-MM-dd HH:mm:ss} {Operations.Logging.SecretRedactor.Redact(message)}");

@@ -133,7 +133,7 @@ public sealed class BackupOperation
         var storageStreams = storage is null ? [] : await storage.CompleteAsync().ConfigureAwait(false);
         var (repository, repositoryLock, uploader) = (target.Repository, target.Lock, target.Uploader);
         var (fileStreams, modules, rulesets) = await artifacts.RunAsync(repository, uploader, progress, cancellationToken).ConfigureAwait(false);
-        var source = result?.Source ?? ArtifactBackup.FilesSource;
+        var source = (result?.Source ?? ArtifactBackup.FilesSource) with { Name = _context.SourceNameForManifest };
 
         var tools = new Dictionary<string, string>(result?.Tools ?? new Dictionary<string, string>()) { ["bulwark"] = Version };
         var statistics = uploader.Statistics;
@@ -211,12 +211,15 @@ public sealed class BackupOperation
         try
         {
             // The lock comes before reading manifests: cleanup then either sees this backup or this backup sees its result.
-            var repositoryLock = await repository.LockAsync(LockMode.Shared, "backup", cancellationToken).ConfigureAwait(false);
+            // A named source's backups run one at a time; those of different sources side by side.
+            var sourceName = _context.SourceNameForManifest;
+            var repositoryLock = await repository.LockAsync(LockMode.Shared, sourceName is null ? "backup" : $"backup of {sourceName}",
+                cancellationToken, sourceName is null ? null : $"backup:{sourceName}").ConfigureAwait(false);
             try
             {
                 // A parent whose manifest cannot be read is left out (and named): its chunks are written again.
                 var parents = (await repository.ScanSnapshotsAsync(cancellationToken).ConfigureAwait(false)).Snapshots
-                    .Where(s => s.Manifest.Source.Database == database)
+                    .Where(s => s.Manifest.Source.Database == database && s.Manifest.Source.Name == sourceName)
                     .TakeLast(ParentCount);
                 var uploader = new StreamUploader(repository, BackupRepository.ReferencedChunks(parents),
                     _context.Settings.Backup.Parallelism);

@@ -16,6 +16,8 @@ public sealed record SnapshotSummary
     /// <summary>"postgresql" or "files".</summary>
     public required string SourceKind { get; init; }
     public string? Database { get; init; }
+    /// <summary>The source's name as the manifest records it (null: the default source).</summary>
+    public string? Source { get; init; }
     public IReadOnlyList<string> Tags { get; init; } = [];
     /// <summary>Sum of the stream sizes (the dump's size for a database).</summary>
     public required long Size { get; init; }
@@ -29,8 +31,11 @@ public sealed record SnapshotSummary
     public string ShortId => Id.Length > 8 ? Id[..8] : Id;
     public TimeSpan Duration => EndTime - Time;
 
-    /// <summary>Snapshots of one database age together (as retention groups them).</summary>
-    public string Group => Database is { Length: > 0 } database ? database : $"({SourceKind})";
+    /// <summary>Snapshots of one named source, else of one database, age together (as retention groups them).</summary>
+    public string Group => Source is { Length: > 0 } source ? source : Database is { Length: > 0 } database ? database : $"({SourceKind})";
+
+    /// <summary>The source this snapshot belongs to (<see cref="Configuration.SourceNames.Default"/> when it records none).</summary>
+    public string SourceName => Configuration.SourceNames.FromManifest(Source);
 
     public static SnapshotSummary From(Snapshot snapshot)
     {
@@ -43,6 +48,7 @@ public sealed record SnapshotSummary
             Host = m.Host,
             SourceKind = m.Source.Kind,
             Database = m.Source.Database,
+            Source = m.Source.Name,
             Tags = m.Tags,
             Size = m.TotalSize,
             NewBytes = m.Statistics?.NewBytes,

@@ -18,6 +18,9 @@ public sealed class BulwarkConfig
 
     public PostgresConfig Postgres { get; set; } = new();
 
+    /// <summary>Several databases, each named, instead of the single 'postgres:' (see docs/configuration.md, "Sources").</summary>
+    public List<SourceConfig> Sources { get; set; } = [];
+
     public BackupConfig Backup { get; set; } = new();
 
     public DrillConfig Drill { get; set; } = new();
@@ -60,4 +63,7 @@ public sealed class BulwarkConfig
 
     /// <summary>Webhooks and commands that hear about failed jobs and checks that are not OK.</summary>
     public AlertsConfig Alerts { get; set; } = new();
+
+    /// <summary>A shallow copy, whose sections a source replaces (see <see cref="ConfiguredSource"/>).</summary>
+    internal BulwarkConfig Copy() => (BulwarkConfig)MemberwiseClone();
 }

@@ -299,7 +299,29 @@ public static class ConfigLoader
         : ListItemType(type) is not null ? "comma-separated list"
         : type.Name.ToLowerInvariant();
 
-    private static void Validate(LoadedConfig loaded) => ValidateSections(loaded, loaded.Config, "");
+    private static void Validate(LoadedConfig loaded)
+    {
+        ValidateSections(loaded, loaded.Config, "");
+        ValidateSources(loaded);
+    }
+
+    private static void ValidateSources(LoadedConfig loaded)
+    {
+        var sources = loaded.Config.Sources;
+        if (sources.Count == 0)
+            return;
+        if (loaded.LineOf("postgres") is not null)
+            throw loaded.Error("postgres", "'postgres:' and 'sources:' are both set",
+                "move the connection into one of the sources (each has its own 'postgres:'), or remove 'sources:'");
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < sources.Count; i++)
+        {
+            var key = $"sources[{i}]";
+            ValidateSections(loaded, sources[i], key);
+            if (!seen.Add(sources[i].Name!))
+                throw loaded.Error($"{key}.name", $"another source is already named '{sources[i].Name}'", "give every source its own name");
+        }
+    }
 
     private static void ValidateSections(LoadedConfig loaded, object section, string key)
     {

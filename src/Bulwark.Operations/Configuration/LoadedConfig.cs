@@ -24,6 +24,10 @@ public sealed class LoadedConfig
 
     public BulwarkConfig Config { get; }
 
+    /// <summary>The same file, lines and environment with <paramref name="config"/> in place (one source's view).</summary>
+    public LoadedConfig With(BulwarkConfig config) =>
+        new(config, FilePath, BaseDirectory, _lines, _environmentKeys, _environment);
+
     /// <summary>The file read, or null when none was found (defaults and environment only).</summary>
     public string? FilePath { get; }
 

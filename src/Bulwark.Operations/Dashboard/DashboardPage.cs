@@ -14,6 +14,8 @@ namespace Bulwark.Operations.Dashboard;
 /// </summary>
 public static class DashboardPage
 {
+    private static readonly int HistoryDays = (int)StatusOperation.HistoryLength.TotalDays;
+
     public static string Render(StatusReport report, bool standalone, int refreshSeconds = 60)
     {
         var zone = Zone(report.TimeZone);
@@ -38,18 +40,14 @@ public static class DashboardPage
         foreach (var error in report.Errors)
             s.Append($"<p class=\"state state-critical\" role=\"alert\">✗ {Html(error)}</p>");
         Health(s, report);
-        foreach (var group in Sources(report))
-            Source(s, report, group, zone);
+        foreach (var source in report.Sources)
+            Source(s, report, source, zone);
         Schedule(s, report, zone);
         Rulesets(s, report, zone);
         Modules(s, report);
         s.Append("</main></body></html>\n");
         return s.ToString();
     }
-
-    /// <summary>The sources shown: every database with snapshots, newest-backed-up last (as 'status' lists them).</summary>
-    private static IEnumerable<string> Sources(StatusReport report) =>
-        report.Databases.Keys.Order(StringComparer.Ordinal);
 
     private static TimeZoneInfo Zone(string id)
     {
@@ -83,24 +81,26 @@ public static class DashboardPage
         s.Append("</tbody></table></section>");
     }
 
-    private static void Source(StringBuilder s, StatusReport report, string group, TimeZoneInfo zone)
+    private static void Source(StringBuilder s, StatusReport report, SourceStatus source, TimeZoneInfo zone)
     {
+        var group = source.Name;
         var id = "s-" + Slug(group);
-        var history = report.History.Where(h => h.Group == group).ToList();
-        s.Append($"<section class=\"source\" data-source=\"{Html(group)}\" aria-labelledby=\"{id}\"><h2 id=\"{id}\">Source {Html(group)}</h2>");
-        LastBackup(s, report, history.LastOrDefault(), zone);
-        if (report.Pitr is { } pitr)
+        var history = source.History;
+        s.Append($"<section class=\"source\" data-source=\"{Html(group)}\" aria-labelledby=\"{id}\"><h2 id=\"{id}\">Source {Html(group)}" +
+                 (source.Configured ? "" : " <span class=\"muted\">(no longer configured)</span>") + "</h2>");
+        LastBackup(s, source, zone);
+        if (source.Pitr is { } pitr)
             s.Append($"<p>Point-in-time recovery: from {Time(pitr.From, zone)} to {Time(pitr.To, zone)} " +
                      $"(<data class=\"pitr\" value=\"{Number((pitr.To - pitr.From).TotalSeconds)}\">{Html(Duration(pitr.To - pitr.From))}</data>)</p>");
-        var from = report.Time.AddDays(-StatusOperation.HistoryDays);
+        var from = report.Time.AddDays(-HistoryDays);
         Periods(s, report, history);
         s.Append("<div class=\"charts\">");
         var sizes = history.Select(h => new SvgChart.Point(h.Time, h.Size, $"{h.Time:yyyy-MM-dd HH:mm} {Bytes(h.Size)}")).ToList();
-        Figure(s, $"Size over {StatusOperation.HistoryDays} days", SvgChart.Render($"{id}-size", $"Backup size, {group}", $"Size of each of {history.Count} backups over {StatusOperation.HistoryDays} days",
+        Figure(s, $"Size over {HistoryDays} days", SvgChart.Render($"{id}-size", $"Backup size, {group}", $"Size of each of {history.Count} backups over {HistoryDays} days",
             SvgChart.Kind.Line, sizes, from, report.Time, v => Bytes((long)v)),
             Summary(sizes.Select(p => p.Value).ToList(), v => Bytes((long)v)));
         var durations = history.Select(h => new SvgChart.Point(h.Time, h.Duration.TotalSeconds, $"{h.Time:yyyy-MM-dd HH:mm} {Duration(h.Duration)}")).ToList();
-        Figure(s, $"Duration over {StatusOperation.HistoryDays} days", SvgChart.Render($"{id}-duration", $"Backup duration, {group}", $"Duration of each of {history.Count} backups over {StatusOperation.HistoryDays} days",
+        Figure(s, $"Duration over {HistoryDays} days", SvgChart.Render($"{id}-duration", $"Backup duration, {group}", $"Duration of each of {history.Count} backups over {HistoryDays} days",
             SvgChart.Kind.Line, durations, from, report.Time, v => Duration(TimeSpan.FromSeconds(v))),
             Summary(durations.Select(p => p.Value).ToList(), v => Duration(TimeSpan.FromSeconds(v))));
         var days = AddedPerDay(history, zone);
@@ -109,8 +109,7 @@ public static class DashboardPage
             from, report.Time, v => Bytes((long)v)),
             Summary(days.Select(d => (double)d.Bytes).ToList(), v => Bytes((long)v)) +
             $" · total <data class=\"added-total\" value=\"{days.Sum(d => d.Bytes)}\">{Bytes(days.Sum(d => d.Bytes))}</data>");
-        var snapshots = SnapshotGroups(report);
-        var drills = report.Drills.Where(d => snapshots.GetValueOrDefault(d.Snapshot) == group).ToList();
+        var drills = source.Drills;
         var passed = drills.Count(d => d.Passed);
         Figure(s, "Restore drills: recovery time", SvgChart.Render($"{id}-drills", $"Restore drills, {group}", "Recovery time of each drill; a dot passed, a cross failed",
             SvgChart.Kind.Marks, drills.Select(d => new SvgChart.Point(d.Time, d.RestoreSeconds ?? 0,
@@ -119,37 +118,34 @@ public static class DashboardPage
             $"<data class=\"drills-passed\" value=\"{passed}\">{passed} passed</data>, <data class=\"drills-failed\" value=\"{drills.Count - passed}\">{drills.Count - passed} failed</data>");
         s.Append("</div>");
         Tables(s, history, days, drills, zone);
-        Retention(s, report, group, zone);
+        Retention(s, source, zone);
         s.Append("</section>");
     }
 
-    private static void LastBackup(StringBuilder s, StatusReport report, SnapshotSummary? last, TimeZoneInfo zone)
+    private static void LastBackup(StringBuilder s, SourceStatus source, TimeZoneInfo zone)
     {
-        if (last is null)
+        if (source.LastBackup is not { } last || source.LastBackupAge is not { } age)
         {
-            s.Append($"<p class=\"last-backup\">Last backup: <span class=\"state state-critical\">none in {StatusOperation.HistoryDays} days</span></p>");
+            s.Append($"<p class=\"last-backup\">Last backup: none. {State(source.BackupAgeStatus)} {Html(source.BackupAgeSummary)}</p>");
             return;
         }
-        var age = report.Time - last.EndTime;
-        var state = report.BackupAgeCritical is { } c && age >= c ? HealthStatus.Critical
-            : report.BackupAgeWarning is { } w && age >= w ? HealthStatus.Warning : HealthStatus.Ok;
         s.Append($"<p class=\"last-backup\" data-snapshot=\"{last.Id}\">Last backup <code>{last.ShortId}</code> at {Time(last.Time, zone)}: " +
                  $"<data class=\"last-size\" value=\"{last.Size}\">{Bytes(last.Size)}</data> in " +
                  $"<data class=\"last-duration\" value=\"{Number(last.Duration.TotalSeconds)}\">{Duration(last.Duration)}</data>" +
                  (last.NewBytes is { } n ? $", <data class=\"last-new\" value=\"{n}\">{Bytes(n)}</data> new" : "") + ". ");
         s.Append($"Age <data class=\"last-age\" value=\"{Number(Math.Round(age.TotalSeconds))}\">{Duration(age)}</data>");
-        if (report.BackupAgeWarning is { } warning)
+        if (source.BackupAgeWarning is { } warning)
             s.Append($" of {Duration(warning)} (warning)");
-        if (report.BackupAgeCritical is { } critical)
+        if (source.BackupAgeCritical is { } critical)
             s.Append($" / {Duration(critical)} (critical)");
-        s.Append(": ").Append(State(state)).Append("</p>");
-        if (report.BackupAgeCritical is { } limit && limit > TimeSpan.Zero)
+        s.Append(": ").Append(State(source.BackupAgeStatus)).Append("</p>");
+        if (source.BackupAgeCritical is { } limit && limit > TimeSpan.Zero)
         {
             // The age against the critical threshold, with a tick at the warning one.
             var fill = Math.Clamp(age / limit, 0, 1) * 300;
             s.Append(Invariant($"<svg class=\"meter\" viewBox=\"0 0 300 10\" preserveAspectRatio=\"none\" aria-hidden=\"true\"><rect class=\"track\" width=\"300\" height=\"10\"/><rect class=\"fill\" width=\"{fill:0.#}\" height=\"10\"/>"));
-            if (report.BackupAgeWarning is { } w2)
-                s.Append(Invariant($"<line x1=\"{Math.Clamp(w2 / limit, 0, 1) * 300:0.#}\" x2=\"{Math.Clamp(w2 / limit, 0, 1) * 300:0.#}\" y1=\"0\" y2=\"10\"/>"));
+            if (source.BackupAgeWarning is { } w)
+                s.Append(Invariant($"<line x1=\"{Math.Clamp(w / limit, 0, 1) * 300:0.#}\" x2=\"{Math.Clamp(w / limit, 0, 1) * 300:0.#}\" y1=\"0\" y2=\"10\"/>"));
             s.Append("</svg>");
         }
     }
@@ -158,7 +154,7 @@ public static class DashboardPage
     private static void Periods(StringBuilder s, StatusReport report, IReadOnlyList<SnapshotSummary> history)
     {
         s.Append("<table class=\"periods\"><thead><tr><th scope=\"col\">Period</th><th scope=\"col\" class=\"num\">Backups</th><th scope=\"col\" class=\"num\">Size min</th><th scope=\"col\" class=\"num\">Size max</th><th scope=\"col\" class=\"num\">Duration median</th><th scope=\"col\" class=\"num\">Duration max</th><th scope=\"col\" class=\"num\">Added</th></tr></thead><tbody>");
-        foreach (var days in new[] { 30, StatusOperation.HistoryDays })
+        foreach (var days in new[] { 30, HistoryDays })
         {
             var span = history.Where(h => h.Time >= report.Time.AddDays(-days)).ToList();
             s.Append(CultureInfo.InvariantCulture, $"<tr data-days=\"{days}\"><th scope=\"row\">{days} days</th><td class=\"num\"><data class=\"count\" value=\"{span.Count}\">{span.Count}</data></td>");
@@ -214,21 +210,11 @@ public static class DashboardPage
         s.Append("</tbody></table></details>");
     }
 
-    private static Dictionary<string, string> SnapshotGroups(StatusReport report)
+    private static void Retention(StringBuilder s, SourceStatus source, TimeZoneInfo zone)
     {
-        var groups = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var d in report.Retention?.Snapshots ?? [])
-            groups[d.Snapshot] = d.Group;
-        foreach (var h in report.History)
-            groups[h.Id] = h.Group;
-        return groups;
-    }
-
-    private static void Retention(StringBuilder s, StatusReport report, string group, TimeZoneInfo zone)
-    {
-        if (report.Retention is not { } retention)
+        if (source.Retention is not { } retention)
             return;
-        var decisions = (retention.Snapshots ?? []).Where(d => d.Group == group).ToList();
+        var decisions = retention.Snapshots ?? [];
         var kept = decisions.Count(d => d.Keep);
         s.Append($"<h3>Retention</h3><p>Rule: <code class=\"policy\">{Html(retention.Policy)}</code> · " +
                  $"<data class=\"kept\" value=\"{kept}\">{kept} kept</data>, <data class=\"going\" value=\"{decisions.Count - kept}\">{decisions.Count - kept} going</data> at the next cleanup");

@@ -39,7 +39,7 @@ public sealed partial class DrillOperation
                 throw new BulwarkException(ErrorKind.Usage, $"--jobs {jobs} is out of range", "use 1 to 64");
             await using var repository = await _context.OpenRepositoryAsync(cancellationToken).ConfigureAwait(false);
             await using var repositoryLock = await repository.LockAsync(LockMode.Shared, "test-restore", cancellationToken).ConfigureAwait(false);
-            var snapshot = await repository.ResolveSnapshotAsync(request.Snapshot, cancellationToken).ConfigureAwait(false);
+            var snapshot = await _context.ResolveSnapshotAsync(repository, request.Snapshot, cancellationToken).ConfigureAwait(false);
             scope.Snapshot = snapshot.ShortId;
             var report = await DrillAsync(repository, snapshot, request, jobs, scope, progress, cancellationToken).ConfigureAwait(false);
             if (!report.Passed)

@@ -88,6 +88,9 @@ public sealed class HealthCheckOperation
             try
             {
                 snapshots = await catalog.ListAsync(cancellationToken).ConfigureAwait(false);
+                // 'check --source': that source's snapshots only, so another source's state changes nothing here.
+                if (_context.Source is { } source && (source.Named || _context.Sources.Count > 1))
+                    snapshots = snapshots.Where(s => s.SourceName == source.Name).ToList();
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -47,7 +47,7 @@ public sealed class ModulesOperation
                 Modules = ModuleComparison.Compare(previous?.Manifest.Modules, current),
             };
         }
-        var chosen = await repository.ResolveSnapshotAsync(snapshot, cancellationToken).ConfigureAwait(false);
+        var chosen = await _context.ResolveSnapshotAsync(repository, snapshot, cancellationToken).ConfigureAwait(false);
         if (chosen.Manifest.Modules is null)
             throw new BulwarkException(ErrorKind.Usage, $"snapshot {chosen.ShortId} recorded no modules",
                 "name a snapshot taken with 'modules:' configured");

@@ -27,7 +27,10 @@ public sealed class CleanupOperation
         RetentionPolicy? policy = null) =>
         _context.RunLoggedAsync(dryRun ? "cleanup-dry-run" : "cleanup", async scope =>
         {
+            var perSource = policy is null && _context.Settings.Sources.Count > 0;
             policy ??= _context.Settings.Retention.ToPolicy(_context.Config, "retention", _context.Time);
+            // Validated before the repository is touched: a wrong policy of any source stops the cleanup.
+            var policies = perSource ? SourcePolicies() : [];
             var options = new GarbageCollectionOptions
             {
                 GracePeriod = _context.Settings.Cleanup.GracePeriodValue,
@@ -43,9 +46,33 @@ public sealed class CleanupOperation
             // collection below then deletes no chunk (its report says why).
             var snapshots = (await repository.ScanSnapshotsAsync(cancellationToken).ConfigureAwait(false)).Snapshots;
             var proofs = await repository.ReadEventsAsync<ProofRecord>(ProofRecord.EventKind, cancellationToken).ConfigureAwait(false);
-            var plan = RetentionEvaluator.Evaluate(snapshots, proofs, _context.Time.GetUtcNow(), policy);
-            if (plan.RulesKeepNothing)
-                throw Refusal(plan, policy);
+            RetentionPlan plan;
+            var described = policy.Describe();
+            if (perSource)
+            {
+                // Each source's snapshots by its own policy; those of a source no longer configured by the top-level
+                // one (unless --source chose one source). Chunks are collected below over the whole repository.
+                var decisions = new List<SnapshotDecision>();
+                var configured = policies.Select(p => p.Source).ToHashSet(StringComparer.Ordinal);
+                var groups = snapshots.GroupBy(s => SourceNames.FromManifest(s.Manifest.Source.Name), StringComparer.Ordinal)
+                    .Where(g => _context.Source is { } only ? g.Key == only.Name : true);
+                foreach (var group in groups)
+                {
+                    var own = policies.FirstOrDefault(p => p.Source == group.Key).Policy ?? policy;
+                    var part = RetentionEvaluator.Evaluate(group.ToList(), proofs, _context.Time.GetUtcNow(), own);
+                    if (part.RulesKeepNothing)
+                        throw Refusal(part, own);
+                    decisions.AddRange(part.Decisions);
+                }
+                plan = new RetentionPlan(decisions.OrderBy(d => d.Snapshot.Manifest.Time).ThenBy(d => d.Snapshot.Id).ToList());
+                described = string.Join("; ", policies.Select(p => $"{p.Source}: {p.Policy.Describe()}"));
+            }
+            else
+            {
+                plan = RetentionEvaluator.Evaluate(snapshots, proofs, _context.Time.GetUtcNow(), policy);
+                if (plan.RulesKeepNothing)
+                    throw Refusal(plan, policy);
+            }
             var forget = plan.Forgotten.Select(d => d.Snapshot).ToList();
 
             if (!dryRun && forget.Count > 0)
@@ -54,7 +81,7 @@ public sealed class CleanupOperation
                 {
                     Time = _context.Time.GetUtcNow(),
                     Host = repository.Options.HostName,
-                    Policy = policy.Describe(),
+                    Policy = described,
                     Forgotten = forget.Select(s => s.Id.ToString()).ToList(),
                     Kept = plan.Kept.Count(),
                 }, cancellationToken).ConfigureAwait(false);
@@ -71,6 +98,14 @@ public sealed class CleanupOperation
                 scope.Details["sweepSkipped"] = skipped;
             return new CleanupResult(policy, plan, report, _context.RepositoryDisplay);
         });
+
+    /// <summary>The policy of each configured source (its own 'retention:' or the top-level one), selected by --source.</summary>
+    private List<(string Source, RetentionPolicy Policy)> SourcePolicies() =>
+        _context.Sources
+            .Where(source => _context.Source is not { } only || only.Name == source.Name)
+            .Select(source => (source.Name, source.Settings.Retention.ToPolicy(_context.Config,
+                source.KeyOf("retention", source.Settings.Retention != _context.Settings.Retention), _context.Time)))
+            .ToList();
 
     private BulwarkException Refusal(RetentionPlan plan, RetentionPolicy policy)
     {

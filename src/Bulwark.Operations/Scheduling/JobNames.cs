@@ -11,4 +11,19 @@ public static class JobNames
     public const string Drill = "drill";
 
     public static IReadOnlyList<string> All { get; } = [Backup, Check, Cleanup, Drill];
+
+    /// <summary>The jobs that act on one source: with 'sources:', each source has its own ("backup.NAME").</summary>
+    public static IReadOnlyList<string> PerSource { get; } = [Backup, Drill];
+
+    /// <summary>The job of one source: "backup.app".</summary>
+    public static string ForSource(string job, string source) => $"{job}.{source}";
+
+    /// <summary>Splits "backup.app" into its job and source; false for a job of the whole configuration.</summary>
+    public static bool TrySplit(string name, out string job, out string source)
+    {
+        var dot = name.IndexOf('.', StringComparison.Ordinal);
+        job = dot < 0 ? name : name[..dot];
+        source = dot < 0 ? "" : name[(dot + 1)..];
+        return dot > 0 && PerSource.Contains(job) && source.Length > 0;
+    }
 }

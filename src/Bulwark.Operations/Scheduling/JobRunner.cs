@@ -48,7 +48,22 @@ public sealed class JobRunner
 
     public AlertDispatcher Alerts => _alerts;
 
-    public IReadOnlyCollection<string> Jobs => _bodies.Keys.ToList();
+    /// <summary>The jobs: those of the whole configuration, and with 'sources:' the backup and drill of each source.</summary>
+    public IReadOnlyCollection<string> Jobs => _context.Settings.Sources.Count == 0
+        ? _bodies.Keys.ToList()
+        : [.. _bodies.Keys, .. _context.Sources.SelectMany(source => JobNames.PerSource.Select(j => JobNames.ForSource(j, source.Name)))];
+
+    /// <summary>The body of "backup.NAME" or "drill.NAME": the job on that source's context; null for no such job.</summary>
+    private Func<CancellationToken, Task<JobBodyResult>>? SourceJob(string name)
+    {
+        if (!JobNames.TrySplit(name, out var job, out var sourceName) || _context.Settings.Sources.Count == 0 ||
+            _context.Sources.FirstOrDefault(s => s.Name == sourceName) is not { } source)
+            return null;
+        var context = _context.ForSource(source);
+        return job == JobNames.Backup
+            ? ct => BackupAsync(context, ct)
+            : ct => DrillAsync(context, ct);
+    }
 
     /// <summary>Called when a check job (or a daemon's health refresh) has a new report.</summary>
     public event Action<HealthReport>? HealthReported;
@@ -57,9 +72,10 @@ public sealed class JobRunner
     /// <param name="trigger">schedule, catch-up or manual (recorded with the run).</param>
     public async Task<JobRunResult> RunAsync(string job, string trigger, CancellationToken cancellationToken)
     {
-        if (!_bodies.TryGetValue(job, out var body))
+        if (!_bodies.TryGetValue(job, out var body) && SourceJob(job) is not { } sourceBody)
             throw new BulwarkException(ErrorKind.Usage, $"there is no job '{job}'",
-                $"the jobs are: {string.Join(", ", _bodies.Keys.Order(StringComparer.Ordinal))}");
+                $"the jobs are: {string.Join(", ", Jobs.Order(StringComparer.Ordinal))}");
+        body ??= SourceJob(job)!;
         var start = _context.Time.GetUtcNow();
         JobLock? taken = null;
         try
@@ -197,9 +213,35 @@ public sealed class JobRunner
     /// <summary>Told of a problem that does not fail the job: an alert not delivered, a run not recorded (the daemon logs it).</summary>
     public event Action<string>? Warning;
 
+    /// <summary>The backup job of the whole configuration: with 'sources:', each source in turn.</summary>
     private async Task<JobBodyResult> BackupAsync(CancellationToken cancellationToken)
     {
-        var backup = new BackupOperation(_context);
+        if (_context.Settings.Sources.Count == 0)
+            return await BackupAsync(_context, cancellationToken).ConfigureAwait(false);
+        var lines = new List<string>();
+        var failures = new List<(string Source, BulwarkException Error)>();
+        foreach (var source in _context.Sources)
+        {
+            try
+            {
+                lines.Add($"{source.Name}: {(await BackupAsync(_context.ForSource(source), cancellationToken).ConfigureAwait(false)).Summary}");
+            }
+            catch (BulwarkException e) when (e.Kind != ErrorKind.Cancelled)
+            {
+                failures.Add((source.Name, e));
+            }
+        }
+        if (failures.Count > 0)
+            throw new BulwarkException(failures[0].Error.Kind,
+                string.Join("; ", failures.Select(f => $"{f.Source}: {f.Error.Message}")) +
+                (lines.Count > 0 ? $" (backed up: {string.Join("; ", lines)})" : ""),
+                failures[0].Error.Advice);
+        return new JobBodyResult(string.Join("; ", lines));
+    }
+
+    private async Task<JobBodyResult> BackupAsync(BulwarkContext context, CancellationToken cancellationToken)
+    {
+        var backup = new BackupOperation(context);
         backup.Warning += message => Warning?.Invoke(message);
         var result = await backup.RunAsync(new BackupRequest(), null, cancellationToken).ConfigureAwait(false);
         var m = result.Snapshot.Manifest;
@@ -213,9 +255,11 @@ public sealed class JobRunner
         return new JobBodyResult($"{report.Status.Label()}: {HealthText.Count(report.Problems.Count(), "problem")}", report);
     }
 
-    private async Task<JobBodyResult> DrillAsync(CancellationToken cancellationToken)
+    private Task<JobBodyResult> DrillAsync(CancellationToken cancellationToken) => DrillAsync(_context, cancellationToken);
+
+    private static async Task<JobBodyResult> DrillAsync(BulwarkContext context, CancellationToken cancellationToken)
     {
-        var report = await new DrillOperation(_context).RunAsync(new DrillRequest(), null, cancellationToken).ConfigureAwait(false);
+        var report = await new DrillOperation(context).RunAsync(new DrillRequest(), null, cancellationToken).ConfigureAwait(false);
         return new JobBodyResult($"snapshot {report.Snapshot} restored and identical: {HealthText.Count(report.Tables, "table")}, {report.Rows} rows, in {HealthText.Age(report.TotalDuration)}");
     }
 

@@ -38,6 +38,26 @@ public sealed class JobSchedule
         return new JobSchedule(jobs, zone, config.CatchUp);
     }
 
+    /// <summary>
+    /// The schedule of a whole configuration: with 'sources:', check and cleanup for the repository and a backup and
+    /// a drill job per source ("backup.NAME", "drill.NAME", each at its source's times); else as
+    /// <see cref="FromConfig(ScheduleConfig, TimeProvider)"/>.
+    /// </summary>
+    public static JobSchedule FromConfig(BulwarkConfig config, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var top = FromConfig(config.Schedule, time);
+        if (config.Sources.Count == 0)
+            return top;
+        var jobs = top.Jobs.Where(j => !JobNames.PerSource.Contains(j.Name)).ToList();
+        foreach (var source in ConfiguredSource.All(config))
+        {
+            foreach (var job in FromConfig(source.Settings.Schedule, time).Jobs.Where(j => JobNames.PerSource.Contains(j.Name)))
+                jobs.Add(job with { Name = JobNames.ForSource(job.Name, source.Name) });
+        }
+        return new JobSchedule(jobs, top.TimeZone, top.CatchUp);
+    }
+
     public ScheduledJob? Find(string name) => Jobs.FirstOrDefault(j => j.Name == name);
 
     /// <summary>The first run strictly after <paramref name="after"/>, or null when the expression never fires again.</summary>

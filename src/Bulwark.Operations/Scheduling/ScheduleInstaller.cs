@@ -23,7 +23,7 @@ public sealed class ScheduleInstaller
         _context = context;
     }
 
-    public JobSchedule Schedule => JobSchedule.FromConfig(_context.Settings.Schedule, _context.Time);
+    public JobSchedule Schedule => JobSchedule.FromConfig(_context.Settings, _context.Time);
 
     /// <summary>What scheduled runs execute; they need the configuration file, so that they find the same settings.</summary>
     public ScheduledCommand Command(IReadOnlyList<string>? program = null)

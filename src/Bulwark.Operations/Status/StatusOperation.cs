@@ -18,8 +18,9 @@ namespace Bulwark.Operations.Status;
 public sealed class StatusOperation
 {
     public const int TrendLength = 30;
-    /// <summary>How far back the dashboard's charts reach.</summary>
-    public const int HistoryDays = 90;
+
+    /// <summary>How far back <see cref="SourceStatus.History"/> reaches.</summary>
+    public static readonly TimeSpan HistoryLength = TimeSpan.FromDays(90);
     private readonly BulwarkContext _context;
 
     public StatusOperation(BulwarkContext context)
@@ -32,11 +33,12 @@ public sealed class StatusOperation
     {
         var now = _context.Time.GetUtcNow();
         var errors = new List<string>();
-        var schedule = JobSchedule.FromConfig(_context.Settings.Schedule, _context.Time);
+        var schedule = JobSchedule.FromConfig(_context.Settings, _context.Time);
         var states = JobStateStore.For(_context);
         var jobs = schedule.Jobs.Select(j => new JobStatus(j.Name, j.Expression, schedule.NextAfter(j, now), null, states.Read(j.Name))).ToList();
         IReadOnlyList<SnapshotSummary> summaries = [];
         RetentionStatus? retention = null;
+        var retentionBySource = new Dictionary<string, RetentionStatus>(StringComparer.Ordinal);
         IReadOnlyList<DrillStatus> drills = [];
         IReadOnlyList<RulesetStatus> rulesets = [];
         string? repositoryDisplay = null;
@@ -46,15 +48,35 @@ public sealed class StatusOperation
             await using var repository = await _context.OpenRepositoryAsync(cancellationToken).ConfigureAwait(false);
             var catalog = new SnapshotCatalog(repository, _context.Config.StateDirectory);
             summaries = await catalog.ListAsync(cancellationToken).ConfigureAwait(false);
+            // 'status --source': that source's snapshots only.
+            if (_context.SnapshotFilter is not null)
+                summaries = summaries.Where(s => s.SourceName == _context.Source!.Name).ToList();
             var proofs = await catalog.ProofsAsync(cancellationToken).ConfigureAwait(false);
-            retention = RetentionOf(proofs, summaries, now);
-            drills = proofs.Where(p => p.Kind == ProofRecord.Drill && p.Time >= now.AddDays(-HistoryDays))
+            drills = proofs.Where(p => p.Kind == ProofRecord.Drill && now - p.Time <= HistoryLength)
                 .Select(p => new DrillStatus(p.Snapshot, p.Time, p.Passed,
                     p.Details?.GetValueOrDefault("restoreSeconds") is { } seconds &&
                     double.TryParse(seconds, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : null,
                     p.Summary))
                 .OrderBy(d => d.Time).ToList();
             rulesets = await RulesetsAsync(repository, errors, cancellationToken).ConfigureAwait(false);
+            if (_context.Settings.Sources.Count == 0)
+            {
+                retention = Retention(_context.Settings.Retention, "retention", summaries, proofs, now);
+            }
+            else
+            {
+                // Each source by its own policy; snapshots of a source no longer configured by the top-level one.
+                var configured = _context.Sources.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+                foreach (var source in Selected())
+                {
+                    retentionBySource[source.Name] = Retention(source.Settings.Retention,
+                        source.KeyOf("retention", source.Settings.Retention != _context.Settings.Retention),
+                        summaries.Where(s => s.SourceName == source.Name).ToList(), proofs, now);
+                }
+                foreach (var group in summaries.Where(s => !configured.Contains(s.SourceName)).GroupBy(s => s.SourceName, StringComparer.Ordinal))
+                    retentionBySource[group.Key] = Retention(_context.Settings.Retention, "retention", group.ToList(), proofs, now);
+                retention = Combine(retentionBySource.Values.ToList());
+            }
         }
         catch (BulwarkException e)
         {
@@ -62,6 +84,7 @@ public sealed class StatusOperation
         }
         health ??= await new HealthCheckOperation(_context).RunAsync(new HealthCheckRequest { Quick = true }, cancellationToken).ConfigureAwait(false);
         var last = summaries.Count == 0 ? null : summaries[^1];
+        var sources = Sources(summaries, jobs, retention, retentionBySource, drills, now);
         var modules = await ModuleProblemsAsync(errors, cancellationToken).ConfigureAwait(false);
         return new StatusReport
         {
@@ -71,18 +94,55 @@ public sealed class StatusOperation
             Snapshots = summaries.Count,
             Databases = summaries.GroupBy(s => s.Group, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
             Recent = last is null ? [] : summaries.Where(s => s.Group == last.Group).TakeLast(TrendLength).ToList(),
-            History = summaries.Where(s => s.Time >= now.AddDays(-HistoryDays)).ToList(),
-            BackupAgeWarning = _context.Settings.Check.BackupAgeWarningValue,
-            BackupAgeCritical = _context.Settings.Check.BackupAgeCriticalValue,
-            Drills = drills,
             TimeZone = schedule.TimeZone.Id,
             Jobs = jobs,
             Retention = retention,
+            Sources = sources,
             Health = health,
             Rulesets = rulesets,
             ModuleConflicts = modules,
             Errors = errors,
         };
+    }
+
+    /// <summary>The status of every configured source, then of sources that only the repository holds snapshots of.</summary>
+    private List<SourceStatus> Sources(IReadOnlyList<SnapshotSummary> summaries, IReadOnlyList<JobStatus> jobs,
+        RetentionStatus? retention, Dictionary<string, RetentionStatus> retentionBySource, IReadOnlyList<DrillStatus> drills,
+        DateTimeOffset now)
+    {
+        var sourceOf = summaries.ToDictionary(s => s.Id, s => s.SourceName, StringComparer.Ordinal);
+        var check = _context.Settings.Check;
+        var named = _context.Settings.Sources.Count > 0;
+        var bySource = summaries.GroupBy(s => s.SourceName, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        var names = Selected().Select(s => (s.Name, Configured: true))
+            .Concat(bySource.Keys.Where(k => _context.Sources.All(s => s.Name != k)).Order(StringComparer.Ordinal).Select(k => (Name: k, Configured: false)));
+        var result = new List<SourceStatus>();
+        foreach (var (name, configured) in names)
+        {
+            var own = bySource.TryGetValue(name, out var list) ? list : [];
+            var newest = own.Count == 0 ? null : own[^1];
+            var (status, summary) = SourceBackupAge.Evaluate(name, newest, now, check.BackupAgeWarningValue, check.BackupAgeCriticalValue);
+            result.Add(new SourceStatus
+            {
+                Name = name,
+                Configured = configured,
+                LastBackup = newest,
+                LastBackupAge = newest is null ? null : now - newest.Time,
+                BackupAgeStatus = status,
+                BackupAgeSummary = summary,
+                BackupAgeWarning = check.BackupAgeWarningValue,
+                BackupAgeCritical = check.BackupAgeCriticalValue,
+                Snapshots = own.Count,
+                Recent = own.TakeLast(TrendLength).ToList(),
+                History = own.Where(s => now - s.Time <= HistoryLength).ToList(),
+                Drills = drills.Where(d => sourceOf.GetValueOrDefault(d.Snapshot) == name).ToList(),
+                Jobs = jobs.Where(j => named
+                    ? JobNames.TrySplit(j.Job, out _, out var source) && source == name
+                    : configured && JobNames.PerSource.Contains(j.Job)).ToList(),
+                Retention = named ? retentionBySource.GetValueOrDefault(name) : retention,
+            });
+        }
+        return result;
     }
 
     /// <summary>Each configured ruleset that has versions: the active version per environment and the last activations.</summary>
@@ -133,12 +193,25 @@ public sealed class StatusOperation
         }
     }
 
-    private RetentionStatus RetentionOf(IReadOnlyList<ProofRecord> proofs, IReadOnlyList<SnapshotSummary> summaries, DateTimeOffset now)
+    /// <summary>The configured sources this status is about: all, or the one of --source.</summary>
+    private IEnumerable<Configuration.ConfiguredSource> Selected() =>
+        _context.Sources.Where(s => _context.SnapshotFilter is null || s.Name == _context.Source!.Name);
+
+    /// <summary>The totals of several sources' retention.</summary>
+    private static RetentionStatus? Combine(List<RetentionStatus> parts) => parts.Count == 0 ? null : new RetentionStatus(
+        "per source",
+        parts.Sum(p => p.Kept),
+        parts.Sum(p => p.WouldRemove),
+        parts.Select(p => p.OldestKept).Where(t => t is not null).Min(),
+        parts.FirstOrDefault(p => p.Error is not null)?.Error);
+
+    private RetentionStatus Retention(Configuration.RetentionConfig config, string key, IReadOnlyList<SnapshotSummary> summaries,
+        IReadOnlyList<ProofRecord> proofs, DateTimeOffset now)
     {
         RetentionPolicy policy;
         try
         {
-            policy = _context.Settings.Retention.ToPolicy(_context.Config, "retention", _context.Time);
+            policy = config.ToPolicy(_context.Config, key, _context.Time);
         }
         catch (BulwarkException e)
         {
@@ -151,7 +224,7 @@ public sealed class StatusOperation
             EndTime = s.EndTime,
             Host = s.Host,
             Tags = s.Tags,
-            Source = new SourceInfo { Kind = s.SourceKind, Database = s.Database },
+            Source = new SourceInfo { Kind = s.SourceKind, Database = s.Database, Name = s.Source },
             Streams = [],
         })).ToList();
         var plan = RetentionEvaluator.Evaluate(snapshots, proofs, now, policy);

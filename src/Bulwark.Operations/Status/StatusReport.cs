@@ -16,20 +16,18 @@ public sealed record StatusReport
     public IReadOnlyDictionary<string, int> Databases { get; init; } = new Dictionary<string, int>();
     /// <summary>The last snapshots (up to 30) of the newest snapshot's database, oldest first: the trend of sizes and durations.</summary>
     public IReadOnlyList<SnapshotSummary> Recent { get; init; } = [];
-    /// <summary>The snapshots of the last <see cref="StatusOperation.HistoryDays"/> days, oldest first: the dashboard's charts.</summary>
-    public IReadOnlyList<SnapshotSummary> History { get; init; } = [];
-    /// <summary>'check.backup-age-warning' and '-critical': the age the last backup is measured against.</summary>
-    public TimeSpan? BackupAgeWarning { get; init; }
-    public TimeSpan? BackupAgeCritical { get; init; }
-    /// <summary>Restore drills of the last <see cref="StatusOperation.HistoryDays"/> days, oldest first.</summary>
-    public IReadOnlyList<DrillStatus> Drills { get; init; } = [];
-    /// <summary>The point-in-time recovery window, when a WAL archive gives one.</summary>
-    public PitrWindow? Pitr { get; init; }
     public required string TimeZone { get; init; }
     public IReadOnlyList<JobStatus> Jobs { get; init; } = [];
     public RetentionStatus? Retention { get; init; }
+    /// <summary>
+    /// Per source, in the order of the configuration, then sources that only the repository still holds snapshots
+    /// of. The fields above stay for one source (the newest snapshot overall, the repository's totals).
+    /// </summary>
+    public IReadOnlyList<SourceStatus> Sources { get; init; } = [];
     public HealthReport? Health { get; init; }
+    /// <summary>Each ruleset with versions: the active version per environment and its last activations.</summary>
     public IReadOnlyList<RulesetStatus> Rulesets { get; init; } = [];
+    /// <summary>Modules on disk whose content changed without a version bump (or whose version went backwards).</summary>
     public IReadOnlyList<ModuleProblem> ModuleConflicts { get; init; } = [];
     /// <summary>What could not be read (the repository unreachable, a bad retention policy, …).</summary>
     public IReadOnlyList<string> Errors { get; init; } = [];

@@ -26,9 +26,15 @@ public sealed class VerifyOperation
             IReadOnlyList<ObjectId>? ids = null;
             if (snapshot is not null)
             {
-                var resolved = await repository.ResolveSnapshotAsync(snapshot, cancellationToken).ConfigureAwait(false);
+                var resolved = await _context.ResolveSnapshotAsync(repository, snapshot, cancellationToken).ConfigureAwait(false);
                 ids = [resolved.Id];
                 scope.Snapshot = resolved.ShortId;
+            }
+            else if (_context.SnapshotFilter is { } filter)
+            {
+                // --source without a snapshot: every snapshot of that source.
+                ids = (await repository.ScanSnapshotsAsync(cancellationToken).ConfigureAwait(false)).Snapshots
+                    .Where(filter).Select(s => s.Id).ToList();
             }
             var report = await RepositoryVerifier.VerifyAsync(repository, ids, readData, progress, cancellationToken).ConfigureAwait(false);
             scope.Bytes = report.BytesRead;

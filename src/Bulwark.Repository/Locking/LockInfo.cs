@@ -13,6 +13,12 @@ public sealed record LockInfo
     public required DateTimeOffset Refreshed { get; init; }
 
     /// <summary>
+    /// What the holder acts on alone, beside the repository-wide mode (e.g. "backup:app", one source's backup): two
+    /// live locks of one scope conflict whatever their modes. Null for none.
+    /// </summary>
+    public string? Scope { get; init; }
+
+    /// <summary>
     /// Set only on what <see cref="RepositoryLock.ListAsync"/> reports for a lock object it cannot read (never
     /// written): why. Such a lock counts as shared, created and refreshed at its object's time; see
     /// <see cref="RepositoryLock"/>.

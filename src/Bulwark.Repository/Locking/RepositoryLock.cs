@@ -41,7 +41,7 @@ public sealed class RepositoryLock : IAsyncDisposable
     public static string ObjectName(string id) => BackupRepository.LocksFolder + id;
 
     internal static async Task<RepositoryLock> AcquireAsync(BackupRepository repository, LockMode mode,
-        string operation, CancellationToken cancellationToken)
+        string operation, CancellationToken cancellationToken, string? scope = null)
     {
         var now = repository.Time.GetUtcNow();
         var info = new LockInfo
@@ -54,6 +54,7 @@ public sealed class RepositoryLock : IAsyncDisposable
             User = Environment.UserName,
             Created = now,
             Refreshed = now,
+            Scope = scope,
         };
         await Write(repository, info, cancellationToken).ConfigureAwait(false);
         var cleanupRunning = false;
@@ -77,6 +78,10 @@ public sealed class RepositoryLock : IAsyncDisposable
                     }
                     continue;
                 }
+                if (scope is not null && other.Info.Scope == scope)
+                    throw new BulwarkException(ErrorKind.RepositoryLocked,
+                        $"'{scope}' is already running in the repository at {repository.Location}: {other.Info.Describe()}",
+                        "wait for it to finish; if that process is gone, run 'bulwark unlock'");
                 if (Conflicts(mode, other.Info.Mode))
                     throw new BulwarkException(ErrorKind.RepositoryLocked,
                         $"the repository at {repository.Location} is locked: {other.Info.Describe()}",

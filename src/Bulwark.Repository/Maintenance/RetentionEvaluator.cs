@@ -52,9 +52,13 @@ public static class RetentionEvaluator
         return new RetentionPlan(decisions.OrderBy(d => d.Snapshot.Manifest.Time).ThenBy(d => d.Snapshot.Id).ToList());
     }
 
-    /// <summary>The group of a snapshot: its source kind and database (snapshots of one database age together).</summary>
+    /// <summary>
+    /// The group of a snapshot: its source's name when it records one (a named source ages together), else its
+    /// database, else its source kind (snapshots of one database age together).
+    /// </summary>
     public static string GroupOf(Snapshot snapshot) =>
-        snapshot.Manifest.Source.Database is { Length: > 0 } database
+        snapshot.Manifest.Source.Name is { Length: > 0 } name ? name
+        : snapshot.Manifest.Source.Database is { Length: > 0 } database
             ? database
             : $"({snapshot.Manifest.Source.Kind})";
 

@@ -40,6 +40,11 @@ public sealed record SourceInfo
 {
     /// <summary>"postgresql", or "files" for a snapshot of files only.</summary>
     public required string Kind { get; init; }
+    /// <summary>
+    /// The configured source's name ('sources:' in bulwark.yml). Absent for the single 'postgres:' form and in
+    /// snapshots older than sources: the default source.
+    /// </summary>
+    public string? Name { get; init; }
     public string? Database { get; init; }
     /// <summary>Host and port as connected to, with no credentials.</summary>
     public string? Server { get; init; }

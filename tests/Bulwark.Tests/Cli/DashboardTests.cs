@@ -49,11 +49,11 @@ public sealed partial class DashboardTests(ITestOutputHelper output) : IDisposab
             if (time > now.AddHours(-3))
                 break;
             var grown = 10 + day / 4;
-            var app = await repo.AddSnapshotAsync(Enumerable.Range(day / 4, grown), time, "app", fast: true,
+            var app = await repo.AddSnapshotAsync(Enumerable.Range(day / 4, grown), time, "app", fast: true, source: "app",
                 duration: TimeSpan.FromSeconds(40 + day % 7 * 5),
                 statistics: new BackupStatistics { NewBytes = 256L * (1 + day % 3), StoredBytes = 200L * (1 + day % 3) });
             if (day != 20)
-                billingDrill = await repo.AddSnapshotAsync(Enumerable.Range(1000 + day, 5), time.AddMinutes(30), "billing", fast: true,
+                billingDrill = await repo.AddSnapshotAsync(Enumerable.Range(1000 + day, 5), time.AddMinutes(30), "billing", fast: true, source: "billing",
                     duration: TimeSpan.FromSeconds(10), statistics: new BackupStatistics { NewBytes = 1280 });
             if (day == 30)
                 failedDrill = app;
@@ -61,7 +61,7 @@ public sealed partial class DashboardTests(ITestOutputHelper output) : IDisposab
                 passedDrill = app;
         }
         // The newest backup is 3 hours old: past the 2h warning of the configuration below.
-        await repo.AddSnapshotAsync(Enumerable.Range(500, 12), now.AddHours(-3), "app", fast: true,
+        await repo.AddSnapshotAsync(Enumerable.Range(500, 12), now.AddHours(-3), "app", fast: true, source: "app",
             statistics: new BackupStatistics { NewBytes = 3072 });
         await repo.Repository.AppendEventAsync(ProofRecord.EventKind, new ProofRecord
         {
@@ -87,6 +87,17 @@ public sealed partial class DashboardTests(ITestOutputHelper output) : IDisposab
         await File.WriteAllTextAsync(_directory.Combine("bulwark.yml"), $"""
             repository: ./repo
             state: ./state
+            sources:
+              - name: app
+                postgres:
+                  url: postgres://backup@127.0.0.1:9/app
+              - name: billing
+                postgres:
+                  url: postgres://backup@127.0.0.1:9/billing
+                schedule:
+                  backup: "30 2 * * *"
+                retention:
+                  keep-daily: 3
             schedule:
               backup: "0 2 * * *"
               cleanup: "0 3 * * 0"
@@ -258,14 +269,16 @@ public sealed partial class DashboardTests(ITestOutputHelper output) : IDisposab
 
         // The numbers shown are those of 'status --json'.
         var now = status.GetProperty("time").GetDateTimeOffset();
-        var history = status.GetProperty("history").EnumerateArray().ToList();
-        var decisions = status.GetProperty("retention").GetProperty("snapshots").EnumerateArray().ToList();
-        var drills = status.GetProperty("drills").EnumerateArray().ToList();
         var sources = page.GetProperty("sources").EnumerateArray().ToDictionary(s => Value(s, "source"));
+        var expected = status.GetProperty("sources").EnumerateArray().ToDictionary(s => Value(s, "name"));
         Assert.Equal(["app", "billing"], sources.Keys.Order());
+        Assert.Equal(["app", "billing"], expected.Keys.Order());
         foreach (var (name, shown) in sources)
         {
-            var mine = history.Where(h => Value(h, "database") == name).ToList();
+            var mine = expected[name].GetProperty("history").EnumerateArray().ToList();
+            var myDrills = expected[name].GetProperty("drills").EnumerateArray().ToList();
+            var myDecisions = expected[name].GetProperty("retention").GetProperty("snapshots").EnumerateArray().ToList();
+            Assert.Equal(Value(expected[name].GetProperty("lastBackup"), "id"), Value(mine[^1], "id"));
             var last = mine[^1];
             Assert.Equal(Value(last, "id"), Value(shown, "lastSnapshot"));
             Assert.Equal(last.GetProperty("size").GetInt64().ToString(CultureInfo.InvariantCulture), Value(shown, "lastSize"));
@@ -276,16 +289,15 @@ public sealed partial class DashboardTests(ITestOutputHelper output) : IDisposab
             Assert.Equal(mine.Sum(h => h.GetProperty("newBytes").GetInt64()).ToString(CultureInfo.InvariantCulture), Value(shown, "addedTotal"));
             var sizes = shown.GetProperty("backupSizes").EnumerateArray().ToDictionary(r => Value(r, "snapshot"), r => Value(r, "size"));
             Assert.Equal(mine.ToDictionary(h => Value(h, "id"), h => h.GetProperty("size").GetInt64().ToString(CultureInfo.InvariantCulture)), sizes);
-            var ids = mine.Select(h => Value(h, "id")).ToHashSet();
-            var myDrills = drills.Where(d => ids.Contains(Value(d, "snapshot"))).ToList();
             Assert.Equal(myDrills.Count(d => d.GetProperty("passed").GetBoolean()).ToString(CultureInfo.InvariantCulture), Value(shown, "drillsPassed"));
             Assert.Equal(myDrills.Count(d => !d.GetProperty("passed").GetBoolean()).ToString(CultureInfo.InvariantCulture), Value(shown, "drillsFailed"));
-            var myDecisions = decisions.Where(d => Value(d, "group") == name).ToList();
             Assert.Equal(myDecisions.Count(d => d.GetProperty("keep").GetBoolean()).ToString(CultureInfo.InvariantCulture), Value(shown, "kept"));
             Assert.Equal(myDecisions.Count(d => !d.GetProperty("keep").GetBoolean()).ToString(CultureInfo.InvariantCulture), Value(shown, "going"));
             Assert.NotEqual("0", Value(shown, "going"));
         }
         Assert.Equal("1", Value(sources["app"], "drillsFailed"));
+        Assert.Equal("1", Value(sources["billing"], "drillsPassed"));
+        Assert.Contains("keep-daily 3", Value(expected["billing"].GetProperty("retention"), "policy"));
         var checks = page.GetProperty("checks").EnumerateArray().ToList();
         Assert.Contains(checks, c => Value(c, "check") == "backup-age" && Value(c, "state").EndsWith("WARNING", StringComparison.Ordinal));
         Assert.Equal(status.GetProperty("jobs").EnumerateArray().Select(j => Value(j, "job")), page.GetProperty("jobs").EnumerateArray().Select(j => j.GetString()));

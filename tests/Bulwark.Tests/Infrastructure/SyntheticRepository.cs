@@ -52,7 +52,8 @@ public sealed class SyntheticRepository
     /// <paramref name="fast"/> writes chunk files directly, without fsync (for large test repositories).
     /// </summary>
     public async Task<Snapshot> AddSnapshotAsync(IEnumerable<int> chunks, DateTimeOffset time, string database = "app",
-        IReadOnlyList<string>? tags = null, bool fast = false, TimeSpan? duration = null, BackupStatistics? statistics = null)
+        IReadOnlyList<string>? tags = null, bool fast = false, TimeSpan? duration = null, BackupStatistics? statistics = null,
+        string? source = null)
     {
         var refs = new List<ChunkRef>();
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -86,7 +87,7 @@ public sealed class SyntheticRepository
             Statistics = statistics,
             Host = "synthetic",
             Tags = tags ?? [],
-            Source = new SourceInfo { Kind = "postgresql", Database = database },
+            Source = new SourceInfo { Kind = "postgresql", Database = database, Name = source },
             Streams =
             [
                 new StreamEntry

@@ -21,6 +21,22 @@ internal sealed class BackupAgeCheck : IHealthCheck
             return null;
         var warning = context.Settings.BackupAgeWarningValue;
         var critical = context.Settings.BackupAgeCriticalValue;
+        // A configured source without any backup is CRITICAL by itself; the others keep their own verdict.
+        var bulwark = context.Bulwark;
+        var missing = bulwark.Settings.Sources.Count == 0 ? []
+            : (bulwark.Source is { } only ? [only] : bulwark.Sources)
+            .Where(source => summaries.All(s => s.SourceName != source.Name))
+            .Select(source => SourceBackupAge.Evaluate(source.Name, null, context.Now, warning, critical).Summary)
+            .ToList();
+        if (summaries.Count == 0 && missing.Count > 0)
+            return new HealthFinding
+            {
+                Check = Name,
+                Status = HealthStatus.Critical,
+                Summary = string.Join("; ", missing),
+                Advice = "run 'bulwark backup', and schedule it ('bulwark daemon' or 'bulwark schedule install')",
+                Metrics = [new HealthMetric("snapshots", 0, Min: 0)],
+            };
         if (summaries.Count == 0)
             return new HealthFinding
             {
@@ -39,7 +55,7 @@ internal sealed class BackupAgeCheck : IHealthCheck
             critical is { } c && age > c ? HealthStatus.Critical
             : warning is { } w && age > w ? HealthStatus.Warning
             : HealthStatus.Ok;
-        var status = HealthStatuses.Worst(newest.Select(x => StatusOf(x.Age)));
+        var status = HealthStatuses.Worst(newest.Select(x => StatusOf(x.Age)).Concat(missing.Select(_ => HealthStatus.Critical)));
         var oldest = newest[0];
         string summary;
         if (status == HealthStatus.Ok)
@@ -48,11 +64,11 @@ internal sealed class BackupAgeCheck : IHealthCheck
         }
         else
         {
-            summary = string.Join("; ", newest.Where(x => StatusOf(x.Age) != HealthStatus.Ok).Select(x =>
+            summary = string.Join("; ", missing.Concat(newest.Where(x => StatusOf(x.Age) != HealthStatus.Ok).Select(x =>
             {
                 var limit = StatusOf(x.Age) == HealthStatus.Critical ? critical : warning;
                 return $"the last backup of {x.Snapshot.Group} is {HealthText.Age(x.Age)} old ({x.Snapshot.Time:yyyy-MM-dd HH:mm}Z; {StatusOf(x.Age).Label().ToLowerInvariant()} above {HealthText.Age(limit!.Value)})";
-            }));
+            })));
         }
         return new HealthFinding
         {
