@@ -14,13 +14,23 @@ public static class StatusCommand
     {
         var command = new Command("status",
             "One screen: the last backup (age, size, duration), the trend of the last 30 backups, the next scheduled runs, " +
-            "what retention keeps, and health ('bulwark check' has the details); with several sources, a line per source.");
+            "what retention keeps, and health ('bulwark check' has the details); with several sources, a line per source. " +
+            "--html FILE writes the dashboard as one self-contained page (charts of 90 days, drills, retention of each " +
+            "snapshot, rulesets) to mail or publish.");
         var source = SourceOption.Create("Show this source alone");
         command.Options.Add(source);
+        var html = new Option<string?>("--html")
+        {
+            Description = "Also write the dashboard to FILE: one HTML page, no script, nothing fetched from elsewhere",
+            HelpName = "FILE",
+        };
+        command.Options.Add(html);
         command.SetHandler(async (run, ct) =>
         {
             var context = SourceOption.Context(run, source);
             var report = await new StatusOperation(context).RunAsync(null, ct);
+            if (run.Get(html) is { } file)
+                await WriteHtmlAsync(Path.GetFullPath(file), report, ct);
             if (run.Json)
             {
                 run.Output.WriteJson(report);
@@ -30,6 +40,22 @@ public static class StatusCommand
             return ExitCodes.Ok;
         });
         return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Usage);
+    }
+
+    /// <summary>Writes the page under a temporary name and renames it: a reader never sees half a page.</summary>
+    private static async Task WriteHtmlAsync(string path, StatusReport report, CancellationToken ct)
+    {
+        var temporary = $"{path}.{Environment.ProcessId}.tmp";
+        try
+        {
+            await File.WriteAllTextAsync(temporary, Operations.Dashboard.DashboardPage.Render(report, standalone: true), ct);
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            File.Delete(temporary);
+            throw new BulwarkException(ErrorKind.Usage, $"cannot write {path}: {e.Message}", "give --html a file in a folder you can write to");
+        }
     }
 
     private static void Render(Invocation run, StatusReport report)

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Reflection;
+using Bulwark.Cli.Daemon.Dashboard;
 using Bulwark.Cli.Infrastructure;
 using Bulwark.Operations;
+using Bulwark.Operations.Dashboard;
 using Bulwark.Operations.Health;
 using Bulwark.Operations.Scheduling;
 using Bulwark.Operations.Status;
@@ -18,8 +20,9 @@ using Prometheus;
 namespace Bulwark.Cli.Daemon;
 
 /// <summary>
-/// 'bulwark daemon' on the Generic Host: the scheduler as a hosted service, and Kestrel serving /health (JSON; 503
-/// when CRITICAL or UNKNOWN), /metrics (Prometheus text format) and /status (JSON of 'bulwark status'). SIGTERM and
+/// 'bulwark daemon' on the Generic Host: the scheduler as a hosted service, and Kestrel serving the dashboard (/),
+/// /health (JSON; 503 when CRITICAL or UNKNOWN), /metrics (Prometheus text format) and /status (JSON of 'bulwark
+/// status'), read-only, behind <see cref="DashboardAccess"/>. SIGTERM and
 /// Ctrl+C stop the host, which gives running jobs the shutdown timeout before cancelling them.
 /// </summary>
 internal static class DaemonHost
@@ -39,6 +42,11 @@ internal static class DaemonHost
         scheduler.Message += Log;
         runner.Warning += Log;
 
+        var access = listen is null ? null : DashboardAccess.Create(settings.TokenFile, listen, context.Config.ResolvePath);
+        using var dashboard = new DashboardState(ct => new StatusOperation(context).RunAsync(scheduler.LatestHealth, ct), context.Time);
+        dashboard.Failed += Log;
+        scheduler.JobFinished += _ => dashboard.Poke();
+
         IHost host;
         if (listen is null)
         {
@@ -52,19 +60,25 @@ internal static class DaemonHost
             Configure(builder.Services, builder.Logging, scheduler, settings.ShutdownTimeoutValue);
             builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(listen));
             var app = builder.Build();
+            app.Use(access!.HandleAsync);
             var metrics = new DaemonMetrics(scheduler, context.Time);
             app.MapGet("/health", (HttpContext http) => Health(http, scheduler));
             app.MapMetrics("/metrics", metrics.Registry);
-            var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
-            var status = new StatusCache(ct => new StatusOperation(context).RunAsync(scheduler.LatestHealth, ct), context.Time,
-                stopping: lifetime.ApplicationStopping);
+            // The page and /status come from the state the daemon's cycle made: a request opens no repository.
             app.MapGet("/status", async (HttpContext http) =>
             {
-                // A statement body: an expression body would bind to RequestDelegate and drop the result.
-                var report = await status.GetAsync(http.RequestAborted);
-                return Results.Json(report, OperationsJson.Indented);
+                var state = await dashboard.ReadyAsync(http.RequestAborted);
+                return Results.Bytes(state.Json, "application/json; charset=utf-8");
             });
-            app.MapGet("/", () => Results.Text("bulwark daemon: /health, /metrics, /status\n"));
+            app.MapGet("/", async (HttpContext http) =>
+            {
+                var state = await dashboard.ReadyAsync(http.RequestAborted);
+                return Results.Bytes(state.Page, "text/html; charset=utf-8");
+            });
+            app.MapGet(DashboardAssets.StylesheetPath, () => Results.Text(DashboardAssets.Stylesheet, "text/css; charset=utf-8"));
+            app.MapGet(DashboardAssets.IconPath, () => Results.Text(DashboardAssets.Icon, "image/svg+xml"));
+            app.MapGet("/favicon.ico", () => Results.NoContent());
+            app.MapGet(DashboardAssets.ScriptPath, () => Results.Text(DashboardAssets.Script, "text/javascript; charset=utf-8"));
             host = app;
         }
 
@@ -80,14 +94,23 @@ internal static class DaemonHost
                     "set 'daemon.listen' to a free ADDRESS:PORT, or off");
             }
             var addresses = host.Services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses;
+            using var stopRefresh = CancellationTokenSource.CreateLinkedTokenSource(
+                host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
+            var refresh = listen is null ? Task.CompletedTask : Task.Run(() => dashboard.RunAsync(stopRefresh.Token), CancellationToken.None);
             Log($"bulwark daemon {Version} started (process {Environment.ProcessId}); repository {context.RepositoryDisplay}; time zone {schedule.TimeZone.Id}");
             foreach (var status in scheduler.Status())
                 Log($"{status.Job}: '{status.Expression}', next run {(status.Next is { } n ? TimeZoneInfo.ConvertTime(n, schedule.TimeZone).ToString("yyyy-MM-dd HH:mm zzz", System.Globalization.CultureInfo.InvariantCulture) : "never")}");
             if (schedule.Jobs.Count == 0)
                 Log("no job is scheduled ('schedule:' sets them all to off); serving health only");
             foreach (var address in addresses ?? [])
-                Log($"listening on {address} (/health, /metrics, /status)");
+            {
+                Log($"listening on {address} (dashboard /, /health, /metrics, /status)");
+                if (access?.LoginCode is { } code)
+                    Log($"dashboard login link (works once; sets the token cookie): {address}{DashboardAccess.LoginPath}?code={code}");
+            }
             await host.WaitForShutdownAsync(CancellationToken.None);
+            await stopRefresh.CancelAsync();
+            await refresh;
             Log("stopped");
         }
         // A daemon that was asked to stop has done its job.

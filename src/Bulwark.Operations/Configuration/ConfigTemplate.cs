@@ -94,7 +94,8 @@ public static class ConfigTemplate
         #   cleanup: "0 3 * * 0"
         #   drill: "0 4 * * 6"
         # daemon:
-        #   listen: 127.0.0.1:9577      # /health, /metrics, /status
+        #   listen: 127.0.0.1:9577      # the dashboard (/), /health, /metrics, /status
+        #   token-file: daemon.token    # required to listen on any address other than loopback
 
         # Thresholds of 'bulwark check' (exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
         # check:

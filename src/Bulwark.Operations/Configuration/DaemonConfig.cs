@@ -10,6 +10,12 @@ public sealed class DaemonConfig : IConfigSection
     /// <summary>Address and port of /health, /metrics and /status; "off" serves nothing. Port 0 picks a free one.</summary>
     public string? Listen { get; set; } = DefaultListen;
 
+    /// <summary>
+    /// A file holding the token that the dashboard, /status, /health and /metrics require (as a bearer token or the
+    /// cookie of the login link printed at start). Required when 'listen' is not a loopback address.
+    /// </summary>
+    public string? TokenFile { get; set; }
+
     /// <summary>On SIGTERM a running job may finish within this; then it is cancelled (nothing half-committed).</summary>
     public string ShutdownTimeout { get; set; } = "60s";
 

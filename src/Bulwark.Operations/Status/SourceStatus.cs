@@ -41,6 +41,12 @@ public sealed record SourceStatus
     /// <summary>Every snapshot of the source taken in the last 90 days, oldest first (sizes, durations, bytes added).</summary>
     public IReadOnlyList<SnapshotSummary> History { get; init; } = [];
 
+    /// <summary>Restore drills of the source's snapshots in the last 90 days, oldest first.</summary>
+    public IReadOnlyList<DrillStatus> Drills { get; init; } = [];
+
+    /// <summary>The point-in-time recovery window, when a WAL archive of this source gives one.</summary>
+    public PitrWindow? Pitr { get; init; }
+
     /// <summary>The scheduled jobs of this source (its backup and drill), with their next and last runs.</summary>
     public IReadOnlyList<JobStatus> Jobs { get; init; } = [];
 

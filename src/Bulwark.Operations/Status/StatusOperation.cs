@@ -1,9 +1,13 @@
+using System.Globalization;
 using Bulwark.Operations.Catalog;
 using Bulwark.Operations.Health;
+using Bulwark.Operations.Modules;
+using Bulwark.Operations.Rulesets;
 using Bulwark.Operations.Scheduling;
 using Bulwark.Repository;
 using Bulwark.Repository.Maintenance;
 using Bulwark.Repository.Snapshots;
+using Bulwark.Versioning.Rulesets;
 
 namespace Bulwark.Operations.Status;
 
@@ -37,7 +41,8 @@ public sealed class StatusOperation
         RetentionStatus? retention = null;
         Wal.PitrWindow? pitr = null;
         var retentionBySource = new Dictionary<string, RetentionStatus>(StringComparer.Ordinal);
-        IReadOnlyList<ProofRecord> drills = [];
+        IReadOnlyList<DrillStatus> drills = [];
+        IReadOnlyList<RulesetStatus> rulesets = [];
         string? repositoryDisplay = null;
         try
         {
@@ -49,7 +54,13 @@ public sealed class StatusOperation
             if (_context.SnapshotFilter is not null)
                 summaries = summaries.Where(s => s.SourceName == _context.Source!.Name).ToList();
             var proofs = await catalog.ProofsAsync(cancellationToken).ConfigureAwait(false);
-            drills = proofs.Where(p => p.Kind == ProofRecord.Drill && now - p.Time <= HistoryLength).OrderBy(p => p.Time).ToList();
+            drills = proofs.Where(p => p.Kind == ProofRecord.Drill && now - p.Time <= HistoryLength)
+                .Select(p => new DrillStatus(p.Snapshot, p.Time, p.Passed,
+                    p.Details?.GetValueOrDefault("restoreSeconds") is { } seconds &&
+                    double.TryParse(seconds, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : null,
+                    p.Summary))
+                .OrderBy(d => d.Time).ToList();
+            rulesets = await RulesetsAsync(repository, errors, cancellationToken).ConfigureAwait(false);
             if (_context.Settings.Sources.Count == 0)
             {
                 retention = Retention(_context.Settings.Retention, "retention", summaries, proofs, now);
@@ -78,6 +89,7 @@ public sealed class StatusOperation
         health ??= await new HealthCheckOperation(_context).RunAsync(new HealthCheckRequest { Quick = true }, cancellationToken).ConfigureAwait(false);
         var last = summaries.Count == 0 ? null : summaries[^1];
         var sources = Sources(summaries, jobs, retention, retentionBySource, drills, now);
+        var modules = await ModuleProblemsAsync(errors, cancellationToken).ConfigureAwait(false);
         return new StatusReport
         {
             Time = now,
@@ -92,14 +104,18 @@ public sealed class StatusOperation
             Pitr = pitr,
             Sources = sources,
             Health = health,
+            Rulesets = rulesets,
+            ModuleConflicts = modules,
             Errors = errors,
         };
     }
 
     /// <summary>The status of every configured source, then of sources that only the repository holds snapshots of.</summary>
     private List<SourceStatus> Sources(IReadOnlyList<SnapshotSummary> summaries, IReadOnlyList<JobStatus> jobs,
-        RetentionStatus? retention, Dictionary<string, RetentionStatus> retentionBySource, IReadOnlyList<ProofRecord> drills, DateTimeOffset now)
+        RetentionStatus? retention, Dictionary<string, RetentionStatus> retentionBySource, IReadOnlyList<DrillStatus> drills,
+        DateTimeOffset now)
     {
+        var sourceOf = summaries.ToDictionary(s => s.Id, s => s.SourceName, StringComparer.Ordinal);
         var check = _context.Settings.Check;
         var named = _context.Settings.Sources.Count > 0;
         var bySource = summaries.GroupBy(s => s.SourceName, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
@@ -125,6 +141,7 @@ public sealed class StatusOperation
                 Snapshots = own.Count,
                 Recent = own.TakeLast(TrendLength).ToList(),
                 History = own.Where(s => now - s.Time <= HistoryLength).ToList(),
+                Drills = drills.Where(d => sourceOf.GetValueOrDefault(d.Snapshot) == name).ToList(),
                 Jobs = jobs.Where(j => named
                     ? JobNames.TrySplit(j.Job, out _, out var source) && source == name
                     : configured && JobNames.PerSource.Contains(j.Job)).ToList(),
@@ -133,6 +150,54 @@ public sealed class StatusOperation
             });
         }
         return result;
+    }
+
+    /// <summary>Each configured ruleset that has versions: the active version per environment and the last activations.</summary>
+    private async Task<IReadOnlyList<RulesetStatus>> RulesetsAsync(BackupRepository repository, List<string> errors,
+        CancellationToken cancellationToken)
+    {
+        var operations = new RulesetOperations(_context);
+        var result = new List<RulesetStatus>();
+        foreach (var name in _context.Settings.Rulesets.Keys.Order(StringComparer.Ordinal))
+        {
+            IReadOnlyList<RulesetActivationRecord> history;
+            try
+            {
+                history = await new RulesetRegistry(repository, operations.OptionsFor(name)).GetHistoryAsync(null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (BulwarkException e)
+            {
+                errors.Add($"ruleset {name}: {e.Message}");
+                continue;
+            }
+            if (history.Count == 0)
+                continue;
+            var environments = history.GroupBy(h => h.Environment, StringComparer.Ordinal)
+                .Select(g => g.MaxBy(h => h.Sequence)!)
+                .Select(h => new RulesetEnvironmentStatus(h.Environment, h.Version, h.Time))
+                .OrderBy(e => e.Environment, StringComparer.Ordinal).ToList();
+            result.Add(new RulesetStatus(name, environments, history.OrderByDescending(h => h.Sequence).Take(RecentActivations).ToList()));
+        }
+        return result;
+    }
+
+    private const int RecentActivations = 10;
+
+    /// <summary>Modules on disk compared with the last snapshot that recorded them: conflicts, downgrades, missing versions.</summary>
+    private async Task<IReadOnlyList<ModuleProblem>> ModuleProblemsAsync(List<string> errors, CancellationToken cancellationToken)
+    {
+        if (_context.Settings.Modules.Paths.Count == 0)
+            return [];
+        try
+        {
+            var report = await new ModulesOperation(_context).CompareAsync(null, cancellationToken).ConfigureAwait(false);
+            return report.Problems.Select(p => new ModuleProblem(p.Path, p.Kind.ToString(), p.Describe())).ToList();
+        }
+        catch (BulwarkException e)
+        {
+            errors.Add($"modules: {e.Message}");
+            return [];
+        }
     }
 
     /// <summary>The configured sources this status is about: all, or the one of --source.</summary>
@@ -173,6 +238,8 @@ public sealed class StatusOperation
         var kept = plan.Kept.ToList();
         return new RetentionStatus(policy.Describe(), kept.Count, plan.Decisions.Count - kept.Count,
             kept.Count == 0 ? null : kept.Min(d => d.Snapshot.Manifest.Time),
-            plan.RulesKeepNothing ? "the policy keeps none of the snapshots: cleanup refuses to run" : null);
+            plan.RulesKeepNothing ? "the policy keeps none of the snapshots: cleanup refuses to run" : null,
+            plan.Decisions.OrderBy(d => d.Snapshot.Manifest.Time)
+                .Select(d => new RetentionDecision(d.Snapshot.Id.ToString(), d.Snapshot.Manifest.Time, d.Group, d.Keep, d.Reasons)).ToList());
     }
 }

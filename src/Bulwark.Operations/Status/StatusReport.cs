@@ -28,6 +28,10 @@ public sealed record StatusReport
     /// </summary>
     public IReadOnlyList<SourceStatus> Sources { get; init; } = [];
     public HealthReport? Health { get; init; }
+    /// <summary>Each ruleset with versions: the active version per environment and its last activations.</summary>
+    public IReadOnlyList<RulesetStatus> Rulesets { get; init; } = [];
+    /// <summary>Modules on disk whose content changed without a version bump (or whose version went backwards).</summary>
+    public IReadOnlyList<ModuleProblem> ModuleConflicts { get; init; } = [];
     /// <summary>What could not be read (the repository unreachable, a bad retention policy, …).</summary>
     public IReadOnlyList<string> Errors { get; init; } = [];
 }

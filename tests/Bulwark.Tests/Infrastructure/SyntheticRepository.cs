@@ -52,7 +52,8 @@ public sealed class SyntheticRepository
     /// <paramref name="fast"/> writes chunk files directly, without fsync (for large test repositories).
     /// </summary>
     public async Task<Snapshot> AddSnapshotAsync(IEnumerable<int> chunks, DateTimeOffset time, string database = "app",
-        IReadOnlyList<string>? tags = null, bool fast = false, PhysicalBackupInfo? physical = null)
+        IReadOnlyList<string>? tags = null, bool fast = false, TimeSpan? duration = null, BackupStatistics? statistics = null,
+        string? source = null, PhysicalBackupInfo? physical = null)
     {
         var refs = new List<ChunkRef>();
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -82,10 +83,11 @@ public sealed class SyntheticRepository
         return await Repository.CommitSnapshotAsync(new SnapshotManifest
         {
             Time = time,
-            EndTime = time + TimeSpan.FromMinutes(1),
+            EndTime = time + (duration ?? TimeSpan.FromMinutes(1)),
+            Statistics = statistics,
             Host = "synthetic",
             Tags = tags ?? [],
-            Source = new SourceInfo { Kind = "postgresql", Database = database },
+            Source = new SourceInfo { Kind = "postgresql", Database = database, Name = source },
             Physical = physical,
             Streams =
             [
