@@ -5,7 +5,9 @@ using Bulwark.Bench;
 // Benchmarks: backup (default), encryption, files, cleanup (--chunks N: the largest repository, default 100000), check
 // (100 snapshots; --binary PATH also times a published single-file binary), drill
 // (fingerprinting cost and restore drills; --jobs N adds a parallel drill), supabase (the supabase profile's backup
-// against a plain one of the same Supabase-shaped project, then the restores; --scale 20 ≈ 200 MB of team rows). Each prints markdown tables of medians and
+// against a plain one of the same Supabase-shaped project, then the restores; --scale 20 ≈ 200 MB of team rows), pitr (WAL archiving
+// under a pgbench load, base backups and a restore to the end of the archive beside pgBackRest; --scale defaults to 50,
+// --seconds N is the load's length, default 120). Each prints markdown tables of medians and
 // ratios against peers measured in this run. --keep leaves the work folder (repositories, databases' files) behind.
 var names = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && !int.TryParse(a, out _) && (i == 0 || args[i - 1] != "--binary")).ToList();
 var scale = Option("--scale", 20);
@@ -41,6 +43,9 @@ try
                 break;
             case "supabase":
                 await SupabaseBenchmark.RunAsync(work, scale, rounds);
+                break;
+            case "pitr":
+                await PitrBenchmark.RunAsync(work, args.Contains("--scale") ? scale : 50, Option("--seconds", 120));
                 break;
             case "encryption":
                 await EncryptionBenchmark.RunAsync(await Database(), work, rounds);
