@@ -8,7 +8,9 @@ using Bulwark.Bench;
 // against a plain one of the same Supabase-shaped project, then the restores; --scale 20 ≈ 200 MB of team rows), parallel (backup --jobs and restore --jobs on four large
 // tables beside pg_dump -Fd -j and pg_restore -j; --jobs N, default 2; --size N, about N × 12 MB per table, default 20), scale (--scales 20,100,300:
 // backup, restore, drill, check and peak memory at each scale beside the script and pg_restore), budget
-// (the CPU seconds per GiB of dump of each stage of a backup, beside pg_dump's and zstd's own). Each prints markdown tables of medians and
+// (the CPU seconds per GiB of dump of each stage of a backup, beside pg_dump's and zstd's own), pitr (WAL archiving
+// under a pgbench load, base backups and a restore to the end of the archive beside pgBackRest; --scale defaults to 50,
+// --seconds N is the load's length, default 120). Each prints markdown tables of medians and
 // ratios against peers measured in this run. --keep leaves the work folder (repositories, databases' files) behind.
 var names = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && !int.TryParse(a, out _) && (i == 0 || (args[i - 1] != "--binary" && args[i - 1] != "--scales"))).ToList();
 var scale = Option("--scale", 20);
@@ -55,6 +57,9 @@ try
                 var scales = (args.SkipWhile(a => a != "--scales").Skip(1).FirstOrDefault() ?? "20,100,300")
                     .Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToList();
                 await ScaleBenchmark.RunAsync(scales, work, rounds);
+                break;
+            case "pitr":
+                await PitrBenchmark.RunAsync(work, args.Contains("--scale") ? scale : 50, Option("--seconds", 120));
                 break;
             case "encryption":
                 await EncryptionBenchmark.RunAsync(await Database(), work, rounds);
