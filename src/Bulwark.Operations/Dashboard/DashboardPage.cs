@@ -90,8 +90,8 @@ public static class DashboardPage
                  (source.Configured ? "" : " <span class=\"muted\">(no longer configured)</span>") + "</h2>");
         LastBackup(s, source, zone);
         if (source.Pitr is { } pitr)
-            s.Append($"<p>Point-in-time recovery: from {Time(pitr.From, zone)} to {Time(pitr.To, zone)} " +
-                     $"(<data class=\"pitr\" value=\"{Number((pitr.To - pitr.From).TotalSeconds)}\">{Html(Duration(pitr.To - pitr.From))}</data>)</p>");
+            s.Append($"<p>Point-in-time recovery: from {Time(pitr.Earliest, zone)} to {Time(pitr.Latest, zone)} " +
+                     $"(<data class=\"pitr\" value=\"{Number((pitr.Latest - pitr.Earliest).TotalSeconds)}\">{Html(Duration(pitr.Latest - pitr.Earliest))}</data>)</p>");
         var from = report.Time.AddDays(-HistoryDays);
         Periods(s, report, history);
         s.Append("<div class=\"charts\">");

@@ -45,13 +45,10 @@ public sealed record SourceStatus
     public IReadOnlyList<DrillStatus> Drills { get; init; } = [];
 
     /// <summary>The point-in-time recovery window, when a WAL archive of this source gives one.</summary>
-    public PitrWindow? Pitr { get; init; }
+    public Wal.PitrWindow? Pitr { get; init; }
 
     /// <summary>The scheduled jobs of this source (its backup and drill), with their next and last runs.</summary>
     public IReadOnlyList<JobStatus> Jobs { get; init; } = [];
-
-    /// <summary>The restore drills of this source's snapshots in the last 90 days, oldest first (passed, time, details such as durations).</summary>
-    public IReadOnlyList<Repository.Snapshots.ProofRecord> Drills { get; init; } = [];
 
     /// <summary>What cleanup would do now to this source's snapshots, by its own policy.</summary>
     public RetentionStatus? Retention { get; init; }

@@ -40,6 +40,7 @@ public sealed class StatusOperation
         IReadOnlyList<SnapshotSummary> summaries = [];
         RetentionStatus? retention = null;
         Wal.PitrWindow? pitr = null;
+        Wal.WalInventory? wal = null;
         var retentionBySource = new Dictionary<string, RetentionStatus>(StringComparer.Ordinal);
         IReadOnlyList<DrillStatus> drills = [];
         IReadOnlyList<RulesetStatus> rulesets = [];
@@ -80,7 +81,10 @@ public sealed class StatusOperation
                 retention = Combine(retentionBySource.Values.ToList());
             }
             if (summaries.Any(s => s.IsPhysical))
-                pitr = (await Wal.WalInventory.LoadAsync(repository, cancellationToken).ConfigureAwait(false)).Window(summaries);
+            {
+                wal = await Wal.WalInventory.LoadAsync(repository, cancellationToken).ConfigureAwait(false);
+                pitr = wal.Window(summaries);
+            }
         }
         catch (BulwarkException e)
         {
@@ -88,7 +92,7 @@ public sealed class StatusOperation
         }
         health ??= await new HealthCheckOperation(_context).RunAsync(new HealthCheckRequest { Quick = true }, cancellationToken).ConfigureAwait(false);
         var last = summaries.Count == 0 ? null : summaries[^1];
-        var sources = Sources(summaries, jobs, retention, retentionBySource, drills, now);
+        var sources = Sources(summaries, jobs, retention, retentionBySource, drills, wal, now);
         var modules = await ModuleProblemsAsync(errors, cancellationToken).ConfigureAwait(false);
         return new StatusReport
         {
@@ -113,7 +117,7 @@ public sealed class StatusOperation
     /// <summary>The status of every configured source, then of sources that only the repository holds snapshots of.</summary>
     private List<SourceStatus> Sources(IReadOnlyList<SnapshotSummary> summaries, IReadOnlyList<JobStatus> jobs,
         RetentionStatus? retention, Dictionary<string, RetentionStatus> retentionBySource, IReadOnlyList<DrillStatus> drills,
-        DateTimeOffset now)
+        Wal.WalInventory? wal, DateTimeOffset now)
     {
         var sourceOf = summaries.ToDictionary(s => s.Id, s => s.SourceName, StringComparer.Ordinal);
         var check = _context.Settings.Check;
@@ -145,7 +149,7 @@ public sealed class StatusOperation
                 Jobs = jobs.Where(j => named
                     ? JobNames.TrySplit(j.Job, out _, out var source) && source == name
                     : configured && JobNames.PerSource.Contains(j.Job)).ToList(),
-                Drills = drills.Where(d => ids.Contains(d.Snapshot)).ToList(),
+                Pitr = wal?.Window(own),
                 Retention = named ? retentionBySource.GetValueOrDefault(name) : retention,
             });
         }

@@ -3,6 +3,8 @@ using Bulwark.Operations.Configuration;
 using Bulwark.Tests.Infrastructure;
 using Bulwark.Tests.Operations.Restore;
 
+using Bulwark.Tests.Cli.Commands;
+
 namespace Bulwark.Tests.Cli;
 
 /// <summary>Base backups through the real program: backup --physical, list and show, restore --to-dir.</summary>

@@ -67,7 +67,7 @@ public static class DataDirectoryWriter
             }
         }
         long written = 0;
-        await Parallel.ForEachAsync(files, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
+        await System.Threading.Tasks.Parallel.ForEachAsync(files, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
             async (file, ct) =>
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(file.Path)!);

@@ -6,6 +6,7 @@ using Bulwark.Repository.Encryption;
 using Bulwark.Sources.Postgres;
 using Bulwark.Tests.Infrastructure;
 using Bulwark.Tests.Repository;
+using Bulwark.Tests.Repository.Encryption;
 using Npgsql;
 
 namespace Bulwark.Tests.Operations.Restore;

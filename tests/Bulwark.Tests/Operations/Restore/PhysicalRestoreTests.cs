@@ -1,6 +1,7 @@
 using Bulwark.Operations.Backup;
 using Bulwark.Operations.Drills;
 using Bulwark.Operations.Restore;
+using Bulwark.Repository;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Sources.Postgres.Physical;
 using Bulwark.Tests.Infrastructure;
@@ -78,7 +79,7 @@ public sealed class PhysicalRestoreTests
         Assert.True(drill.Physical);
         Assert.Contains(drill.Notes, n => n.Contains("pg_amcheck --heapallindexed found no corruption", StringComparison.Ordinal));
         await using var repository = await context.OpenRepositoryAsync(Ct);
-        var proofs = await repository.ReadEventsAsync<ProofRecord>(ProofRecord.EventKind, Ct);
+        var proofs = await repository.ReadEventsAsync<ProofRecord>(RepositoryLayout.ProofEvents, Ct);
         var proof = Assert.Single(proofs, p => p.Snapshot == backup.Snapshot.Id.ToString());
         Assert.True(proof.Passed);
         Assert.Equal("clean", proof.Details!["amcheck"]);

@@ -4,6 +4,7 @@ using Bulwark.Repository.Wal;
 using Bulwark.Storage;
 using Bulwark.Storage.Local;
 using Bulwark.Tests.Infrastructure;
+using Bulwark.Tests.Repository.Encryption;
 
 namespace Bulwark.Tests.Repository.Wal;
 

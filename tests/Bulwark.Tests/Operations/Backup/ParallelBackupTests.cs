@@ -10,7 +10,7 @@ using Bulwark.Tests.Infrastructure;
 using Bulwark.Tests.Sources.Postgres.Fingerprints;
 using Npgsql;
 
-namespace Bulwark.Tests.Operations;
+namespace Bulwark.Tests.Operations.Backup;
 
 public sealed class ParallelBackupTests(PostgresFixture pg)
 {
@@ -58,7 +58,7 @@ public sealed class ParallelBackupTests(PostgresFixture pg)
         Assert.True(await pg.ScalarAsync<long>(target, "SELECT count(*) FROM pg_indexes WHERE schemaname = 'app'") > 0);
         Assert.Equal(await pg.ScalarAsync<long>(source, "SELECT count(*) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')"),
             await pg.ScalarAsync<long>(target, "SELECT count(*) FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')"));
-        await Sources.Postgres.FreezingArchiveStreamTests.AssertFrozenAsync(pg, target, ["app.people"]);
+        await Bulwark.Tests.Sources.Postgres.Archive.FreezingArchiveStreamTests.AssertFrozenAsync(pg, target, ["app.people"]);
     }
 
     [Fact]

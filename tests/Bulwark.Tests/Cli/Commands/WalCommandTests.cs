@@ -3,7 +3,7 @@ using Bulwark.Sources.Postgres;
 using Bulwark.Tests.Infrastructure;
 using Npgsql;
 
-namespace Bulwark.Tests.Cli;
+namespace Bulwark.Tests.Cli.Commands;
 
 /// <summary>
 /// 'wal push' and 'wal fetch' through the real program: as a real server's archive_command, and by hand for the

@@ -6,10 +6,11 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Bulwark.Repository;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Tests.Infrastructure;
 
-namespace Bulwark.Tests.Cli;
+namespace Bulwark.Tests.Cli.Daemon;
 
 /// <summary>
 /// The daemon's dashboard in a real Chromium (playwright-core from tools/node, the distribution's chromium), against a
@@ -63,18 +64,18 @@ public sealed partial class DashboardTests(ITestOutputHelper output) : IDisposab
         // The newest backup is 3 hours old: past the 2h warning of the configuration below.
         await repo.AddSnapshotAsync(Enumerable.Range(500, 12), now.AddHours(-3), "app", fast: true, source: "app",
             statistics: new BackupStatistics { NewBytes = 3072 });
-        await repo.Repository.AppendEventAsync(ProofRecord.EventKind, new ProofRecord
+        await repo.Repository.AppendEventAsync(RepositoryLayout.ProofEvents, new ProofRecord
         {
             Snapshot = failedDrill!.Id.ToString(), Kind = ProofRecord.Drill, Passed = false, Time = failedDrill.Manifest.Time.AddHours(2),
             Summary = "restore drill found 1 difference: public.orders rows 10 != 9",
             Details = new Dictionary<string, string> { ["restoreSeconds"] = "12.5" },
         }, Ct);
-        await repo.Repository.AppendEventAsync(ProofRecord.EventKind, new ProofRecord
+        await repo.Repository.AppendEventAsync(RepositoryLayout.ProofEvents, new ProofRecord
         {
             Snapshot = passedDrill!.Id.ToString(), Kind = ProofRecord.Drill, Passed = true, Time = passedDrill.Manifest.Time.AddHours(2),
             Summary = "2 tables match", Details = new Dictionary<string, string> { ["restoreSeconds"] = "9.25" },
         }, Ct);
-        await repo.Repository.AppendEventAsync(ProofRecord.EventKind, new ProofRecord
+        await repo.Repository.AppendEventAsync(RepositoryLayout.ProofEvents, new ProofRecord
         {
             Snapshot = billingDrill!.Id.ToString(), Kind = ProofRecord.Drill, Passed = true, Time = billingDrill.Manifest.Time.AddHours(1),
             Summary = "1 table matches", Details = new Dictionary<string, string> { ["restoreSeconds"] = "3" },
