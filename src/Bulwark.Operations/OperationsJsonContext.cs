@@ -15,4 +15,6 @@ namespace Bulwark.Operations;
 [JsonSerializable(typeof(JobState))]
 [JsonSerializable(typeof(AlertState))]
 [JsonSerializable(typeof(Alert))]
+[JsonSerializable(typeof(Dictionary<string, string>))]
+[JsonSerializable(typeof(Retention.CleanupRecord))]
 internal sealed partial class OperationsJsonContext : JsonSerializerContext;

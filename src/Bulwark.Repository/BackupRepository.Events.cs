@@ -11,17 +11,18 @@ public sealed partial class BackupRepository
     /// without reading. Returns the object name. A record larger than <paramref name="maxSize"/>, which readers would
     /// refuse, is not written.
     /// </summary>
+    /// <param name="json">Options whose resolver knows <typeparamref name="T"/> (default: the repository's own).</param>
     public async Task<string> AppendEventAsync<T>(string kind, T record, CancellationToken cancellationToken,
-        int maxSize = ObjectLimits.SmallObject)
+        int maxSize = ObjectLimits.SmallObject, System.Text.Json.JsonSerializerOptions? json = null)
     {
         ObjectNames.Validate(kind);
-        var json = RepositoryJson.Serialize(record);
-        if (json.Length > maxSize)
+        var bytes = RepositoryJson.Serialize(record, json);
+        if (bytes.Length > maxSize)
             throw new BulwarkException(ErrorKind.Failed,
-                $"the {kind} event would be {json.Length} bytes, more than the {ObjectLimits.Describe(maxSize)} an event may have",
+                $"the {kind} event would be {bytes.Length} bytes, more than the {ObjectLimits.Describe(maxSize)} an event may have",
                 "nothing was written; report this as a bug");
-        var name = RepositoryLayout.EventName(kind, Time.GetUtcNow(), Codec.ComputeId(json));
-        await Backend.PutAsync(name, Codec.Pack(json), cancellationToken).ConfigureAwait(false);
+        var name = RepositoryLayout.EventName(kind, Time.GetUtcNow(), Codec.ComputeId(bytes));
+        await Backend.PutAsync(name, Codec.Pack(bytes), cancellationToken).ConfigureAwait(false);
         return name;
     }
 
@@ -32,7 +33,7 @@ public sealed partial class BackupRepository
     /// <param name="skipUnreadable">Leave out an event that cannot be read, naming it through
     /// <see cref="RepositoryOpenOptions.Warning"/> (for what only shows events); otherwise it is an error.</param>
     public async Task<IReadOnlyList<T>> ReadEventsAsync<T>(string kind, CancellationToken cancellationToken,
-        bool skipUnreadable = false, int maxSize = ObjectLimits.SmallObject)
+        bool skipUnreadable = false, int maxSize = ObjectLimits.SmallObject, System.Text.Json.JsonSerializerOptions? json = null)
     {
         ObjectNames.Validate(kind);
         var names = new List<string>();
@@ -49,10 +50,10 @@ public sealed partial class BackupRepository
                 var stored = await Backend.GetAsync(name, ct).ConfigureAwait(false);
                 try
                 {
-                    var json = RepositoryLayout.TryParseRecordId(name, out var id)
+                    var bytes = RepositoryLayout.TryParseRecordId(name, out var id)
                         ? Codec.Unpack(stored, id, name, maxSize)
                         : Codec.Decode(stored, name, maxSize);
-                    events[i] = RepositoryJson.Deserialize<T>(json, $"event {name}");
+                    events[i] = RepositoryJson.Deserialize<T>(bytes, $"event {name}", json);
                     read[i] = true;
                 }
                 catch (BulwarkException e) when (skipUnreadable && e.Kind == ErrorKind.Integrity)

@@ -64,19 +64,19 @@ public static class BackupCommand
             var stats = manifest.Statistics!;
             if (run.Json)
             {
-                run.Output.WriteJson(new
+                run.Output.WriteJson(new JsonOutputs.Backup
                 {
-                    snapshot = result.Snapshot.Id.ToString(),
-                    shortId = result.Snapshot.ShortId,
-                    time = manifest.Time,
-                    durationSeconds = manifest.Duration.TotalSeconds,
-                    source = result.Source,
-                    repository = context.RepositoryDisplay,
-                    size = manifest.TotalSize,
-                    statistics = stats,
-                    streams = manifest.Streams.Select(s => new { s.Name, s.Kind, s.Size, s.Sha256 }),
-                    copy = result.Copy,
-                    copyError = copyFailure?.Message,
+                    Snapshot = result.Snapshot.Id.ToString(),
+                    ShortId = result.Snapshot.ShortId,
+                    Time = manifest.Time,
+                    DurationSeconds = manifest.Duration.TotalSeconds,
+                    Source = result.Source,
+                    Repository = context.RepositoryDisplay,
+                    Size = manifest.TotalSize,
+                    Statistics = stats,
+                    Streams = manifest.Streams.Select(s => new JsonOutputs.BackupStream(s.Name, s.Kind, s.Size, s.Sha256)),
+                    Copy = result.Copy,
+                    CopyError = copyFailure?.Message,
                 });
                 return CopyOutcome(run, copyFailure);
             }

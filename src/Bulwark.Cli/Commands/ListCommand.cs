@@ -21,27 +21,25 @@ public static class ListCommand
             var drills = listing.LatestDrills;
             if (run.Json)
             {
-                run.Output.WriteJson(new
-                {
-                    snapshots = snapshots.Select(s => new
+                run.Output.WriteJson(new JsonOutputs.List(
+                    snapshots.Select(s => new JsonOutputs.ListedSnapshot
                     {
-                        id = s.Id.ToString(),
-                        shortId = s.ShortId,
-                        time = s.Manifest.Time,
-                        host = s.Manifest.Host,
-                        database = s.Manifest.Source.Database,
-                        profile = s.Manifest.Source.Profile,
-                        size = s.Manifest.TotalSize,
-                        newBytes = s.Manifest.Statistics?.NewBytes,
-                        storedBytes = s.Manifest.Statistics?.StoredBytes,
-                        durationSeconds = s.Manifest.Duration.TotalSeconds,
-                        tags = s.Manifest.Tags,
-                        lastDrill = drills.GetValueOrDefault(s.Id.ToString()) is { } d
-                            ? new { time = d.Time, passed = d.Passed, summary = d.Summary }
+                        Id = s.Id.ToString(),
+                        ShortId = s.ShortId,
+                        Time = s.Manifest.Time,
+                        Host = s.Manifest.Host,
+                        Database = s.Manifest.Source.Database,
+                        Profile = s.Manifest.Source.Profile,
+                        Size = s.Manifest.TotalSize,
+                        NewBytes = s.Manifest.Statistics?.NewBytes,
+                        StoredBytes = s.Manifest.Statistics?.StoredBytes,
+                        DurationSeconds = s.Manifest.Duration.TotalSeconds,
+                        Tags = s.Manifest.Tags,
+                        LastDrill = drills.GetValueOrDefault(s.Id.ToString()) is { } d
+                            ? new JsonOutputs.Drill(d.Time, d.Passed, d.Summary)
                             : null,
                     }),
-                    unreadable = listing.Unreadable.Select(u => new { id = u.Id.ToString(), shortId = u.ShortId, @object = u.Object, error = u.Error }),
-                });
+                    listing.Unreadable.Select(u => new JsonOutputs.Unreadable(u.Id.ToString(), u.ShortId, u.Object, u.Error))));
                 return ExitCodes.Ok;
             }
             if (snapshots.Count == 0 && listing.Unreadable.Count == 0)
