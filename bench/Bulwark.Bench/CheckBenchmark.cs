@@ -77,7 +77,7 @@ public static class CheckBenchmark
     }
 
     /// <summary>Writes the repository; returns the number of chunk files and of references.</summary>
-    private static async Task<(int Chunks, long References)> GenerateAsync(string root, int window)
+    internal static async Task<(int Chunks, long References)> GenerateAsync(string root, int window)
     {
         await using var repository = await BackupRepository.InitAsync(new LocalBackend(root), new RepositoryOpenOptions());
         var turnover = Math.Max(1, window * 3 / 100);

@@ -19,4 +19,6 @@ namespace Bulwark.Operations;
 [JsonSerializable(typeof(Wal.WalFetchResult))]
 [JsonSerializable(typeof(Wal.WalCleanup))]
 [JsonSerializable(typeof(Wal.PitrWindow))]
+[JsonSerializable(typeof(Dictionary<string, string>))]
+[JsonSerializable(typeof(Retention.CleanupRecord))]
 internal sealed partial class OperationsJsonContext : JsonSerializerContext;

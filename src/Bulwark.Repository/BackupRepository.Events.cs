@@ -11,17 +11,18 @@ public sealed partial class BackupRepository
     /// without reading. Returns the object name. A record larger than <paramref name="maxSize"/>, which readers would
     /// refuse, is not written.
     /// </summary>
+    /// <param name="json">Options whose resolver knows <typeparamref name="T"/> (default: the repository's own).</param>
     public async Task<string> AppendEventAsync<T>(string kind, T record, CancellationToken cancellationToken,
-        int maxSize = ObjectLimits.SmallObject)
+        int maxSize = ObjectLimits.SmallObject, System.Text.Json.JsonSerializerOptions? json = null)
     {
         ObjectNames.Validate(kind);
-        var json = RepositoryJson.Serialize(record);
-        if (json.Length > maxSize)
+        var bytes = RepositoryJson.Serialize(record, json);
+        if (bytes.Length > maxSize)
             throw new BulwarkException(ErrorKind.Failed,
-                $"the {kind} event would be {json.Length} bytes, more than the {ObjectLimits.Describe(maxSize)} an event may have",
+                $"the {kind} event would be {bytes.Length} bytes, more than the {ObjectLimits.Describe(maxSize)} an event may have",
                 "nothing was written; report this as a bug");
-        var name = RepositoryLayout.EventName(kind, Time.GetUtcNow(), Codec.ComputeId(json));
-        await Backend.PutAsync(name, Codec.Pack(json), cancellationToken).ConfigureAwait(false);
+        var name = RepositoryLayout.EventName(kind, Time.GetUtcNow(), Codec.ComputeId(bytes));
+        await Backend.PutAsync(name, Codec.Pack(bytes), cancellationToken).ConfigureAwait(false);
         return name;
     }
 
@@ -45,13 +46,13 @@ public sealed partial class BackupRepository
     /// naming it.
     /// </summary>
     public async Task<T?> ReadEventAsync<T>(string name, CancellationToken cancellationToken,
-        int maxSize = ObjectLimits.SmallObject) where T : class
+        int maxSize = ObjectLimits.SmallObject, System.Text.Json.JsonSerializerOptions? json = null) where T : class
     {
         if (!name.StartsWith(RepositoryLayout.EventsFolder, StringComparison.Ordinal))
             throw new ArgumentException($"'{name}' is not the name of an event", nameof(name));
         try
         {
-            return await DecodeEventAsync<T>(name, maxSize, cancellationToken).ConfigureAwait(false);
+            return await DecodeEventAsync<T>(name, maxSize, cancellationToken, json).ConfigureAwait(false);
         }
         catch (ObjectNotFoundException)
         {
@@ -59,13 +60,14 @@ public sealed partial class BackupRepository
         }
     }
 
-    private async Task<T> DecodeEventAsync<T>(string name, int maxSize, CancellationToken cancellationToken)
+    private async Task<T> DecodeEventAsync<T>(string name, int maxSize, CancellationToken cancellationToken,
+        System.Text.Json.JsonSerializerOptions? options = null)
     {
         var stored = await Backend.GetAsync(name, cancellationToken).ConfigureAwait(false);
         var json = RepositoryLayout.TryParseRecordId(name, out var id)
             ? Codec.Unpack(stored, id, name, maxSize)
             : Codec.Decode(stored, name, maxSize);
-        return RepositoryJson.Deserialize<T>(json, $"event {name}");
+        return RepositoryJson.Deserialize<T>(json, $"event {name}", options);
     }
 
     /// <summary>
@@ -75,7 +77,7 @@ public sealed partial class BackupRepository
     /// <param name="skipUnreadable">Leave out an event that cannot be read, naming it through
     /// <see cref="RepositoryOpenOptions.Warning"/> (for what only shows events); otherwise it is an error.</param>
     public async Task<IReadOnlyList<T>> ReadEventsAsync<T>(string kind, CancellationToken cancellationToken,
-        bool skipUnreadable = false, int maxSize = ObjectLimits.SmallObject)
+        bool skipUnreadable = false, int maxSize = ObjectLimits.SmallObject, System.Text.Json.JsonSerializerOptions? json = null)
     {
         var names = await ListEventNamesAsync(kind, cancellationToken).ConfigureAwait(false);
         var events = new T[names.Count];
@@ -87,7 +89,7 @@ public sealed partial class BackupRepository
                 var name = names[i];
                 try
                 {
-                    events[i] = await DecodeEventAsync<T>(name, maxSize, ct).ConfigureAwait(false);
+                    events[i] = await DecodeEventAsync<T>(name, maxSize, ct, json).ConfigureAwait(false);
                     read[i] = true;
                 }
                 catch (BulwarkException e) when (skipUnreadable && e.Kind == ErrorKind.Integrity)

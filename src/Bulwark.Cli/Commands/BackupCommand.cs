@@ -145,27 +145,27 @@ public static class BackupCommand
         return outcomes.FirstOrDefault(o => o.Error is not null)?.Error is { } first ? ExitCodes.For(first.Kind) : ExitCodes.Ok;
     }
 
-    private static object Json(BulwarkContext context, BackupResult result, CopyAfterBackupFailedException? copyFailure)
+    private static JsonOutputs.Backup Json(BulwarkContext context, BackupResult result, CopyAfterBackupFailedException? copyFailure)
     {
         var manifest = result.Snapshot.Manifest;
-        return new
+        return new JsonOutputs.Backup
         {
-            snapshot = result.Snapshot.Id.ToString(),
-            sourceName = manifest.Source.Name,
-            shortId = result.Snapshot.ShortId,
-            time = manifest.Time,
-            kind = manifest.Kind,
-            startLsn = manifest.Physical?.StartLsn,
-            stopLsn = manifest.Physical?.StopLsn,
-            timeline = manifest.Physical?.Timeline,
-            durationSeconds = manifest.Duration.TotalSeconds,
-            source = result.Source,
-            repository = context.RepositoryDisplay,
-            size = manifest.TotalSize,
-            statistics = manifest.Statistics,
-            streams = manifest.Streams.Where(_ => manifest.Physical is null).Select(s => new { s.Name, s.Kind, s.Size, s.Sha256 }),
-            copy = result.Copy,
-            copyError = copyFailure?.Message,
+            Snapshot = result.Snapshot.Id.ToString(),
+            SourceName = manifest.Source.Name,
+            ShortId = result.Snapshot.ShortId,
+            Time = manifest.Time,
+            Kind = manifest.Kind,
+            StartLsn = manifest.Physical?.StartLsn,
+            StopLsn = manifest.Physical?.StopLsn,
+            Timeline = manifest.Physical?.Timeline,
+            DurationSeconds = manifest.Duration.TotalSeconds,
+            Source = result.Source,
+            Repository = context.RepositoryDisplay,
+            Size = manifest.TotalSize,
+            Statistics = manifest.Statistics,
+            Streams = manifest.Streams.Where(_ => manifest.Physical is null).Select(s => new JsonOutputs.BackupStream(s.Name, s.Kind, s.Size, s.Sha256)),
+            Copy = result.Copy,
+            CopyError = copyFailure?.Message,
         };
     }
 

@@ -94,7 +94,7 @@ public static class CheckCommand
         if (nagios)
             Console.Out.WriteLine($"BULWARK UNKNOWN - {message.Replace('|', '/')}");
         else if (run.Json)
-            run.Output.WriteJson(new { status = "unknown", exitCode = (int)HealthStatus.Unknown, error = message, advice });
+            run.Output.WriteJson(new JsonOutputs.CheckUnknown("unknown", (int)HealthStatus.Unknown, message, advice));
         run.Output.Fail(message, advice);
         return (int)HealthStatus.Unknown;
     }
@@ -108,21 +108,15 @@ public static class CheckCommand
         }
         if (run.Json)
         {
-            run.Output.WriteJson(new
+            run.Output.WriteJson(new JsonOutputs.Check
             {
-                status = report.Status.ToString().ToLowerInvariant(),
-                exitCode = report.ExitCode,
-                time = report.Time,
-                durationMs = (long)report.Duration.TotalMilliseconds,
-                repository = report.Repository,
-                findings = report.Findings.Select(f => new
-                {
-                    check = f.Check,
-                    status = f.Status.ToString().ToLowerInvariant(),
-                    summary = f.Summary,
-                    advice = f.Advice,
-                    metrics = f.Metrics,
-                }),
+                Status = report.Status.ToString().ToLowerInvariant(),
+                ExitCode = report.ExitCode,
+                Time = report.Time,
+                DurationMs = (long)report.Duration.TotalMilliseconds,
+                Repository = report.Repository,
+                Findings = report.Findings.Select(f => new JsonOutputs.CheckFinding(
+                    f.Check, f.Status.ToString().ToLowerInvariant(), f.Summary, f.Advice, f.Metrics)),
             });
             return;
         }

@@ -41,40 +41,25 @@ public static class CleanupCommand
             run.Output.Note("warning: " + skipped);
         if (run.Json)
         {
-            run.Output.WriteJson(new
+            run.Output.WriteJson(new JsonOutputs.Cleanup
             {
-                dryRun = gc.DryRun,
-                repository = result.Repository,
-                policy = result.Policy.Describe(),
-                timeZone = zone.Id,
-                snapshots = result.Plan.Decisions.Select(d => new
-                {
-                    id = d.Snapshot.Id.ToString(),
-                    shortId = d.Snapshot.ShortId,
-                    time = d.Snapshot.Manifest.Time,
-                    database = d.Group,
-                    tags = d.Snapshot.Manifest.Tags,
-                    keep = d.Keep,
-                    reasons = d.Reasons,
-                }),
-                kept = result.Plan.Kept.Count(),
-                wal = result.Wal,
-                removed = gc.SnapshotsRemoved,
-                chunks = new
-                {
-                    total = gc.ChunksTotal,
-                    referenced = gc.ChunksReferenced,
-                    deleted = gc.ChunksDeleted,
-                    keptYoung = gc.ChunksKeptYoung,
-                    keptForRunningOperations = gc.ChunksKeptForRunningOperations,
-                    keptForRemovedSnapshots = gc.ChunksKeptForForgottenSnapshots,
-                },
-                bytesFreed = gc.BytesFreed,
-                runningOperations = gc.RunningOperations,
-                staleLocksIgnored = gc.StaleLocksIgnored,
-                temporaryFilesRemoved = gc.TemporaryFilesRemoved,
-                unreadable = gc.Unreadable.Select(u => new { id = u.Id.ToString(), shortId = u.ShortId, error = u.Error }),
-                sweepSkipped = gc.SweepSkipped,
+                DryRun = gc.DryRun,
+                Repository = result.Repository,
+                Policy = result.Policy.Describe(),
+                TimeZone = zone.Id,
+                Snapshots = result.Plan.Decisions.Select(d => new JsonOutputs.CleanupSnapshot(d.Snapshot.Id.ToString(), d.Snapshot.ShortId,
+                    d.Snapshot.Manifest.Time, d.Group, d.Snapshot.Manifest.Tags, d.Keep, d.Reasons)),
+                Kept = result.Plan.Kept.Count(),
+                Wal = result.Wal,
+                Removed = gc.SnapshotsRemoved,
+                Chunks = new(gc.ChunksTotal, gc.ChunksReferenced, gc.ChunksDeleted, gc.ChunksKeptYoung,
+                    gc.ChunksKeptForRunningOperations, gc.ChunksKeptForForgottenSnapshots),
+                BytesFreed = gc.BytesFreed,
+                RunningOperations = gc.RunningOperations,
+                StaleLocksIgnored = gc.StaleLocksIgnored,
+                TemporaryFilesRemoved = gc.TemporaryFilesRemoved,
+                Unreadable = gc.Unreadable.Select(u => new JsonOutputs.CleanupUnreadable(u.Id.ToString(), u.ShortId, u.Error)),
+                SweepSkipped = gc.SweepSkipped,
             });
             return;
         }

@@ -29,7 +29,7 @@ public static class InitCommand
                 Environment.CurrentDirectory, new InitOptions { Encrypt = run.Get(encrypt) }, ct);
             if (run.Json)
             {
-                run.Output.WriteJson(new { repository, id, encrypted = run.Get(encrypt), configWritten = written });
+                run.Output.WriteJson(new JsonOutputs.Init(repository, id, run.Get(encrypt), written));
                 return ExitCodes.Ok;
             }
             run.Output.Line($"created {(run.Get(encrypt) ? "encrypted " : "")}repository {id} at {repository}");

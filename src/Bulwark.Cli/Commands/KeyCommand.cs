@@ -26,11 +26,9 @@ public static class KeyCommand
             var listing = await new KeyOperation(run.Context).ListAsync(ct);
             if (run.Json)
             {
-                run.Output.WriteJson(listing.Keys.Select(k => new
-                {
-                    k.Id, current = k.Id == listing.CurrentKeyId, k.Created, k.Host, k.User,
-                    kdf = $"{k.Kdf.Algorithm} m={k.Kdf.MemoryKiB}KiB t={k.Kdf.Iterations} p={k.Kdf.Parallelism}",
-                }));
+                run.Output.WriteJson(listing.Keys.Select(k => new JsonOutputs.Key(
+                    k.Id, k.Id == listing.CurrentKeyId, k.Created, k.Host, k.User,
+                    $"{k.Kdf.Algorithm} m={k.Kdf.MemoryKiB}KiB t={k.Kdf.Iterations} p={k.Kdf.Parallelism}")).ToList());
                 return ExitCodes.Ok;
             }
             var table = run.Output.Table("", "id", "created", "host", "user", "key derivation");
@@ -52,7 +50,7 @@ public static class KeyCommand
         {
             var key = await new KeyOperation(run.Context).AddAsync(ct);
             if (run.Json)
-                run.Output.WriteJson(new { key.Id, key.Created });
+                run.Output.WriteJson(new JsonOutputs.KeyAdded(key.Id, key.Created));
             else
                 run.Output.Line($"added key {key.ShortId}");
             return ExitCodes.Ok;
@@ -73,7 +71,7 @@ public static class KeyCommand
         {
             var key = await new KeyOperation(run.Context).RemoveAsync(run.Get(id), ct);
             if (run.Json)
-                run.Output.WriteJson(new { removed = key.Id });
+                run.Output.WriteJson(new JsonOutputs.KeyRemoved(key.Id));
             else
                 run.Output.Line($"removed key {key.ShortId}");
             return ExitCodes.Ok;

@@ -30,30 +30,27 @@ public static class ListCommand
             var drills = listing.LatestDrills;
             if (run.Json)
             {
-                run.Output.WriteJson(new
-                {
-                    snapshots = snapshots.Select(s => new
+                run.Output.WriteJson(new JsonOutputs.List(
+                    snapshots.Select(s => new JsonOutputs.ListedSnapshot
                     {
-                        id = s.Id.ToString(),
-                        shortId = s.ShortId,
-                        time = s.Manifest.Time,
-                        kind = s.Manifest.Kind,
-                        host = s.Manifest.Host,
-                        source = SourceNames.FromManifest(s.Manifest.Source.Name),
-                        database = s.Manifest.Source.Database,
-                        profile = s.Manifest.Source.Profile,
-                        size = s.Manifest.TotalSize,
-                        newBytes = s.Manifest.Statistics?.NewBytes,
-                        storedBytes = s.Manifest.Statistics?.StoredBytes,
-                        durationSeconds = s.Manifest.Duration.TotalSeconds,
-                        tags = s.Manifest.Tags,
-                        lastDrill = drills.GetValueOrDefault(s.Id.ToString()) is { } d
-                            ? new { time = d.Time, passed = d.Passed, summary = d.Summary }
+                        Id = s.Id.ToString(),
+                        ShortId = s.ShortId,
+                        Time = s.Manifest.Time,
+                        Kind = s.Manifest.Kind,
+                        Host = s.Manifest.Host,
+                        Source = SourceNames.FromManifest(s.Manifest.Source.Name),
+                        Database = s.Manifest.Source.Database,
+                        Profile = s.Manifest.Source.Profile,
+                        Size = s.Manifest.TotalSize,
+                        NewBytes = s.Manifest.Statistics?.NewBytes,
+                        StoredBytes = s.Manifest.Statistics?.StoredBytes,
+                        DurationSeconds = s.Manifest.Duration.TotalSeconds,
+                        Tags = s.Manifest.Tags,
+                        LastDrill = drills.GetValueOrDefault(s.Id.ToString()) is { } d
+                            ? new JsonOutputs.Drill(d.Time, d.Passed, d.Summary)
                             : null,
                     }),
-                    unreadable = listing.Unreadable.Select(u => new { id = u.Id.ToString(), shortId = u.ShortId, @object = u.Object, error = u.Error }),
-                    pitr = listing.Pitr,
-                });
+                    listing.Unreadable.Select(u => new JsonOutputs.Unreadable(u.Id.ToString(), u.ShortId, u.Object, u.Error)), listing.Pitr));
                 return ExitCodes.Ok;
             }
             if (snapshots.Count == 0 && listing.Unreadable.Count == 0)

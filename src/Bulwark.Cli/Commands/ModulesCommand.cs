@@ -58,10 +58,8 @@ public static class ModulesCommand
     {
         if (run.Json)
         {
-            run.Output.WriteJson(new { ok = report.Ok, report.Snapshot, report.PreviousSnapshot, modules = report.Modules.Select(m => new
-            {
-                m.Path, kind = m.Kind.ToString().ToLowerInvariant(), m.Version, m.PreviousVersion, m.Sha256, m.PreviousSha256, problem = m.IsProblem,
-            }) });
+            run.Output.WriteJson(new JsonOutputs.ModuleCheck(report.Ok, report.Snapshot, report.PreviousSnapshot, report.Modules.Select(m => new JsonOutputs.Module(
+                m.Path, m.Kind.ToString().ToLowerInvariant(), m.Version, m.PreviousVersion, m.Sha256, m.PreviousSha256, m.IsProblem))));
             return;
         }
         var table = run.Output.Table("Module", "Version", "SHA-256", "Since " + (report.PreviousSnapshot ?? "(no earlier snapshot)"));

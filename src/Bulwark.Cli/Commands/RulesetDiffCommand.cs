@@ -20,7 +20,7 @@ public static class RulesetDiffCommand
         {
             var diff = await new RulesetOperations(run.Context).DiffAsync(run.Get(from), run.Get(to), run.Get(file), run.Get(name), ct);
             if (run.Json)
-                run.Output.WriteJson(new { from = run.Get(from), to = run.Get(to), same = diff.Length == 0, diff });
+                run.Output.WriteJson(new JsonOutputs.RulesetDiff(run.Get(from), run.Get(to), diff.Length == 0, diff));
             else
                 Console.Out.Write(diff);
             return ExitCodes.Ok;

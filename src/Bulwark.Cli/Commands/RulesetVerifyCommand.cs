@@ -24,7 +24,7 @@ public static class RulesetVerifyCommand
                 ? await operations.VerifyAllAsync(ct)
                 : await operations.VerifyAsync(run.Get(name), ct);
             if (run.Json)
-                run.Output.WriteJson(new { ok = result.Ok, checks = result.Checks });
+                run.Output.WriteJson(new JsonOutputs.RulesetVerify(result.Ok, result.Checks));
             else
                 foreach (var check in result.Checks)
                     run.Output.Line($"{(check.IsProblem ? "DRIFT" : check.Status == RulesetFileStatus.Ok ? "ok" : "-")} {check.Ruleset} {check.Environment}: {check.Describe()}");

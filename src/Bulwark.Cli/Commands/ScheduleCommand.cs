@@ -50,21 +50,10 @@ public static class ScheduleCommand
                 !schedule.Jobs.Any(x => JobNames.TrySplit(x.Name, out var perSource, out var sourceName) && perSource == j && sourceName.Length > 0)).ToList();
             if (run.Json)
             {
-                run.Output.WriteJson(new
-                {
-                    timeZone = schedule.TimeZone.Id,
-                    catchUp = schedule.CatchUp,
-                    jobs = rows.Select(r => new
-                    {
-                        job = r.Job.Name,
-                        schedule = r.Job.Expression,
-                        next = r.Next,
-                        lastStart = r.State?.LastStart,
-                        lastOutcome = r.State?.LastOutcome,
-                        lastSummary = r.State?.LastSummary,
-                    }),
-                    disabled,
-                });
+                run.Output.WriteJson(new JsonOutputs.Schedule(schedule.TimeZone.Id, schedule.CatchUp,
+                    rows.Select(r => new JsonOutputs.ScheduledJob(r.Job.Name, r.Job.Expression, r.Next, r.State?.LastStart,
+                        r.State?.LastOutcome, r.State?.LastSummary)),
+                    disabled));
                 return Task.FromResult(ExitCodes.Ok);
             }
             var table = run.Output.Table("Job", "Schedule", $"Next run ({schedule.TimeZone.Id})", "In", "Last run", "Outcome");
@@ -100,17 +89,17 @@ public static class ScheduleCommand
             runner.Warning += message => run.Output.Note(message);
             var result = await runner.RunAsync(run.Get(job), run.Get(scheduled) ? "schedule" : "manual", ct);
             if (run.Json)
-                run.Output.WriteJson(new
+                run.Output.WriteJson(new JsonOutputs.JobRun
                 {
-                    job = result.Job,
-                    outcome = result.Outcome.ToString().ToLowerInvariant(),
-                    trigger = result.Trigger,
-                    start = result.Start,
-                    end = result.End,
-                    summary = result.Summary,
-                    error = result.Error is null ? null : SecretRedactor.Redact(result.Error.Message),
-                    advice = result.Error?.Advice is { } advice ? SecretRedactor.Redact(advice) : null,
-                    health = result.Health?.Status.ToString().ToLowerInvariant(),
+                    Job = result.Job,
+                    Outcome = result.Outcome.ToString().ToLowerInvariant(),
+                    Trigger = result.Trigger,
+                    Start = result.Start,
+                    End = result.End,
+                    Summary = result.Summary,
+                    Error = result.Error is null ? null : SecretRedactor.Redact(result.Error.Message),
+                    Advice = result.Error?.Advice is { } advice ? SecretRedactor.Redact(advice) : null,
+                    Health = result.Health?.Status.ToString().ToLowerInvariant(),
                 });
             else if (result.Outcome != JobOutcome.Failed)
                 run.Output.Line($"{result.Job}: {result.Outcome.ToString().ToLowerInvariant()}{(result.Summary is null ? "" : ": " + result.Summary)}");
@@ -174,7 +163,7 @@ public static class ScheduleCommand
                 : installer.InstallSystemd(run.Get(unitDir), run.Get(prefix), remove, dryRun);
             if (run.Json)
             {
-                run.Output.WriteJson(new { result.Target, result.Changed, dryRun, result.Content, result.Written, result.Removed, result.Warnings, result.NextSteps });
+                run.Output.WriteJson(new JsonOutputs.ScheduleInstall(result.Target, result.Changed, dryRun, result.Content, result.Written, result.Removed, result.Warnings, result.NextSteps));
                 return ExitCodes.Ok;
             }
             foreach (var warning in result.Warnings)

@@ -30,30 +30,28 @@ public static class ShowCommand
             var m = found.Manifest;
             if (run.Json)
             {
-                run.Output.WriteJson(new
+                run.Output.WriteJson(new JsonOutputs.Show
                 {
-                    id = found.Id.ToString(),
-                    kind = m.Kind,
-                    m.Time,
-                    m.EndTime,
-                    durationSeconds = m.Duration.TotalSeconds,
-                    m.Host,
-                    m.User,
-                    m.Tags,
-                    m.Tools,
-                    m.Source,
-                    m.Statistics,
-                    m.Modules,
-                    m.Rulesets,
-                    streams = m.Streams.Select(s => new { s.Name, s.Kind, s.Size, s.Sha256, chunks = s.Chunks.Count, s.Attributes }),
-                    m.Fingerprints,
-                    physical = m.Physical is { } p ? new
-                    {
-                        p.StartLsn, p.StopLsn, p.Timeline, p.StartWalFile, p.StopWalFile, p.SystemIdentifier,
-                        p.ServerVersionNumber, p.StartTime, p.StopTime, p.WalSegmentSize, p.BackupLabel, p.WalIncluded,
-                        files = p.Files.Count,
-                    } : null,
-                    lastDrill = drill,
+                    Id = found.Id.ToString(),
+                    Kind = m.Kind,
+                    Time = m.Time,
+                    EndTime = m.EndTime,
+                    DurationSeconds = m.Duration.TotalSeconds,
+                    Host = m.Host,
+                    User = m.User,
+                    Tags = m.Tags,
+                    Tools = m.Tools,
+                    Source = m.Source,
+                    Statistics = m.Statistics,
+                    Modules = m.Modules,
+                    Rulesets = m.Rulesets,
+                    Streams = m.Streams.Select(s => new JsonOutputs.ShownStream(s.Name, s.Kind, s.Size, s.Sha256, s.Chunks.Count, s.Attributes)),
+                    Fingerprints = m.Fingerprints,
+                    Physical = m.Physical is { } p
+                        ? new JsonOutputs.ShownPhysical(p.StartLsn, p.StopLsn, p.Timeline, p.StartWalFile, p.StopWalFile, p.SystemIdentifier,
+                            p.ServerVersionNumber, p.StartTime, p.StopTime, p.WalSegmentSize, p.BackupLabel, p.WalIncluded, p.Files.Count)
+                        : null,
+                    LastDrill = drill,
                 });
                 return ExitCodes.Ok;
             }

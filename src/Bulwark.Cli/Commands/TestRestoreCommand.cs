@@ -79,29 +79,29 @@ public static class TestRestoreCommand
     {
         if (run.Json)
         {
-            run.Output.WriteJson(new
+            run.Output.WriteJson(new JsonOutputs.TestRestore
             {
-                passed = report.Passed,
-                kind = report.Physical ? "physical" : "logical",
-                snapshot = report.SnapshotId,
-                shortId = report.Snapshot,
-                snapshotTime = report.SnapshotTime,
-                scratch = new { server = report.ScratchServer, database = report.ScratchDatabase, kept = report.Kept },
-                restoreSeconds = report.RestoreDuration.TotalSeconds,
-                analyzeSeconds = report.AnalyzeDuration?.TotalSeconds,
-                recoverySeconds = report.RecoveryDuration.TotalSeconds,
-                compareSeconds = report.CompareDuration.TotalSeconds,
-                totalSeconds = report.TotalDuration.TotalSeconds,
-                dumpBytes = report.DumpBytes,
-                dataBytes = report.DataBytes,
-                report.Tables,
-                report.Rows,
-                report.Sequences,
-                report.Objects,
-                report.LargeObjects,
-                differences = report.Differences.Select(d => new { @object = d.Object, problem = d.Problem }),
-                report.Notes,
-                report.ColumnOrderChanged,
+                Passed = report.Passed,
+                Kind = report.Physical ? "physical" : "logical",
+                Snapshot = report.SnapshotId,
+                ShortId = report.Snapshot,
+                SnapshotTime = report.SnapshotTime,
+                Scratch = new(report.ScratchServer, report.ScratchDatabase, report.Kept),
+                RestoreSeconds = report.RestoreDuration.TotalSeconds,
+                AnalyzeSeconds = report.AnalyzeDuration?.TotalSeconds,
+                RecoverySeconds = report.RecoveryDuration.TotalSeconds,
+                CompareSeconds = report.CompareDuration.TotalSeconds,
+                TotalSeconds = report.TotalDuration.TotalSeconds,
+                DumpBytes = report.DumpBytes,
+                DataBytes = report.DataBytes,
+                Tables = report.Tables,
+                Rows = report.Rows,
+                Sequences = report.Sequences,
+                Objects = report.Objects,
+                LargeObjects = report.LargeObjects,
+                Differences = report.Differences.Select(d => new JsonOutputs.Difference(d.Object, d.Problem)),
+                Notes = report.Notes,
+                ColumnOrderChanged = report.ColumnOrderChanged,
             });
             return;
         }

@@ -18,7 +18,7 @@ public static class UnlockCommand
             var (removed, remaining) = await new UnlockOperation(run.Context).RunAsync(run.Get(all), ct);
             if (run.Json)
             {
-                run.Output.WriteJson(new { removed, remaining });
+                run.Output.WriteJson(new JsonOutputs.Unlock(removed, remaining));
                 return ExitCodes.Ok;
             }
             foreach (var info in removed)

@@ -51,7 +51,7 @@ public static class VerifyCommand
     {
         if (run.Json)
         {
-            run.Output.WriteJson(new { ok = report.Ok, report.SnapshotsChecked, report.ChunksChecked, report.StreamsChecked, report.BytesRead, report.ReadData, report.Problems });
+            run.Output.WriteJson(new JsonOutputs.Verify(report.Ok, report.SnapshotsChecked, report.ChunksChecked, report.StreamsChecked, report.BytesRead, report.ReadData, report.Problems));
             return;
         }
         if (report.Problems.Count > 0)

@@ -62,23 +62,24 @@ internal static class DaemonHost
             var app = builder.Build();
             app.Use(access!.HandleAsync);
             var metrics = new DaemonMetrics(scheduler, context.Time);
-            app.MapGet("/health", (HttpContext http) => Health(http, scheduler));
+            app.MapGet("/health", http => Health(scheduler).ExecuteAsync(http));
             app.MapMetrics("/metrics", metrics.Registry);
             // The page and /status come from the state the daemon's cycle made: a request opens no repository.
-            app.MapGet("/status", async (HttpContext http) =>
+            // Request delegates, not minimal-API handlers: those are bound by reflection, which the native build lacks.
+            app.MapGet("/status", async http =>
             {
                 var state = await dashboard.ReadyAsync(http.RequestAborted);
-                return Results.Bytes(state.Json, "application/json; charset=utf-8");
+                await Results.Bytes(state.Json, "application/json; charset=utf-8").ExecuteAsync(http);
             });
-            app.MapGet("/", async (HttpContext http) =>
+            app.MapGet("/", async http =>
             {
                 var state = await dashboard.ReadyAsync(http.RequestAborted);
-                return Results.Bytes(state.Page, "text/html; charset=utf-8");
+                await Results.Bytes(state.Page, "text/html; charset=utf-8").ExecuteAsync(http);
             });
-            app.MapGet(DashboardAssets.StylesheetPath, () => Results.Text(DashboardAssets.Stylesheet, "text/css; charset=utf-8"));
-            app.MapGet(DashboardAssets.IconPath, () => Results.Text(DashboardAssets.Icon, "image/svg+xml"));
-            app.MapGet("/favicon.ico", () => Results.NoContent());
-            app.MapGet(DashboardAssets.ScriptPath, () => Results.Text(DashboardAssets.Script, "text/javascript; charset=utf-8"));
+            app.MapGet(DashboardAssets.StylesheetPath, http => Results.Text(DashboardAssets.Stylesheet, "text/css; charset=utf-8").ExecuteAsync(http));
+            app.MapGet(DashboardAssets.IconPath, http => Results.Text(DashboardAssets.Icon, "image/svg+xml").ExecuteAsync(http));
+            app.MapGet("/favicon.ico", http => Results.NoContent().ExecuteAsync(http));
+            app.MapGet(DashboardAssets.ScriptPath, http => Results.Text(DashboardAssets.Script, "text/javascript; charset=utf-8").ExecuteAsync(http));
             host = app;
         }
 
@@ -128,39 +129,32 @@ internal static class DaemonHost
         services.AddHostedService<SchedulerService>();
     }
 
-    private static IResult Health(HttpContext http, Scheduler scheduler)
+    private static IResult Health(Scheduler scheduler)
     {
         var report = scheduler.LatestHealth;
-        var jobs = scheduler.Status().Select(j => new
+        var jobs = scheduler.Status().Select(j => new JsonOutputs.DaemonJob
         {
-            job = j.Job,
-            schedule = j.Expression,
-            next = j.Next,
-            runningSince = j.RunningSince,
-            lastStart = j.Last?.LastStart,
-            lastEnd = j.Last?.LastEnd,
-            lastOutcome = j.Last?.LastOutcome,
-            lastSummary = j.Last?.LastSummary,
-            lastSuccess = j.Last?.LastSuccess,
-            consecutiveFailures = j.Last?.ConsecutiveFailures ?? 0,
+            Job = j.Job,
+            Schedule = j.Expression,
+            Next = j.Next,
+            RunningSince = j.RunningSince,
+            LastStart = j.Last?.LastStart,
+            LastEnd = j.Last?.LastEnd,
+            LastOutcome = j.Last?.LastOutcome,
+            LastSummary = j.Last?.LastSummary,
+            LastSuccess = j.Last?.LastSuccess,
+            ConsecutiveFailures = j.Last?.ConsecutiveFailures ?? 0,
         }).ToList();
-        var body = new
-        {
-            status = report is null ? "starting" : report.Status.ToString().ToLowerInvariant(),
-            checkedAt = report?.Time,
-            repository = report?.Repository,
-            findings = report?.Findings.Select(f => new
-            {
-                check = f.Check,
-                status = f.Status.ToString().ToLowerInvariant(),
-                summary = f.Summary,
-                advice = f.Advice,
-            }),
+        var body = new JsonOutputs.DaemonHealth(
+            report is null ? "starting" : report.Status.ToString().ToLowerInvariant(),
+            report?.Time,
+            report?.Repository,
+            report?.Findings.Select(f => new JsonOutputs.DaemonFinding(f.Check, f.Status.ToString().ToLowerInvariant(), f.Summary, f.Advice)),
             jobs,
-            daemon = new { started = scheduler.Started, version = Version, pid = Environment.ProcessId },
-        };
+            new JsonOutputs.DaemonInfo(scheduler.Started, Version, Environment.ProcessId));
         var healthy = report is not null && report.Status is HealthStatus.Ok or HealthStatus.Warning;
-        return Results.Json(body, OperationsJson.Indented, statusCode: healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        return Results.Json(body, CliJson.TypeInfo<JsonOutputs.DaemonHealth>(),
+            statusCode: healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }
 
     private static string Version =>

@@ -52,6 +52,6 @@ public static class CommandRunner
     {
         invocation.Output.Fail(message, advice);
         if (invocation.Json)
-            invocation.Output.WriteJson(new { error = SecretRedactor.Redact(message), kind, advice });
+            invocation.Output.WriteJson(new JsonOutputs.Failure(SecretRedactor.Redact(message), kind, advice));
     }
 }

@@ -43,7 +43,7 @@ public sealed class Output
     /// <summary>A line of plain text (markup is not interpreted).</summary>
     public void Line(string text = "") => Out.WriteLine(text);
 
-    public void WriteJson<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, OperationsJson.Indented));
+    public void WriteJson<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, CliJson.TypeInfo<T>()));
 
     /// <summary>A table: boxed on a terminal, plain columns otherwise.</summary>
     public Table Table(params string[] columns)

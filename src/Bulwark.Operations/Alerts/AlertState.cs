@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Bulwark.Operations.Health;
+using Bulwark.Repository.Format;
 using Bulwark.Storage.Local;
 
 namespace Bulwark.Operations.Alerts;
@@ -17,7 +18,7 @@ internal sealed record AlertState
         try
         {
             return File.Exists(path)
-                ? JsonSerializer.Deserialize<AlertState>(File.ReadAllBytes(path), OperationsJson.Options) ?? new AlertState()
+                ? JsonSerializer.Deserialize(File.ReadAllBytes(path), OperationsJson.TypeInfo<AlertState>()) ?? new AlertState()
                 : new AlertState();
         }
         catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
@@ -26,7 +27,7 @@ internal sealed record AlertState
         }
     }
 
-    public void Write(string path) => AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(this, OperationsJson.Indented));
+    public void Write(string path) => AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(this, RepositoryJson.TypeInfo<AlertState>(OperationsJson.Indented)));
 }
 
 /// <summary>A problem a channel was told about.</summary>

@@ -45,7 +45,7 @@ internal sealed class CommandChannel : AlertChannel
                 ["BULWARK_ALERT_TEXT"] = alert.ToText(),
             },
             WorkingDirectory = _workingDirectory,
-            Input = JsonSerializer.Serialize(alert, OperationsJson.Options),
+            Input = JsonSerializer.Serialize(alert, OperationsJson.TypeInfo<Alert>()),
             CaptureOutput = false,
             Timeout = _timeout,
             Time = _time,

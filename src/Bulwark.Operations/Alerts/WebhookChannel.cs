@@ -30,8 +30,8 @@ internal sealed class WebhookChannel : AlertChannel
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_timeout);
         HttpContent content = _slack
-            ? JsonContent.Create(SlackPayload(alert), options: OperationsJson.Options)
-            : JsonContent.Create(alert, options: OperationsJson.Options);
+            ? JsonContent.Create(SlackPayload(alert), OperationsJson.TypeInfo<Dictionary<string, string>>())
+            : JsonContent.Create(alert, OperationsJson.TypeInfo<Alert>());
         using (content)
         {
             HttpResponseMessage response;
@@ -56,7 +56,7 @@ internal sealed class WebhookChannel : AlertChannel
     }
 
     /// <summary>Slack's "text" with its light markup: a bold title, a bullet per item.</summary>
-    internal static object SlackPayload(Alert alert)
+    internal static Dictionary<string, string> SlackPayload(Alert alert)
     {
         var lines = new List<string> { $"*{Escape(alert.Title)}*" };
         foreach (var item in alert.Items)
@@ -76,5 +76,5 @@ internal sealed class WebhookChannel : AlertChannel
     private static string Escape(string text) =>
         text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);
 
-    internal static string Serialize(Alert alert) => JsonSerializer.Serialize(alert, OperationsJson.Options);
+    internal static string Serialize(Alert alert) => JsonSerializer.Serialize(alert, OperationsJson.TypeInfo<Alert>());
 }

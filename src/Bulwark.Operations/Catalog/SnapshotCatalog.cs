@@ -159,7 +159,7 @@ public sealed class SnapshotCatalog
             T? value;
             try
             {
-                value = JsonSerializer.Deserialize<T>(line, OperationsJson.Options);
+                value = JsonSerializer.Deserialize(line, OperationsJson.TypeInfo<T>());
             }
             catch (JsonException)
             {
@@ -203,7 +203,7 @@ public sealed class SnapshotCatalog
     {
         var text = new StringBuilder();
         foreach (var value in values)
-            text.Append(JsonSerializer.Serialize(value, OperationsJson.Options)).Append('\n');
+            text.Append(JsonSerializer.Serialize(value, OperationsJson.TypeInfo<T>())).Append('\n');
         return text.ToString();
     }
 }

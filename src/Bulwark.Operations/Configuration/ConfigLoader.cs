@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Reflection;
 using YamlDotNet.Core;
@@ -10,7 +11,9 @@ namespace Bulwark.Operations.Configuration;
 
 /// <summary>
 /// Finds and reads bulwark.yml, checks every key against the configuration types (an unknown key is an error with
-/// its line, not silently ignored), then applies BULWARK_* environment overrides.
+/// its line, not silently ignored) while it builds them from the YAML nodes, then applies BULWARK_* environment
+/// overrides. The configuration types are read through their public properties; the native build keeps those for
+/// every type named by <see cref="DynamicDependencyAttribute"/> on <see cref="Load"/> (a test checks the list).
 /// </summary>
 public static class ConfigLoader
 {
@@ -25,10 +28,33 @@ public static class ConfigLoader
 
     private static readonly INamingConvention Naming = HyphenatedNamingConvention.Instance;
 
+    /// <summary>What the loader reads of a configuration type.</summary>
+    internal const DynamicallyAccessedMemberTypes Members =
+        DynamicallyAccessedMemberTypes.PublicProperties | DynamicallyAccessedMemberTypes.PublicParameterlessConstructor;
+
     /// <summary>
     /// Loads the configuration: <paramref name="explicitPath"/> (--config), else BULWARK_CONFIG, else ./bulwark.yml,
     /// else $XDG_CONFIG_HOME/bulwark/bulwark.yml; with none, defaults and the environment.
     /// </summary>
+    [DynamicDependency(Members, typeof(BulwarkConfig))]
+    [DynamicDependency(Members, typeof(StorageConfig))]
+    [DynamicDependency(Members, typeof(S3Config))]
+    [DynamicDependency(Members, typeof(AzureConfig))]
+    [DynamicDependency(Members, typeof(PostgresConfig))]
+    [DynamicDependency(Members, typeof(SupabaseConfig))]
+    [DynamicDependency(Members, typeof(SupabasePlatformConfig))]
+    [DynamicDependency(Members, typeof(SupabaseStorageConfig))]
+    [DynamicDependency(Members, typeof(BackupConfig))]
+    [DynamicDependency(Members, typeof(RetentionConfig))]
+    [DynamicDependency(Members, typeof(CleanupConfig))]
+    [DynamicDependency(Members, typeof(CheckConfig))]
+    [DynamicDependency(Members, typeof(DrillConfig))]
+    [DynamicDependency(Members, typeof(AlertsConfig))]
+    [DynamicDependency(Members, typeof(ScheduleConfig))]
+    [DynamicDependency(Members, typeof(DaemonConfig))]
+    [DynamicDependency(Members, typeof(ModulesConfig))]
+    [DynamicDependency(Members, typeof(List<string>))]
+    [DynamicDependency(Members, typeof(Dictionary<string, string>))]
     public static LoadedConfig Load(string? explicitPath, string currentDirectory, Func<string, string?>? environment = null)
     {
         environment ??= Environment.GetEnvironmentVariable;
@@ -108,70 +134,20 @@ public static class ConfigLoader
         }
         if (stream.Documents.Count == 0)
             return new BulwarkConfig();
-        var valuePositions = new List<(Mark Start, string Key)>();
-        CheckNode(stream.Documents[0].RootNode, typeof(BulwarkConfig), "", path, lines, valuePositions);
-        try
-        {
-            var deserializer = new DeserializerBuilder().WithNamingConvention(Naming).Build();
-            return deserializer.Deserialize<BulwarkConfig?>(text) ?? new BulwarkConfig();
-        }
-        catch (YamlException e)
-        {
-            var key = valuePositions.LastOrDefault(p => p.Start.Line == e.Start.Line).Key
-                      ?? valuePositions.LastOrDefault(p => p.Start.Line <= e.Start.Line).Key;
-            throw new BulwarkException(ErrorKind.Configuration,
-                $"{path}:{e.Start.Line}: '{key}': {Describe(Innermost(e))}",
-                "fix the value at that line");
-        }
+        var config = new BulwarkConfig();
+        Fill(config, stream.Documents[0].RootNode, typeof(BulwarkConfig), "", path, lines);
+        return config;
     }
 
-    private static Exception Innermost(Exception e)
+    /// <summary>
+    /// Sets the properties of <paramref name="section"/> that the mapping <paramref name="node"/> names; an unknown
+    /// key, a value of the wrong shape or type is an error with its line. Sections left out keep their defaults.
+    /// </summary>
+    private static void Fill(object section, YamlNode node, [DynamicallyAccessedMembers(Members)] Type type, string key,
+        string path, Dictionary<string, int> lines)
     {
-        while (e.InnerException is not null)
-            e = e.InnerException;
-        return e;
-    }
-
-    private static string Describe(Exception e) => e switch
-    {
-        FormatException or OverflowException => "the value has the wrong type (" + e.Message + ")",
-        _ => e.Message,
-    };
-
-    private static void CheckNode(YamlNode node, Type type, string key, string path, Dictionary<string, int> lines,
-        List<(Mark, string)> valuePositions)
-    {
-        if (key.Length > 0)
-            valuePositions.Add((node.Start, key));
-        if (node is YamlScalarNode { Value: null or "" or "~" or "null" } && !IsScalar(type))
+        if (IsNull(node))
             return;
-        if (IsScalar(type))
-        {
-            if (node is not YamlScalarNode)
-                throw Error(path, node, key, $"expected a single value, found a {Kind(node)}");
-            return;
-        }
-        if (ListItemType(type) is { } itemType)
-        {
-            if (node is not YamlSequenceNode sequence)
-                throw Error(path, node, key, $"expected a list, found a {Kind(node)}");
-            var i = 0;
-            foreach (var item in sequence.Children)
-                CheckNode(item, itemType, $"{key}[{i++}]", path, lines, valuePositions);
-            return;
-        }
-        if (DictionaryValueType(type) is { } valueType)
-        {
-            if (node is not YamlMappingNode map)
-                throw Error(path, node, key, $"expected a mapping of names to values, found a {Kind(node)}");
-            foreach (var (k, v) in map.Children)
-            {
-                var childKey = $"{key}.{((YamlScalarNode)k).Value}";
-                lines[childKey] = (int)k.Start.Line;
-                CheckNode(v, valueType, childKey, path, lines, valuePositions);
-            }
-            return;
-        }
         if (node is not YamlMappingNode mapping)
             throw Error(path, node, key, $"expected a section of keys, found a {Kind(node)}");
         var properties = ConfigProperties(type).ToDictionary(p => p.Name, p => p.Property);
@@ -184,8 +160,92 @@ public static class ConfigLoader
                     $"{path}:{k.Start.Line}: unknown key '{childKey}'",
                     $"the keys{(key.Length == 0 ? "" : " under '" + key + "'")} are: {string.Join(", ", properties.Keys)}");
             lines[childKey] = (int)k.Start.Line;
-            CheckNode(v, property.PropertyType, childKey, path, lines, valuePositions);
+            var propertyType = PropertyType(property);
+            if (IsSection(propertyType))
+            {
+                if (IsNull(v))
+                    continue;
+                var child = property.GetValue(section);
+                if (child is null)
+                {
+                    child = Activator.CreateInstance(propertyType)!;
+                    property.SetValue(section, child);
+                }
+                Fill(child, v, propertyType, childKey, path, lines);
+            }
+            else if (Value(v, propertyType, childKey, path, lines) is { } value)
+            {
+                property.SetValue(section, value);
+            }
+            else if (!propertyType.IsValueType || Nullable.GetUnderlyingType(propertyType) is not null)
+            {
+                property.SetValue(section, null);
+            }
         }
+    }
+
+    /// <summary>A single value, a list or a mapping of names to values; null for an empty value.</summary>
+    private static object? Value(YamlNode node, [DynamicallyAccessedMembers(Members)] Type type, string key, string path,
+        Dictionary<string, int> lines)
+    {
+        if (IsNull(node) && !(type == typeof(string) && node is YamlScalarNode { Style: not ScalarStyle.Plain }))
+            return null;
+        if (IsScalar(type))
+        {
+            if (node is not YamlScalarNode scalar)
+                throw Error(path, node, key, $"expected a single value, found a {Kind(node)}");
+            try
+            {
+                return Convert(scalar.Value ?? "", type);
+            }
+            catch (Exception e) when (e is FormatException or OverflowException or ArgumentException or InvalidCastException)
+            {
+                throw Error(path, node, key, $"the value has the wrong type ('{scalar.Value}' is not a valid {Describe(type)})");
+            }
+        }
+        if (ListItemType(type) is { } itemType && IsScalar(itemType))
+        {
+            if (node is not YamlSequenceNode sequence)
+                throw Error(path, node, key, $"expected a list, found a {Kind(node)}");
+            var list = (IList)Activator.CreateInstance(type)!;
+            var i = 0;
+            foreach (var item in sequence.Children)
+                list.Add(Value(item, UnderlyingType(itemType), $"{key}[{i++}]", path, lines));
+            return list;
+        }
+        if (DictionaryValueType(type) is { } valueType && IsScalar(valueType))
+        {
+            if (node is not YamlMappingNode map)
+                throw Error(path, node, key, $"expected a mapping of names to values, found a {Kind(node)}");
+            var dictionary = (IDictionary)Activator.CreateInstance(type)!;
+            foreach (var (k, v) in map.Children)
+            {
+                var childKey = $"{key}.{((YamlScalarNode)k).Value}";
+                lines[childKey] = (int)k.Start.Line;
+                dictionary[((YamlScalarNode)k).Value ?? ""] = Value(v, UnderlyingType(valueType), childKey, path, lines);
+            }
+            return dictionary;
+        }
+        throw new InvalidOperationException($"configuration key '{key}' has a type the loader does not read: {type}");
+    }
+
+    private static bool IsNull(YamlNode node) =>
+        node is YamlScalarNode { Style: ScalarStyle.Plain or ScalarStyle.Any, Value: null or "" or "~" or "null" };
+
+    /// <summary>A section of keys: a class of the configuration, not a value, list or mapping.</summary>
+    private static bool IsSection(Type type) =>
+        !IsScalar(type) && ListItemType(type) is null && DictionaryValueType(type) is null && type.IsClass;
+
+    [UnconditionalSuppressMessage("Trimming", "IL2073",
+        Justification = "every configuration type is kept with its public properties and constructor by the DynamicDependency list on Load")]
+    [return: DynamicallyAccessedMembers(Members)]
+    private static Type PropertyType(PropertyInfo property) => property.PropertyType;
+
+    private static Exception Innermost(Exception e)
+    {
+        while (e.InnerException is not null)
+            e = e.InnerException;
+        return e;
     }
 
     private static BulwarkException Error(string path, YamlNode node, string key, string message) =>
@@ -199,7 +259,7 @@ public static class ConfigLoader
     };
 
     /// <summary>Every configuration key of <paramref name="type"/> with its hyphenated name.</summary>
-    private static IEnumerable<(string Name, PropertyInfo Property)> ConfigProperties(Type type) =>
+    private static IEnumerable<(string Name, PropertyInfo Property)> ConfigProperties([DynamicallyAccessedMembers(Members)] Type type) =>
         type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.CanWrite && p.GetIndexParameters().Length == 0)
             .Select(p => (p.GetCustomAttribute<YamlMemberAttribute>()?.Alias ?? Naming.Apply(p.Name), p));
@@ -228,12 +288,12 @@ public static class ConfigLoader
             applied[key] = variable;
             try
             {
-                property.SetValue(owner(), Convert(value, property.PropertyType));
+                property.SetValue(owner(), Convert(value, PropertyType(property)));
             }
             catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
             {
                 throw new BulwarkException(ErrorKind.Configuration,
-                    $"{variable} (for '{key}'): '{value}' is not a valid {Describe(property.PropertyType)}",
+                    $"{variable} (for '{key}'): '{value}' is not a valid {Describe(PropertyType(property))}",
                     "fix or unset the variable");
             }
         }
@@ -241,13 +301,13 @@ public static class ConfigLoader
     }
 
     private static IEnumerable<(string Variable, string Key, Func<object> Owner, PropertyInfo Property)> Overridable(
-        object? instance, Type type, string key, string variable)
+        object? instance, [DynamicallyAccessedMembers(Members)] Type type, string key, string variable)
     {
         foreach (var (name, property) in ConfigProperties(type))
         {
             var childKey = key.Length == 0 ? name : $"{key}.{name}";
             var childVariable = $"{variable}_{name.Replace('-', '_').ToUpperInvariant()}";
-            var propertyType = property.PropertyType;
+            var propertyType = PropertyType(property);
             if (IsScalar(propertyType) || ListItemType(propertyType) is { } item && IsScalar(item))
             {
                 var owner = instance;
@@ -267,11 +327,10 @@ public static class ConfigLoader
         }
     }
 
-    private static object? Convert(string value, Type type)
+    private static object? Convert(string value, [DynamicallyAccessedMembers(Members)] Type type)
     {
-        var underlying = Nullable.GetUnderlyingType(type);
-        if (underlying is not null)
-            return value.Length == 0 ? null : Convert(value, underlying);
+        if (Nullable.GetUnderlyingType(type) is { } underlying)
+            return value.Length == 0 ? null : Convert(value, UnderlyingType(underlying));
         if (type == typeof(string))
             return value;
         if (type == typeof(bool))
@@ -287,11 +346,16 @@ public static class ConfigLoader
         {
             var list = (IList)Activator.CreateInstance(type)!;
             foreach (var part in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                list.Add(Convert(part, item));
+                list.Add(Convert(part, UnderlyingType(item)));
             return list;
         }
         return System.Convert.ChangeType(value, type, CultureInfo.InvariantCulture);
     }
+
+    /// <summary>A value type of a configuration key (a scalar: nothing of it is read by reflection).</summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2068", Justification = "scalars (numbers, booleans, strings) are converted, not reflected on")]
+    [return: DynamicallyAccessedMembers(Members)]
+    private static Type UnderlyingType(Type type) => type;
 
     private static string Describe(Type type) =>
         type == typeof(bool) ? "boolean (true or false)"
@@ -323,14 +387,18 @@ public static class ConfigLoader
         }
     }
 
+    [UnconditionalSuppressMessage("Trimming", "IL2073",
+        Justification = "sections are instances of the configuration types that the DynamicDependency list on Load keeps")]
+    [return: DynamicallyAccessedMembers(Members)]
+    private static Type SectionType(object section) => section.GetType();
+
     private static void ValidateSections(LoadedConfig loaded, object section, string key)
     {
         if (section is IConfigSection validating)
             validating.Validate(loaded, key);
-        foreach (var (name, property) in ConfigProperties(section.GetType()))
+        foreach (var (name, property) in ConfigProperties(SectionType(section)))
         {
-            if (IsScalar(property.PropertyType) || ListItemType(property.PropertyType) is not null ||
-                DictionaryValueType(property.PropertyType) is not null || !property.PropertyType.IsClass)
+            if (!IsSection(property.PropertyType))
                 continue;
             if (property.GetValue(section) is { } child)
                 ValidateSections(loaded, child, key.Length == 0 ? name : $"{key}.{name}");

@@ -30,7 +30,7 @@ public sealed class OperationLog
             Error = record.Error is null ? null : SecretRedactor.Redact(record.Error),
             Repository = record.Repository is null ? null : SecretRedactor.Redact(record.Repository),
         };
-        var line = SecretRedactor.Redact(JsonSerializer.Serialize(record, OperationsJson.Options)) + "\n";
+        var line = SecretRedactor.Redact(JsonSerializer.Serialize(record, OperationsJson.TypeInfo<OperationRecord>())) + "\n";
         try
         {
             OwnerOnly.CreateFolder(System.IO.Path.GetDirectoryName(Path)!);
@@ -82,7 +82,7 @@ public sealed class OperationLog
                 continue;
             try
             {
-                if (JsonSerializer.Deserialize<OperationRecord>(line, OperationsJson.Options) is { } record)
+                if (JsonSerializer.Deserialize(line, OperationsJson.TypeInfo<OperationRecord>()) is { } record)
                     records.Add(record);
             }
             catch (JsonException)

@@ -85,7 +85,7 @@ public sealed class CleanupOperation
                     Policy = described,
                     Forgotten = forget.Select(s => s.Id.ToString()).ToList(),
                     Kept = plan.Kept.Count(),
-                }, cancellationToken).ConfigureAwait(false);
+                }, cancellationToken, json: OperationsJson.Options).ConfigureAwait(false);
             }
             var report = await GarbageCollector.RunAsync(repository, repositoryLock, forget, options, progress,
                 cancellationToken).ConfigureAwait(false);

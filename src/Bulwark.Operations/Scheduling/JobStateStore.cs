@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Bulwark.Repository.Format;
 using Bulwark.Storage.Local;
 
 namespace Bulwark.Operations.Scheduling;
@@ -28,7 +29,7 @@ public sealed class JobStateStore
         var path = Path.Combine(Folder, job + ".json");
         try
         {
-            return File.Exists(path) ? JsonSerializer.Deserialize<JobState>(File.ReadAllBytes(path), OperationsJson.Options) : null;
+            return File.Exists(path) ? JsonSerializer.Deserialize(File.ReadAllBytes(path), OperationsJson.TypeInfo<JobState>()) : null;
         }
         catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
         {
@@ -44,7 +45,7 @@ public sealed class JobStateStore
         try
         {
             OwnerOnly.CreateFolder(Folder);
-            AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(state, OperationsJson.Indented));
+            AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(state, RepositoryJson.TypeInfo<JobState>(OperationsJson.Indented)));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

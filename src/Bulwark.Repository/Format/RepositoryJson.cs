@@ -13,21 +13,26 @@ public static class RepositoryJson
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         WriteIndented = false,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
-        // Generated serializers for the repository's own objects; reflection for the rest (events of other layers).
-        TypeInfoResolver = JsonTypeInfoResolver.Combine(RepositoryJsonContext.Default, new DefaultJsonTypeInfoResolver()),
+        Converters = { new JsonStringEnumConverter<Locking.LockMode>(JsonNamingPolicy.KebabCaseLower) },
+        // Generated serializers only (the native build has no reflection serializer): a layer above with objects of
+        // its own passes options whose resolver knows them too.
+        TypeInfoResolver = RepositoryJsonContext.Default,
     };
 
     public static JsonSerializerOptions Indented { get; } = new(Options) { WriteIndented = true };
 
-    public static byte[] Serialize<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, Options);
+    public static byte[] Serialize<T>(T value, JsonSerializerOptions? options = null) =>
+        JsonSerializer.SerializeToUtf8Bytes(value, TypeInfo<T>(options ?? Options));
+
+    /// <summary>The generated serializer of <typeparamref name="T"/> in <paramref name="options"/>.</summary>
+    public static JsonTypeInfo<T> TypeInfo<T>(JsonSerializerOptions options) => (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T));
 
     /// <summary>Parses <paramref name="json"/>; a malformed document is an integrity error naming <paramref name="what"/>.</summary>
-    public static T Deserialize<T>(ReadOnlySpan<byte> json, string what)
+    public static T Deserialize<T>(ReadOnlySpan<byte> json, string what, JsonSerializerOptions? options = null)
     {
         try
         {
-            return JsonSerializer.Deserialize<T>(json, Options)
+            return JsonSerializer.Deserialize(json, TypeInfo<T>(options ?? Options))
                    ?? throw new JsonException("empty document");
         }
         catch (JsonException e)

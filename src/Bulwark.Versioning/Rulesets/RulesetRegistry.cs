@@ -74,7 +74,7 @@ public sealed class RulesetRegistry
     public async Task<IReadOnlyList<RulesetVersionRecord>> ReadVersionsAsync(CancellationToken cancellationToken)
     {
         var records = await _repository.ReadEventsAsync<RulesetVersionRecord>(VersionsKind, cancellationToken,
-            maxSize: MaxEventSize).ConfigureAwait(false);
+            maxSize: MaxEventSize, json: VersioningJson.Options).ConfigureAwait(false);
         return records.OrderBy(r => r.Sequence).ThenBy(r => r.Time).ToList();
     }
 
@@ -230,7 +230,7 @@ public sealed class RulesetRegistry
             Source = _options.SourcePath,
             Content = content,
         };
-        await _repository.AppendEventAsync(VersionsKind, record, cancellationToken, MaxEventSize).ConfigureAwait(false);
+        await _repository.AppendEventAsync(VersionsKind, record, cancellationToken, MaxEventSize, VersioningJson.Options).ConfigureAwait(false);
         return RulesetVersionInfo.From(record, []);
     }
 
@@ -332,7 +332,7 @@ public sealed class RulesetRegistry
             Sha256 = target.Sha256,
             Sequence = (activations.Count == 0 ? 0 : activations.Max(a => a.Sequence)) + 1,
         };
-        await _repository.AppendEventAsync(ActivationsKind, record, cancellationToken).ConfigureAwait(false);
+        await _repository.AppendEventAsync(ActivationsKind, record, cancellationToken, json: VersioningJson.Options).ConfigureAwait(false);
         return new ActivationResult(record);
     }
 
@@ -355,7 +355,7 @@ public sealed class RulesetRegistry
 
     private async Task<IReadOnlyList<RulesetActivationRecord>> ReadActivationsAsync(CancellationToken cancellationToken)
     {
-        var records = await _repository.ReadEventsAsync<RulesetActivationRecord>(ActivationsKind, cancellationToken).ConfigureAwait(false);
+        var records = await _repository.ReadEventsAsync<RulesetActivationRecord>(ActivationsKind, cancellationToken, json: VersioningJson.Options).ConfigureAwait(false);
         return records.OrderBy(r => r.Sequence).ThenBy(r => r.Time).ToList();
     }
 

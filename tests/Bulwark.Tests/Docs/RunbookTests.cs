@@ -143,7 +143,7 @@ public sealed partial class RunbookTests : IDisposable
         var work = Directory.CreateDirectory(_dir.Combine("work")).FullName;
         var bin = Directory.CreateDirectory(_dir.Combine("bin")).FullName;
         var wrapper = Path.Combine(bin, "bulwark");
-        await File.WriteAllTextAsync(wrapper, $"#!/bin/sh\nexec dotnet \"{CliRunner.ProgramPath}\" \"$@\"\n");
+        await File.WriteAllTextAsync(wrapper, $"#!/bin/sh\nexec {CliRunner.ShellCommand} \"$@\"\n");
         File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var restoreName = _pg.NewDatabaseName("restored");
         var side = _pg.NewDatabaseName("side");
@@ -210,7 +210,7 @@ public sealed partial class RunbookTests : IDisposable
         var work = Directory.CreateDirectory(_dir.Combine("work")).FullName;
         var bin = Directory.CreateDirectory(_dir.Combine("bin")).FullName;
         var wrapper = Path.Combine(bin, "bulwark");
-        await File.WriteAllTextAsync(wrapper, $"#!/bin/sh\nexec dotnet \"{CliRunner.ProgramPath}\" \"$@\"\n");
+        await File.WriteAllTextAsync(wrapper, $"#!/bin/sh\nexec {CliRunner.ShellCommand} \"$@\"\n");
         File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var environment = new Dictionary<string, string?>
         {

@@ -3,8 +3,9 @@ using System.Diagnostics;
 namespace Bulwark.Tests.Infrastructure;
 
 /// <summary>
-/// Runs the real bulwark program (the built bulwark.dll next to the tests) in a child process, with its own working
-/// folder and environment, and captures what it prints.
+/// Runs the real bulwark program in a child process, with its own working folder and environment, and captures what it
+/// prints: the native executable that BULWARK_TEST_CLI names (CI sets it to the NativeAOT build), else the built
+/// bulwark.dll next to the tests.
 /// </summary>
 public sealed class CliRunner
 {
@@ -50,12 +51,23 @@ public sealed class CliRunner
 
     public static string ProgramPath => System.IO.Path.Combine(AppContext.BaseDirectory, "bulwark.dll");
 
+    /// <summary>The native executable under test, when one is given.</summary>
+    public static string? NativeProgram =>
+        Environment.GetEnvironmentVariable("BULWARK_TEST_CLI") is { Length: > 0 } path ? System.IO.Path.GetFullPath(path) : null;
+
+    /// <summary>The program and the arguments before bulwark's own: the native executable, or dotnet and the dll.</summary>
+    public static IReadOnlyList<string> Command => NativeProgram is { } native ? [native] : ["dotnet", ProgramPath];
+
+    /// <summary><see cref="Command"/> as a shell would be given it (for wrapper scripts).</summary>
+    public static string ShellCommand => string.Join(' ', Command.Select(part => $"\"{part}\""));
+
     public async Task<CliResult> RunAsync(params string[] arguments) => await RunAsync(arguments, null);
 
     public async Task<CliResult> RunAsync(IReadOnlyList<string> arguments, Action<Process>? whileRunning,
         TimeSpan? timeout = null)
     {
-        var info = new ProcessStartInfo(_umask is not null ? "sh" : _defaultSignals ? "env" : "dotnet")
+        var command = Command;
+        var info = new ProcessStartInfo(_umask is not null ? "sh" : _defaultSignals ? "env" : command[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -68,14 +80,15 @@ public sealed class CliRunner
             info.ArgumentList.Add("-c");
             info.ArgumentList.Add($"umask {_umask} && exec \"$@\"");
             info.ArgumentList.Add("sh");
-            info.ArgumentList.Add(_defaultSignals ? "env" : "dotnet");
+            info.ArgumentList.Add(_defaultSignals ? "env" : command[0]);
         }
         if (_defaultSignals)
         {
             info.ArgumentList.Add("--default-signal=INT,QUIT");
-            info.ArgumentList.Add("dotnet");
+            info.ArgumentList.Add(command[0]);
         }
-        info.ArgumentList.Add(ProgramPath);
+        foreach (var argument in command.Skip(1))
+            info.ArgumentList.Add(argument);
         foreach (var argument in arguments)
             info.ArgumentList.Add(argument);
         foreach (var (key, value) in _environment)

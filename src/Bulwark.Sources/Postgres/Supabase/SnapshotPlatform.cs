@@ -49,7 +49,7 @@ public static class SnapshotPlatform
                 "the snapshot is damaged or was not written by Bulwark; run 'bulwark verify'");
         using var buffer = new MemoryStream((int)entry.Size);
         await repository.CopyStreamAsync(entry, buffer, cancellationToken: cancellationToken).ConfigureAwait(false);
-        var document = RepositoryJson.Deserialize<SupabasePlatformDocument>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), what);
+        var document = RepositoryJson.Deserialize<SupabasePlatformDocument>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), what, SourcesJson.Options);
         // A list missing from the document (or null) means the default one.
         var platform = document.Platform;
         var defaults = SupabasePlatform.Default;
@@ -67,5 +67,5 @@ public static class SnapshotPlatform
         };
     }
 
-    internal static byte[] Serialize(SupabasePlatformDocument document) => RepositoryJson.Serialize(document);
+    internal static byte[] Serialize(SupabasePlatformDocument document) => RepositoryJson.Serialize(document, SourcesJson.Options);
 }

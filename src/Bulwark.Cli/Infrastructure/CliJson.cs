@@ -1,0 +1,17 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Bulwark.Operations;
+using Bulwark.Repository.Format;
+
+namespace Bulwark.Cli.Infrastructure;
+
+/// <summary>The indented JSON of --json output and the daemon: the operations' style and generated serializers.</summary>
+internal static class CliJson
+{
+    public static JsonSerializerOptions Indented { get; } = new(OperationsJson.Indented)
+    {
+        TypeInfoResolver = JsonTypeInfoResolver.Combine(CliJsonContext.Default, OperationsJson.Options.TypeInfoResolver),
+    };
+
+    public static JsonTypeInfo<T> TypeInfo<T>() => RepositoryJson.TypeInfo<T>(Indented);
+}
