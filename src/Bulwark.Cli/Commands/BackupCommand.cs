@@ -118,17 +118,12 @@ public static class BackupCommand
             progress => backup.RunAsync(sources, request, parallel, progress, ct));
         if (run.Json)
         {
-            run.Output.WriteJson(new
-            {
-                sources = outcomes.Select(o => new
-                {
-                    source = o.Source,
-                    ok = o.Error is null,
-                    backup = o.Result is null ? null : Json(context, o.Result, o.Error as CopyAfterBackupFailedException),
-                    error = o.Error?.Message,
-                    errorKind = o.Error?.Kind.ToString(),
-                }),
-            });
+            run.Output.WriteJson(new JsonOutputs.BackupSources(outcomes.Select(o => new JsonOutputs.SourceBackup(
+                o.Source,
+                o.Error is null,
+                o.Result is null ? null : Json(context, o.Result, o.Error as CopyAfterBackupFailedException),
+                o.Error?.Message,
+                o.Error?.Kind.ToString()))));
         }
         else
         {

@@ -20,6 +20,7 @@ namespace Bulwark.Cli.Infrastructure;
 [JsonSerializable(typeof(JsonOutputs.List))]
 [JsonSerializable(typeof(JsonOutputs.Show))]
 [JsonSerializable(typeof(JsonOutputs.Backup))]
+[JsonSerializable(typeof(JsonOutputs.BackupSources))]
 [JsonSerializable(typeof(JsonOutputs.TestRestore))]
 [JsonSerializable(typeof(JsonOutputs.Verify))]
 [JsonSerializable(typeof(JsonOutputs.ModuleCheck))]

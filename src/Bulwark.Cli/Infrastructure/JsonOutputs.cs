@@ -101,6 +101,10 @@ internal static class JsonOutputs
         public string? CopyError { get; init; }
     }
 
+    internal sealed record BackupSources(IEnumerable<SourceBackup> Sources);
+
+    internal sealed record SourceBackup(string Source, bool Ok, Backup? Backup, string? Error, string? ErrorKind);
+
     internal sealed record BackupStream(string Name, string Kind, long Size, string Sha256);
 
     internal sealed record TestRestore

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Bulwark.Cli.Infrastructure;
 using Bulwark.Operations;
 using Bulwark.Operations.Dashboard;
 using Bulwark.Operations.Status;
@@ -57,7 +58,7 @@ internal sealed class DashboardState : IDisposable
     {
         var report = await _report(cancellationToken).ConfigureAwait(false);
         var page = Encoding.UTF8.GetBytes(DashboardPage.Render(report, standalone: false, (int)Interval.TotalSeconds));
-        var json = JsonSerializer.SerializeToUtf8Bytes(report, OperationsJson.Indented);
+        var json = JsonSerializer.SerializeToUtf8Bytes(report, CliJson.TypeInfo<StatusReport>());
         _current = new Snapshot(report, page, json);
         _first.TrySetResult(_current);
     }

@@ -59,7 +59,12 @@ public sealed class ConfigNativeBuildTests
         {
             var t = property.PropertyType;
             if (t.IsGenericType && (t.GetGenericTypeDefinition() == typeof(List<>) || t.GetGenericTypeDefinition() == typeof(Dictionary<,>)))
+            {
+                // The collection is built by the loader, and so are its items when they are sections.
                 seen.Add(t);
+                foreach (var item in t.GetGenericArguments().Where(a => a.IsClass && a != typeof(string)))
+                    Walk(item, seen);
+            }
             else if (t.IsClass && t != typeof(string))
                 Walk(t, seen);
         }
