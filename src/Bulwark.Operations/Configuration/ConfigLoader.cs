@@ -216,6 +216,21 @@ public static class ConfigLoader
                 list.Add(Value(item, UnderlyingType(itemType), $"{key}[{i++}]", path, lines));
             return list;
         }
+        if (ListItemType(type) is { } sectionType && IsSection(sectionType))
+        {
+            if (node is not YamlSequenceNode sequence)
+                throw Error(path, node, key, $"expected a list, found a {Kind(node)}");
+            var list = (IList)Activator.CreateInstance(type)!;
+            var i = 0;
+            foreach (var item in sequence.Children)
+            {
+                var kept = SectionItemType(sectionType);
+                var section = Activator.CreateInstance(kept)!;
+                Fill(section, item, kept, $"{key}[{i++}]", path, lines);
+                list.Add(section);
+            }
+            return list;
+        }
         if (DictionaryValueType(type) is { } valueType && IsScalar(valueType))
         {
             if (node is not YamlMappingNode map)
@@ -243,6 +258,11 @@ public static class ConfigLoader
         Justification = "every configuration type is kept with its public properties and constructor by the DynamicDependency list on Load")]
     [return: DynamicallyAccessedMembers(Members)]
     private static Type PropertyType(PropertyInfo property) => property.PropertyType;
+
+    [UnconditionalSuppressMessage("Trimming", "IL2073",
+        Justification = "list items that are sections are configuration types that the DynamicDependency list on Load keeps")]
+    [return: DynamicallyAccessedMembers(Members)]
+    private static Type SectionItemType(Type type) => type;
 
     private static Exception Innermost(Exception e)
     {
