@@ -2,7 +2,7 @@ using System.Globalization;
 using Bulwark.Bench;
 
 // Usage: dotnet run -c Release --project bench/Bulwark.Bench -- [benchmark ...] [--scale N] [--rounds N]
-// Benchmarks: backup (default), encryption, files, cleanup (--chunks N: the largest repository, default 100000), check
+// Benchmarks: backup (default), encryption, files, cleanup (--chunks N: the largest repository, default 100000), check, dashboard (--requests N)
 // (100 snapshots; --binary PATH also times a published single-file binary), drill
 // (fingerprinting cost and restore drills; --jobs N adds a parallel drill), supabase (the supabase profile's backup
 // against a plain one of the same Supabase-shaped project, then the restores; --scale 20 ≈ 200 MB of team rows). Each prints markdown tables of medians and
@@ -41,6 +41,9 @@ try
                 break;
             case "supabase":
                 await SupabaseBenchmark.RunAsync(work, scale, rounds);
+                break;
+            case "dashboard":
+                await DashboardBenchmark.RunAsync(work, Option("--requests", 200));
                 break;
             case "encryption":
                 await EncryptionBenchmark.RunAsync(await Database(), work, rounds);
