@@ -2,8 +2,8 @@ using System.Globalization;
 using Bulwark.Bench;
 
 // Usage: dotnet run -c Release --project bench/Bulwark.Bench -- [benchmark ...] [--scale N] [--rounds N]
-// Benchmarks: backup (default), encryption, files, cleanup (--chunks N: the largest repository, default 100000), check, dashboard (--requests N)
-// (100 snapshots; --binary PATH also times a published single-file binary), drill
+// Benchmarks: backup (default), encryption, files, cleanup (--chunks N: the largest repository, default 100000), check
+// (100 snapshots; --binary PATH also times a published single-file binary), dashboard (--requests N), drill
 // (fingerprinting cost and restore drills; --jobs N adds a parallel drill), supabase (the supabase profile's backup
 // against a plain one of the same Supabase-shaped project, then the restores; --scale 20 ≈ 200 MB of team rows). Each prints markdown tables of medians and
 // ratios against peers measured in this run. --keep leaves the work folder (repositories, databases' files) behind.
