@@ -124,14 +124,14 @@ public static class DashboardBenchmark
             for (var i = 0; i < PerSource; i++)
             {
                 var time = newest.AddDays(i - PerSource + 1).AddMinutes(s * 5);
-                var refs = ids.AsSpan((i + s) % 200, 200).ToArray();
+                var refs = ids.AsSpan((i + s) % 200, 150 + i / 2).ToArray();
                 var snapshot = await repository.CommitSnapshotAsync(new SnapshotManifest
                 {
                     Time = time,
                     EndTime = time.AddSeconds(60 + (i * 7 + s) % 120),
                     Host = "bench",
                     Source = new SourceInfo { Kind = "postgresql", Database = $"db{s}", Name = $"db{s}" },
-                    Streams = [new StreamEntry { Name = "database.dump", Kind = "pg_dump", Size = refs.Length * 64L + i * 1000L, Sha256 = new string('0', 64), Chunks = refs }],
+                    Streams = [new StreamEntry { Name = "database.dump", Kind = "pg_dump", Size = refs.Sum(r => (long)r.Length), Sha256 = new string('0', 64), Chunks = refs }],
                     Statistics = new BackupStatistics { NewBytes = 1000L * (1 + (i + s) % 9), StoredBytes = 800L * (1 + (i + s) % 9) },
                 }, CancellationToken.None);
                 if (i % 7 == 3)
