@@ -11,7 +11,10 @@ internal static class SvgChart
 {
     private const double Width = 640, Height = 180, Left = 64, Right = 12, Top = 12, Bottom = 28;
 
-    /// <summary>A point in time with a value; <paramref name="Failed"/> draws a cross instead of a dot.</summary>
+    /// <summary>
+    /// A point in time with a value; <paramref name="Failed"/> draws a cross instead of a dot. The label is not drawn
+    /// (a tooltip per mark weighs much on a page of 1,000 snapshots): the tables beside each chart carry the numbers.
+    /// </summary>
     public readonly record struct Point(DateTimeOffset Time, double Value, string Label, bool Failed = false);
 
     public enum Kind { Line, Bars, Marks }
@@ -54,20 +57,19 @@ internal static class SvgChart
         {
             var x = X(p.Time);
             var y = Y(p.Value);
-            var label = DashboardText.Html(p.Label);
             switch (kind)
             {
                 case Kind.Bars:
                     s.Append(CultureInfo.InvariantCulture,
-                        $"<rect class=\"mark\" x=\"{x - barWidth / 2:0.#}\" y=\"{y:0.#}\" width=\"{barWidth:0.#}\" height=\"{Math.Max(Y(0) - y, 1):0.#}\"><title>{label}</title></rect>");
+                        $"<rect class=\"mark\" x=\"{x - barWidth / 2:0.#}\" y=\"{y:0.#}\" width=\"{barWidth:0.#}\" height=\"{Math.Max(Y(0) - y, 1):0.#}\"/>");
                     break;
                 case Kind.Marks when p.Failed:
                     s.Append(CultureInfo.InvariantCulture,
-                        $"<path class=\"mark fail\" d=\"M{x - 5:0.#} {y - 5:0.#}l10 10m0 -10l-10 10\"><title>{label}</title></path>");
+                        $"<path class=\"mark fail\" d=\"M{x - 5:0.#} {y - 5:0.#}l10 10m0 -10l-10 10\"/>");
                     break;
                 default:
                     s.Append(CultureInfo.InvariantCulture,
-                        $"<circle class=\"mark{(kind == Kind.Marks ? " pass" : "")}\" cx=\"{x:0.#}\" cy=\"{y:0.#}\" r=\"{(kind == Kind.Marks ? 5 : 3)}\"><title>{label}</title></circle>");
+                        $"<circle class=\"mark{(kind == Kind.Marks ? " pass" : "")}\" cx=\"{x:0.#}\" cy=\"{y:0.#}\" r=\"{(kind == Kind.Marks ? 5 : 3)}\"/>");
                     break;
             }
         }
