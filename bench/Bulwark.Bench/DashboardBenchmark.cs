@@ -135,7 +135,7 @@ public static class DashboardBenchmark
                     Statistics = new BackupStatistics { NewBytes = 1000L * (1 + (i + s) % 9), StoredBytes = 800L * (1 + (i + s) % 9) },
                 }, CancellationToken.None);
                 if (i % 7 == 3)
-                    await repository.AppendEventAsync(ProofRecord.EventKind, new ProofRecord
+                    await repository.AppendEventAsync(RepositoryLayout.ProofEvents, new ProofRecord
                     {
                         Snapshot = snapshot.Id.ToString(), Kind = ProofRecord.Drill, Passed = !(s == 0 && i == 94), Time = time.AddHours(2),
                         Summary = "bench", Details = new Dictionary<string, string> { ["restoreSeconds"] = (30 + i % 13).ToString(CultureInfo.InvariantCulture) },
