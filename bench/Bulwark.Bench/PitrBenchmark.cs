@@ -115,7 +115,7 @@ public static class PitrBenchmark
         await OwnAsync(runAs, target);
         watch.Restart();
         await side.RestoreToEndAsync(target);
-        await StartAndWaitForPromotionAsync(target, runAs);
+        await StartAndWaitForPromotionAsync(server, target, runAs);
         var restore = watch.Elapsed.TotalSeconds;
 
         Console.Error.WriteLine($"# {side.Name}: second base backup after 1 % of the rows changed");
@@ -150,7 +150,7 @@ public static class PitrBenchmark
     }
 
     /// <summary>Starts a restored data directory on a free port and waits until recovery ends and it is promoted.</summary>
-    private static async Task StartAndWaitForPromotionAsync(string data, string? runAs)
+    private static async Task StartAndWaitForPromotionAsync(LocalPostgresServer server, string data, string? runAs)
     {
         var port = FreePort();
         var bin = LocalPostgresServer.FindServerBinDirectory();
@@ -164,7 +164,7 @@ public static class PitrBenchmark
             while (true)
             {
                 var (code, output) = await Capture("psql", ["-h", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture),
-                    "-U", "postgres", "-d", "postgres", "-Atc", "SELECT pg_is_in_recovery()"], runAs);
+                    "-U", server.User, "-d", "postgres", "-Atc", "SELECT pg_is_in_recovery()"], runAs, server.Password);
                 if (code == 0 && output.Trim() == "f")
                     break;
                 if (deadline.Elapsed > TimeSpan.FromMinutes(20))
@@ -327,13 +327,15 @@ public static class PitrBenchmark
             runAs is null ? arguments : ["--reuid", runAs, "--regid", runAs, "--init-groups", "--", program, .. arguments],
             new Dictionary<string, string?> { ["HOME"] = Path.GetTempPath() });
 
-    private static async Task<(int Code, string Output)> Capture(string program, IReadOnlyList<string> arguments, string? runAs)
+    private static async Task<(int Code, string Output)> Capture(string program, IReadOnlyList<string> arguments, string? runAs, string password)
     {
         var bin = LocalPostgresServer.FindServerBinDirectory();
         var path = bin is not null && File.Exists(Path.Combine(bin, program)) ? Path.Combine(bin, program) : program;
         var info = new ProcessStartInfo(runAs is null ? path : "runuser") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in runAs is null ? arguments : ["-u", runAs, "--", path, .. arguments])
             info.ArgumentList.Add(a);
+        // The restored server keeps the copied pg_hba.conf: a password over TCP.
+        info.Environment["PGPASSWORD"] = password;
         using var p = Process.Start(info)!;
         var output = await p.StandardOutput.ReadToEndAsync();
         await p.StandardError.ReadToEndAsync();

@@ -5,7 +5,7 @@ using Bulwark.Bench;
 // Benchmarks: backup (default), encryption, files, cleanup (--chunks N: the largest repository, default 100000), check
 // (100 snapshots; --binary PATH also times a published single-file binary), startup (process start-up of the checkout's
 // bulwark against 'true' and a ReadyToRun build, list, check and their peak memory on 100 snapshots; --r2r PATH gives
-// an already published ReadyToRun bulwark.dll; 10 rounds unless --rounds), drill
+// an already published ReadyToRun bulwark.dll; 10 rounds unless --rounds), dashboard (--requests N), drill
 // (fingerprinting cost and restore drills; --jobs N adds a parallel drill), supabase (the supabase profile's backup
 // against a plain one of the same Supabase-shaped project, then the restores; --scale 20 ≈ 200 MB of team rows), parallel (backup --jobs and restore --jobs on four large
 // tables beside pg_dump -Fd -j and pg_restore -j; --jobs N, default 2; --size N, about N × 12 MB per table, default 20), scale (--scales 20,100,300:
@@ -65,6 +65,9 @@ try
                 break;
             case "pitr":
                 await PitrBenchmark.RunAsync(work, args.Contains("--scale") ? scale : 50, Option("--seconds", 120));
+                break;
+            case "dashboard":
+                await DashboardBenchmark.RunAsync(work, Option("--requests", 200));
                 break;
             case "encryption":
                 await EncryptionBenchmark.RunAsync(await Database(), work, rounds);

@@ -45,9 +45,9 @@ public static class DashboardAssets
         svg.chart text { fill: var(--muted); font-size: 11px; }
         svg.chart .axis line { stroke: var(--line); }
         svg.chart .line { fill: none; stroke: var(--accent); stroke-width: 1.5; }
-        svg.chart circle.mark { fill: var(--accent); }
-        svg.chart rect.mark { fill: var(--bar); stroke: var(--accent); stroke-width: .5; }
-        svg.chart .mark.pass { fill: var(--ok); }
+        svg.chart .mark.dots { fill: none; stroke: var(--accent); stroke-width: 6; stroke-linecap: round; }
+        svg.chart .mark.bars { fill: none; stroke: var(--bar); }
+        svg.chart .mark.pass { fill: none; stroke: var(--ok); stroke-width: 10; stroke-linecap: round; }
         svg.chart .mark.fail { fill: none; stroke: var(--critical); stroke-width: 2.5; }
         details { margin: .25rem 0; } summary { cursor: pointer; color: var(--accent); }
         tr.going td { color: var(--muted); text-decoration: line-through; }

@@ -16,6 +16,12 @@ public static class DashboardPage
 {
     private static readonly int HistoryDays = (int)StatusOperation.HistoryLength.TotalDays;
 
+    /// <summary>
+    /// Rows shown in each per-source table (the newest): the page stays small as snapshots accumulate; every row is in
+    /// /status and 'status --json'.
+    /// </summary>
+    public const int TableRows = 10;
+
     public static string Render(StatusReport report, bool standalone, int refreshSeconds = 60)
     {
         var zone = Zone(report.TimeZone);
@@ -189,26 +195,34 @@ public static class DashboardPage
             .Select(g => new DayBytes(new DateTimeOffset(g.Key, zone.GetUtcOffset(g.Key)), g.Sum(h => h.NewBytes!.Value)))
             .OrderBy(d => d.Day).ToList();
 
-    /// <summary>The numbers behind the charts, as tables (folded: they are long).</summary>
+    /// <summary>The newest numbers behind the charts, as tables (folded).</summary>
     private static void Tables(StringBuilder s, IReadOnlyList<SnapshotSummary> history, IReadOnlyList<DayBytes> days,
         IReadOnlyList<DrillStatus> drills, TimeZoneInfo zone)
     {
-        s.Append($"<details><summary>Backups ({history.Count})</summary><table class=\"backups\"><thead><tr><th scope=\"col\">Time</th><th scope=\"col\">Snapshot</th><th scope=\"col\" class=\"num\">Size</th><th scope=\"col\" class=\"num\">Duration</th><th scope=\"col\" class=\"num\">New</th></tr></thead><tbody>");
-        foreach (var h in history.AsEnumerable().Reverse())
+        s.Append($"<details><summary>Backups ({Shown(history.Count)})</summary><table class=\"backups\"><thead><tr><th scope=\"col\">Time</th><th scope=\"col\">Snapshot</th><th scope=\"col\" class=\"num\">Size</th><th scope=\"col\" class=\"num\">Duration</th><th scope=\"col\" class=\"num\">New</th></tr></thead><tbody>");
+        foreach (var h in Newest(history))
             s.Append($"<tr data-snapshot=\"{h.Id}\"><td>{Time(h.Time, zone)}</td><td><code>{h.ShortId}</code></td><td class=\"num\">{Data(h.Size, Bytes(h.Size))}</td>" +
                      $"<td class=\"num\">{Data(h.Duration.TotalSeconds, Duration(h.Duration))}</td><td class=\"num\">{(h.NewBytes is { } n ? Data(n, Bytes(n)) : "–")}</td></tr>");
         s.Append("</tbody></table></details>");
-        s.Append($"<details><summary>Bytes added per day ({days.Count})</summary><table class=\"added\"><thead><tr><th scope=\"col\">Day</th><th scope=\"col\" class=\"num\">Added</th></tr></thead><tbody>");
-        foreach (var d in days.AsEnumerable().Reverse())
+        s.Append($"<details><summary>Bytes added per day ({Shown(days.Count)})</summary><table class=\"added\"><thead><tr><th scope=\"col\">Day</th><th scope=\"col\" class=\"num\">Added</th></tr></thead><tbody>");
+        foreach (var d in Newest(days))
             s.Append($"<tr><td>{d.Day:yyyy-MM-dd}</td><td class=\"num\">{Data(d.Bytes, Bytes(d.Bytes))}</td></tr>");
         s.Append("</tbody></table></details>");
-        s.Append($"<details{(drills.Any(d => !d.Passed) ? " open" : "")}><summary>Restore drills ({drills.Count})</summary><table class=\"drills\"><thead><tr><th scope=\"col\">Time</th><th scope=\"col\">Snapshot</th><th scope=\"col\">Result</th><th scope=\"col\" class=\"num\">Recovery time</th><th scope=\"col\">Finding</th></tr></thead><tbody>");
-        foreach (var d in drills.AsEnumerable().Reverse())
+        s.Append($"<details{(drills.Any(d => !d.Passed) ? " open" : "")}><summary>Restore drills ({Shown(drills.Count)})</summary><table class=\"drills\"><thead><tr><th scope=\"col\">Time</th><th scope=\"col\">Snapshot</th><th scope=\"col\">Result</th><th scope=\"col\" class=\"num\">Recovery time</th><th scope=\"col\">Finding</th></tr></thead><tbody>");
+        // The newest drills, and every failed one: a failure stays in sight.
+        var shownDrills = drills.Where((d, i) => !d.Passed || i >= drills.Count - TableRows).Reverse();
+        foreach (var d in shownDrills)
             s.Append($"<tr><td>{Time(d.Time, zone)}</td><td><code>{Html(d.Snapshot.Length > 8 ? d.Snapshot[..8] : d.Snapshot)}</code></td>" +
                      $"<td>{State(d.Passed ? HealthStatus.Ok : HealthStatus.Critical).Replace(">OK<", ">passed<", StringComparison.Ordinal).Replace(">CRITICAL<", ">FAILED<", StringComparison.Ordinal)}</td>" +
                      $"<td class=\"num\">{(d.RestoreSeconds is { } r ? Data(r, Duration(TimeSpan.FromSeconds(r))) : "–")}</td><td>{Html(d.Summary)}</td></tr>");
         s.Append("</tbody></table></details>");
     }
+
+    /// <summary>The newest <see cref="TableRows"/> of a list in time order, newest first.</summary>
+    private static IEnumerable<T> Newest<T>(IReadOnlyList<T> items) => items.Skip(Math.Max(0, items.Count - TableRows)).Reverse();
+
+    private static string Shown(int count) =>
+        count <= TableRows ? count.ToString(CultureInfo.InvariantCulture) : Invariant($"newest {TableRows} of {count}; all in /status and status --json");
 
     private static void Retention(StringBuilder s, SourceStatus source, TimeZoneInfo zone)
     {
@@ -221,8 +235,8 @@ public static class DashboardPage
         if (retention.Error is { } error)
             s.Append($" · <span class=\"state state-warning\">! {Html(error)}</span>");
         s.Append("</p>");
-        s.Append($"<details><summary>Each snapshot ({decisions.Count})</summary><table class=\"retention\"><thead><tr><th scope=\"col\">Time</th><th scope=\"col\">Snapshot</th><th scope=\"col\">Decision</th><th scope=\"col\">Why</th></tr></thead><tbody>");
-        foreach (var d in decisions.AsEnumerable().Reverse())
+        s.Append($"<details><summary>Each snapshot ({Shown(decisions.Count)})</summary><table class=\"retention\"><thead><tr><th scope=\"col\">Time</th><th scope=\"col\">Snapshot</th><th scope=\"col\">Decision</th><th scope=\"col\">Why</th></tr></thead><tbody>");
+        foreach (var d in Newest(decisions))
             s.Append($"<tr class=\"{(d.Keep ? "kept" : "going")}\"><td>{Time(d.Time, zone)}</td><td><code>{d.Snapshot[..Math.Min(8, d.Snapshot.Length)]}</code></td>" +
                      $"<td class=\"decision\">{(d.Keep ? "kept" : "going")}</td><td>{Html(string.Join("; ", d.Reasons))}</td></tr>");
         s.Append("</tbody></table></details>");

@@ -11,7 +11,10 @@ internal static class SvgChart
 {
     private const double Width = 640, Height = 180, Left = 64, Right = 12, Top = 12, Bottom = 28;
 
-    /// <summary>A point in time with a value; <paramref name="Failed"/> draws a cross instead of a dot.</summary>
+    /// <summary>
+    /// A point in time with a value; <paramref name="Failed"/> draws a cross instead of a dot. The label is not drawn
+    /// (a tooltip per mark weighs much on a page of 1,000 snapshots): the tables beside each chart carry the numbers.
+    /// </summary>
     public readonly record struct Point(DateTimeOffset Time, double Value, string Label, bool Failed = false);
 
     public enum Kind { Line, Bars, Marks }
@@ -30,10 +33,10 @@ internal static class SvgChart
             $"<svg class=\"chart\" id=\"{id}\" viewBox=\"0 0 {Width} {Height}\" role=\"img\" aria-labelledby=\"{id}-t {id}-d\">");
         s.Append(CultureInfo.InvariantCulture, $"<title id=\"{id}-t\">{DashboardText.Html(title)}</title><desc id=\"{id}-d\">{DashboardText.Html(description)}</desc>");
         // Axes, grid line at the top value, labels: the highest value and the two ends of the time span.
-        s.Append(CultureInfo.InvariantCulture, $"<g class=\"axis\" aria-hidden=\"true\"><line x1=\"{Left}\" y1=\"{Y(0):0.#}\" x2=\"{Width - Right}\" y2=\"{Y(0):0.#}\"/>");
+        s.Append(CultureInfo.InvariantCulture, $"<g class=\"axis\" aria-hidden=\"true\"><line x1=\"{Left}\" y1=\"{Y(0):0}\" x2=\"{Width - Right}\" y2=\"{Y(0):0}\"/>");
         s.Append(CultureInfo.InvariantCulture, $"<line class=\"grid\" x1=\"{Left}\" y1=\"{Top}\" x2=\"{Width - Right}\" y2=\"{Top}\"/>");
         s.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left - 6}\" y=\"{Top + 4}\" text-anchor=\"end\">{DashboardText.Html(axis(max))}</text>");
-        s.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left - 6}\" y=\"{Y(0) + 4:0.#}\" text-anchor=\"end\">0</text>");
+        s.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left - 6}\" y=\"{Y(0) + 4:0}\" text-anchor=\"end\">0</text>");
         s.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left}\" y=\"{Height - 8}\">{from:yyyy-MM-dd}</text>");
         s.Append(CultureInfo.InvariantCulture, $"<text x=\"{Width - Right}\" y=\"{Height - 8}\" text-anchor=\"end\">{to:yyyy-MM-dd}</text></g>");
         if (points.Count == 0)
@@ -42,36 +45,66 @@ internal static class SvgChart
             return s.ToString();
         }
         s.Append("<g class=\"marks\">");
-        if (kind == Kind.Line && points.Count > 1)
+        // One path per series, integer coordinates: a page of ten sources and 1,000 snapshots stays small.
+        var xy = Bound(points.Select(p => (X: (int)Math.Round(X(p.Time)), Y: (int)Math.Round(Y(p.Value)), p.Failed)).ToList());
+        switch (kind)
         {
-            s.Append("<polyline class=\"line\" points=\"");
-            foreach (var p in points)
-                s.Append(CultureInfo.InvariantCulture, $"{X(p.Time):0.#},{Y(p.Value):0.#} ");
-            s.Append("\"/>");
-        }
-        var barWidth = Math.Max(2, (Width - Left - Right) / Math.Max(span / 86400, 1) - 1);
-        foreach (var p in points)
-        {
-            var x = X(p.Time);
-            var y = Y(p.Value);
-            var label = DashboardText.Html(p.Label);
-            switch (kind)
-            {
-                case Kind.Bars:
-                    s.Append(CultureInfo.InvariantCulture,
-                        $"<rect class=\"mark\" x=\"{x - barWidth / 2:0.#}\" y=\"{y:0.#}\" width=\"{barWidth:0.#}\" height=\"{Math.Max(Y(0) - y, 1):0.#}\"><title>{label}</title></rect>");
-                    break;
-                case Kind.Marks when p.Failed:
-                    s.Append(CultureInfo.InvariantCulture,
-                        $"<path class=\"mark fail\" d=\"M{x - 5:0.#} {y - 5:0.#}l10 10m0 -10l-10 10\"><title>{label}</title></path>");
-                    break;
-                default:
-                    s.Append(CultureInfo.InvariantCulture,
-                        $"<circle class=\"mark{(kind == Kind.Marks ? " pass" : "")}\" cx=\"{x:0.#}\" cy=\"{y:0.#}\" r=\"{(kind == Kind.Marks ? 5 : 3)}\"><title>{label}</title></circle>");
-                    break;
-            }
+            case Kind.Line:
+                if (xy.Count > 1)
+                {
+                    s.Append("<path class=\"line\" d=\"M");
+                    foreach (var (x, y, _) in xy)
+                        s.Append(CultureInfo.InvariantCulture, $"{x} {y} ");
+                    s.Append("\"/>");
+                }
+                // A dot per point: a one-unit dash with round caps.
+                s.Append("<path class=\"mark dots\" d=\"");
+                foreach (var (x, y, _) in xy)
+                    s.Append(CultureInfo.InvariantCulture, $"M{x} {y}h1");
+                s.Append("\"/>");
+                break;
+            case Kind.Bars:
+                var barWidth = Math.Max(2, (int)((Width - Left - Right) / Math.Max(span / 86400, 1) - 1));
+                var bottom = (int)Math.Round(Y(0));
+                s.Append(CultureInfo.InvariantCulture, $"<path class=\"mark bars\" stroke-width=\"{barWidth}\" d=\"");
+                foreach (var (x, y, _) in xy)
+                    s.Append(CultureInfo.InvariantCulture, $"M{x} {bottom}V{Math.Min(y, bottom - 1)}");
+                s.Append("\"/>");
+                break;
+            default:
+                AppendMarks(s, "mark pass", xy.Where(p => !p.Failed), (x, y) => $"M{x} {y}h1");
+                AppendMarks(s, "mark fail", xy.Where(p => p.Failed), (x, y) => $"M{x - 5} {y - 5}l10 10m0 -10l-10 10");
+                break;
         }
         s.Append("</g></svg>");
         return s.ToString();
+    }
+
+    private static void AppendMarks(StringBuilder s, string classes, IEnumerable<(int X, int Y, bool Failed)> points, Func<int, int, string> mark)
+    {
+        var d = string.Concat(points.Select(p => mark(p.X, p.Y)));
+        if (d.Length > 0)
+            s.Append("<path class=\"").Append(classes).Append("\" d=\"").Append(d).Append("\"/>");
+    }
+
+    /// <summary>
+    /// At most two points per pixel column (its lowest and highest), so the chart's weight is bounded by its width
+    /// however many snapshots there are; failed marks are always kept.
+    /// </summary>
+    private static List<(int X, int Y, bool Failed)> Bound(List<(int X, int Y, bool Failed)> points)
+    {
+        if (points.Count <= Width - Left - Right)
+            return points;
+        var bounded = new List<(int X, int Y, bool Failed)>();
+        foreach (var column in points.GroupBy(p => p.X))
+        {
+            var low = column.MaxBy(p => p.Y);
+            var high = column.MinBy(p => p.Y);
+            bounded.Add(low);
+            if (high != low)
+                bounded.Add(high);
+            bounded.AddRange(column.Where(p => p.Failed && p != low && p != high));
+        }
+        return bounded;
     }
 }

@@ -113,7 +113,7 @@ public sealed class PhysicalRestoreOperation
         await using var _ = server.ConfigureAwait(false);
         var user = snapshot.Manifest.Source.User ?? "postgres";
         var outcome = await server.WaitForRecoveryAsync(user, cancellationToken).ConfigureAwait(false);
-        await server.RestoreAuthenticationAsync(user, cancellationToken).ConfigureAwait(false);
+        await server.RestoreAuthenticationAsync(cancellationToken).ConfigureAwait(false);
         server.Detach();
         var portText = server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return new RecoveredServer

@@ -4,8 +4,9 @@ using Bulwark.Storage.Local;
 namespace Bulwark.Operations.Wal;
 
 /// <summary>
-/// 'wal fetch': restore_command's %f to %p. Reads the archived file, checks it against its id, and writes it
-/// atomically (a temporary file, fsync, rename): recovery never sees part of a segment.
+/// 'wal fetch': restore_command's %f to %p. Reads the archived object, decodes it piece by piece into a temporary
+/// file while checking it against its id, then fsync and rename: recovery never sees part of a segment, nor one that
+/// did not match.
 /// </summary>
 public sealed class WalFetchOperation
 {
@@ -23,11 +24,9 @@ public sealed class WalFetchOperation
         var repository = await _context.OpenRepositoryAsync(cancellationToken).ConfigureAwait(false);
         await using (repository.ConfigureAwait(false))
         {
-            if (await repository.Wal.GetAsync(file, cancellationToken).ConfigureAwait(false) is not { } content)
-                return false;
             try
             {
-                await AtomicFile.WriteAsync(Path.GetFullPath(target), content, AtomicWriteOptions.Default, cancellationToken)
+                return await repository.Wal.FetchAsync(file, Path.GetFullPath(target), AtomicWriteOptions.Default, cancellationToken)
                     .ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -35,7 +34,6 @@ public sealed class WalFetchOperation
                 throw new BulwarkException(ErrorKind.Failed, $"cannot write {target}: {e.Message}",
                     "restore_command runs in the data directory as the server's user: check its free space and permissions");
             }
-            return true;
         }
     }
 }

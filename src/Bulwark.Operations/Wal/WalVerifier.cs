@@ -47,9 +47,9 @@ internal static class WalVerifier
         {
             try
             {
-                var content = await repository.Wal.GetAsync(name, cancellationToken).ConfigureAwait(false);
+                var length = await repository.Wal.CheckAsync(name, cancellationToken).ConfigureAwait(false);
                 read++;
-                bytes += content?.Length ?? 0;
+                bytes += length ?? 0;
             }
             catch (BulwarkException e) when (e.Kind == ErrorKind.Integrity)
             {

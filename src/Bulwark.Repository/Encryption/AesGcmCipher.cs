@@ -52,6 +52,40 @@ internal sealed class AesGcmCipher : IObjectCipher
         return stored;
     }
 
+    public IncrementalHash CreateIdHash() => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _key.IdKey);
+
+    public (int Before, int After) SealRoom => (NonceSize, TagSize);
+
+    public void SealInPlace(Span<byte> buffer)
+    {
+        var length = buffer.Length - NonceSize - TagSize;
+        var nonce = buffer[..NonceSize];
+        RandomNumberGenerator.Fill(nonce);
+        var packed = buffer.Slice(NonceSize, length);
+        using var aes = new AesGcm(_key.EncryptionKey, TagSize);
+        // AES-GCM allows the ciphertext to overwrite the plaintext exactly.
+        aes.Encrypt(nonce, packed, packed, buffer[(NonceSize + length)..], AssociatedData);
+    }
+
+    public ArraySegment<byte> OpenInPlace(byte[] stored, string name)
+    {
+        if (stored.Length < NonceSize + TagSize)
+            throw Modified(name, "it is too short to be an encrypted object");
+        var length = stored.Length - NonceSize - TagSize;
+        var ciphertext = stored.AsSpan(NonceSize, length);
+        try
+        {
+            using var aes = new AesGcm(_key.EncryptionKey, TagSize);
+            aes.Decrypt(stored.AsSpan(0, NonceSize), ciphertext, stored.AsSpan(NonceSize + length), ciphertext, AssociatedData);
+        }
+        catch (AuthenticationTagMismatchException)
+        {
+            // A failed decryption clears the output: the buffer holds nothing of the object any more.
+            throw Modified(name, "it does not authenticate (modified, truncated, or written with another key)");
+        }
+        return new ArraySegment<byte>(stored, NonceSize, length);
+    }
+
     public byte[] Open(byte[] stored, string name)
     {
         if (stored.Length < NonceSize + TagSize)

@@ -19,6 +19,13 @@ public sealed class StreamUploader
     private readonly IReadOnlySet<ObjectId> _known;
     private readonly ConcurrentDictionary<ObjectId, byte> _written = new();
     private readonly int _parallelism;
+    private readonly BufferPool _buffers;
+
+    /// <summary>Chunks waiting for a worker.</summary>
+    private const int WorkQueue = 2;
+
+    /// <summary>Chunks waiting for the observers (fingerprints), which are faster than the workers.</summary>
+    private const int ObserveQueue = 4;
 
     /// <param name="repository">Where chunks go.</param>
     /// <param name="knownChunks">Chunks referenced by committed snapshots; only those are not written again.</param>
@@ -29,6 +36,7 @@ public sealed class StreamUploader
         _known = knownChunks;
         // Workers mostly wait on storage (an fsync, a network round trip): several per core keep the CPU busy.
         _parallelism = parallelism > 0 ? parallelism : Math.Clamp(Environment.ProcessorCount * 4, 4, 32);
+        _buffers = new BufferPool(repository.Chunker.Parameters.MaxSize);
     }
 
     public UploadStatistics Statistics { get; } = new();
@@ -43,10 +51,11 @@ public sealed class StreamUploader
     {
         using var failure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var ct = failure.Token;
+        // Chunking outruns the workers, so a short queue keeps them fed: every queued chunk is a buffer held.
         var work = Channel.CreateBounded<(int Index, Buffer Chunk)>(
-            new BoundedChannelOptions(_parallelism) { SingleWriter = true });
+            new BoundedChannelOptions(WorkQueue) { SingleWriter = true });
         var observe = observers is { Count: > 0 }
-            ? Channel.CreateBounded<Buffer>(new BoundedChannelOptions(8) { SingleWriter = true, SingleReader = true })
+            ? Channel.CreateBounded<Buffer>(new BoundedChannelOptions(ObserveQueue) { SingleWriter = true, SingleReader = true })
             : null;
         var refs = new List<ChunkRef>();
         var workers = Enumerable.Range(0, _parallelism)
@@ -68,7 +77,7 @@ public sealed class StreamUploader
                     break;
                 streamHash.AppendData(chunk.Span);
                 size += chunk.Length;
-                var buffer = new Buffer(chunk.Span, observe is null ? 1 : 2);
+                var buffer = new Buffer(_buffers, chunk.Span, observe is null ? 1 : 2);
                 int index;
                 lock (refs)
                 {
@@ -193,13 +202,15 @@ public sealed class StreamUploader
     /// <summary>A pooled copy of one chunk, returned to the pool when every consumer released it.</summary>
     private sealed class Buffer
     {
+        private readonly BufferPool _pool;
         private readonly byte[] _array;
         private readonly int _length;
         private int _owners;
 
-        public Buffer(ReadOnlySpan<byte> data, int owners)
+        public Buffer(BufferPool pool, ReadOnlySpan<byte> data, int owners)
         {
-            _array = ArrayPool<byte>.Shared.Rent(data.Length);
+            _pool = pool;
+            _array = pool.Rent();
             data.CopyTo(_array);
             _length = data.Length;
             _owners = owners;
@@ -210,7 +221,21 @@ public sealed class StreamUploader
         public void Release()
         {
             if (Interlocked.Decrement(ref _owners) == 0)
-                ArrayPool<byte>.Shared.Return(_array);
+                _pool.Return(_array);
         }
+    }
+
+    /// <summary>
+    /// Chunk buffers of the largest chunk's size, owned by this uploader. The queues bound how many are out at once,
+    /// so the pool never grows past that; ArrayPool.Shared instead kept arrays of four sizes per thread and per core,
+    /// which the GC never reclaims during a backup.
+    /// </summary>
+    private sealed class BufferPool(int size)
+    {
+        private readonly ConcurrentBag<byte[]> _free = [];
+
+        public byte[] Rent() => _free.TryTake(out var array) ? array : GC.AllocateUninitializedArray<byte>(size);
+
+        public void Return(byte[] array) => _free.Add(array);
     }
 }

@@ -2,9 +2,12 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 using Bulwark.Operations.Backup;
+using Bulwark.Operations.Configuration;
 using Bulwark.Operations.Repositories;
 using Bulwark.Sources.Postgres;
+using Bulwark.Tests.Cli.Commands;
 using Bulwark.Tests.Infrastructure;
+using Bulwark.Tests.Operations.Restore;
 
 namespace Bulwark.Tests.Docs;
 
@@ -20,6 +23,12 @@ public sealed partial class RunbookTests : IDisposable
 
     /// <summary>The section whose blocks run against the Supabase-shaped server instead.</summary>
     private const string SupabaseSection = "Supabase: recover a project";
+
+    /// <summary>The section whose blocks run against a server that archives its WAL with this program.</summary>
+    private const string PitrSection = "Restore to a point in time";
+
+    /// <summary>Sections whose blocks run against a server of their own, each in a script of its own.</summary>
+    private static readonly string[] OwnServerSections = [SupabaseSection, PitrSection];
 
     private readonly PostgresFixture _pg;
     private readonly SupabaseFixture _supabase;
@@ -49,17 +58,19 @@ public sealed partial class RunbookTests : IDisposable
 
     /// <summary>(fence tag, first line number, text) of every fenced block.</summary>
     public static IReadOnlyList<(string Fence, int Line, string Text)> Blocks(string markdown) =>
-        Blocks(markdown, null).Concat(Blocks(markdown, SupabaseSection)).OrderBy(b => b.Line).ToList();
+        OwnServerSections.Aggregate(Blocks(markdown, null), (all, s) => [.. all, .. Blocks(markdown, s)]).OrderBy(b => b.Line).ToList();
 
     /// <summary>The blocks of the "## N. <paramref name="section"/>" section, or of every other one when null.</summary>
     private static IReadOnlyList<(string Fence, int Line, string Text)> Blocks(string markdown, string? section)
     {
-        var start = markdown.IndexOf($". {SupabaseSection}\n", StringComparison.Ordinal);
-        var end = start < 0 ? -1 : markdown.IndexOf("\n## ", start, StringComparison.Ordinal);
+        var ranges = OwnServerSections.Select(s => Range(markdown, s)).ToList();
+        var own = section is null ? (-1, -1) : Range(markdown, section);
         var blocks = new List<(string, int, string)>();
         foreach (Match match in FencePattern().Matches(markdown))
         {
-            var inside = start >= 0 && match.Index > start && (end < 0 || match.Index < end);
+            var inside = section is null
+                ? ranges.Any(r => Within(match.Index, r))
+                : Within(match.Index, own);
             if (inside != (section is not null))
                 continue;
             var line = markdown.AsSpan(0, match.Index).Count('\n') + 2;
@@ -67,6 +78,16 @@ public sealed partial class RunbookTests : IDisposable
         }
         return blocks;
     }
+
+    /// <summary>Where the "## N. <paramref name="section"/>" section starts and ends ((-1, -1) when absent).</summary>
+    private static (int Start, int End) Range(string markdown, string section)
+    {
+        var start = markdown.IndexOf($". {section}\n", StringComparison.Ordinal);
+        var end = start < 0 ? -1 : markdown.IndexOf("\n## ", start, StringComparison.Ordinal);
+        return (start, start < 0 ? -1 : end < 0 ? markdown.Length : end);
+    }
+
+    private static bool Within(int index, (int Start, int End) range) => range.Start >= 0 && index > range.Start && index < range.End;
 
     private static string Script(string markdown, string? section, string preamble)
     {
@@ -84,7 +105,7 @@ public sealed partial class RunbookTests : IDisposable
                  {
                      "Emergency restore", "Restore onto a new server", "Restore one table or schema", "Restore configuration files",
                      "Roll back a ruleset", "A corrupted repository", "A lost local state folder", "A lost passphrase",
-                     "Troubleshooting", SupabaseSection, "Security notes",
+                     "Troubleshooting", SupabaseSection, PitrSection, "Security notes",
                  })
             Assert.Contains($"## ", text[..text.IndexOf(heading, StringComparison.Ordinal)].Split('\n')[^1]);
         foreach (var step in new[] { "Stop the application", "Choose a snapshot", "Verify it", "Restore it", "Prove it", "Restart" })
@@ -242,6 +263,90 @@ public sealed partial class RunbookTests : IDisposable
             // The platform's own bookkeeping is its own.
             Assert.Equal(4L, await _supabase.ScalarAsync<long>(database, "SELECT count(*) FROM auth.schema_migrations"));
         }
+    }
+
+    [Fact]
+    public async Task Runbook_PitrSection_BringsBackADroppedTableFromTheWalArchive()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var markdown = await File.ReadAllTextAsync(RunbookPath, ct);
+        var script = Script(markdown, PitrSection, "set -euo pipefail\n");
+        Assert.Contains("--to-time \"$BEFORE\"", script);
+        var scriptPath = _dir.Combine("pitr.sh");
+        await File.WriteAllTextAsync(scriptPath, script, ct);
+
+        // A repository, and a server that archives its WAL into it with this program and logs its DDL.
+        var work = Directory.CreateDirectory(_dir.Combine("work")).FullName;
+        var config = Path.Combine(work, ConfigLoader.FileName);
+        await File.WriteAllTextAsync(config, $"repository: {_dir.Combine("repository")}\nstate: {_dir.Combine("state")}\n", ct);
+        // Owner-only, or 'bulwark check' warns about it.
+        File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var cli = new CliRunner(work);
+        Assert.Equal(0, (await cli.RunAsync("init", "--config", config)).ExitCode);
+        // The server runs as 'postgres' when the tests run as root: it reads the configuration and writes the repository.
+        if (Environment.UserName == "root")
+            await WalCommandTests.ChownAsync(_dir.Path);
+        await using var server = await ArchivingServer.StartAsync(_dir,
+            $"dotnet {CliRunner.ProgramPath} wal push %p --config {config}");
+        await server.ExecuteAsync("ALTER SYSTEM SET log_statement = 'ddl'");
+        await server.ExecuteAsync("ALTER SYSTEM SET log_timezone = 'UTC'");
+        await server.ExecuteAsync("SELECT pg_reload_conf()");
+        await server.ExecuteAsync("CREATE DATABASE app");
+        var app = server.Server.Url("app", withPassword: true);
+        await ArchivingServer.ExecuteAsync(app,
+            "CREATE TABLE orders (id int PRIMARY KEY, note text NOT NULL); INSERT INTO orders SELECT g, 'before the base backup' FROM generate_series(1, 1000) g");
+        cli.With("PGPASSWORD", server.Server.Password);
+        var backup = await cli.RunAsync("backup", "--physical", "--source", server.Server.Url("postgres"), "--config", config);
+        Assert.True(backup.ExitCode == 0, backup.ToString());
+        // Writes the base backup does not hold (only the archive), then the mistake, then writes after it.
+        await ArchivingServer.ExecuteAsync(app,
+            "INSERT INTO orders SELECT g, 'after the base backup' FROM generate_series(1001, 1500) g");
+        // The log's times have milliseconds: the mistake starts in a later one than the last insert's commit.
+        await ArchivingServer.ExecuteAsync(app, "SELECT pg_sleep(0.01)");
+        await ArchivingServer.ExecuteAsync(app, "DROP TABLE orders");
+        await ArchivingServer.ExecuteAsync(app, "CREATE TABLE customers (id int); INSERT INTO customers VALUES (1)");
+        await ArchivingServer.ArchiveCurrentSegmentAsync(server.Url());
+
+        var bin = Directory.CreateDirectory(_dir.Combine("bin")).FullName;
+        var wrapper = Path.Combine(bin, "bulwark");
+        await File.WriteAllTextAsync(wrapper, $"#!/bin/sh\nexec dotnet \"{CliRunner.ProgramPath}\" \"$@\"\n", ct);
+        File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var pitrDirectory = _dir.Combine("pitr");
+        var port = FreePort();
+        var environment = new Dictionary<string, string?>
+        {
+            ["PATH"] = $"{bin}:{Environment.GetEnvironmentVariable("PATH")}",
+            ["HOME"] = work,
+            ["XDG_CONFIG_HOME"] = Path.Combine(work, ".config"),
+            ["XDG_STATE_HOME"] = Path.Combine(work, ".state"),
+            ["DATABASE_NAME"] = "app",
+            ["DATABASE_URL"] = server.Server.Url("app"),
+            ["TABLE"] = "orders",
+            ["PGLOG"] = server.Server.LogFile,
+            ["PITR_DIR"] = pitrDirectory,
+            ["PITR_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["PGPASSWORD"] = server.Server.Password,
+        };
+        foreach (var variable in new[] { "PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGSERVICE", "PGPASSFILE", "BULWARK_CONFIG",
+                                         "BULWARK_REPOSITORY", "BULWARK_POSTGRES_URL", "BULWARK_POSTGRES_GLOBALS" })
+            environment[variable] = null;
+
+        var (code, output) = await RunAsync(scriptPath, work, environment, TimeSpan.FromMinutes(8));
+        var restored = server.Restored(pitrDirectory, port, "app");
+
+        Assert.True(code == 0, $"the runbook's point-in-time blocks failed (exit {code}):\n{output}");
+        // The copy holds every row written before the mistake, none after it; the table is back beside the later writes.
+        Assert.Equal(1500L, await ArchivingServer.ScalarAsync<long>(restored, "SELECT count(*) FROM orders"));
+        Assert.Equal(0L, await ArchivingServer.ScalarAsync<long>(restored, "SELECT count(*) FROM pg_class WHERE relname = 'customers'"));
+        Assert.Equal(1500L, await ArchivingServer.ScalarAsync<long>(app, "SELECT count(*) FROM orders"));
+        Assert.Equal(1L, await ArchivingServer.ScalarAsync<long>(app, "SELECT count(*) FROM customers"));
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static async Task<long> ScalarAsync(string url, string sql)

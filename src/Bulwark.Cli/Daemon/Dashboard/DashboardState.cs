@@ -52,6 +52,10 @@ internal sealed class DashboardState : IDisposable
         {
             // one refresh is already due
         }
+        catch (ObjectDisposedException)
+        {
+            // the daemon is stopping
+        }
     }
 
     public async Task RefreshAsync(CancellationToken cancellationToken)

@@ -142,17 +142,15 @@ public sealed class RecoveryServer : IAsyncDisposable
 
     /// <summary>
     /// Drops the password-less socket rule: the server's own hba file (hba_file is read only at start) now holds the
-    /// copied rules alone, and the server reloads it.
+    /// copied rules alone, and the server reloads it. Through pg_ctl, as the server's owner: the snapshot's user may
+    /// be a REPLICATION role that may not call pg_reload_conf().
     /// </summary>
-    public async Task RestoreAuthenticationAsync(string user, CancellationToken cancellationToken)
+    public async Task RestoreAuthenticationAsync(CancellationToken cancellationToken)
     {
         var copied = Path.Combine(DataDirectory, "pg_hba.conf");
         var rules = File.Exists(copied) ? await File.ReadAllLinesAsync(copied, cancellationToken).ConfigureAwait(false) : [];
         await File.WriteAllLinesAsync(Path.Combine(DataDirectory, HbaFile), rules, cancellationToken).ConfigureAwait(false);
-        await using var connection = new NpgsqlConnection(Connection(user).ConnectionString);
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var reload = new NpgsqlCommand("SELECT pg_reload_conf()", connection);
-        await reload.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await PgCtlAsync(["-D", DataDirectory, "reload"], cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<bool> IsRunningAsync(CancellationToken cancellationToken)

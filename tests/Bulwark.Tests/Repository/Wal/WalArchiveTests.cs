@@ -125,6 +125,88 @@ public sealed class WalArchiveTests : IDisposable
     }
 
     [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Get_ReadsTheEarlierSingleFrameForm(bool compressible)
+    {
+        // Earlier versions packed the whole record with the codec: one zstd frame with its size, or raw bytes.
+        await using var repository = await InitPlainAsync();
+        var content = compressible ? WalLike(1 << 16, 5) : new byte[1 << 16];
+        if (!compressible)
+            new Random(5).NextBytes(content);
+        var name = System.Text.Encoding.ASCII.GetBytes(Segment.Name);
+        var record = new List<byte>();
+        record.AddRange("BWAL"u8.ToArray());
+        record.Add(1);
+        record.Add((byte)name.Length);
+        record.AddRange(name);
+        record.AddRange(System.Security.Cryptography.SHA256.HashData(content));
+        var length = new byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(length, content.Length);
+        record.AddRange(length);
+        record.AddRange(content);
+        var folder = _directory.Combine("repo", "wal", "00000001");
+        Directory.CreateDirectory(folder);
+        var packed = repository.Pack(record.ToArray());
+        Assert.Equal(compressible ? 1 : 0, packed[0]);
+        await File.WriteAllBytesAsync(Path.Combine(folder, Segment.Name), packed, Ct);
+
+        Assert.Equal(content, (await repository.Wal.GetAsync(Segment, Ct))!.Value.ToArray());
+        Assert.Equal(WalPutOutcome.AlreadyArchived, await repository.Wal.PutAsync(Segment, content, Ct));
+    }
+
+    [Fact]
+    public async Task PutFile_ThenFetch_RoundTripsASegmentOfAnEncryptedRepository_AndIdsMatchTheWholeContentHash()
+    {
+        const string passphrase = "wal passphrase";
+        var options = new RepositoryOpenOptions { OpenCipher = (context, ct) => RepositoryKeys.OpenAsync(context, passphrase, ct) };
+        // Larger than a piece (1 MiB) and not a multiple of it: several pieces and a short last one.
+        var content = WalLike((5 << 20) + 12345, 6);
+        var source = _directory.Combine(Segment.Name);
+        await File.WriteAllBytesAsync(source, content, Ct);
+        await using var repository = await RepositoryKeys.InitAsync(new LocalBackend(_directory.Combine("repo")), options,
+            passphrase, EncryptionTests.FastKdf, cancellationToken: Ct);
+
+        Assert.Equal(WalPutOutcome.Stored, await repository.Wal.PutFileAsync(Segment, source, Ct));
+        // The id streamed piece by piece is the one computed over the whole content: the same bytes are recognised.
+        Assert.Equal(WalPutOutcome.AlreadyArchived, await repository.Wal.PutAsync(Segment, content, Ct));
+        var other = (byte[])content.Clone();
+        other[3 << 20] ^= 1;
+        Assert.Equal(ErrorKind.WalConflict,
+            (await Assert.ThrowsAsync<BulwarkException>(() => repository.Wal.PutAsync(Segment, other, Ct))).Kind);
+
+        var target = _directory.Combine("restored", "RECOVERYXLOG");
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        Assert.True(await repository.Wal.FetchAsync(Segment, target, AtomicWriteOptions.Default, Ct));
+        Assert.Equal(content, await File.ReadAllBytesAsync(target, Ct));
+        Assert.Equal(content.Length, await repository.Wal.CheckAsync(Segment, Ct));
+        Assert.False(await repository.Wal.FetchAsync(WalFileName.Parse("000000010000000B00000000"), target + "2",
+            AtomicWriteOptions.Default, Ct));
+        Assert.False(File.Exists(target + "2"));
+    }
+
+    [Fact]
+    public async Task Fetch_OfADamagedObject_LeavesNoFile()
+    {
+        await using var repository = await InitPlainAsync();
+        var content = new byte[3 << 20];
+        new Random(8).NextBytes(content);
+        await repository.Wal.PutAsync(Segment, content, Ct);
+        var objectPath = _directory.Combine("repo", "wal", "00000001", Segment.Name);
+        var stored = await File.ReadAllBytesAsync(objectPath, Ct);
+        stored[^10] ^= 0x40;
+        await File.WriteAllBytesAsync(objectPath, stored, Ct);
+        var folder = _directory.Combine("pg_wal");
+        Directory.CreateDirectory(folder);
+
+        var e = await Assert.ThrowsAsync<BulwarkException>(() =>
+            repository.Wal.FetchAsync(Segment, Path.Combine(folder, "RECOVERYXLOG"), AtomicWriteOptions.Default, Ct));
+
+        Assert.Equal(ErrorKind.Integrity, e.Kind);
+        Assert.Empty(Directory.GetFileSystemEntries(folder));
+    }
+
+    [Theory]
     [InlineData("000000010000000000000001", WalFileKind.Segment, 1u, 0u, 1u)]
     [InlineData("00000002000000AB000000CD.partial", WalFileKind.Partial, 2u, 0xABu, 0xCDu)]
     [InlineData("0000000A.history", WalFileKind.History, 10u, 0u, 0u)]

@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Bulwark.Repository;
+using Bulwark.Repository.Snapshots;
+using Bulwark.Storage.Local;
+
+namespace Bulwark.Bench;
+
+/// <summary>
+/// 'bulwark daemon' serving the dashboard of 10 sources with 100 daily snapshots each (1,000 snapshots, a drill a
+/// week per source, one failed): the time to serve / from the daemon's cached state (targets: 50 ms), the weight of
+/// the page with its stylesheet and script (300 KB), and the daemon's resident memory, peak included (150 MB).
+/// </summary>
+public static class DashboardBenchmark
+{
+    private const int Sources = 10, PerSource = 100;
+
+    public static async Task RunAsync(string work, int requests)
+    {
+        var root = Path.Combine(work, "dashboard");
+        Directory.CreateDirectory(root);
+        await GenerateAsync(Path.Combine(root, "repo"));
+        var port = FreePort();
+        var yaml = new StringBuilder($"repository: ./repo\nstate: ./state\ncheck:\n  disk-free-warning: off\n  disk-free-critical: off\n" +
+                                     $"schedule:\n  backup: off\n  cleanup: off\n  drill: off\n  check: off\ndaemon:\n  listen: 127.0.0.1:{port}\nsources:\n");
+        for (var s = 0; s < Sources; s++)
+            yaml.Append(CultureInfo.InvariantCulture, $"  - name: db{s}\n    postgres:\n      url: postgres://bench@127.0.0.1:9/db{s}\n");
+        var config = Path.Combine(root, "bulwark.yml");
+        await File.WriteAllTextAsync(config, yaml.ToString());
+        File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+        var (program, prefix) = await CheckoutProgram.BuildAsync();
+        var info = new ProcessStartInfo(program) { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in prefix.Append("daemon"))
+            info.ArgumentList.Add(argument);
+        info.Environment["BULWARK_CONFIG"] = config;
+        using var daemon = Process.Start(info)!;
+        daemon.BeginOutputReadLine();
+        daemon.BeginErrorReadLine();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
+        try
+        {
+            var started = Stopwatch.StartNew();
+            string page;
+            while (true)
+            {
+                try
+                {
+                    page = await http.GetStringAsync("/");
+                    break;
+                }
+                catch (HttpRequestException) when (started.Elapsed < TimeSpan.FromMinutes(2) && !daemon.HasExited)
+                {
+                    await Task.Delay(100);
+                }
+            }
+            var firstPage = started.Elapsed;
+            var css = await http.GetByteArrayAsync("/dashboard.css");
+            var js = await http.GetByteArrayAsync("/dashboard.js");
+            var times = new List<double>(requests);
+            for (var i = 0; i < requests; i++)
+            {
+                var watch = Stopwatch.StartNew();
+                using var response = await http.GetAsync("/");
+                await response.Content.ReadAsByteArrayAsync();
+                times.Add(watch.Elapsed.TotalMilliseconds);
+            }
+            times.Sort();
+            // A second refresh cycle (every 60 s) so that the peak includes one made while serving.
+            await Task.Delay(TimeSpan.FromSeconds(65));
+            for (var i = 0; i < 20; i++)
+                await http.GetByteArrayAsync("/");
+            var (rss, peak) = Memory(daemon.Id);
+            var bytes = Encoding.UTF8.GetByteCount(page);
+            Console.WriteLine($"## dashboard: {Sources} sources x {PerSource} snapshots, local repository");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"first page after start {firstPage.TotalSeconds:0.0} s; / served {requests} times: median {times[times.Count / 2]:0.00} ms, " +
+                $"p95 {times[(int)(times.Count * 0.95)]:0.00} ms, max {times[^1]:0.00} ms ({(times[(int)(times.Count * 0.95)] <= 50 ? "within" : "OVER")} 50 ms)"));
+            var total = bytes + css.Length + js.Length;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"page {bytes / 1024.0:0.0} KiB + stylesheet {css.Length / 1024.0:0.0} KiB + script {js.Length / 1024.0:0.0} KiB = {total / 1024.0:0.0} KiB ({(total <= 300 * 1024 ? "within" : "OVER")} 300 KB)"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"daemon resident memory {rss / 1024.0:0.0} MiB, peak {peak / 1024.0:0.0} MiB ({(peak <= 150 * 1024 ? "within" : "OVER")} 150 MB)"));
+            Console.WriteLine();
+        }
+        finally
+        {
+            if (!daemon.HasExited)
+            {
+                Process.Start("kill", ["-TERM", daemon.Id.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
+                if (!daemon.WaitForExit(TimeSpan.FromSeconds(60)))
+                    daemon.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    /// <summary>VmRSS and VmHWM (peak) of a process, in KiB.</summary>
+    private static (long Rss, long Peak) Memory(int pid)
+    {
+        long Read(string key) => File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith(key, StringComparison.Ordinal))
+            .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture)).Single();
+        return (Read("VmRSS:"), Read("VmHWM:"));
+    }
+
+    private static int FreePort()
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
+
+    private static async Task GenerateAsync(string root)
+    {
+        await using var repository = await BackupRepository.InitAsync(new LocalBackend(root), new RepositoryOpenOptions());
+        var ids = await SyntheticChunks.WriteAsync(repository, root, 400);
+        var newest = DateTimeOffset.UtcNow.AddHours(-1);
+        for (var s = 0; s < Sources; s++)
+        {
+            for (var i = 0; i < PerSource; i++)
+            {
+                var time = newest.AddDays(i - PerSource + 1).AddMinutes(s * 5);
+                var refs = ids.AsSpan((i + s) % 200, 150 + i / 2).ToArray();
+                var snapshot = await repository.CommitSnapshotAsync(new SnapshotManifest
+                {
+                    Time = time,
+                    EndTime = time.AddSeconds(60 + (i * 7 + s) % 120),
+                    Host = "bench",
+                    Source = new SourceInfo { Kind = "postgresql", Database = $"db{s}", Name = $"db{s}" },
+                    Streams = [new StreamEntry { Name = "database.dump", Kind = "pg_dump", Size = refs.Sum(r => (long)r.Length), Sha256 = new string('0', 64), Chunks = refs }],
+                    Statistics = new BackupStatistics { NewBytes = 1000L * (1 + (i + s) % 9), StoredBytes = 800L * (1 + (i + s) % 9) },
+                }, CancellationToken.None);
+                if (i % 7 == 3)
+                    await repository.AppendEventAsync(RepositoryLayout.ProofEvents, new ProofRecord
+                    {
+                        Snapshot = snapshot.Id.ToString(), Kind = ProofRecord.Drill, Passed = !(s == 0 && i == 94), Time = time.AddHours(2),
+                        Summary = "bench", Details = new Dictionary<string, string> { ["restoreSeconds"] = (30 + i % 13).ToString(CultureInfo.InvariantCulture) },
+                    }, CancellationToken.None);
+            }
+        }
+    }
+}
