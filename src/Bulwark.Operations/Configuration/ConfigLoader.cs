@@ -259,7 +259,7 @@ public static class ConfigLoader
     [return: DynamicallyAccessedMembers(Members)]
     private static Type PropertyType(PropertyInfo property) => property.PropertyType;
 
-    [UnconditionalSuppressMessage("Trimming", "IL2073",
+    [UnconditionalSuppressMessage("Trimming", "IL2068",
         Justification = "list items that are sections are configuration types that the DynamicDependency list on Load keeps")]
     [return: DynamicallyAccessedMembers(Members)]
     private static Type SectionItemType(Type type) => type;
