@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Bulwark.Operations;
-using Bulwark.Repository.Format;
 
 namespace Bulwark.Cli.Infrastructure;
 
@@ -13,5 +12,5 @@ internal static class CliJson
         TypeInfoResolver = JsonTypeInfoResolver.Combine(CliJsonContext.Default, OperationsJson.Options.TypeInfoResolver),
     };
 
-    public static JsonTypeInfo<T> TypeInfo<T>() => RepositoryJson.TypeInfo<T>(Indented);
+    public static JsonTypeInfo<T> TypeInfo<T>() => (JsonTypeInfo<T>)Indented.GetTypeInfo(typeof(T));
 }

@@ -51,7 +51,8 @@ public sealed class PhysicalCliTests
         Assert.Contains("recovery_target_action = 'promote'", conf);
         // The running program, 'wal fetch', and this configuration by absolute path, each word quoted for the shell.
         var line = conf.Split('\n').Single(l => l.StartsWith("restore_command = ", StringComparison.Ordinal));
-        Assert.Contains("bulwark.dll'' ''wal'' ''fetch'' \"%f\" \"%p\" ''--config'' ''" + dir.Combine(ConfigLoader.FileName) + "''", line);
+        Assert.Contains("''wal'' ''fetch'' \"%f\" \"%p\" ''--config'' ''" + dir.Combine(ConfigLoader.FileName) + "''", line);
+        Assert.Contains(Path.GetFileName(CliRunner.Command[^1]) + "''", line);
     }
 
     [Fact]

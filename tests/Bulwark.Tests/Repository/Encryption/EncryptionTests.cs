@@ -72,7 +72,7 @@ public sealed class EncryptionTests : IDisposable
         {
             var snapshot = await StoreAsync(repository, data);
             snapshotId = snapshot.Id;
-            await repository.AppendEventAsync("notes", new { text = "SECRETPAYLOAD event" }, Ct);
+            await repository.AppendEventAsync("notes", new { text = "SECRETPAYLOAD event" }, Ct, json: TestJson.Reflection);
             // Chunk ids are keyed: the SHA-256 of a chunk's plaintext is not its name.
             var first = snapshot.Manifest.Streams[0].Chunks[0];
             Assert.NotEqual(ObjectId.Sha256(data.AsSpan(0, first.Length)), first.Id);

@@ -248,7 +248,7 @@ public sealed class UntrustedContentTests : IDisposable
     {
         var synthetic = await SyntheticRepository.CreateAsync(Repo);
         await using var repository = synthetic.Repository;
-        var json = RepositoryJson.Serialize(new { text = new string('x', 2 << 20) });
+        var json = RepositoryJson.Serialize(new { text = new string('x', 2 << 20) }, TestJson.Reflection);
         var id = repository.ContentId(json);
         var name = $"{RepositoryLayout.EventsFolder}notes/000000000000001-{id}";
         await repository.WriteObjectAsync(name, json, Ct);
@@ -259,7 +259,7 @@ public sealed class UntrustedContentTests : IDisposable
         Assert.Contains("more than the 1 MiB", error.Message);
         // And the writer keeps to the same limit.
         var write = await Assert.ThrowsAsync<BulwarkException>(() =>
-            repository.AppendEventAsync("notes", new { text = new string('x', 2 << 20) }, Ct));
+            repository.AppendEventAsync("notes", new { text = new string('x', 2 << 20) }, Ct, json: TestJson.Reflection));
         Assert.Contains("more than the 1 MiB", write.Message);
     }
 
