@@ -11,21 +11,37 @@ public static class RecoveryConfig
     public const string AutoConfFile = "postgresql.auto.conf";
     public const string SignalFile = "recovery.signal";
 
+    /// <param name="timeline">recovery_target_timeline (<see cref="Timeline"/>): 'latest' follows the archived history files.</param>
     public static async Task WriteAsync(string dataDirectory, string restoreCommand, RecoveryTarget target,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, string timeline = "latest")
     {
         var lines = new List<string>
         {
             "",
             "# Recovery settings written by 'bulwark restore --to-dir'.",
             $"restore_command = {Quote(restoreCommand)}",
-            "recovery_target_timeline = 'latest'",
+            $"recovery_target_timeline = {Quote(Timeline(timeline))}",
         };
         lines.AddRange(target.ConfigLines());
         await AppendAsync(dataDirectory, lines, cancellationToken).ConfigureAwait(false);
         var signal = Path.Combine(dataDirectory, SignalFile);
         await File.WriteAllBytesAsync(signal, [], cancellationToken).ConfigureAwait(false);
         File.SetUnixFileMode(signal, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    /// <summary>
+    /// A recovery_target_timeline: "latest" (the newest timeline in the archive that descends from the base backup's),
+    /// "current" (the base backup's own) or a timeline number; anything else is refused.
+    /// </summary>
+    public static string Timeline(string value)
+    {
+        var text = value.Trim().ToLowerInvariant();
+        if (text is "latest" or "current")
+            return text;
+        if (uint.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) && number >= 1)
+            return number.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        throw new BulwarkException(ErrorKind.Usage, $"'{value}' is not a timeline",
+            "give 'latest' (the default), 'current' (the base backup's timeline) or a timeline number such as 1");
     }
 
     /// <summary>Appends settings to postgresql.auto.conf (mode 0600).</summary>
