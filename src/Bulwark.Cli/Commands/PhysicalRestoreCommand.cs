@@ -44,7 +44,7 @@ internal static class PhysicalRestoreCommand
         if (result.Server is not { } server)
         {
             run.Output.Line($"  start it with: pg_ctl -D {result.Directory} start   (as the user that owns it; the folder is mode 0700)");
-            run.Output.Line("  archiving  kept from the copied configuration: once promoted, it archives its new timeline into the repository, which a later restore to the end follows");
+            run.Output.Line("  archiving  as the copied configuration says: with its archive_command, once promoted, it archives its new timeline into the repository, which a later restore to the end follows");
             return ExitCodes.Ok;
         }
         run.Output.Line($"recovered in {Format.Duration(server.RecoveryDuration)}: last WAL replayed {server.ReachedLsn ?? "(none)"}, " +
