@@ -132,7 +132,7 @@ public sealed class PhysicalRestoreOperation
 
     /// <summary>
     /// 'bulwark wal fetch %f %p' with this program (its absolute path; under 'dotnet', the assembly too) and this
-    /// configuration file, each word quoted for the shell.
+    /// configuration file, each word quoted for the shell; a failure other than "not archived" exits 126.
     /// </summary>
     internal static string WalFetchCommand(BulwarkContext context)
     {
@@ -154,7 +154,7 @@ public sealed class PhysicalRestoreOperation
                     "put the repository and its credentials in the configuration file or the environment, and pass --config");
             words.AddRange(["--repo", location]);
         }
-        return RecoveryConfig.ShellCommand(words);
+        return RecoveryConfig.FetchCommand(words);
     }
 
     private static void TryEmpty(string directory)

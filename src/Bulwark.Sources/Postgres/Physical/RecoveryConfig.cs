@@ -56,6 +56,15 @@ public static class RecoveryConfig
     public static string Quote(string value) => "'" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "''", StringComparison.Ordinal) + "'";
 
     /// <summary>
+    /// The restore_command that runs a fetch (<paramref name="words"/>, see <see cref="ShellCommand"/>) whose exit
+    /// status 1 means "not archived". PostgreSQL takes any status up to 125 as "not archived" and ends recovery there,
+    /// then promotes: a repository that cannot be read or a damaged segment must stop recovery instead, so every other
+    /// failure becomes 126, which PostgreSQL takes as fatal (and a status above 125, a signal, is kept).
+    /// </summary>
+    public static string FetchCommand(IEnumerable<string> words) =>
+        ShellCommand(words) + "; s=$?; if [ $s -gt 1 ] && [ $s -le 125 ]; then exit 126; fi; exit $s";
+
+    /// <summary>
     /// A restore_command that runs <paramref name="words"/> (the program and its arguments) through the shell, each
     /// word single-quoted (so that spaces and quotes in paths are safe) and '%' doubled where PostgreSQL would replace
     /// it; "%f" and "%p" are passed as given.
