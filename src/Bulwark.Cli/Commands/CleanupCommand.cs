@@ -54,7 +54,7 @@ public static class CleanupCommand
                 Removed = gc.SnapshotsRemoved,
                 Chunks = new(gc.ChunksTotal, gc.ChunksReferenced, gc.ChunksDeleted, gc.ChunksKeptYoung,
                     gc.ChunksKeptForRunningOperations, gc.ChunksKeptForForgottenSnapshots),
-                BytesFreed = gc.BytesFreed,
+                BytesFreed = result.BytesFreed,
                 RunningOperations = gc.RunningOperations,
                 StaleLocksIgnored = gc.StaleLocksIgnored,
                 TemporaryFilesRemoved = gc.TemporaryFilesRemoved,
@@ -87,7 +87,8 @@ public static class CleanupCommand
         if (result.Wal is { } wal)
             run.Output.Line(wal.Skipped is not null ? $"wal: none removed ({wal.Skipped})"
                 : $"wal: {wal.Files} file(s) no kept base backup needs {(gc.DryRun ? "to remove" : "removed")} ({Format.Bytes(wal.StoredBytes)})");
-        run.Output.Line($"{verb}: {Format.Bytes(gc.BytesFreed)}");
+        run.Output.Line($"{verb}: {Format.Bytes(result.BytesFreed)}" +
+                        (result.Wal is { Skipped: null, Files: > 0 } ? $" ({Format.Bytes(gc.BytesFreed)} of chunks, {Format.Bytes(result.Wal.StoredBytes)} of WAL)" : ""));
         foreach (var operation in gc.RunningOperations)
             run.Output.Line($"running: {operation}");
         foreach (var lockInfo in gc.StaleLocksIgnored)

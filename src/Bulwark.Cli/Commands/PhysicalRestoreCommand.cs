@@ -8,8 +8,8 @@ namespace Bulwark.Cli.Commands;
 /// <summary>'bulwark restore --to-dir': a base backup written as a data directory that recovers when started.</summary>
 internal static class PhysicalRestoreCommand
 {
-    public static async Task<int> RunAsync(Invocation run, string directory, string? snapshot, DateTimeOffset? toTime, string? toLsn,
-        string? toName, bool toEnd, bool start, int? port, CancellationToken ct)
+    public static async Task<int> RunAsync(Invocation run, Operations.BulwarkContext context, string directory, string? snapshot, DateTimeOffset? toTime, string? toLsn,
+        string? toName, bool toEnd, string? timeline, bool start, int? port, CancellationToken ct)
     {
         var targets = (toTime is null ? 0 : 1) + (toLsn is null ? 0 : 1) + (toName is null ? 0 : 1) + (toEnd ? 1 : 0);
         if (targets > 1)
@@ -26,10 +26,10 @@ internal static class PhysicalRestoreCommand
             Snapshot = snapshot,
             Directory = directory,
             Target = target,
+            Timeline = timeline,
             Start = start,
             Port = port,
         };
-        var context = run.Context;
         var result = await run.Output.WithProgressAsync("restoring", null,
             progress => new PhysicalRestoreOperation(context).RunAsync(request, progress, ct));
         if (run.Json)
@@ -38,11 +38,13 @@ internal static class PhysicalRestoreCommand
             return ExitCodes.Ok;
         }
         run.Output.Line($"wrote base backup {result.Snapshot} to {result.Directory} ({result.Files} files, {Format.Bytes(result.Bytes)}, each checked) in {Format.Duration(result.WriteDuration)}");
-        run.Output.Line($"  recovery   from {result.StartLsn} on timeline {result.Timeline} to {result.Target}, then promote");
+        run.Output.Line($"  recovery   from {result.StartLsn} on timeline {result.Timeline} to {result.Target}" +
+                        (result.RecoveryTimeline == "latest" ? "" : $" along timeline {result.RecoveryTimeline}") + ", then promote");
         run.Output.Line($"  restore_command {result.RestoreCommand}");
         if (result.Server is not { } server)
         {
             run.Output.Line($"  start it with: pg_ctl -D {result.Directory} start   (as the user that owns it; the folder is mode 0700)");
+            run.Output.Line("  archiving  as the copied configuration says: with its archive_command, once promoted, it archives its new timeline into the repository, which a later restore to the end follows");
             return ExitCodes.Ok;
         }
         run.Output.Line($"recovered in {Format.Duration(server.RecoveryDuration)}: last WAL replayed {server.ReachedLsn ?? "(none)"}, " +
@@ -51,6 +53,8 @@ internal static class PhysicalRestoreCommand
         run.Output.Line($"  server     running on {server.Host}:{server.Port} (socket in {server.SocketDirectory})");
         run.Output.Line($"  connect    {server.Connect}");
         run.Output.Line($"  stop       {server.Stop}");
+        run.Output.Line("  archiving  off: a copy to look at archives nothing into the repository (archive_mode = off in its postgresql.auto.conf);" +
+                        " for a server that takes over, restore without --start and start it yourself");
         return ExitCodes.Ok;
     }
 }

@@ -34,7 +34,8 @@ public static class RestoreCommand
         var toLsn = new Option<string?>("--to-lsn") { Description = "With --to-dir: recover up to this WAL position (e.g. 0/3000060)", HelpName = "LSN" };
         var toName = new Option<string?>("--to-name") { Description = "With --to-dir: recover up to this restore point (pg_create_restore_point)", HelpName = "NAME" };
         var toEnd = new Option<bool>("--to-end") { Description = "With --to-dir: recover to the end of the archive (the default)" };
-        var start = new Option<bool>("--start") { Description = "With --to-dir: start a server on the folder, wait for the end of recovery, and leave it running" };
+        var timeline = new Option<string?>("--timeline") { Description = "With --to-dir: the timeline recovery follows: latest (the default: the newest in the archive that descends from the base backup's), current (the base backup's) or a number", HelpName = "TIMELINE" };
+        var start = new Option<bool>("--start") { Description = "With --to-dir: start a server on the folder, wait for the end of recovery, and leave it running (a copy to look at: it archives nothing into the repository)" };
         var port = new Option<int?>("--port") { Description = "With --start: its port on 127.0.0.1 (default: a free one)", HelpName = "PORT" };
         var source = SourceOption.Create("With several sources: 'latest' is this source's newest snapshot");
         var command = new Command("restore",
@@ -45,16 +46,16 @@ public static class RestoreCommand
             "with this configuration, to the end of the archive or a target (--to-time, --to-lsn, --to-name), then promotes.\n" +
             "A non-empty folder is refused (exit 9).")
         {
-            toDir, toTime, toLsn, toName, toEnd, start, port,
+            toDir, toTime, toLsn, toName, toEnd, timeline, start, port,
             snapshot, source, target, create, clean, schemas, tables, jobs, noOwner, noAcl, globals, noAnalyze, toFile, stream, filesTo, file, storageTo, overwrite,
         };
         command.SetHandler(async (run, ct) =>
         {
             if (run.Get(toDir) is { } directory)
-                return await PhysicalRestoreCommand.RunAsync(run, directory, run.Get(snapshot), run.Get(toTime), run.Get(toLsn),
-                    run.Get(toName), run.Get(toEnd), run.Get(start), run.Get(port), ct);
-            if ((run.Get(toTime), run.Get(toLsn), run.Get(toName), run.Get(start), run.Get(port)) is not (null, null, null, false, null) || run.Get(toEnd))
-                throw new BulwarkException(ErrorKind.Usage, "--to-time, --to-lsn, --to-name, --to-end, --start and --port go with --to-dir",
+                return await PhysicalRestoreCommand.RunAsync(run, SourceOption.Context(run, source), directory, run.Get(snapshot), run.Get(toTime), run.Get(toLsn),
+                    run.Get(toName), run.Get(toEnd), run.Get(timeline), run.Get(start), run.Get(port), ct);
+            if ((run.Get(toTime), run.Get(toLsn), run.Get(toName), run.Get(start), run.Get(port)) is not (null, null, null, false, null) || run.Get(toEnd) || run.Get(timeline) is not null)
+                throw new BulwarkException(ErrorKind.Usage, "--to-time, --to-lsn, --to-name, --to-end, --timeline, --start and --port go with --to-dir",
                     "restore a base backup with 'bulwark restore SNAPSHOT --to-dir DIR --to-time T'");
             var request = new RestoreRequest
             {

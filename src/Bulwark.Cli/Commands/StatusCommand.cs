@@ -83,7 +83,7 @@ public static class StatusCommand
         {
             var sizes = report.Recent.Select(s => (double)s.Size).ToList();
             var durations = report.Recent.Select(s => s.Duration.TotalSeconds).ToList();
-            var group = report.Recent[^1].Group;
+            var group = report.Recent[^1].Label;
             Row("Sizes", Markup.Escape($"{Sparkline.Render(sizes)}  {Format.Bytes((long)sizes.Min())} .. {Format.Bytes((long)sizes.Max())}  (last {report.Recent.Count} of {group})"));
             Row("Durations", Markup.Escape($"{Sparkline.Render(durations)}  {Format.Duration(TimeSpan.FromSeconds(durations.Min()))} .. {Format.Duration(TimeSpan.FromSeconds(durations.Max()))}"));
         }

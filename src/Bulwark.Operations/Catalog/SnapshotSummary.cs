@@ -45,6 +45,14 @@ public sealed record SnapshotSummary
         ? Source is { Length: > 0 } named ? $"{named} (physical)" : "(physical)"
         : Source is { Length: > 0 } source ? source : Database is { Length: > 0 } database ? database : $"({SourceKind})";
 
+    /// <summary>
+    /// <see cref="Group"/> as text shows it, where it often stands in parentheses already: "app", "physical" (base
+    /// backups), "app/physical", "files".
+    /// </summary>
+    public string Label => IsPhysical
+        ? Source is { Length: > 0 } named ? $"{named}/physical" : "physical"
+        : Source is { Length: > 0 } source ? source : Database is { Length: > 0 } database ? database : SourceKind;
+
     /// <summary>The source this snapshot belongs to (<see cref="Configuration.SourceNames.Default"/> when it records none).</summary>
     public string SourceName => Configuration.SourceNames.FromManifest(Source);
 

@@ -10,7 +10,9 @@ namespace Bulwark.Operations.Restore;
 /// <summary>
 /// Restores a base backup into a data folder ready to start ('bulwark restore --to-dir'): the files, recovery.signal,
 /// a restore_command that fetches WAL from this repository with this program, the recovery target and
-/// recovery_target_action = promote. With --start, a server is started on it and left running once recovery ended.
+/// recovery_target_action = promote. With --start, a server is started on it and left running once recovery ended; that
+/// server archives nothing (it is a copy to look at), while a folder restored without --start keeps the copied
+/// archive_command, so that a new production server started on it archives its timeline into the repository.
 /// </summary>
 public sealed class PhysicalRestoreOperation
 {
@@ -27,6 +29,7 @@ public sealed class PhysicalRestoreOperation
             if (request.Port is < 1 or > 65535)
                 throw new BulwarkException(ErrorKind.Usage, $"--port {request.Port} is out of range", "use 1 to 65535");
             var directory = Path.GetFullPath(request.Directory);
+            var timeline = RecoveryConfig.Timeline(request.Timeline ?? "latest");
             DataDirectoryWriter.CheckTarget(directory);
             var restoreCommand = request.RestoreCommand ?? WalFetchCommand(_context);
             Snapshot snapshot;
@@ -40,7 +43,7 @@ public sealed class PhysicalRestoreOperation
                 try
                 {
                     bytes = await DataDirectoryWriter.WriteAsync(repository, snapshot, directory, progress, cancellationToken).ConfigureAwait(false);
-                    await RecoveryConfig.WriteAsync(directory, restoreCommand, request.Target, cancellationToken).ConfigureAwait(false);
+                    await RecoveryConfig.WriteAsync(directory, restoreCommand, request.Target, cancellationToken, timeline).ConfigureAwait(false);
                 }
                 catch
                 {
@@ -56,6 +59,7 @@ public sealed class PhysicalRestoreOperation
                 Directory = directory,
                 Target = request.Target.ToString(),
                 RestoreCommand = restoreCommand,
+                RecoveryTimeline = timeline,
                 Bytes = bytes,
                 Files = snapshot.Manifest.Streams.Count,
                 WriteDuration = Stopwatch.GetElapsedTime(started),
@@ -73,31 +77,24 @@ public sealed class PhysicalRestoreOperation
         });
 
     /// <summary>
-    /// The named snapshot; else the newest base backup, or with a target time the newest that ended before it (recovery
-    /// cannot stop before the end of its base backup).
+    /// The named snapshot (<see cref="RestoreSnapshot"/>); else the newest base backup, or with a target time the newest
+    /// that ended before it (recovery cannot stop before the end of its base backup).
     /// </summary>
-    private static async Task<Snapshot> ChooseAsync(BackupRepository repository, PhysicalRestoreRequest request, CancellationToken cancellationToken)
+    private async Task<Snapshot> ChooseAsync(BackupRepository repository, PhysicalRestoreRequest request, CancellationToken cancellationToken)
     {
-        if (request.Snapshot is { } reference && reference != "latest")
+        if (request.Target.Time is not { } target || request.Snapshot is { } named && !RestoreSnapshot.IsLatest(named))
         {
-            var named = await repository.ResolveSnapshotAsync(reference, cancellationToken).ConfigureAwait(false);
-            if (named.Manifest.Physical is null)
-                throw new BulwarkException(ErrorKind.Usage, $"snapshot {named.ShortId} is a logical snapshot (pg_dump), not a base backup",
-                    "restore it with --target; --to-dir takes a snapshot of 'bulwark backup --physical' ('bulwark list' shows the kind)");
-            if (request.Target.Time is { } time && named.Manifest.Physical.StopTime > time)
+            var chosen = await RestoreSnapshot.ResolveAsync(_context, repository, request.Snapshot ?? "latest", physical: true, cancellationToken)
+                .ConfigureAwait(false);
+            if (request.Target.Time is { } time && chosen.Manifest.Physical!.StopTime > time)
                 throw new BulwarkException(ErrorKind.Usage,
-                    $"snapshot {named.ShortId} ended at {named.Manifest.Physical.StopTime:yyyy-MM-dd HH:mm:ss}Z, after --to-time {time.ToUniversalTime():yyyy-MM-dd HH:mm:ss}Z",
+                    $"snapshot {chosen.ShortId} ended at {chosen.Manifest.Physical.StopTime:yyyy-MM-dd HH:mm:ss}Z, after --to-time {time.ToUniversalTime():yyyy-MM-dd HH:mm:ss}Z",
                     "name an older base backup, or leave out the snapshot to have the newest one before that time chosen");
-            return named;
+            return chosen;
         }
-        var physical = (await repository.ListSnapshotsAsync(cancellationToken).ConfigureAwait(false))
-            .Where(s => s.Manifest.Physical is not null)
-            .OrderBy(s => s.Manifest.Physical!.StopTime)
-            .ToList();
+        var physical = await RestoreSnapshot.CandidatesAsync(_context, repository, physical: true, cancellationToken).ConfigureAwait(false);
         if (physical.Count == 0)
-            throw new BulwarkException(ErrorKind.Usage, "the repository holds no base backup", "take one with 'bulwark backup --physical'");
-        if (request.Target.Time is not { } target)
-            return physical[^1];
+            throw RestoreSnapshot.None(physical: true);
         return physical.LastOrDefault(s => s.Manifest.Physical!.StopTime <= target)
                ?? throw new BulwarkException(ErrorKind.Usage,
                    $"no base backup ended before {target.ToUniversalTime():yyyy-MM-dd HH:mm:ss}Z (the oldest ended at {physical[0].Manifest.Physical!.StopTime.ToUniversalTime():yyyy-MM-dd HH:mm:ss}Z)",
@@ -108,7 +105,9 @@ public sealed class PhysicalRestoreOperation
     {
         var started = Stopwatch.GetTimestamp();
         var sockets = Path.Combine(Path.GetTempPath(), $"bulwark-{Guid.NewGuid():N}"[..20]);
-        var server = await RecoveryServer.StartAsync(directory, sockets, port, "127.0.0.1", new Dictionary<string, string>(),
+        // A copy started to look at archives nothing: promoted, it would archive a timeline of its own into the
+        // repository, and a later restore to the end would follow that timeline instead of the production server's.
+        var server = await RecoveryServer.StartAsync(directory, sockets, port, "127.0.0.1", RecoveryServer.NoArchiving,
             _context.PostgresBinDirectory, _context.Time, cancellationToken).ConfigureAwait(false);
         await using var _ = server.ConfigureAwait(false);
         var user = snapshot.Manifest.Source.User ?? "postgres";
@@ -127,12 +126,13 @@ public sealed class PhysicalRestoreOperation
             RecoveryDuration = Stopwatch.GetElapsedTime(started),
             Connect = $"psql -h 127.0.0.1 -p {portText} -U {user} postgres",
             Stop = server.RunAs is null ? $"pg_ctl -D {directory} stop" : $"runuser -u {server.RunAs} -- pg_ctl -D {directory} stop",
+            Archiving = false,
         };
     }
 
     /// <summary>
     /// 'bulwark wal fetch %f %p' with this program (its absolute path; under 'dotnet', the assembly too) and this
-    /// configuration file, each word quoted for the shell.
+    /// configuration file, each word quoted for the shell; a failure other than "not archived" exits 126.
     /// </summary>
     internal static string WalFetchCommand(BulwarkContext context)
     {
@@ -154,7 +154,7 @@ public sealed class PhysicalRestoreOperation
                     "put the repository and its credentials in the configuration file or the environment, and pass --config");
             words.AddRange(["--repo", location]);
         }
-        return RecoveryConfig.ShellCommand(words);
+        return RecoveryConfig.FetchCommand(words);
     }
 
     private static void TryEmpty(string directory)

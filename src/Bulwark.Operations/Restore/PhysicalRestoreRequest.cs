@@ -10,6 +10,8 @@ public sealed record PhysicalRestoreRequest
     /// <summary>The data folder to write: new or empty.</summary>
     public required string Directory { get; init; }
     public RecoveryTarget Target { get; init; } = RecoveryTarget.End;
+    /// <summary>recovery_target_timeline: "latest" (null), "current" or a timeline number (see <see cref="RecoveryConfig.Timeline"/>).</summary>
+    public string? Timeline { get; init; }
     /// <summary>Start a server on the folder, wait for the end of recovery, and leave it running.</summary>
     public bool Start { get; init; }
     /// <summary>With <see cref="Start"/>: its TCP port on 127.0.0.1 (null for a free one).</summary>

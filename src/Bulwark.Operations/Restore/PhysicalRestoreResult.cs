@@ -8,6 +8,8 @@ public sealed record PhysicalRestoreResult
     /// <summary>"the end of the archive", a time, "LSN …" or "restore point '…'".</summary>
     public required string Target { get; init; }
     public required string RestoreCommand { get; init; }
+    /// <summary>recovery_target_timeline: "latest", "current" or a number.</summary>
+    public string RecoveryTimeline { get; init; } = "latest";
     public required long Bytes { get; init; }
     public required int Files { get; init; }
     public required TimeSpan WriteDuration { get; init; }
@@ -32,4 +34,9 @@ public sealed record RecoveredServer
     /// <summary>A psql command that connects (as the user that took the backup), and how to stop the server.</summary>
     public required string Connect { get; init; }
     public required string Stop { get; init; }
+    /// <summary>
+    /// Whether the server archives WAL into the repository: never for a copy started by --start (archive_mode = off in
+    /// its postgresql.auto.conf), so that its timeline does not become the end of the archive.
+    /// </summary>
+    public bool Archiving { get; init; }
 }

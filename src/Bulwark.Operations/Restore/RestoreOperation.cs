@@ -34,7 +34,8 @@ public sealed class RestoreOperation
                     "e.g. 'bulwark restore latest --target postgres://user@host/newdb --create', or '--files-to DIR' for the configuration files");
             await using var repository = await _context.OpenRepositoryAsync(cancellationToken).ConfigureAwait(false);
             await using var repositoryLock = await repository.LockAsync(LockMode.Shared, "restore", cancellationToken).ConfigureAwait(false);
-            var snapshot = await _context.ResolveSnapshotAsync(repository, request.Snapshot, cancellationToken).ConfigureAwait(false);
+            var snapshot = await RestoreSnapshot.ResolveAsync(_context, repository, request.Snapshot, physical: false, cancellationToken,
+                anyNamed: request.ToFile is not null).ConfigureAwait(false);
             scope.Snapshot = snapshot.ShortId;
             // Checked before the database is touched: a missing key, a snapshot without files, or objects that would
             // be overwritten fail the restore while nothing is written yet.

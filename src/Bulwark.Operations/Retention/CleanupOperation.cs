@@ -95,14 +95,15 @@ public sealed class CleanupOperation
             if (wal is not null)
                 scope.Details["walFilesRemoved"] = wal.Files.ToString(CultureInfo.InvariantCulture);
 
-            scope.Bytes = report.BytesFreed;
+            var result = new CleanupResult(policy, plan, report, _context.RepositoryDisplay) { Wal = wal };
+            scope.Bytes = result.BytesFreed;
             scope.Details["dryRun"] = dryRun ? "true" : "false";
             scope.Details["snapshotsRemoved"] = report.SnapshotsRemoved.ToString(CultureInfo.InvariantCulture);
             scope.Details["chunksDeleted"] = report.ChunksDeleted.ToString(CultureInfo.InvariantCulture);
             scope.Details["snapshotsKept"] = plan.Kept.Count().ToString(CultureInfo.InvariantCulture);
             if (report.SweepSkipped is { } skipped)
                 scope.Details["sweepSkipped"] = skipped;
-            return new CleanupResult(policy, plan, report, _context.RepositoryDisplay) { Wal = wal };
+            return result;
         });
 
     /// <summary>The policy of each configured source (its own 'retention:' or the top-level one), selected by --source.</summary>

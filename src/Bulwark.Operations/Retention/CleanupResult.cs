@@ -8,4 +8,7 @@ public sealed record CleanupResult(RetentionPolicy Policy, RetentionPlan Plan, G
 {
     /// <summary>The WAL step; null when the repository holds no WAL.</summary>
     public Wal.WalCleanup? Wal { get; init; }
+
+    /// <summary>The bytes freed (to free, in a dry run): snapshots' chunks and the WAL files removed.</summary>
+    public long BytesFreed => Collection.BytesFreed + (Wal is { Skipped: null } wal ? wal.StoredBytes : 0);
 }

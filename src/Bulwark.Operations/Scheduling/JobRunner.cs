@@ -283,7 +283,7 @@ public sealed class JobRunner
     {
         var result = await new CleanupOperation(_context).RunAsync(false, null, cancellationToken).ConfigureAwait(false);
         return new JobBodyResult($"{result.Plan.Kept.Count()} snapshots kept, {result.Collection.SnapshotsRemoved} removed, " +
-                                 $"{HealthText.Bytes(result.Collection.BytesFreed)} freed" +
+                                 $"{HealthText.Bytes(result.BytesFreed)} freed" +
                                  (result.Collection.SweepSkipped is { } skipped ? $"; {skipped}" : ""));
     }
 }

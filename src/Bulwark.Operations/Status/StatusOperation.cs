@@ -100,7 +100,7 @@ public sealed class StatusOperation
             Repository = repositoryDisplay,
             LastBackup = last,
             Snapshots = summaries.Count,
-            Databases = summaries.GroupBy(s => s.Group, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
+            Databases = summaries.GroupBy(s => s.Label, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
             Recent = last is null ? [] : summaries.Where(s => s.Group == last.Group).TakeLast(TrendLength).ToList(),
             TimeZone = schedule.TimeZone.Id,
             Jobs = jobs,

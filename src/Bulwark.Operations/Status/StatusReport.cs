@@ -12,7 +12,7 @@ public sealed record StatusReport
     /// <summary>The newest snapshot, or null when there is none.</summary>
     public SnapshotSummary? LastBackup { get; init; }
     public int Snapshots { get; init; }
-    /// <summary>Snapshots per database (or per source kind when there is no database).</summary>
+    /// <summary>Snapshots per <see cref="SnapshotSummary.Label"/>: source, database, "physical" for base backups, or source kind.</summary>
     public IReadOnlyDictionary<string, int> Databases { get; init; } = new Dictionary<string, int>();
     /// <summary>The last snapshots (up to 30) of the newest snapshot's database, oldest first: the trend of sizes and durations.</summary>
     public IReadOnlyList<SnapshotSummary> Recent { get; init; } = [];

@@ -1,8 +1,5 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
-using Bulwark.Sources.Processes;
 
 namespace Bulwark.Sources.Postgres;
 
@@ -13,16 +10,14 @@ namespace Bulwark.Sources.Postgres;
 /// </summary>
 public sealed class LocalPostgresServer : IAsyncDisposable
 {
-    private readonly string _pgCtl;
-    private readonly string? _runAs;
+    private readonly ServerControl _control;
     private bool _stopped;
 
-    private LocalPostgresServer(string root, string pgCtl, string? runAs, int port, string user, string password, PgVersion version)
+    private LocalPostgresServer(string root, ServerControl control, int port, string user, string password, PgVersion version)
     {
         User = user;
         Root = root;
-        _pgCtl = pgCtl;
-        _runAs = runAs;
+        _control = control;
         Port = port;
         Password = password;
         Version = version;
@@ -53,27 +48,24 @@ public sealed class LocalPostgresServer : IAsyncDisposable
         IReadOnlyDictionary<string, string>? settings = null, string superuser = "postgres",
         CancellationToken cancellationToken = default)
     {
-        var tools = new PgTools(binDirectory ?? FindServerBinDirectory());
-        var (initdb, version) = await tools.FindAsync("initdb", null, cancellationToken).ConfigureAwait(false);
-        var (pgCtl, _) = await tools.FindAsync("pg_ctl", null, cancellationToken).ConfigureAwait(false);
-        var runAs = Environment.UserName == "root" ? "postgres" : null;
+        var (initdb, version) = await ServerControl.Tools(binDirectory).FindAsync("initdb", null, cancellationToken).ConfigureAwait(false);
+        var control = await ServerControl.FindAsync(binDirectory, cancellationToken).ConfigureAwait(false);
 
         var root = Path.Combine(parent ?? Path.GetTempPath(), $"bulwark-pg-{Guid.NewGuid():N}"[..24]);
         Directory.CreateDirectory(root);
         var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
         var passwordFile = Path.Combine(root, "pwfile");
         await File.WriteAllTextAsync(passwordFile, password + "\n", cancellationToken).ConfigureAwait(false);
-        if (runAs is not null)
-            await ChownAsync(root, runAs, cancellationToken).ConfigureAwait(false);
+        await control.ChownAsync(root, recursive: true, cancellationToken).ConfigureAwait(false);
         try
         {
-            await RunAsAsync(runAs, initdb,
+            await RunAsync(control, initdb,
                 ["-D", Path.Combine(root, "data"), "-U", superuser, "--auth-host=scram-sha-256", "--auth-local=trust",
                  $"--pwfile={passwordFile}", "-E", "UTF8", "--locale=C", "--no-sync"], cancellationToken).ConfigureAwait(false);
             File.Delete(passwordFile);
             for (var attempt = 0; ; attempt++)
             {
-                var port = FreePort();
+                var port = ServerControl.FreePort();
                 var conf = new Dictionary<string, string>
                 {
                     ["listen_addresses"] = "'127.0.0.1'",
@@ -89,14 +81,13 @@ public sealed class LocalPostgresServer : IAsyncDisposable
                     conf[key] = value;
                 await File.WriteAllLinesAsync(Path.Combine(root, "data", "postgresql.auto.conf"),
                     conf.Select(kv => $"{kv.Key} = {kv.Value}"), cancellationToken).ConfigureAwait(false);
-                if (runAs is not null)
-                    await ChownAsync(Path.Combine(root, "data", "postgresql.auto.conf"), runAs, cancellationToken).ConfigureAwait(false);
+                await control.ChownAsync(Path.Combine(root, "data", "postgresql.auto.conf"), recursive: false, cancellationToken).ConfigureAwait(false);
                 try
                 {
-                    await RunAsAsync(runAs, pgCtl,
+                    await RunAsync(control, control.PgCtl,
                         ["-D", Path.Combine(root, "data"), "-l", Path.Combine(root, "server.log"), "-w", "-t", "60", "start"],
                         cancellationToken).ConfigureAwait(false);
-                    return new LocalPostgresServer(root, pgCtl, runAs, port, superuser, password, version);
+                    return new LocalPostgresServer(root, control, port, superuser, password, version);
                 }
                 catch (BulwarkException) when (attempt < 3)
                 {
@@ -141,7 +132,7 @@ public sealed class LocalPostgresServer : IAsyncDisposable
         _stopped = true;
         try
         {
-            await RunAsAsync(_runAs, _pgCtl, ["-D", DataDirectory, "-m", "immediate", "-w", "stop"], CancellationToken.None).ConfigureAwait(false);
+            await RunAsync(_control, _control.PgCtl, ["-D", DataDirectory, "-m", "immediate", "-w", "stop"], CancellationToken.None).ConfigureAwait(false);
         }
         catch (BulwarkException)
         {
@@ -150,31 +141,13 @@ public sealed class LocalPostgresServer : IAsyncDisposable
         TryDelete(Root);
     }
 
-    private static async Task RunAsAsync(string? user, string program, IReadOnlyList<string> arguments,
+    private static async Task RunAsync(ServerControl control, string program, IReadOnlyList<string> arguments,
         CancellationToken cancellationToken)
     {
-        var (file, args) = user is null
-            ? (program, arguments)
-            : ("runuser", (IReadOnlyList<string>)["-u", user, "--", program, .. arguments]);
-        await using var run = ProcessRunner.Start(file, args, new Dictionary<string, string?> { ["LC_ALL"] = "C" },
-            redirectInput: false, redirectOutput: true, cancellationToken, workingDirectory: "/");
-        var drain = run.StandardOutput.CopyToAsync(Stream.Null, cancellationToken);
-        var code = await run.WaitAsync(cancellationToken).ConfigureAwait(false);
-        await drain.ConfigureAwait(false);
+        var (code, errors) = await control.TryRunAsync(program, arguments, cancellationToken).ConfigureAwait(false);
         if (code != 0)
-            throw new BulwarkException(ErrorKind.Failed,
-                $"{Path.GetFileName(program)} failed (exit {code}): {string.Join(" / ", run.ErrorLines.TakeLast(3))}",
+            throw new BulwarkException(ErrorKind.Failed, $"{Path.GetFileName(program)} failed (exit {code}): {errors}",
                 "check that the PostgreSQL server programs are installed (apt-get install postgresql)");
-    }
-
-    private static async Task ChownAsync(string path, string user, CancellationToken cancellationToken) =>
-        await ProcessRunner.RunAsync("chown", ["-R", $"{user}:", path], null, cancellationToken).ConfigureAwait(false);
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static void TryDelete(string path)

@@ -94,4 +94,44 @@ public sealed class PhysicalCliTests
         Assert.Contains("PASSED", drill.Stdout);
         Assert.Contains("pg_amcheck --heapallindexed found no corruption", drill.Stdout);
     }
+
+    [Fact]
+    public async Task RestoreToEnd_StopsAtADamagedSegment_InsteadOfPromotingACopyThatEndsBeforeIt()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var dir = new TempDirectory();
+        var config = dir.Combine("bulwark.yml");
+        await File.WriteAllTextAsync(config, $"repository: {dir.Combine("repo")}\nstate: {dir.Combine("state")}\n", ct);
+        var cli = new CliRunner(dir.Path);
+        Assert.Equal(0, (await cli.RunAsync("init", "--config", config)).ExitCode);
+        if (Environment.UserName == "root")
+            await WalCommandTests.ChownAsync(dir.Path);
+        await using var server = await ArchivingServer.StartAsync(dir, $"{string.Join(' ', CliRunner.Command)} wal push %p --config {config}");
+        cli.With("PGPASSWORD", server.Server.Password);
+        await server.ExecuteAsync("CREATE TABLE batches (id int PRIMARY KEY, batch int NOT NULL)");
+        var backup = await cli.RunAsync("backup", "--physical", "--source", server.Server.Url("postgres"), "--config", config);
+        Assert.True(backup.ExitCode == 0, backup.ToString());
+        await server.ExecuteAsync("INSERT INTO batches SELECT g, 1 FROM generate_series(1, 500) g");
+        var damaged = await ArchivingServer.ScalarAsync<string>(server.Url(), "SELECT pg_walfile_name(pg_current_wal_lsn())");
+        await ArchivingServer.ArchiveCurrentSegmentAsync(server.Url());
+        await server.ExecuteAsync("INSERT INTO batches SELECT g, 2 FROM generate_series(501, 1000) g");
+        await ArchivingServer.ArchiveCurrentSegmentAsync(server.Url());
+
+        // One byte of the first batch's segment flipped in the repository.
+        var stored = Path.Combine(dir.Combine("repo"), "wal", damaged[..8], damaged);
+        var bytes = await File.ReadAllBytesAsync(stored, ct);
+        bytes[bytes.Length / 2] ^= 0x40;
+        File.SetUnixFileMode(stored, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        await File.WriteAllBytesAsync(stored, bytes, ct);
+
+        var target = dir.Combine("restored");
+        var restore = await cli.RunAsync("restore", "--to-dir", target, "--to-end", "--start", "--config", config);
+        Assert.True(restore.ExitCode != 0, restore.ToString());
+        // Whether pg_ctl saw the server accept connections before it stopped or not, the restore says it stopped.
+        Assert.Matches("stopped during recovery|pg_ctl start failed", restore.Stderr);
+        Assert.Contains("exit 126", await File.ReadAllTextAsync(Path.Combine(target, "postgresql.auto.conf"), ct));
+        var log = await File.ReadAllTextAsync(Path.Combine(target, "bulwark_recovery.log"), ct);
+        Assert.Contains(damaged, log);
+        Assert.DoesNotContain("database system is ready to accept connections", log);
+    }
 }

@@ -60,14 +60,14 @@ internal sealed class BackupAgeCheck : IHealthCheck
         string summary;
         if (status == HealthStatus.Ok)
         {
-            summary = string.Join(", ", newest.OrderBy(x => x.Age).Select(x => $"last backup {HealthText.Age(x.Age)} ago ({x.Snapshot.Group})"));
+            summary = string.Join(", ", newest.OrderBy(x => x.Age).Select(x => $"last backup {HealthText.Age(x.Age)} ago ({x.Snapshot.Label})"));
         }
         else
         {
             summary = string.Join("; ", missing.Concat(newest.Where(x => StatusOf(x.Age) != HealthStatus.Ok).Select(x =>
             {
                 var limit = StatusOf(x.Age) == HealthStatus.Critical ? critical : warning;
-                return $"the last backup of {x.Snapshot.Group} is {HealthText.Age(x.Age)} old ({x.Snapshot.Time:yyyy-MM-dd HH:mm}Z; {StatusOf(x.Age).Label().ToLowerInvariant()} above {HealthText.Age(limit!.Value)})";
+                return $"the last backup of {x.Snapshot.Label} is {HealthText.Age(x.Age)} old ({x.Snapshot.Time:yyyy-MM-dd HH:mm}Z; {StatusOf(x.Age).Label().ToLowerInvariant()} above {HealthText.Age(limit!.Value)})";
             })));
         }
         return new HealthFinding

@@ -29,10 +29,11 @@ internal sealed class SizeCheck : IHealthCheck
         {
             var ordered = group.OrderBy(s => s.Time).ThenBy(s => s.Id, StringComparer.Ordinal).ToList();
             var latest = ordered[^1];
+            var label = latest.Label;
             var before = ordered.Take(ordered.Count - 1).TakeLast(settings.SizeWindow).Select(s => s.Size).ToList();
             if (before.Count < MinimumHistory)
             {
-                notes.Add($"{group.Key}: {HealthText.Count(ordered.Count, "backup")}, too few to judge");
+                notes.Add($"{label}: {HealthText.Count(ordered.Count, "backup")}, too few to judge");
                 continue;
             }
             var median = Median(before);
@@ -43,13 +44,13 @@ internal sealed class SizeCheck : IHealthCheck
             }
             if (median <= 0)
             {
-                notes.Add($"{group.Key}: earlier backups are empty");
+                notes.Add($"{label}: earlier backups are empty");
                 continue;
             }
             var ratio = latest.Size / median;
             var drop = (1 - ratio) * 100;
             var growth = (ratio - 1) * 100;
-            var comparison = $"the newest backup of {group.Key} ({latest.ShortId}, {HealthText.Bytes(latest.Size)}) is";
+            var comparison = $"the newest backup of {label} ({latest.ShortId}, {HealthText.Bytes(latest.Size)}) is";
             var reference = $"the median of the {before.Count} before it ({HealthText.Bytes((long)median)})";
             if (dropCritical is { } dc && drop >= dc)
                 problems.Add((HealthStatus.Critical, $"{comparison} {HealthText.Percent(drop)} smaller than {reference}", true));
@@ -58,7 +59,7 @@ internal sealed class SizeCheck : IHealthCheck
             else if (growthWarning is { } gw && growth >= gw)
                 problems.Add((HealthStatus.Warning, $"{comparison} {HealthText.Percent(growth)} larger than {reference}", false));
             else
-                notes.Add($"{group.Key}: {HealthText.Bytes(latest.Size)}, {(ratio >= 1 ? "+" : "")}{HealthText.Percent((ratio - 1) * 100)} against the median of {before.Count}");
+                notes.Add($"{label}: {HealthText.Bytes(latest.Size)}, {(ratio >= 1 ? "+" : "")}{HealthText.Percent((ratio - 1) * 100)} against the median of {before.Count}");
         }
         if (problems.Count == 0)
             return new HealthFinding

@@ -1,7 +1,5 @@
 using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
-using Bulwark.Sources.Processes;
 using Npgsql;
 
 namespace Bulwark.Sources.Postgres.Physical;
@@ -15,27 +13,35 @@ namespace Bulwark.Sources.Postgres.Physical;
 public sealed class RecoveryServer : IAsyncDisposable
 {
     private const string HbaFile = "bulwark_recovery_hba.conf";
-    private readonly string _pgCtl;
-    private readonly string? _runAs;
+    private readonly ServerControl _control;
     private readonly TimeProvider _time;
     private bool _stopped;
 
-    private RecoveryServer(string dataDirectory, string socketDirectory, int port, string pgCtl, string? runAs, TimeProvider time)
+    private RecoveryServer(string dataDirectory, string socketDirectory, int port, ServerControl control, TimeProvider time)
     {
         DataDirectory = dataDirectory;
         SocketDirectory = socketDirectory;
         Port = port;
-        _pgCtl = pgCtl;
-        _runAs = runAs;
+        _control = control;
         _time = time;
     }
+
+    /// <summary>
+    /// The settings of a server that must not archive into the repository (a drill, a copy started to look at): once
+    /// promoted, it would archive a timeline of its own there, which a later restore to the end would follow.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> NoArchiving { get; } = new Dictionary<string, string>
+    {
+        ["archive_mode"] = "off",
+        ["archive_command"] = "''",
+    };
 
     public string DataDirectory { get; }
     public string SocketDirectory { get; }
     public int Port { get; }
     public string LogFile => Path.Combine(DataDirectory, "bulwark_recovery.log");
     /// <summary>The system user the server runs as (null: this process's).</summary>
-    public string? RunAs => _runAs;
+    public string? RunAs => _control.RunAs;
 
     /// <summary>
     /// Starts the server without waiting. <paramref name="listen"/> is listen_addresses ('' for the socket only);
@@ -44,10 +50,8 @@ public sealed class RecoveryServer : IAsyncDisposable
     public static async Task<RecoveryServer> StartAsync(string dataDirectory, string socketDirectory, int? port, string listen,
         IReadOnlyDictionary<string, string> settings, string? binDirectory, TimeProvider time, CancellationToken cancellationToken)
     {
-        var tools = new PgTools(binDirectory ?? LocalPostgresServer.FindServerBinDirectory());
-        var (pgCtl, _) = await tools.FindAsync("pg_ctl", null, cancellationToken).ConfigureAwait(false);
-        var runAs = Environment.UserName == "root" ? "postgres" : null;
-        var chosen = port ?? FreePort();
+        var control = await ServerControl.FindAsync(binDirectory, cancellationToken).ConfigureAwait(false);
+        var chosen = port ?? ServerControl.FreePort();
         Directory.CreateDirectory(socketDirectory);
         File.SetUnixFileMode(socketDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var copiedHba = Path.Combine(dataDirectory, "pg_hba.conf");
@@ -63,14 +67,13 @@ public sealed class RecoveryServer : IAsyncDisposable
             $"unix_socket_directories = {RecoveryConfig.Quote(socketDirectory)}",
             $"hba_file = {RecoveryConfig.Quote(Path.Combine(dataDirectory, HbaFile))}",
         };
+        if (settings.TryGetValue("archive_mode", out var archiveMode) && archiveMode == "off")
+            lines.Add("# It archives nothing into the repository. To make it a server of its own, stop it and delete this block: it then archives as the copied configuration says.");
         lines.AddRange(settings.Select(s => $"{s.Key} = {s.Value}"));
         await RecoveryConfig.AppendAsync(dataDirectory, lines, cancellationToken).ConfigureAwait(false);
-        if (runAs is not null)
-        {
-            await ProcessRunner.RunAsync("chown", ["-R", $"{runAs}:", dataDirectory], null, cancellationToken).ConfigureAwait(false);
-            await ProcessRunner.RunAsync("chown", [$"{runAs}:", socketDirectory], null, cancellationToken).ConfigureAwait(false);
-        }
-        var server = new RecoveryServer(dataDirectory, socketDirectory, chosen, pgCtl, runAs, time);
+        await control.ChownAsync(dataDirectory, recursive: true, cancellationToken).ConfigureAwait(false);
+        await control.ChownAsync(socketDirectory, recursive: false, cancellationToken).ConfigureAwait(false);
+        var server = new RecoveryServer(dataDirectory, socketDirectory, chosen, control, time);
         var log = server.LogFile;
         // pg_ctl waits until the server accepts connections (consistent, or promoted without hot_standby) and says
         // so when it stops instead; the wait itself is bounded by the caller's cancellation.
@@ -195,25 +198,8 @@ public sealed class RecoveryServer : IAsyncDisposable
                 $"see {LogFile}; a target before the end of the base backup, or WAL missing from the archive, stops recovery");
     }
 
-    private async Task<(int Code, string Errors)> TryPgCtlAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
-    {
-        var (file, args) = _runAs is null
-            ? (_pgCtl, arguments)
-            : ("runuser", (IReadOnlyList<string>)["-u", _runAs, "--", _pgCtl, .. arguments]);
-        await using var run = ProcessRunner.Start(file, args, new Dictionary<string, string?> { ["LC_ALL"] = "C" },
-            redirectInput: false, redirectOutput: true, cancellationToken, workingDirectory: "/");
-        var drain = run.StandardOutput.CopyToAsync(Stream.Null, cancellationToken);
-        var code = await run.WaitAsync(cancellationToken).ConfigureAwait(false);
-        await drain.ConfigureAwait(false);
-        return (code, string.Join(" / ", run.ErrorLines.TakeLast(3)));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private Task<(int Code, string Errors)> TryPgCtlAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
+        _control.TryPgCtlAsync(arguments, cancellationToken);
 }
 
 /// <summary>Where recovery ended: the last WAL position replayed, the time of the last transaction replayed, the timeline it continues on.</summary>

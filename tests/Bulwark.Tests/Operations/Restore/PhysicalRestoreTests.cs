@@ -20,15 +20,31 @@ public sealed class PhysicalRestoreTests
         new BackupOperation(context).RunAsync(new BackupRequest { Physical = true, Source = source }, null, Ct);
 
     private static Task<PhysicalRestoreResult> RestoreAsync(Bulwark.Operations.BulwarkContext context, ArchivingServer archive,
-        string directory, RecoveryTarget target, string? snapshot = null) =>
+        string directory, RecoveryTarget target, string? snapshot = null, bool start = true, string? timeline = null) =>
         new PhysicalRestoreOperation(context).RunAsync(new PhysicalRestoreRequest
         {
             Snapshot = snapshot,
             Directory = directory,
             Target = target,
-            Start = true,
+            Timeline = timeline,
+            Start = start,
             RestoreCommand = archive.RestoreCommand,
         }, null, Ct);
+
+    /// <summary>
+    /// Starts a folder restored without --start as its user would (pg_ctl on its own configuration, archiving as the
+    /// copied archive_command says), on a port of its own, and waits for the end of recovery.
+    /// </summary>
+    private static async Task<(int Port, int Timeline)> StartYourselfAsync(string directory)
+    {
+        var server = await RecoveryServer.StartAsync(directory, Path.Combine(Path.GetTempPath(), $"bulwark-{Guid.NewGuid():N}"[..20]),
+            null, "127.0.0.1", new Dictionary<string, string>(), null, TimeProvider.System, Ct);
+        await using var _ = server;
+        var outcome = await server.WaitForRecoveryAsync("postgres", Ct);
+        await server.RestoreAuthenticationAsync(Ct);
+        server.Detach();
+        return (server.Port, outcome.Timeline);
+    }
 
     [Fact]
     public async Task RestoreToTime_LandsBetweenTwoBatches_AndTheDrillFindsItClean()
@@ -106,8 +122,8 @@ public sealed class PhysicalRestoreTests
             "SELECT string_agg(step, ',' ORDER BY step) FROM steps"));
         Assert.True(Lsn.Parse(byLsn.Server.ReachedLsn!) >= Lsn.Parse(afterB));
 
-        // The first restore promoted and archived timeline 2, which branched after 'b'; the restore point lies before
-        // that branch, so the newest timeline still passes through it.
+        // The first restore promoted onto timeline 2 but archived nothing (a copy started to look at): the restore
+        // point is found on timeline 1.
         var byName = await RestoreAsync(context, server, dir.Combine("by-name"), RecoveryTarget.AtName("after a"), "latest");
         Assert.Equal("a", await ArchivingServer.ScalarAsync<string>(server.Restored(dir.Combine("by-name"), byName.Server!.Port),
             "SELECT string_agg(step, ',' ORDER BY step) FROM steps"));
@@ -120,16 +136,22 @@ public sealed class PhysicalRestoreTests
         await using var server = await ArchivingServer.StartAsync(dir);
         var context = await server.ContextAsync(dir, encrypt: true);
         await server.ExecuteAsync("CREATE TABLE history (what text)");
-        await BaseBackupAsync(context);
+        var original = await BaseBackupAsync(context);
         await server.ExecuteAsync("INSERT INTO history VALUES ('on timeline 1')");
         await ArchivingServer.ArchiveCurrentSegmentAsync(server.Url());
 
-        // Restored to the end and promoted: timeline 2, archived by the copied archive_command into the same archive.
+        // Restored to the end without --start (a new production server), started by its user, promoted: timeline 2,
+        // archived by the copied archive_command into the same archive.
         var first = dir.Combine("first");
-        var promoted = await RestoreAsync(context, server, first, RecoveryTarget.End);
-        Assert.Equal(2, promoted.Server!.Timeline);
-        var firstUrl = server.Restored(first, promoted.Server.Port);
+        var restored = await RestoreAsync(context, server, first, RecoveryTarget.End, start: false);
+        Assert.Null(restored.Server);
+        var conf = await File.ReadAllTextAsync(Path.Combine(first, "postgresql.auto.conf"), Ct);
+        Assert.DoesNotContain("archive_mode", conf[conf.IndexOf("written by 'bulwark restore", StringComparison.Ordinal)..]);
+        var (port, timeline) = await StartYourselfAsync(first);
+        Assert.Equal(2, timeline);
+        var firstUrl = server.Restored(first, port);
         await ArchivingServer.ExecuteAsync(firstUrl, "INSERT INTO history VALUES ('on timeline 2')");
+        await ArchivingServer.ArchiveCurrentSegmentAsync(firstUrl);
         Assert.True(File.Exists(Path.Combine(server.Archive, "00000002.history")));
 
         // A base backup of the promoted server, more writes, and a recovery of that backup to the end.
@@ -143,6 +165,85 @@ public sealed class PhysicalRestoreTests
         Assert.Equal(3, recovered.Server!.Timeline);
         Assert.Equal("after the second base backup,on timeline 1,on timeline 2", await ArchivingServer.ScalarAsync<string>(
             server.Restored(again, recovered.Server.Port), "SELECT string_agg(what, ',' ORDER BY what) FROM history"));
+
+        // The old server went on on timeline 1: --timeline 1 recovers along it, past the branch of timeline 2.
+        await server.ExecuteAsync("INSERT INTO history VALUES ('old server after the branch')");
+        await ArchivingServer.ArchiveCurrentSegmentAsync(server.Url());
+        var old = dir.Combine("old");
+        var along = await RestoreAsync(context, server, old, RecoveryTarget.End, original.Snapshot.ShortId, timeline: "1");
+        Assert.Equal("1", along.RecoveryTimeline);
+        Assert.Contains("recovery_target_timeline = '1'", await File.ReadAllTextAsync(Path.Combine(old, "postgresql.auto.conf"), Ct));
+        Assert.Equal("old server after the branch,on timeline 1", await ArchivingServer.ScalarAsync<string>(
+            server.Restored(old, along.Server!.Port), "SELECT string_agg(what, ',' ORDER BY what) FROM history"));
+    }
+
+    [Fact]
+    public async Task StartedCopy_ArchivesNothing_SoARestoreToTheEndStillFollowsTheProductionTimeline()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await ArchivingServer.StartAsync(dir);
+        var context = await server.ContextAsync(dir);
+        await server.ExecuteAsync("CREATE TABLE history (what text)");
+        await BaseBackupAsync(context);
+        await server.ExecuteAsync("INSERT INTO history VALUES ('production, before the copy')");
+        await ArchivingServer.ArchiveCurrentSegmentAsync(server.Url());
+
+        // A copy to look at: promoted onto timeline 2, written to, its segment switched; it archives none of it.
+        var look = dir.Combine("look");
+        var copy = await RestoreAsync(context, server, look, RecoveryTarget.End);
+        Assert.False(copy.Server!.Archiving);
+        Assert.Equal(2, copy.Server.Timeline);
+        var lookUrl = server.Restored(look, copy.Server.Port);
+        Assert.Equal("off", await ArchivingServer.ScalarAsync<string>(lookUrl, "SHOW archive_mode"));
+        await ArchivingServer.ExecuteAsync(lookUrl, "INSERT INTO history VALUES ('the copy only')");
+        await ArchivingServer.ExecuteAsync(lookUrl, "SELECT pg_switch_wal()");
+
+        // Production goes on on timeline 1; the end of the archive is still its end.
+        await server.ExecuteAsync("INSERT INTO history VALUES ('production, after the copy')");
+        await ArchivingServer.ArchiveCurrentSegmentAsync(server.Url());
+        Assert.Empty(Directory.EnumerateFiles(server.Archive, "00000002*"));
+        var end = dir.Combine("end");
+        var recovered = await RestoreAsync(context, server, end, RecoveryTarget.End);
+        Assert.Equal(2, recovered.Server!.Timeline);
+        Assert.Equal("production, after the copy,production, before the copy", await ArchivingServer.ScalarAsync<string>(
+            server.Restored(end, recovered.Server.Port), "SELECT string_agg(what, ',' ORDER BY what) FROM history"));
+    }
+
+    [Fact]
+    public async Task StartedCopy_OfABackupTakenByAReplicationRole_ComesUpWithTheCopiedHbaRulesAlone()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await ArchivingServer.StartAsync(dir);
+        var context = await server.ContextAsync(dir);
+        await server.ExecuteAsync("CREATE ROLE backup LOGIN REPLICATION PASSWORD 'backup-secret'");
+        // The copied rules ask for a password on the socket too: initdb's 'local all all trust' would hide whether
+        // Bulwark's own password-less rule is still in force after recovery.
+        var hba = Path.Combine(server.Server.DataDirectory, "pg_hba.conf");
+        var rules = (await File.ReadAllLinesAsync(hba, Ct))
+            .Select(l => l.StartsWith("local", StringComparison.Ordinal) ? System.Text.RegularExpressions.Regex.Replace(l, @"trust\s*$", "scram-sha-256") : l)
+            .ToList();
+        Assert.Contains(rules, l => l.StartsWith("local", StringComparison.Ordinal) && l.EndsWith("scram-sha-256", StringComparison.Ordinal));
+        await File.WriteAllLinesAsync(hba, rules, Ct);
+        var backupUrl = $"postgres://backup:backup-secret@127.0.0.1:{server.Server.Port}/postgres";
+        var backup = await BaseBackupAsync(context, backupUrl);
+        Assert.Equal("backup", backup.Snapshot.Manifest.Source.User);
+
+        // Bulwark waits for recovery as the snapshot's user, a REPLICATION role that may not call pg_reload_conf().
+        var target = dir.Combine("restored");
+        var restored = await RestoreAsync(context, server, target, RecoveryTarget.End);
+        var started = restored.Server!;
+        server.Restored(target, started.Port);
+        Assert.Contains("-U backup", started.Connect);
+        Assert.Equal("backup", await ArchivingServer.ScalarAsync<string>(
+            $"postgres://backup:backup-secret@127.0.0.1:{started.Port}/postgres", "SELECT current_user::text"));
+        // The socket no longer lets anyone in without the password: the copied rules alone are in force.
+        var socket = new Npgsql.NpgsqlConnectionStringBuilder
+        {
+            Host = started.SocketDirectory, Port = started.Port, Username = "backup", Password = "wrong", Database = "postgres", Pooling = false,
+        };
+        await using var connection = new Npgsql.NpgsqlConnection(socket.ConnectionString);
+        var refused = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => connection.OpenAsync(Ct));
+        Assert.Equal("28P01", refused.SqlState);
     }
 
     [Fact]

@@ -28,6 +28,27 @@ public sealed class RecoveryConfigTests
         Assert.Equal("/opt/my tools/it's 100%/bulwark", await again.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken));
     }
 
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(1, 1)]
+    [InlineData(3, 126)]
+    [InlineData(10, 126)]
+    [InlineData(125, 126)]
+    [InlineData(143, 143)]
+    public async Task FetchCommand_KeepsNotArchived_AndMakesOtherFailuresFatalForRecovery(int fetchStatus, int commandStatus)
+    {
+        // As PostgreSQL runs restore_command: through /bin/sh, after replacing %f, %p and %%.
+        var command = RecoveryConfig.FetchCommand(["sh", "-c", $"exit {fetchStatus}", "%f", "%p"])
+            .Replace("%f", "000000010000000000000003", StringComparison.Ordinal).Replace("%p", "pg_wal/RECOVERYXLOG", StringComparison.Ordinal)
+            .Replace("%%", "%", StringComparison.Ordinal);
+        var info = new ProcessStartInfo("/bin/sh");
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add(command);
+        using var process = Process.Start(info)!;
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(commandStatus, process.ExitCode);
+    }
+
     [Fact]
     public void Quote_DoublesQuotesAndEscapesBackslashes_ForPostgresqlConf()
     {
