@@ -13,7 +13,7 @@ namespace Bulwark.Bench;
 /// runs both), so that each takes a full base backup of the same cluster, the same load's WAL lands in both archives,
 /// and each restores its full backup and replays the same WAL to the end of its archive; then a second base backup
 /// after 1 % of the rows changed (bytes it added to the repository, against pgBackRest's --type=incr). Peak memory is
-/// VmHWM of the tool's own process. Both run as the server's own user, as an archive_command does.
+/// the kernel's maximum resident set of the tool's process. Both run as the server's own user, as an archive_command does.
 /// </summary>
 public static class PitrBenchmark
 {
@@ -343,7 +343,7 @@ public static class PitrBenchmark
         public async Task PrepareAsync()
         {
             Directory.CreateDirectory(Work);
-            // zstd at its default level, as Bulwark compresses; one process, as a single Bulwark job.
+            // zstd at pgBackRest's default level (3; Bulwark's default is 1); one process (process-max=1).
             await File.WriteAllTextAsync(Config, $"""
                 [global]
                 repo1-path={Repository}
@@ -421,13 +421,25 @@ public static class PitrBenchmark
     private static Task AsWith(string? runAs, string program, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string?>? environment) =>
         Measure.RunProcessAsync(runAs is null ? program : "runuser", runAs is null ? arguments : ["-u", runAs, "--", program, .. arguments], environment);
 
-    /// <summary>Peak memory of the program itself: setpriv execs it, so the process measured is the program.</summary>
-    private static Task<long> PeakAs(string? runAs, string program, IReadOnlyList<string> arguments,
+    /// <summary>
+    /// Peak memory (maximum resident set, from the kernel's rusage through /usr/bin/time) of the program, or of the
+    /// largest process it waited for (pg_basebackup under bulwark, pgBackRest's local worker); setpriv execs, so the
+    /// process measured is the program. Without /usr/bin/time, VmHWM read every 20 ms, which can miss a short peak.
+    /// </summary>
+    private static async Task<long> PeakAs(string? runAs, string program, IReadOnlyList<string> arguments,
         IReadOnlyDictionary<string, string?>? environment = null)
     {
         var variables = new Dictionary<string, string?>(environment ?? new Dictionary<string, string?>()) { ["HOME"] = Path.GetTempPath() };
-        return Measure.PeakMemoryAsync(runAs is null ? program : "setpriv",
-            runAs is null ? arguments : ["--reuid", runAs, "--regid", runAs, "--init-groups", "--", program, .. arguments], variables);
+        const string time = "/usr/bin/time";
+        var report = File.Exists(time) ? Path.Combine(Path.GetTempPath(), $"bulwark-bench-rss-{Guid.NewGuid():N}") : null;
+        string[] command = report is null ? [program, .. arguments] : [time, "-f", "%M", "-o", report, program, .. arguments];
+        var polled = await Measure.PeakMemoryAsync(runAs is null ? command[0] : "setpriv",
+            runAs is null ? command[1..] : ["--reuid", runAs, "--regid", runAs, "--init-groups", "--", .. command], variables);
+        if (report is null)
+            return polled;
+        var kib = long.Parse((await File.ReadAllLinesAsync(report)).Last(l => l.Trim().Length > 0).Trim(), CultureInfo.InvariantCulture);
+        File.Delete(report);
+        return kib * 1024;
     }
 
     private static async Task<string> ToolVersionAsync(string program, string argument)
