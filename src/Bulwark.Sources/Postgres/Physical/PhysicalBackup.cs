@@ -17,9 +17,7 @@ namespace Bulwark.Sources.Postgres.Physical;
 /// its own, chunked on the file's content alone, so that a relation file that did not change costs nothing in the
 /// next base backup (tar headers never land inside a chunk). Nothing is spooled to disk.
 /// PostgreSQL 15's pg_basebackup has no parallel mode: the server sends one file after another; chunks are hashed,
-/// compressed and stored in parallel as for any backup. Most of a cluster's files are catalog files of a few KiB,
-/// whose cost is the store's round trip (a write and an fsync) rather than their bytes: those are read whole and
-/// stored while the tar goes on, a few at once.
+/// compressed and stored in parallel as for any backup.
 /// </summary>
 public sealed class PhysicalBackup
 {
@@ -36,12 +34,6 @@ public sealed class PhysicalBackup
 
     public const string ManifestFileName = "backup_manifest";
     private const string ControlFileName = "global/pg_control";
-
-    /// <summary>Files up to this size are read whole and stored while the next ones are read.</summary>
-    internal const int SmallFileSize = 1 << 20;
-
-    /// <summary>Small files being stored at once: enough to overlap their fsyncs, few enough to bound the memory.</summary>
-    internal const int SmallFilesInFlight = 8;
 
     public async Task<PhysicalBackupResult> RunAsync(Task<StreamUploader> uploader, IProgress<long>? progress,
         CancellationToken cancellationToken)
@@ -68,11 +60,8 @@ public sealed class PhysicalBackup
             "--pgdata=-", "--format=tar", "--wal-method=fetch", "--checkpoint=fast", "--no-password",
             "--label=bulwark base backup", "--verbose",
         };
-        var streams = new List<StreamEntry?>();
+        var streams = new List<StreamEntry>();
         var files = new List<PhysicalFileEntry>();
-        var storing = new List<Task>();
-        using var slots = new SemaphoreSlim(SmallFilesInFlight);
-        using var stopStoring = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         string? label = null;
         byte[]? manifestBytes = null;
         byte[]? control = null;
@@ -105,36 +94,26 @@ public sealed class PhysicalBackup
                             var name = PhysicalBackupInfo.StreamPrefix + path;
                             var attributes = new Dictionary<string, string> { ["mode"] = mode };
                             var data = entry.DataStream ?? Stream.Null;
-                            int index;
-                            // Stores running in the background set their slots under the same lock.
-                            lock (streams)
+                            if (path is BackupLabel.FileName or ManifestFileName or ControlFileName)
                             {
-                                index = streams.Count;
-                                streams.Add(null);
-                            }
-                            if (path is BackupLabel.FileName or ManifestFileName or ControlFileName || entry.Length <= SmallFileSize)
-                            {
-                                var bytes = new byte[entry.Length];
-                                await data.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
-                                // Files whose content the manifest records: kept.
+                                // Small files whose content the manifest records: read once, kept, then stored.
+                                using var copy = new MemoryStream();
+                                await data.CopyToAsync(copy, cancellationToken).ConfigureAwait(false);
+                                var bytes = copy.ToArray();
                                 if (path == BackupLabel.FileName)
                                     label = Encoding.UTF8.GetString(bytes);
                                 else if (path == ManifestFileName)
                                     manifestBytes = bytes;
-                                else if (path == ControlFileName)
+                                else
                                     control = bytes;
-                                if (storing.Find(t => t.IsFaulted || t.IsCanceled) is { } failed)
-                                    await failed.ConfigureAwait(false);
-                                storing.RemoveAll(t => t.IsCompletedSuccessfully);
-                                await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-                                storing.Add(StoreAsync(target, index, name, bytes, attributes));
+                                copy.Position = 0;
+                                streams.Add(await target.UploadAsync(name, PhysicalBackupInfo.StreamKind, copy, null, attributes,
+                                    progress, cancellationToken).ConfigureAwait(false));
                             }
                             else
                             {
-                                var stored = await target.UploadAsync(name, PhysicalBackupInfo.StreamKind, data, null, attributes,
-                                    progress, cancellationToken).ConfigureAwait(false);
-                                lock (streams)
-                                    streams[index] = stored;
+                                streams.Add(await target.UploadAsync(name, PhysicalBackupInfo.StreamKind, data, null, attributes,
+                                    progress, cancellationToken).ConfigureAwait(false));
                             }
                             break;
                         }
@@ -145,22 +124,9 @@ public sealed class PhysicalBackup
                 }
                 // The rest of the output (tar padding) is read so that pg_basebackup can finish writing.
                 await run.StandardOutput.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
-                await Task.WhenAll(storing).ConfigureAwait(false);
             }
-            catch (Exception e)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                // No store may outlive the backup: the repository is closed once this returns.
-                await stopStoring.CancelAsync().ConfigureAwait(false);
-                try
-                {
-                    await Task.WhenAll(storing).ConfigureAwait(false);
-                }
-                catch (Exception)
-                {
-                    // The first failure (e) is the one reported.
-                }
-                if (e is OperationCanceledException)
-                    throw;
                 run.Kill();
                 var failed = await run.WaitAsync(CancellationToken.None).ConfigureAwait(false);
                 // A tar cut short is pg_basebackup's failure: its own message says why.
@@ -203,28 +169,12 @@ public sealed class PhysicalBackup
             Kind = "postgresql",
             Server = $"{_settings.Host}:{_settings.Port.ToString(CultureInfo.InvariantCulture)}",
             ServerVersion = facts.VersionText,
-            DatabaseSize = streams.Sum(s => s!.Size),
+            DatabaseSize = streams.Sum(s => s.Size),
             User = facts.User,
             Profile = "physical",
         };
-        return new PhysicalBackupResult(streams.Select(s => s!).ToList(), source,
+        return new PhysicalBackupResult(streams, source,
             new Dictionary<string, string> { ["pg_basebackup"] = version.ToString() }, info);
-
-        async Task StoreAsync(StreamUploader target, int index, string name, byte[] bytes, Dictionary<string, string> attributes)
-        {
-            try
-            {
-                using var content = new MemoryStream(bytes, writable: false);
-                var stored = await target.UploadAsync(name, PhysicalBackupInfo.StreamKind, content, null, attributes,
-                    progress, stopStoring.Token).ConfigureAwait(false);
-                lock (streams)
-                    streams[index] = stored;
-            }
-            finally
-            {
-                slots.Release();
-            }
-        }
     }
 
     /// <summary>The end of the WAL range of the backup's timeline, from backup_manifest ("WAL-Ranges").</summary>
