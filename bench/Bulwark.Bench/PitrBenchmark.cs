@@ -1,23 +1,30 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 using Bulwark.Sources.Postgres;
 
 namespace Bulwark.Bench;
 
 /// <summary>
-/// Point-in-time recovery side by side with pgBackRest on one server: WAL archiving under a pgbench write load
-/// (the most segments left waiting, read every second), a full base backup, a second one after 1 % of the rows
-/// changed (bytes it added to the repository), and a restore of the first base backup replaying the load's WAL to
-/// the end of the archive. Both tools run as the server's own user, as an archive_command does.
+/// Point-in-time recovery side by side with pgBackRest on one server, in two phases.
+/// Archiving: each tool alone as archive_command under the same pgbench write load, with the segments left waiting
+/// (.ready files) read every second. Backups and restores: both tools archive every segment (one archive_command
+/// runs both), so that each takes a full base backup of the same cluster, the same load's WAL lands in both archives,
+/// and each restores its full backup and replays the same WAL to the end of its archive; then a second base backup
+/// after 1 % of the rows changed (bytes it added to the repository, against pgBackRest's --type=incr). Peak memory is
+/// the kernel's maximum resident set of the tool's process. Both run as the server's own user, as an archive_command does.
 /// </summary>
 public static class PitrBenchmark
 {
     private const string Stanza = "bench";
+    private const string Database = "bench";
 
-    public static async Task RunAsync(string work, int scale, int seconds)
+    /// <param name="binary">A bulwark executable to measure instead of the checkout's own build.</param>
+    public static async Task RunAsync(string work, int scale, int seconds, string? binary = null)
     {
-        var (program, prefix) = await CheckoutProgram.BuildAsync();
+        var (program, prefix) = binary is null ? await CheckoutProgram.BuildAsync() : (Path.GetFullPath(binary), []);
+        var kind = prefix.Length == 0 ? "native (NativeAOT)" : "dotnet " + string.Join(' ', prefix);
         var runAs = Environment.UserName == "root" ? "postgres" : null;
         var sockets = Path.Combine(work, "sockets");
         Directory.CreateDirectory(sockets);
@@ -34,61 +41,106 @@ public static class PitrBenchmark
             ["fsync"] = "on",
             ["full_page_writes"] = "on",
         });
-        const string database = "bench";
-        await BenchDatabase.Run("psql", server, "postgres", "-q", "-c", $"CREATE DATABASE {database}");
+        var started = DateTimeOffset.UtcNow;
+        var load = new List<double> { LoadAverage() };
+        await Sql(server, "postgres", $"CREATE DATABASE {Database}");
         var watch = Stopwatch.StartNew();
-        await BenchDatabase.Run("pgbench", server, database, "-i", "-q", "-s", scale.ToString(CultureInfo.InvariantCulture));
-        Console.Error.WriteLine($"# pgbench -i -s {scale}: {watch.Elapsed.TotalSeconds:0.0} s");
+        await BenchDatabase.Run("pgbench", server, Database, "-i", "-q", "-s", scale.ToString(CultureInfo.InvariantCulture));
+        Console.Error.WriteLine($"# pgbench -i -s {scale}: {watch.Elapsed.TotalSeconds:0.0} s; bulwark is {program} ({kind})");
 
-        var bulwark = new BulwarkSide(work, server, program, prefix, runAs);
-        var pgbackrest = new PgBackRestSide(work, server, sockets, runAs);
+        var bulwark = new BulwarkTool(work, server, program, prefix, runAs);
+        var pgbackrest = new PgBackRestTool(Path.Combine(work, "pgbackrest"), server, sockets, runAs);
         await bulwark.PrepareAsync();
         await pgbackrest.PrepareAsync();
 
-        var results = new List<Result>();
-        foreach (var side in new ISide[] { bulwark, pgbackrest })
-            results.Add(await RunSideAsync(server, database, side, seconds, runAs));
+        // Archiving, each tool alone.
+        var bulwarkArchive = await ArchiveUnderLoadAsync(server, "bulwark wal push", bulwark.ArchiveCommand, seconds, load);
+        var pgbackrestArchive = await ArchiveUnderLoadAsync(server, "pgbackrest archive-push", pgbackrest.ArchiveCommand, seconds, load);
 
+        // Backups and restores of the same data: both archive every segment from here on.
+        await SetArchiveCommandAsync(server, $"{bulwark.ArchiveCommand} && {pgbackrest.ArchiveCommand}");
+        Console.Error.WriteLine("# full base backups");
+        var startLsn = (await CaptureAsync(server, "psql", "postgres", "-Atc", "SELECT pg_current_wal_lsn()")).Trim();
+        var bulwarkFull = await TimedAsync(bulwark.FullBackupAsync);
+        var pgbackrestFull = await TimedAsync(pgbackrest.FullBackupAsync);
+        load.Add(LoadAverage());
+
+        Console.Error.WriteLine("# write load archived by both");
+        await PgbenchAsync(server, seconds);
+        await SwitchAndDrainAsync(server);
+        var replayed = await WalSinceAsync(server, startLsn) / 1048576.0;
+
+        Console.Error.WriteLine("# restores to the end of the archive");
+        var bulwarkRestore = await RestoreAsync(server, bulwark, runAs);
+        var pgbackrestRestore = await RestoreAsync(server, pgbackrest, runAs);
+        load.Add(LoadAverage());
+
+        Console.Error.WriteLine("# second base backups after 1 % of the rows changed");
+        await Sql(server, Database, "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid % 100 = 0");
+        await Sql(server, "postgres", "CHECKPOINT");
+        await SwitchAndDrainAsync(server);
+        var bulwarkSecond = await SecondBackupAsync(server, bulwark);
+        var pgbackrestSecond = await SecondBackupAsync(server, pgbackrest);
+
+        Console.Error.WriteLine("# peak memory of one push");
+        var segment = ArchivedSegment(server);
+        var bulwarkPush = await bulwark.PushPeakAsync(segment, encrypted: false);
+        var bulwarkPushEncrypted = await bulwark.PushPeakAsync(segment, encrypted: true);
+        var pgbackrestPush = await pgbackrest.PushPeakAsync(segment);
+        var bulwarkRuntime = await PeakAs(runAs, program, [.. prefix, "--version"]);
+        var pgbackrestRuntime = await PeakAs(runAs, "pgbackrest", ["version"]);
+        load.Add(LoadAverage());
+
+        var pgbackrestVersion = await ToolVersionAsync("pgbackrest", "version");
         Console.WriteLine($"## Point-in-time recovery, pgbench scale {scale}, write load `pgbench -c 4 -j 2 -T {seconds}`");
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{started:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, load average (1 min, read {load.Count} times) {load.Min():0.0} to {load.Max():0.0}, mean {load.Average():0.0}; bulwark {kind}, {pgbackrestVersion}, PostgreSQL {server.Version}; synchronous archiving (one process per segment) for both."));
+        Console.WriteLine();
         Console.WriteLine("| measure | bulwark | pgBackRest | ratio |");
         Console.WriteLine("|---|---|---|---|");
-        var (b, p) = (results[0], results[1]);
-        Row("segments waiting under load, most (.ready, read every second)", b.MostReady, p.MostReady, "0");
-        Row("segments waiting under load, mean", b.MeanReady, p.MeanReady, "0.00");
-        Row("archive drained after the load, s", b.DrainSeconds, p.DrainSeconds, "0.0");
-        Row("full base backup, s", b.FullSeconds, p.FullSeconds, "0.00");
-        Row("second base backup after 1 % of rows changed, s", b.SecondSeconds, p.SecondSeconds, "0.00");
-        Row("second base backup, MiB added to the repository", b.SecondMiB, p.SecondMiB, "0.0");
-        Row("restore + recovery to the end of the archive, s", b.RestoreSeconds, p.RestoreSeconds, "0.00");
-        Row("peak memory of one WAL push, MiB", b.PushPeakMiB, p.PushPeakMiB, "0");
-        Row("peak memory of a full base backup, MiB", b.BackupPeakMiB, p.BackupPeakMiB, "0");
+        Row("archiving alone: segments waiting (.ready, read every second), most", bulwarkArchive.Most, pgbackrestArchive.Most, "0");
+        Row("archiving alone: segments waiting, 95th percentile", bulwarkArchive.P95, pgbackrestArchive.P95, "0");
+        Row("archiving alone: segments waiting, mean", bulwarkArchive.Mean, pgbackrestArchive.Mean, "0.00");
+        Row("archiving alone: segments archived during the load", bulwarkArchive.Segments, pgbackrestArchive.Segments, "0");
+        Row("archiving alone: pgbench transactions per second", bulwarkArchive.Tps, pgbackrestArchive.Tps, "0");
+        Row("archiving alone: archive drained after the load, s", bulwarkArchive.DrainSeconds, pgbackrestArchive.DrainSeconds, "0.0");
+        Row("archiving alone: failed pushes", bulwarkArchive.Failed, pgbackrestArchive.Failed, "0");
+        Row("full base backup, s", bulwarkFull.Seconds, pgbackrestFull.Seconds, "0.00");
+        Row("full base backup, MiB added to the repository", bulwarkFull.AddedMiB, pgbackrestFull.AddedMiB, "0.0");
+        Row("second base backup after 1 % of rows changed (pgBackRest: --type=incr), s", bulwarkSecond.Seconds, pgbackrestSecond.Seconds, "0.00");
+        Row("second base backup, MiB added to the repository (with the WAL it archived)", bulwarkSecond.AddedMiB, pgbackrestSecond.AddedMiB, "0.0");
+        Row($"restore + recovery to the end of the archive ({replayed:0} MiB of WAL to replay), s", bulwarkRestore.Total, pgbackrestRestore.Total, "0.00");
+        Row("… of which the restore command, s", bulwarkRestore.Files, pgbackrestRestore.Files, "0.00");
+        Row("… of which the server's start and recovery, s", bulwarkRestore.Recovery, pgbackrestRestore.Recovery, "0.00");
+        Row("peak memory of one push (a new repository), MiB", bulwarkPush / 1048576.0, pgbackrestPush / 1048576.0, "0.0");
+        Row("peak memory of one push, encrypted repository (bulwark), MiB", bulwarkPushEncrypted / 1048576.0, 0, "0.0");
+        Row("peak memory of the full base backup, MiB", bulwarkFull.PeakMiB, pgbackrestFull.PeakMiB, "0.0");
+        Row("peak memory of the program's version command (its runtime alone), MiB", bulwarkRuntime / 1048576.0, pgbackrestRuntime / 1048576.0, "0.0");
         Console.WriteLine();
-        Console.WriteLine($"Repository after the run: bulwark {b.RepositoryMiB:0.0} MiB, pgBackRest {p.RepositoryMiB:0.0} MiB " +
-                          "(each holds two base backups and the archive of its own load).");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Repository after the run: bulwark {Size(bulwark.Repository) / 1048576.0:0.0} MiB, pgBackRest {Size(pgbackrest.Repository) / 1048576.0:0.0} MiB (each holds two base backups and the archive)."));
     }
 
     private static void Row(string name, double bulwark, double pgbackrest, string format) =>
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {name} | {bulwark.ToString(format, CultureInfo.InvariantCulture)} | {pgbackrest.ToString(format, CultureInfo.InvariantCulture)} | {(pgbackrest > 0 ? (bulwark / pgbackrest).ToString("0.00", CultureInfo.InvariantCulture) : "-")} |"));
+            $"| {name} | {bulwark.ToString(format, CultureInfo.InvariantCulture)} | {(pgbackrest > 0 ? pgbackrest.ToString(format, CultureInfo.InvariantCulture) : "-")} | {(pgbackrest > 0 && bulwark > 0 ? (bulwark / pgbackrest).ToString("0.00", CultureInfo.InvariantCulture) : "-")} |"));
 
-    private sealed record Result(double MostReady, double MeanReady, double DrainSeconds, double FullSeconds,
-        double SecondSeconds, double SecondMiB, double RestoreSeconds, double PushPeakMiB, double BackupPeakMiB, double RepositoryMiB);
+    private sealed record Archiving(double Most, double P95, double Mean, double Segments, double Tps, double DrainSeconds, double Failed);
 
-    private static async Task<Result> RunSideAsync(LocalPostgresServer server, string database, ISide side, int seconds, string? runAs)
+    private sealed record Backup(double Seconds, double AddedMiB, double PeakMiB);
+
+    private sealed record Restore(double Files, double Recovery)
     {
-        Console.Error.WriteLine($"# {side.Name}: archive_command");
-        await Sql(server, "postgres", $"ALTER SYSTEM SET archive_command = '{side.ArchiveCommand.Replace("'", "''", StringComparison.Ordinal)}'");
-        await Sql(server, "postgres", "SELECT pg_reload_conf()");
-        await Sql(server, "postgres", "SELECT pg_switch_wal()");
-        await DrainAsync(server);
-        await side.AfterArchivingStartsAsync();
+        public double Total => Files + Recovery;
+    }
 
-        Console.Error.WriteLine($"# {side.Name}: full base backup");
-        var watch = Stopwatch.StartNew();
-        var backupPeak = await side.FullBackupAsync();
-        var full = watch.Elapsed.TotalSeconds;
-
-        Console.Error.WriteLine($"# {side.Name}: write load");
+    private static async Task<Archiving> ArchiveUnderLoadAsync(LocalPostgresServer server, string name, string command, int seconds,
+        List<double> load)
+    {
+        Console.Error.WriteLine($"# {name} alone under the write load");
+        await SetArchiveCommandAsync(server, command);
+        var (archivedBefore, failedBefore) = await ArchiverCountsAsync(server);
         var ready = Path.Combine(server.DataDirectory, "pg_wal", "archive_status");
         var counts = new List<int>();
         using var stop = new CancellationTokenSource();
@@ -100,45 +152,45 @@ public static class PitrBenchmark
                 try { await Task.Delay(1000, stop.Token); } catch (OperationCanceledException) { }
             }
         });
-        await BenchDatabase.Run("pgbench", server, database, "-n", "-c", "4", "-j", "2", "-T", seconds.ToString(CultureInfo.InvariantCulture));
+        var tps = await PgbenchAsync(server, seconds);
         await stop.CancelAsync();
         await sampler;
-        watch.Restart();
-        await Sql(server, "postgres", "SELECT pg_switch_wal()");
-        await DrainAsync(server);
+        load.Add(LoadAverage());
+        var watch = Stopwatch.StartNew();
+        await SwitchAndDrainAsync(server);
         var drain = watch.Elapsed.TotalSeconds;
-
-        Console.Error.WriteLine($"# {side.Name}: restore to the end of the archive");
-        var target = Path.Combine(side.Work, "restored");
-        Directory.CreateDirectory(target);
-        File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        await OwnAsync(runAs, target);
-        watch.Restart();
-        await side.RestoreToEndAsync(target);
-        await StartAndWaitForPromotionAsync(server, target, runAs);
-        var restore = watch.Elapsed.TotalSeconds;
-
-        Console.Error.WriteLine($"# {side.Name}: second base backup after 1 % of the rows changed");
-        await Sql(server, database, "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid % 100 = 0");
-        await Sql(server, "postgres", "CHECKPOINT");
-        await Sql(server, "postgres", "SELECT pg_switch_wal()");
-        await DrainAsync(server);
-        var before = Size(side.Repository);
-        watch.Restart();
-        await side.SecondBackupAsync();
-        var second = watch.Elapsed.TotalSeconds;
-        await Sql(server, "postgres", "SELECT pg_switch_wal()");
-        await DrainAsync(server);
-        var added = Size(side.Repository) - before;
-
-        var pushPeak = await side.PushPeakAsync();
-        return new Result(counts.DefaultIfEmpty(0).Max(), counts.DefaultIfEmpty(0).Average(), drain, full, second,
-            added / 1048576.0, restore, pushPeak / 1048576.0, backupPeak / 1048576.0, Size(side.Repository) / 1048576.0);
+        var (archivedAfter, failedAfter) = await ArchiverCountsAsync(server);
+        var sorted = counts.DefaultIfEmpty(0).Order().ToList();
+        return new Archiving(sorted[^1], sorted[Math.Max(0, (int)Math.Ceiling(sorted.Count * 0.95) - 1)], sorted.Average(),
+            archivedAfter - archivedBefore, tps, drain, failedAfter - failedBefore);
     }
 
-    /// <summary>Waits until the archiver has no segment left waiting.</summary>
-    private static async Task DrainAsync(LocalPostgresServer server)
+    private static async Task SetArchiveCommandAsync(LocalPostgresServer server, string command)
     {
+        await Sql(server, "postgres", $"ALTER SYSTEM SET archive_command = '{command.Replace("'", "''", StringComparison.Ordinal)}'");
+        await Sql(server, "postgres", "SELECT pg_reload_conf()");
+        await SwitchAndDrainAsync(server);
+    }
+
+    /// <summary>pgbench's write load; its transactions per second.</summary>
+    private static async Task<double> PgbenchAsync(LocalPostgresServer server, int seconds)
+    {
+        var output = await CaptureAsync(server, "pgbench", Database, "-n", "-c", "4", "-j", "2", "-T", seconds.ToString(CultureInfo.InvariantCulture));
+        var match = Regex.Match(output, @"tps = ([0-9.]+)");
+        return match.Success ? double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+    }
+
+    private static async Task<(long Archived, long Failed)> ArchiverCountsAsync(LocalPostgresServer server)
+    {
+        var text = await CaptureAsync(server, "psql", "postgres", "-Atc", "SELECT archived_count || ' ' || failed_count FROM pg_stat_archiver");
+        var parts = text.Trim().Split(' ');
+        return (long.Parse(parts[0], CultureInfo.InvariantCulture), long.Parse(parts[1], CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Closes the current segment and waits until the archiver has no segment left waiting.</summary>
+    private static async Task SwitchAndDrainAsync(LocalPostgresServer server)
+    {
+        await Sql(server, "postgres", "SELECT pg_switch_wal()");
         var ready = Path.Combine(server.DataDirectory, "pg_wal", "archive_status");
         var deadline = Stopwatch.StartNew();
         while (Directory.EnumerateFiles(ready, "*.ready").Any())
@@ -149,6 +201,46 @@ public static class PitrBenchmark
         }
     }
 
+    private static async Task<Backup> TimedAsync(Func<Task<(long Peak, long Added)>> backup)
+    {
+        var watch = Stopwatch.StartNew();
+        var (peak, added) = await backup();
+        return new Backup(watch.Elapsed.TotalSeconds, added / 1048576.0, peak / 1048576.0);
+    }
+
+    /// <summary>A second base backup; the bytes it added to its repository, with the WAL segments it made the server archive.</summary>
+    private static async Task<Backup> SecondBackupAsync(LocalPostgresServer server, ITool tool)
+    {
+        await SwitchAndDrainAsync(server);
+        var before = Size(tool.Repository);
+        var watch = Stopwatch.StartNew();
+        await tool.SecondBackupAsync();
+        var seconds = watch.Elapsed.TotalSeconds;
+        await SwitchAndDrainAsync(server);
+        return new Backup(seconds, (Size(tool.Repository) - before) / 1048576.0, 0);
+    }
+
+    /// <summary>Bytes of WAL written since <paramref name="lsn"/>.</summary>
+    private static async Task<long> WalSinceAsync(LocalPostgresServer server, string lsn) =>
+        long.Parse((await CaptureAsync(server, "psql", "postgres", "-Atc", $"SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '{lsn}')::bigint")).Trim(),
+            CultureInfo.InvariantCulture);
+
+    private static async Task<Restore> RestoreAsync(LocalPostgresServer server, ITool tool, string? runAs)
+    {
+        var target = Path.Combine(tool.Work, "restored");
+        Directory.CreateDirectory(target);
+        File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await OwnAsync(runAs, target);
+        var watch = Stopwatch.StartNew();
+        await tool.RestoreToEndAsync(target);
+        var files = watch.Elapsed.TotalSeconds;
+        watch.Restart();
+        await StartAndWaitForPromotionAsync(server, target, runAs);
+        var recovery = watch.Elapsed.TotalSeconds;
+        Directory.Delete(target, recursive: true);
+        return new Restore(files, recovery);
+    }
+
     /// <summary>Starts a restored data directory on a free port and waits until recovery ends and it is promoted.</summary>
     private static async Task StartAndWaitForPromotionAsync(LocalPostgresServer server, string data, string? runAs)
     {
@@ -156,7 +248,7 @@ public static class PitrBenchmark
         var bin = LocalPostgresServer.FindServerBinDirectory();
         var pgCtl = bin is null ? "pg_ctl" : Path.Combine(bin, "pg_ctl");
         var log = Path.Combine(Path.GetDirectoryName(data)!, "restored.log");
-        await As(runAs, pgCtl, ["-D", data, "-l", log, "-w", "-t", "600",
+        await As(runAs, pgCtl, ["-D", data, "-l", log, "-w", "-t", "1200",
             "-o", $"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c archive_mode=off", "start"]);
         try
         {
@@ -178,22 +270,19 @@ public static class PitrBenchmark
         }
     }
 
-    private interface ISide
+    private interface ITool
     {
-        string Name { get; }
         string Work { get; }
         string Repository { get; }
         string ArchiveCommand { get; }
-        Task AfterArchivingStartsAsync();
-        Task<long> FullBackupAsync();
+        Task<(long Peak, long Added)> FullBackupAsync();
         Task SecondBackupAsync();
         Task RestoreToEndAsync(string target);
-        Task<long> PushPeakAsync();
     }
 
-    private sealed class BulwarkSide(string root, LocalPostgresServer server, string program, string[] prefix, string? runAs) : ISide
+    private sealed class BulwarkTool(string root, LocalPostgresServer server, string program, string[] prefix, string? runAs) : ITool
     {
-        public string Name => "bulwark";
+        private const string Passphrase = "bench-passphrase";
         public string Work { get; } = Path.Combine(root, "bulwark");
         public string Repository => Path.Combine(Work, "repository");
         private string Config => Path.Combine(Work, "bulwark.yml");
@@ -203,49 +292,50 @@ public static class PitrBenchmark
         public async Task PrepareAsync()
         {
             Directory.CreateDirectory(Work);
-            await File.WriteAllTextAsync(Config, $"""
-                repository: {Repository}
-                state: {Path.Combine(Work, "state")}
-                postgres:
-                  url: {server.Url("postgres", withPassword: true)}
-                """);
+            await File.WriteAllTextAsync(Config, ConfigText(Work));
             await OwnAsync(runAs, Work);
             await As(runAs, program, Command("init"));
         }
 
-        public Task AfterArchivingStartsAsync() => Task.CompletedTask;
+        private string ConfigText(string folder) => $"""
+            repository: {Path.Combine(folder, "repository")}
+            state: {Path.Combine(folder, "state")}
+            postgres:
+              url: {server.Url("postgres", withPassword: true)}
+            """;
 
-        public Task<long> FullBackupAsync() => PeakAs(runAs, program, Command("backup", "--physical"));
+        public async Task<(long Peak, long Added)> FullBackupAsync()
+        {
+            var before = Size(Repository);
+            var peak = await PeakAs(runAs, program, Command("backup", "--physical"));
+            return (peak, Size(Repository) - before);
+        }
 
         public Task SecondBackupAsync() => As(runAs, program, Command("backup", "--physical"));
 
         public Task RestoreToEndAsync(string target) =>
             As(runAs, program, Command("restore", "latest", "--to-dir", target, "--to-end"));
 
-        public async Task<long> PushPeakAsync()
+        /// <summary>Peak memory of a push of a copy of <paramref name="segment"/> into a repository of its own.</summary>
+        public async Task<long> PushPeakAsync(string segment, bool encrypted)
         {
-            // A copy of one segment pushed to a repository of its own, so that the run's archive stays as it is.
-            var segments = Path.Combine(Work, "push", "pg_wal");
-            Directory.CreateDirectory(segments);
-            var segment = ArchivedSegment(server);
-            File.Copy(segment, Path.Combine(segments, Path.GetFileName(segment)));
-            var config = Path.Combine(Work, "push", "bulwark.yml");
-            await File.WriteAllTextAsync(config, $"""
-                repository: {Path.Combine(Work, "push", "repository")}
-                state: {Path.Combine(Work, "push", "state")}
-                postgres:
-                  url: {server.Url("postgres", withPassword: true)}
-                """);
-            await OwnAsync(runAs, Path.Combine(Work, "push"));
-            await As(runAs, program, [.. prefix, "init", "--config", config]);
-            return await PeakAs(runAs, program, [.. prefix, "wal", "push", Path.Combine(segments, Path.GetFileName(segment)), "--config", config]);
+            var folder = Path.Combine(Work, encrypted ? "push-encrypted" : "push");
+            var wal = Path.Combine(folder, "pg_wal");
+            Directory.CreateDirectory(wal);
+            var copy = Path.Combine(wal, Path.GetFileName(segment));
+            File.Copy(segment, copy);
+            var config = Path.Combine(folder, "bulwark.yml");
+            await File.WriteAllTextAsync(config, ConfigText(folder));
+            await OwnAsync(runAs, folder);
+            var environment = new Dictionary<string, string?> { ["BULWARK_PASSWORD"] = encrypted ? Passphrase : null };
+            await AsWith(runAs, program, [.. prefix, "init", .. (encrypted ? new[] { "--encrypt" } : []), "--config", config], environment);
+            return await PeakAs(runAs, program, [.. prefix, "wal", "push", copy, "--config", config], environment);
         }
     }
 
-    private sealed class PgBackRestSide(string root, LocalPostgresServer server, string sockets, string? runAs) : ISide
+    private sealed class PgBackRestTool(string work, LocalPostgresServer server, string sockets, string? runAs) : ITool
     {
-        public string Name => "pgBackRest";
-        public string Work { get; } = Path.Combine(root, "pgbackrest");
+        public string Work { get; } = work;
         public string Repository => Path.Combine(Work, "repository");
         private string Config => Path.Combine(Work, "pgbackrest.conf");
         public string ArchiveCommand => $"pgbackrest --config={Config} --stanza={Stanza} archive-push %p";
@@ -253,7 +343,7 @@ public static class PitrBenchmark
         public async Task PrepareAsync()
         {
             Directory.CreateDirectory(Work);
-            // zstd at its default level, as Bulwark compresses; one process, as Bulwark's single job.
+            // zstd at pgBackRest's default level (3; Bulwark's default is 1); one process (process-max=1).
             await File.WriteAllTextAsync(Config, $"""
                 [global]
                 repo1-path={Repository}
@@ -273,13 +363,17 @@ public static class PitrBenchmark
 
                 """);
             await OwnAsync(runAs, Work);
+            await As(runAs, "pgbackrest", Command("stanza-create"));
         }
 
         private string[] Command(params string[] arguments) => [$"--config={Config}", $"--stanza={Stanza}", .. arguments];
 
-        public Task AfterArchivingStartsAsync() => As(runAs, "pgbackrest", Command("stanza-create"));
-
-        public Task<long> FullBackupAsync() => PeakAs(runAs, "pgbackrest", Command("backup", "--type=full"));
+        public async Task<(long Peak, long Added)> FullBackupAsync()
+        {
+            var before = Size(Repository);
+            var peak = await PeakAs(runAs, "pgbackrest", Command("backup", "--type=full"));
+            return (peak, Size(Repository) - before);
+        }
 
         public Task SecondBackupAsync() => As(runAs, "pgbackrest", Command("backup", "--type=incr"));
 
@@ -287,11 +381,12 @@ public static class PitrBenchmark
         public Task RestoreToEndAsync(string target) =>
             As(runAs, "pgbackrest", Command($"--pg1-path={target}", "--type=default", "restore"));
 
-        public async Task<long> PushPeakAsync()
+        /// <summary>Peak memory of an archive-push of <paramref name="segment"/> into a stanza of its own.</summary>
+        public async Task<long> PushPeakAsync(string segment)
         {
-            var segment = ArchivedSegment(server);
-            // archive-push of a segment the archive already holds with the same content: it reads and compares it.
-            return await PeakAs(runAs, "pgbackrest", Command("archive-push", segment));
+            var push = new PgBackRestTool(Path.Combine(Work, "push"), server, sockets, runAs);
+            await push.PrepareAsync();
+            return await PeakAs(runAs, "pgbackrest", push.Command("archive-push", segment));
         }
     }
 
@@ -309,6 +404,9 @@ public static class PitrBenchmark
     private static long Size(string folder) =>
         Directory.Exists(folder) ? Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) : 0;
 
+    private static double LoadAverage() =>
+        double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
+
     private static Task Sql(LocalPostgresServer server, string database, string sql) =>
         BenchDatabase.Run("psql", server, database, "-q", "-c", sql);
 
@@ -318,14 +416,56 @@ public static class PitrBenchmark
             await Measure.RunProcessAsync("chown", ["-R", $"{runAs}:", path]);
     }
 
-    private static Task As(string? runAs, string program, IReadOnlyList<string> arguments) =>
-        Measure.RunProcessAsync(runAs is null ? program : "runuser", runAs is null ? arguments : ["-u", runAs, "--", program, .. arguments]);
+    private static Task As(string? runAs, string program, IReadOnlyList<string> arguments) => AsWith(runAs, program, arguments, null);
 
-    /// <summary>Peak memory of the program itself: runuser execs it, so the process measured is the program.</summary>
-    private static Task<long> PeakAs(string? runAs, string program, IReadOnlyList<string> arguments) =>
-        Measure.PeakMemoryAsync(runAs is null ? program : "setpriv",
-            runAs is null ? arguments : ["--reuid", runAs, "--regid", runAs, "--init-groups", "--", program, .. arguments],
-            new Dictionary<string, string?> { ["HOME"] = Path.GetTempPath() });
+    private static Task AsWith(string? runAs, string program, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string?>? environment) =>
+        Measure.RunProcessAsync(runAs is null ? program : "runuser", runAs is null ? arguments : ["-u", runAs, "--", program, .. arguments], environment);
+
+    /// <summary>
+    /// Peak memory (maximum resident set, from the kernel's rusage through /usr/bin/time) of the program, or of the
+    /// largest process it waited for (pg_basebackup under bulwark, pgBackRest's local worker); setpriv execs, so the
+    /// process measured is the program. Without /usr/bin/time, VmHWM read every 20 ms, which can miss a short peak.
+    /// </summary>
+    private static async Task<long> PeakAs(string? runAs, string program, IReadOnlyList<string> arguments,
+        IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        var variables = new Dictionary<string, string?>(environment ?? new Dictionary<string, string?>()) { ["HOME"] = Path.GetTempPath() };
+        const string time = "/usr/bin/time";
+        var report = File.Exists(time) ? Path.Combine(Path.GetTempPath(), $"bulwark-bench-rss-{Guid.NewGuid():N}") : null;
+        string[] command = report is null ? [program, .. arguments] : [time, "-f", "%M", "-o", report, program, .. arguments];
+        var polled = await Measure.PeakMemoryAsync(runAs is null ? command[0] : "setpriv",
+            runAs is null ? command[1..] : ["--reuid", runAs, "--regid", runAs, "--init-groups", "--", .. command], variables);
+        if (report is null)
+            return polled;
+        var kib = long.Parse((await File.ReadAllLinesAsync(report)).Last(l => l.Trim().Length > 0).Trim(), CultureInfo.InvariantCulture);
+        File.Delete(report);
+        return kib * 1024;
+    }
+
+    private static async Task<string> ToolVersionAsync(string program, string argument)
+    {
+        var (_, output) = await Capture(program, [argument], null, "");
+        return output.Trim();
+    }
+
+    /// <summary>Runs a PostgreSQL client program against the server; its standard output.</summary>
+    private static async Task<string> CaptureAsync(LocalPostgresServer server, string program, string database, params string[] arguments)
+    {
+        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (k, v) in server.Settings(database).ToEnvironment())
+        {
+            if (v is null) info.Environment.Remove(k); else info.Environment[k] = v;
+        }
+        foreach (var a in arguments)
+            info.ArgumentList.Add(a);
+        using var p = Process.Start(info)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        if (p.ExitCode != 0)
+            throw new InvalidOperationException($"{program} failed: {await stderr}");
+        return await stdout;
+    }
 
     private static async Task<(int Code, string Output)> Capture(string program, IReadOnlyList<string> arguments, string? runAs, string password)
     {
