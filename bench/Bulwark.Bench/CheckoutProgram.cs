@@ -19,7 +19,7 @@ public static class CheckoutProgram
         string[] prefix;
         if (Override is not null)
         {
-            (file, prefix) = Override.EndsWith(".dll", StringComparison.Ordinal) ? ("dotnet", [Override]) : (Override, []);
+            (file, prefix) = Override.EndsWith(".dll", StringComparison.Ordinal) ? ("dotnet", new[] { Override }) : (Override, Array.Empty<string>());
         }
         else
         {
@@ -28,7 +28,7 @@ public static class CheckoutProgram
             var folder = Path.Combine(root, ".bulwark-build", "cli");
             var dll = Path.Combine(folder, "bulwark.dll");
             // ./bulwark builds a native executable (no bulwark.dll) where the toolchain exists.
-            (file, prefix) = File.Exists(dll) ? ("dotnet", [dll]) : (Path.Combine(folder, "bulwark"), []);
+            (file, prefix) = File.Exists(dll) ? ("dotnet", new[] { dll }) : (Path.Combine(folder, "bulwark"), Array.Empty<string>());
         }
         if (!_announced)
         {

@@ -41,14 +41,15 @@ public static class StartupBenchmark
             if (readyToRun is not null)
                 contenders.Add(($"ReadyToRun {command}", () => R2R(command)));
         }
-        var samples = await Measure.CompareAsync(rounds, [.. contenders]);
+        var samples = await Measure.CompareAsync(rounds, contenders.ToArray());
         Console.WriteLine($"## start-up and short commands: 100 snapshots of {chunksPerSnapshot} chunks, local repository, {rounds} rounds");
         Measure.Print("start-up", samples, "true");
         double Median(string contender) => samples.Single(s => s.Name == contender).Median;
         var start = Median($"{name} --version") - Median("true");
+        var faster = readyToRun is null ? "" : string.Create(CultureInfo.InvariantCulture,
+            $"; {Median("ReadyToRun --version") / Median($"{name} --version"):0.0}× faster than ReadyToRun");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"start-up ({name} --version less 'true'): {start * 1000:0.0} ms ({(start <= 0.030 ? "within" : "OVER")} 30 ms)" +
-            (readyToRun is null ? "" : $"; {Median("ReadyToRun --version") / Median($"{name} --version"):0.0}× faster than ReadyToRun")));
+            $"start-up ({name} --version less 'true'): {start * 1000:0.0} ms ({(start <= 0.030 ? "within" : "OVER")} 30 ms){faster}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{name} list {Median($"{name} list"):0.000} s, check {Median($"{name} check"):0.000} s (target ≤ 0.1 s each)"));
         var peaks = new List<string>();

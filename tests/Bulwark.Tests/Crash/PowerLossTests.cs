@@ -29,7 +29,7 @@ public sealed class PowerLossTests : IDisposable
         var disk = new PowerLossBackend(new LocalBackend(_directory.Combine("repo")));
         await using var repository = await InitAsync(disk);
 
-        await StoreAsync(repository, Data(1), known: []);
+        await StoreAsync(repository, Data(1), known: new HashSet<ObjectId>());
 
         var chunkPuts = disk.Operations.Select((op, i) => (op, i)).Where(x => x.op.StartsWith("put-unsynced chunks/", StringComparison.Ordinal)).ToList();
         Assert.True(chunkPuts.Count > 10, $"{chunkPuts.Count} chunk puts");
@@ -47,7 +47,7 @@ public sealed class PowerLossTests : IDisposable
         await using var repository = await InitAsync(disk);
         var first = Data(1);
         var second = Data(2);
-        var committed = await StoreAsync(repository, first, known: []);
+        var committed = await StoreAsync(repository, first, known: new HashSet<ObjectId>());
 
         // A backup of other data writes its chunks, then the power fails before its manifest is written.
         var known = BackupRepository.ReferencedChunks([committed]);
