@@ -25,6 +25,8 @@ public static class StartupBenchmark
         await CheckBenchmark.GenerateAsync(repository, chunksPerSnapshot);
         var config = Path.Combine(root, "bulwark.yml");
         await File.WriteAllTextAsync(config, "repository: ./repo\nstate: ./state\ncheck:\n  disk-free-warning: 1%\n  disk-free-critical: 1%\n");
+        // check warns (exit 1) about a configuration others may read.
+        File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         var environment = new Dictionary<string, string?> { ["BULWARK_CONFIG"] = config, ["HOME"] = root };
         var name = native ? "native" : "checkout";
         Task Checkout(params string[] arguments) => Measure.RunProcessAsync(program, [.. prefix, .. arguments], environment);
