@@ -29,6 +29,8 @@ public static class CheckBenchmark
         var (chunkFiles, references) = await GenerateAsync(repository, chunksPerSnapshot);
         var config = Path.Combine(root, "bulwark.yml");
         await File.WriteAllTextAsync(config, "repository: ./repo\nstate: ./state\ncheck:\n  disk-free-warning: 1%\n  disk-free-critical: 1%\n");
+        // check warns (exit 1) about a configuration others may read.
+        File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         var cache = Path.Combine(root, "state", "cache");
         var (program, prefix) = await CheckoutProgram.BuildAsync();
         var environment = new Dictionary<string, string?> { ["BULWARK_CONFIG"] = config, ["HOME"] = root };

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using Bulwark.Operations;
-using Bulwark.Operations.Backup;
 using Bulwark.Operations.Configuration;
-using Bulwark.Operations.Restore;
 using Bulwark.Sources.Postgres;
 
 namespace Bulwark.Bench;
@@ -12,8 +10,9 @@ namespace Bulwark.Bench;
 /// backup --jobs 2 against backup --jobs 1, each into an empty repository, beside pg_dump -Fd -j 2 (to a folder) and
 /// pg_dump -Fc -Z0 > /dev/null; then restore --jobs 2 of the parallel snapshot against restore of the single-archive
 /// snapshot (one job) and against pg_restore -j 2 of a directory-format dump of the same data (uncompressed, on local
-/// disk). Bulwark's own CPU seconds are printed beside the wall times: on two cores, the server's COPY work and index
-/// builds share them with Bulwark.
+/// disk). Bulwark is the program (CheckoutProgram: native where it can). The CPU seconds of each contender (with its
+/// pg_dump or pg_restore) are printed beside the wall times: on two cores, the server's COPY work and index builds
+/// share them.
 /// </summary>
 public static class ParallelBenchmark
 {
@@ -23,32 +22,35 @@ public static class ParallelBenchmark
         var env = db.Server.Settings(source).ToEnvironment();
         var (pgDump, _) = await new PgTools().FindAsync("pg_dump", null, CancellationToken.None);
         var (pgRestore, _) = await new PgTools().FindAsync("pg_restore", null, CancellationToken.None);
+        var (program, prefix) = await CheckoutProgram.BuildAsync();
         var url = db.Server.Url(source, withPassword: true);
 
         var n = 0;
         var cpu = new Dictionary<string, List<double>>();
-        BulwarkContext? single = null, parallel = null;
-        string Backup(int j) => j == 1 ? "bulwark backup --jobs 1" : $"bulwark backup --jobs {j}";
+        string? single = null, parallel = null;
+        string Backup(int j) => $"bulwark backup --jobs {j}";
         async Task BackupAsync(int j)
         {
-            var context = Context(Path.Combine(work, $"repo-par-{n++}"), url);
-            await BackupBenchmark.Init(context);
-            await Cpu(Backup(j), () => new BackupOperation(context).RunAsync(new BackupRequest { Jobs = j }, null, CancellationToken.None));
-            if (j == 1) single = context; else parallel = context;
+            var repository = Path.Combine(work, $"repo-par-{n++}");
+            await BackupBenchmark.Init(Context(repository, url));
+            await Timed(Backup(j), program, [.. prefix, "backup", "--jobs", $"{j}"], ProgramEnvironment(repository, url, work));
+            if (j == 1) single = repository; else parallel = repository;
         }
         var folder = Path.Combine(work, "dir-dump");
+        var dumpFolder = $"pg_dump -Fd -Z0 -j {jobs} (to a folder)";
+        var dumpNull = "pg_dump -Fc -Z0 > /dev/null";
         var backups = await Measure.CompareAsync(rounds,
             (Backup(1), () => BackupAsync(1)),
             (Backup(jobs), () => BackupAsync(jobs)),
-            ($"pg_dump -Fd -Z0 -j {jobs} (to a folder)", async () =>
+            (dumpFolder, () =>
             {
                 if (Directory.Exists(folder))
                     Directory.Delete(folder, recursive: true);
-                await Measure.RunProcessAsync(pgDump, ["-Fd", "-Z0", $"-j{jobs}", "-f", folder], env);
+                return Timed(dumpFolder, pgDump, ["-Fd", "-Z0", $"-j{jobs}", "-f", folder], env);
             }),
-            ("pg_dump -Fc -Z0 > /dev/null", () => Measure.RunProcessAsync(pgDump, ["-Fc", "-Z0"], env)));
+            (dumpNull, () => Timed(dumpNull, "bash", ["-c", $"'{pgDump}' -Fc -Z0 > /dev/null"], env)));
         Measure.Print($"Backup of four large tables ({await SizeAsync(db, source)})", backups, Backup(1));
-        PrintCpu(cpu, Backup(1), Backup(jobs));
+        PrintCpu(cpu, Backup(1), Backup(jobs), dumpFolder, dumpNull);
         Console.WriteLine($"backup --jobs {jobs} / --jobs 1: {backups[1].Median / backups[0].Median:0.00} (target: at most 0.7)");
         Console.WriteLine();
 
@@ -59,47 +61,57 @@ public static class ParallelBenchmark
             await BenchDatabase.Run("psql", db.Server, "postgres", "-q", "-c", $"CREATE DATABASE {name}");
             return name;
         }
+        // The target's password comes from PGPASSWORD, not the command line.
+        Task Restore(string label, string repository, int j)
+        {
+            var restoreEnv = ProgramEnvironment(repository, url, work);
+            restoreEnv["PGPASSWORD"] = env["PGPASSWORD"];
+            return Timed(label, program, [.. prefix, "restore", "latest", "--target", db.Server.Url($"par_restore_{m++}"), "--create",
+                "--no-analyze", "--jobs", $"{j}"], restoreEnv);
+        }
         var restoreSingle = "bulwark restore (single archive, one job)";
         var restoreParallel = $"bulwark restore --jobs {jobs} (parallel snapshot)";
         var restoreStock = $"pg_restore -j {jobs} of the -Fd -Z0 folder";
         var restores = await Measure.CompareAsync(rounds,
-            (restoreSingle, () => Cpu(restoreSingle, () => new RestoreOperation(single!).RunAsync(new RestoreRequest
-            {
-                Snapshot = "latest", Target = db.Server.Url($"par_restore_{m++}", withPassword: true), Create = true, Analyze = false,
-            }, null, CancellationToken.None))),
-            (restoreParallel, () => Cpu(restoreParallel, () => new RestoreOperation(parallel!).RunAsync(new RestoreRequest
-            {
-                Snapshot = "latest", Target = db.Server.Url($"par_restore_{m++}", withPassword: true), Create = true, Analyze = false, Jobs = jobs,
-            }, null, CancellationToken.None))),
+            (restoreSingle, () => Restore(restoreSingle, single!, 1)),
+            (restoreParallel, () => Restore(restoreParallel, parallel!, jobs)),
             (restoreStock, async () =>
             {
                 var name = await FreshAsync();
-                await Measure.RunProcessAsync(pgRestore, ["--exit-on-error", $"-j{jobs}", "-d", name, folder], db.Server.Settings(name).ToEnvironment());
+                await Timed(restoreStock, pgRestore, ["--exit-on-error", $"-j{jobs}", "-d", name, folder], db.Server.Settings(name).ToEnvironment());
             }));
         Measure.Print("Restore of the four tables into a new database (no ANALYZE)", restores, restoreSingle);
-        PrintCpu(cpu, restoreSingle, restoreParallel);
+        PrintCpu(cpu, restoreSingle, restoreParallel, restoreStock);
         Console.WriteLine($"restore --jobs {jobs} / one job: {restores[1].Median / restores[0].Median:0.00} (target: at most 0.75); " +
                           $"/ pg_restore -j {jobs}: {restores[1].Median / restores[2].Median:0.00} (target: at most 1.0)");
         Console.WriteLine();
         for (var i = 0; i < m; i++)
             await BenchDatabase.Run("psql", db.Server, "postgres", "-q", "-c", $"DROP DATABASE IF EXISTS par_restore_{i}");
 
-        async Task Cpu<T>(string name, Func<Task<T>> run)
+        async Task Timed(string name, string file, string[] arguments, IReadOnlyDictionary<string, string?> environment)
         {
-            var before = Process.GetCurrentProcess().TotalProcessorTime;
-            await run();
-            var spent = (Process.GetCurrentProcess().TotalProcessorTime - before).TotalSeconds;
+            var timed = await BudgetBenchmark.TimeAsync(file, arguments, environment);
             if (!cpu.TryGetValue(name, out var list))
                 cpu[name] = list = [];
-            list.Add(spent);
+            list.Add(timed.Cpu);
         }
     }
 
     private static void PrintCpu(Dictionary<string, List<double>> cpu, params string[] names)
     {
+        Console.WriteLine("CPU (user + system of the process and its children: pg_dump, pg_restore; the server's work not counted), median:");
         foreach (var name in names)
-            Console.WriteLine($"  {name}: Bulwark's own CPU {cpu[name].Order().ElementAt(cpu[name].Count / 2):0.00} s (median)");
+            Console.WriteLine($"  {name}: {cpu[name].Order().ElementAt(cpu[name].Count / 2):0.00} s");
     }
+
+    private static Dictionary<string, string?> ProgramEnvironment(string repository, string url, string work) => new()
+    {
+        ["BULWARK_REPOSITORY"] = repository,
+        ["BULWARK_STATE"] = repository + "-state",
+        ["BULWARK_POSTGRES_URL"] = url,
+        ["BULWARK_CONFIG"] = null,
+        ["HOME"] = work,
+    };
 
     /// <summary>Four tables of equal size, each with a primary key and a second index, about size × 12 MB each.</summary>
     private static async Task<string> FourTablesAsync(BenchDatabase db, int size)

@@ -1,11 +1,13 @@
 using System.Globalization;
 using Bulwark.Bench;
 
-// Usage: dotnet run -c Release --project bench/Bulwark.Bench -- [benchmark ...] [--scale N] [--rounds N]
+// Usage: dotnet run -c Release --project bench/Bulwark.Bench -- [benchmark ...] [--scale N] [--rounds N] [--program PATH]
+// The benchmarks that run the bulwark program run the checkout's ('./bulwark' builds it: native where it can), or the
+// native executable or bulwark.dll that --program names.
 // Benchmarks: backup (default), encryption, files, cleanup (--chunks N: the largest repository, default 100000), check
 // (100 snapshots; --binary PATH also times a published single-file binary), startup (process start-up of the checkout's
 // bulwark against 'true' and a ReadyToRun build, list, check and their peak memory on 100 snapshots; --r2r PATH gives
-// an already published ReadyToRun bulwark.dll; 10 rounds unless --rounds), dashboard (--requests N), drill
+// an already published ReadyToRun bulwark.dll, --no-r2r leaves it out; 10 rounds unless --rounds), dashboard (--requests N), drill
 // (fingerprinting cost and restore drills; --jobs N adds a parallel drill), supabase (the supabase profile's backup
 // against a plain one of the same Supabase-shaped project, then the restores; --scale 20 ≈ 200 MB of team rows), parallel (backup --jobs and restore --jobs on four large
 // tables beside pg_dump -Fd -j and pg_restore -j; --jobs N, default 2; --size N, about N × 12 MB per table, default 20), scale (--scales 20,100,300:
@@ -14,11 +16,12 @@ using Bulwark.Bench;
 // under a pgbench load, base backups and a restore to the end of the archive beside pgBackRest; --scale defaults to 50,
 // --seconds N is the load's length, default 120; --binary PATH measures that bulwark executable). Each prints markdown tables of medians and
 // ratios against peers measured in this run. --keep leaves the work folder (repositories, databases' files) behind.
-var names = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && !int.TryParse(a, out _) && (i == 0 || (args[i - 1] != "--binary" && args[i - 1] != "--scales" && args[i - 1] != "--r2r"))).ToList();
+var names = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && !int.TryParse(a, out _) && (i == 0 || (args[i - 1] != "--binary" && args[i - 1] != "--scales" && args[i - 1] != "--r2r" && args[i - 1] != "--program"))).ToList();
 var scale = Option("--scale", 20);
 var rounds = Option("--rounds", 3);
 if (names.Count == 0)
     names.Add("backup");
+CheckoutProgram.Override = Text("--program");
 
 var work = Path.Combine(Path.GetTempPath(), $"bulwark-bench-{Guid.NewGuid():N}"[..28]);
 Directory.CreateDirectory(work);
@@ -44,7 +47,7 @@ try
                 await CheckBenchmark.RunAsync(work, Option("--chunks", 8000), rounds, Text("--binary"));
                 break;
             case "startup":
-                await StartupBenchmark.RunAsync(work, Option("--chunks", 8000), Option("--rounds", 10), Text("--r2r"));
+                await StartupBenchmark.RunAsync(work, Option("--chunks", 8000), Option("--rounds", 10), Text("--r2r"), !args.Contains("--no-r2r"));
                 break;
             case "files":
                 await FilesBenchmark.RunAsync(work, rounds);

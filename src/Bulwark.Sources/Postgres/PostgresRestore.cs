@@ -5,7 +5,6 @@ using Bulwark.Repository.Streams;
 using Bulwark.Sources.Postgres.Archive;
 using Bulwark.Sources.Postgres.Parallel;
 using Bulwark.Sources.Processes;
-using Bulwark.Storage.Local;
 using Npgsql;
 
 namespace Bulwark.Sources.Postgres;
@@ -214,31 +213,17 @@ public sealed class PostgresRestore
         List<string> arguments, IReadOnlyDictionary<string, string?> environment, CancellationToken cancellationToken)
     {
         // pg_restore -j needs a file it can seek in.
-        var folder = _options.SpoolDirectory ?? Path.GetTempPath();
-        OwnerOnly.CreateFolder(folder);
-        // The process id tells a later sweep of the state folder that this file is still in use.
-        var spool = Path.Combine(folder, $"bulwark-restore-{Environment.ProcessId}-{Guid.NewGuid():N}.dump");
-        try
-        {
-            await using (var file = new FileStream(spool, new FileStreamOptions
-                         {
-                             Mode = FileMode.CreateNew, Access = FileAccess.Write,
-                             UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-                         }))
-            await using (var freezing = new FreezingArchiveStream(file))
-                await write(freezing, cancellationToken).ConfigureAwait(false);
-            arguments.Add($"--jobs={_options.Jobs}");
-            arguments.Add(spool);
-            await using var restore = ProcessRunner.Start(pgRestore, arguments, environment, redirectInput: false,
-                redirectOutput: false, cancellationToken);
-            var code = await restore.WaitAsync(cancellationToken).ConfigureAwait(false);
-            if (code != 0)
-                throw RestoreFailed(code, restore.ErrorSummary, parallel: true);
-        }
-        finally
-        {
-            File.Delete(spool);
-        }
+        using var spool = RestoreSpool.Create(_options.SpoolDirectory);
+        await using (var file = spool.OpenWrite())
+        await using (var freezing = new FreezingArchiveStream(file))
+            await write(freezing, cancellationToken).ConfigureAwait(false);
+        arguments.Add($"--jobs={_options.Jobs}");
+        arguments.Add(spool.Path);
+        await using var restore = ProcessRunner.Start(pgRestore, arguments, environment, redirectInput: false,
+            redirectOutput: false, cancellationToken);
+        var code = await restore.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (code != 0)
+            throw RestoreFailed(code, restore.ErrorSummary, parallel: true);
     }
 
     internal static BulwarkException RestoreFailed(int code, string? summary, bool parallel)

@@ -3,7 +3,6 @@ using Bulwark.Repository;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Repository.Streams;
 using Bulwark.Sources.Processes;
-using Bulwark.Storage.Local;
 using Npgsql;
 
 namespace Bulwark.Sources.Postgres.Parallel;
@@ -31,50 +30,36 @@ internal sealed class ParallelTableRestore
         var schema = manifest.FindStream(ParallelSnapshot.SchemaStreamName)!;
         var tables = ParallelSnapshot.Tables(manifest).Select(t => (Stream: t, Table: ParallelSnapshot.Describe(t)))
             .OrderByDescending(t => t.Stream.Size).ToList();
-        var folder = _options.SpoolDirectory ?? Path.GetTempPath();
-        OwnerOnly.CreateFolder(folder);
-        // The process id tells a later sweep of the state folder that this file is still in use.
-        var spool = Path.Combine(folder, $"bulwark-restore-{Environment.ProcessId}-{Guid.NewGuid():N}.dump");
+        using var spool = RestoreSpool.Create(_options.SpoolDirectory);
+        await using (var file = spool.OpenWrite())
+            await repository.CopyStreamAsync(schema, file, progress, cancellationToken: cancellationToken).ConfigureAwait(false);
+
+        await PgRestoreAsync(pgRestore, [.. arguments, "--section=pre-data", "--single-transaction", "--exit-on-error", spool.Path],
+            environment, cancellationToken).ConfigureAwait(false);
+
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var queue = new ConcurrentQueue<(StreamEntry Stream, (string Schema, string Table, string Copy) Table)>(tables);
+        var work = new List<Task>
+        {
+            StopOnFailure(PgRestoreAsync(pgRestore, [.. arguments, "--section=data", "--exit-on-error", spool.Path], environment, failed.Token), failed),
+        };
+        work.AddRange(Enumerable.Range(0, Math.Clamp(tables.Count, 1, _options.Jobs))
+            .Select(_ => Task.Run(() => StopOnFailure(LoadAsync(repository, queue, target, progress, failed.Token), failed), CancellationToken.None)));
         try
         {
-            await using (var file = new FileStream(spool, new FileStreamOptions
-                         {
-                             Mode = FileMode.CreateNew, Access = FileAccess.Write,
-                             UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-                         }))
-                await repository.CopyStreamAsync(schema, file, progress, cancellationToken: cancellationToken).ConfigureAwait(false);
-
-            await PgRestoreAsync(pgRestore, [.. arguments, "--section=pre-data", "--single-transaction", "--exit-on-error", spool],
-                environment, cancellationToken).ConfigureAwait(false);
-
-            using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var queue = new ConcurrentQueue<(StreamEntry Stream, (string Schema, string Table, string Copy) Table)>(tables);
-            var work = new List<Task>
-            {
-                StopOnFailure(PgRestoreAsync(pgRestore, [.. arguments, "--section=data", "--exit-on-error", spool], environment, failed.Token), failed),
-            };
-            work.AddRange(Enumerable.Range(0, Math.Clamp(tables.Count, 1, _options.Jobs))
-                .Select(_ => Task.Run(() => StopOnFailure(LoadAsync(repository, queue, target, progress, failed.Token), failed), CancellationToken.None)));
-            try
-            {
-                await Task.WhenAll(work).ConfigureAwait(false);
-            }
-            catch
-            {
-                var cause = work.Where(w => w.IsFaulted).Select(w => w.Exception!.InnerException!)
-                    .FirstOrDefault(e => e is not OperationCanceledException);
-                if (cause is not null)
-                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
-                throw;
-            }
-
-            await PgRestoreAsync(pgRestore, [.. arguments, "--section=post-data", $"--jobs={_options.Jobs}", spool],
-                environment, cancellationToken).ConfigureAwait(false);
+            await Task.WhenAll(work).ConfigureAwait(false);
         }
-        finally
+        catch
         {
-            File.Delete(spool);
+            var cause = work.Where(w => w.IsFaulted).Select(w => w.Exception!.InnerException!)
+                .FirstOrDefault(e => e is not OperationCanceledException);
+            if (cause is not null)
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
+            throw;
         }
+
+        await PgRestoreAsync(pgRestore, [.. arguments, "--section=post-data", $"--jobs={_options.Jobs}", spool.Path],
+            environment, cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task StopOnFailure(Task task, CancellationTokenSource failed)
