@@ -92,7 +92,12 @@ public sealed class SnapshotCatalog
     /// The distinct chunk ids of a snapshot, from a binary file in the cache (ids, then the SHA-256 of them) or, when
     /// that is missing or damaged, from the manifest. Only the newest snapshots' lists are kept.
     /// </summary>
-    public async Task<IReadOnlyList<ObjectId>> ChunkIdsAsync(ObjectId snapshot, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<ObjectId>> ChunkIdsAsync(ObjectId snapshot, CancellationToken cancellationToken) =>
+        ChunkIdsAsync(snapshot, 2, cancellationToken);
+
+    /// <inheritdoc cref="ChunkIdsAsync(ObjectId, CancellationToken)"/>
+    /// <param name="keep">How many lists the cache keeps (the newest snapshot of each source is checked each run).</param>
+    public async Task<IReadOnlyList<ObjectId>> ChunkIdsAsync(ObjectId snapshot, int keep, CancellationToken cancellationToken)
     {
         var path = Path.Combine(_folder, $"chunks-{snapshot}.bin");
         try
@@ -128,7 +133,7 @@ public sealed class SnapshotCatalog
             System.Security.Cryptography.SHA256.HashData(data.AsSpan(0, distinct.Count * ObjectId.Size), data.AsSpan(distinct.Count * ObjectId.Size));
             await AtomicFile.WriteAsync(path, data, AtomicWriteOptions.Default, cancellationToken).ConfigureAwait(false);
             foreach (var old in Directory.EnumerateFiles(_folder, "chunks-*.bin").Select(f => new FileInfo(f))
-                         .OrderByDescending(f => f.LastWriteTimeUtc).Skip(2))
+                         .OrderByDescending(f => f.LastWriteTimeUtc).Skip(Math.Max(2, keep)))
                 old.Delete();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
