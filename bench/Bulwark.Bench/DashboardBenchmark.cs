@@ -32,8 +32,11 @@ public static class DashboardBenchmark
         await File.WriteAllTextAsync(config, yaml.ToString());
         File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
-        var (program, prefix) = await CheckoutProgram.BuildAsync();
-        var build = prefix.Length == 0 ? "native (NativeAOT)" : "ReadyToRun (JIT)";
+        // BULWARK_BENCH_DAEMON names a program to run instead of the checkout's (a native executable or a bulwark.dll).
+        var (program, prefix) = Environment.GetEnvironmentVariable("BULWARK_BENCH_DAEMON") is { Length: > 0 } given
+            ? given.EndsWith(".dll", StringComparison.Ordinal) ? ("dotnet", new[] { Path.GetFullPath(given) }) : (Path.GetFullPath(given), [])
+            : await CheckoutProgram.BuildAsync();
+        var build = prefix.Length == 0 ? "native (NativeAOT)" : "JIT";
         var info = new ProcessStartInfo(program) { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in prefix.Append("daemon"))
             info.ArgumentList.Add(argument);

@@ -351,7 +351,8 @@ public sealed partial class DashboardTests(ITestOutputHelper output) : IDisposab
 
         var loginUrl = login.Replace("http://0.0.0.0:", "http://127.0.0.1:", StringComparison.Ordinal);
         var seen = await BrowseAsync(new { url = url + "/", loginUrl, chromium = Chromium });
-        Assert.Equal(0, await daemon.StopAsync());
+        var exit = await daemon.StopAsync();
+        Assert.True(exit == 0, $"daemon exited with {exit}:\n{daemon.Output}");
 
         Assert.Equal(401, seen.GetProperty("withoutToken").GetProperty("status").GetInt32());
         Assert.Equal(200, seen.GetProperty("afterLogin").GetProperty("status").GetInt32());
