@@ -37,7 +37,7 @@ public sealed class SnapshotCatalog
     public async Task<IReadOnlyList<SnapshotSummary>> ListAsync(CancellationToken cancellationToken)
     {
         var ids = await _repository.ListSnapshotIdsAsync(cancellationToken).ConfigureAwait(false);
-        var cached = ReadLines<SnapshotSummary>(SummariesFile).ToDictionary(s => s.Id, StringComparer.Ordinal);
+        var cached = ByKey(ReadLines<SnapshotSummary>(SummariesFile), s => s.Id);
         var missing = ids.Where(id => !cached.ContainsKey(id.ToString())).ToList();
         var loaded = new ConcurrentBag<SnapshotSummary>();
         var damaged = new ConcurrentBag<(string, string)>();
@@ -70,7 +70,7 @@ public sealed class SnapshotCatalog
     public async Task<IReadOnlyList<ProofRecord>> ProofsAsync(CancellationToken cancellationToken)
     {
         var names = await _repository.ListEventNamesAsync(RepositoryLayout.ProofEvents, cancellationToken).ConfigureAwait(false);
-        var cached = ReadLines<CachedProof>(ProofsFile).ToDictionary(p => p.Name, StringComparer.Ordinal);
+        var cached = ByKey(ReadLines<CachedProof>(ProofsFile), p => p.Name);
         var missing = names.Where(n => !cached.ContainsKey(n)).ToList();
         var loaded = new ConcurrentBag<CachedProof>();
         await Parallel.ForEachAsync(missing,
@@ -144,6 +144,18 @@ public sealed class SnapshotCatalog
     }
 
     internal sealed record CachedProof(string Name, ProofRecord Record);
+
+    /// <summary>
+    /// Cached entries by name. Two processes (or the daemon's health check and its dashboard) that found the same
+    /// entries missing both append them, so a name may appear twice: the entries are equal, one is kept.
+    /// </summary>
+    private static Dictionary<string, T> ByKey<T>(IEnumerable<T> entries, Func<T, string> key)
+    {
+        var result = new Dictionary<string, T>(StringComparer.Ordinal);
+        foreach (var entry in entries)
+            result[key(entry)] = entry;
+        return result;
+    }
 
     private IEnumerable<T> ReadLines<T>(string file)
     {
