@@ -32,11 +32,18 @@ public static class DashboardBenchmark
         await File.WriteAllTextAsync(config, yaml.ToString());
         File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
-        var (program, prefix) = await CheckoutProgram.BuildAsync();
+        // BULWARK_BENCH_DAEMON names a program to run instead of the checkout's (a native executable or a bulwark.dll).
+        var (program, prefix) = Environment.GetEnvironmentVariable("BULWARK_BENCH_DAEMON") is { Length: > 0 } given
+            ? given.EndsWith(".dll", StringComparison.Ordinal) ? ("dotnet", new[] { Path.GetFullPath(given) }) : (Path.GetFullPath(given), [])
+            : await CheckoutProgram.BuildAsync();
+        var build = prefix.Length == 0 ? "native (NativeAOT)" : "JIT";
         var info = new ProcessStartInfo(program) { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in prefix.Append("daemon"))
             info.ArgumentList.Add(argument);
         info.Environment["BULWARK_CONFIG"] = config;
+        // Runtime settings to try on the daemon alone: BULWARK_BENCH_DAEMON_ENV="DOTNET_GCgen0size=0x400000 MALLOC_ARENA_MAX=2".
+        foreach (var pair in (Environment.GetEnvironmentVariable("BULWARK_BENCH_DAEMON_ENV") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            info.Environment[pair[..pair.IndexOf('=', StringComparison.Ordinal)]] = pair[(pair.IndexOf('=', StringComparison.Ordinal) + 1)..];
         using var daemon = Process.Start(info)!;
         daemon.BeginOutputReadLine();
         daemon.BeginErrorReadLine();
@@ -58,6 +65,7 @@ public static class DashboardBenchmark
                 }
             }
             var firstPage = started.Elapsed;
+            var afterFirst = Breakdown(daemon.Id, program);
             var css = await http.GetByteArrayAsync("/dashboard.css");
             var js = await http.GetByteArrayAsync("/dashboard.js");
             var times = new List<double>(requests);
@@ -74,8 +82,9 @@ public static class DashboardBenchmark
             for (var i = 0; i < 20; i++)
                 await http.GetByteArrayAsync("/");
             var (rss, peak) = Memory(daemon.Id);
+            var atEnd = Breakdown(daemon.Id, program);
             var bytes = Encoding.UTF8.GetByteCount(page);
-            Console.WriteLine($"## dashboard: {Sources} sources x {PerSource} snapshots, local repository");
+            Console.WriteLine($"## dashboard: {Sources} sources x {PerSource} snapshots, local repository, daemon {build}; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"first page after start {firstPage.TotalSeconds:0.0} s; / served {requests} times: median {times[times.Count / 2]:0.00} ms, " +
                 $"p95 {times[(int)(times.Count * 0.95)]:0.00} ms, max {times[^1]:0.00} ms ({(times[(int)(times.Count * 0.95)] <= 50 ? "within" : "OVER")} 50 ms)"));
@@ -84,6 +93,8 @@ public static class DashboardBenchmark
                 $"page {bytes / 1024.0:0.0} KiB + stylesheet {css.Length / 1024.0:0.0} KiB + script {js.Length / 1024.0:0.0} KiB = {total / 1024.0:0.0} KiB ({(total <= 300 * 1024 ? "within" : "OVER")} 300 KB)"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"daemon resident memory {rss / 1024.0:0.0} MiB, peak {peak / 1024.0:0.0} MiB ({(peak <= 150 * 1024 ? "within" : "OVER")} 150 MB)"));
+            Console.WriteLine($"resident MiB by kind, after the first page: {afterFirst}");
+            Console.WriteLine($"resident MiB by kind, at the end:           {atEnd}");
             Console.WriteLine();
         }
         finally
@@ -103,6 +114,56 @@ public static class DashboardBenchmark
         long Read(string key) => File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith(key, StringComparison.Ordinal))
             .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture)).Single();
         return (Read("VmRSS:"), Read("VmHWM:"));
+    }
+
+    /// <summary>
+    /// Where a process's resident memory is, from /proc/PID/smaps: the program's own file, other files (libraries,
+    /// ICU data), the GC heap (the runtime reserves it as one range of a GiB or more, committed in pieces that stay
+    /// adjacent), and other anonymous memory (malloc arenas, stacks).
+    /// </summary>
+    private static string Breakdown(int pid, string program)
+    {
+        var maps = new List<(long Start, long End, string? Name, long Rss)>();
+        foreach (var line in File.ReadLines($"/proc/{pid}/smaps"))
+        {
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length >= 5 && !fields[0].EndsWith(':') && fields[0].Contains('-', StringComparison.Ordinal))
+            {
+                var range = fields[0].Split('-');
+                maps.Add((long.Parse(range[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture),
+                    long.Parse(range[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture), fields.Length >= 6 ? fields[5] : null, 0));
+            }
+            else if (fields.Length >= 2 && fields[0] == "Rss:")
+            {
+                maps[^1] = maps[^1] with { Rss = long.Parse(fields[1], CultureInfo.InvariantCulture) };
+            }
+        }
+        long programFile = 0, otherFiles = 0, gcHeap = 0, anonymous = 0;
+        var fullProgram = Path.IsPathRooted(program) ? Path.GetFullPath(program) : null;
+        for (var i = 0; i < maps.Count;)
+        {
+            if (maps[i].Name is { } name && name.StartsWith('/'))
+            {
+                if (name == fullProgram)
+                    programFile += maps[i].Rss;
+                else
+                    otherFiles += maps[i].Rss;
+                i++;
+                continue;
+            }
+            // A run of adjacent anonymous mappings.
+            var j = i;
+            long rss = maps[i].Rss;
+            while (j + 1 < maps.Count && maps[j + 1].Start == maps[j].End && maps[j + 1].Name is null)
+                rss += maps[++j].Rss;
+            if (maps[j].End - maps[i].Start >= 1L << 30)
+                gcHeap += rss;
+            else
+                anonymous += rss;
+            i = j + 1;
+        }
+        return string.Create(CultureInfo.InvariantCulture,
+            $"program {programFile / 1024.0:0.0}, other files {otherFiles / 1024.0:0.0}, GC heap {gcHeap / 1024.0:0.0}, other anonymous {anonymous / 1024.0:0.0}");
     }
 
     private static int FreePort()

@@ -20,18 +20,19 @@ public static class CopyCommand
             Description = "Snapshots to copy ('latest' or id prefixes); none copies every snapshot",
             Arity = ArgumentArity.ZeroOrMore,
         };
+        var source = SourceOption.Create("Copy this source's snapshots only ('latest' is its newest); without it, every source's");
         var command = new Command("copy",
             "Copy snapshots into a second repository, sending only the chunks it lacks; snapshots it already has are skipped.\n" +
             "An encrypted destination's passphrase comes from BULWARK_NEW_PASSWORD or BULWARK_NEW_PASSWORD_FILE, or is asked on a terminal; " +
-            "without either, the source's passphrase is tried.")
+            "without either, the source's passphrase is tried. With 'sources:', 'latest' needs --source.")
         {
-            to, snapshots,
+            to, snapshots, source,
         };
         command.SetHandler(async (run, ct) =>
         {
             var destination = StorageSetup.AbsoluteLocation(run.Get(to));
             var result = await run.Output.WithProgressAsync("copying", null,
-                progress => new CopyOperation(run.Context).RunAsync(new CopyRequest
+                progress => new CopyOperation(SourceOption.Context(run, source)).RunAsync(new CopyRequest
                 {
                     To = destination,
                     Snapshots = run.Get(snapshots) ?? [],

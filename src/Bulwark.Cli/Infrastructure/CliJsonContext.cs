@@ -24,6 +24,7 @@ namespace Bulwark.Cli.Infrastructure;
 [JsonSerializable(typeof(JsonOutputs.TestRestore))]
 [JsonSerializable(typeof(JsonOutputs.Verify))]
 [JsonSerializable(typeof(JsonOutputs.ModuleCheck))]
+[JsonSerializable(typeof(JsonOutputs.ModuleChecks))]
 [JsonSerializable(typeof(JsonOutputs.Unlock))]
 [JsonSerializable(typeof(List<JsonOutputs.Key>))]
 [JsonSerializable(typeof(JsonOutputs.KeyAdded))]

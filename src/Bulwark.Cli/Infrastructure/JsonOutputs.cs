@@ -139,7 +139,10 @@ internal static class JsonOutputs
     internal sealed record Verify(bool Ok, int SnapshotsChecked, int ChunksChecked, int StreamsChecked, long BytesRead, bool ReadData,
         IReadOnlyList<VerifyProblem> Problems);
 
-    internal sealed record ModuleCheck(bool Ok, string? Snapshot, string? PreviousSnapshot, IEnumerable<Module> Modules);
+    internal sealed record ModuleCheck(bool Ok, string? Snapshot, string? PreviousSnapshot, IEnumerable<Module> Modules, string? Source = null);
+
+    /// <summary>'modules --json' over several sources: one document per source.</summary>
+    internal sealed record ModuleChecks(bool Ok, IEnumerable<ModuleCheck> Sources);
 
     internal sealed record Module(string Path, string Kind, string? Version, string? PreviousVersion, string? Sha256, string? PreviousSha256, bool Problem);
 

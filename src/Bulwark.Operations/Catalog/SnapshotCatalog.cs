@@ -37,7 +37,7 @@ public sealed class SnapshotCatalog
     public async Task<IReadOnlyList<SnapshotSummary>> ListAsync(CancellationToken cancellationToken)
     {
         var ids = await _repository.ListSnapshotIdsAsync(cancellationToken).ConfigureAwait(false);
-        var cached = ReadLines<SnapshotSummary>(SummariesFile).ToDictionary(s => s.Id, StringComparer.Ordinal);
+        var cached = ByKey(ReadLines<SnapshotSummary>(SummariesFile), s => s.Id);
         var missing = ids.Where(id => !cached.ContainsKey(id.ToString())).ToList();
         var loaded = new ConcurrentBag<SnapshotSummary>();
         var damaged = new ConcurrentBag<(string, string)>();
@@ -70,7 +70,7 @@ public sealed class SnapshotCatalog
     public async Task<IReadOnlyList<ProofRecord>> ProofsAsync(CancellationToken cancellationToken)
     {
         var names = await _repository.ListEventNamesAsync(RepositoryLayout.ProofEvents, cancellationToken).ConfigureAwait(false);
-        var cached = ReadLines<CachedProof>(ProofsFile).ToDictionary(p => p.Name, StringComparer.Ordinal);
+        var cached = ByKey(ReadLines<CachedProof>(ProofsFile), p => p.Name);
         var missing = names.Where(n => !cached.ContainsKey(n)).ToList();
         var loaded = new ConcurrentBag<CachedProof>();
         await Parallel.ForEachAsync(missing,
@@ -92,7 +92,12 @@ public sealed class SnapshotCatalog
     /// The distinct chunk ids of a snapshot, from a binary file in the cache (ids, then the SHA-256 of them) or, when
     /// that is missing or damaged, from the manifest. Only the newest snapshots' lists are kept.
     /// </summary>
-    public async Task<IReadOnlyList<ObjectId>> ChunkIdsAsync(ObjectId snapshot, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<ObjectId>> ChunkIdsAsync(ObjectId snapshot, CancellationToken cancellationToken) =>
+        ChunkIdsAsync(snapshot, 2, cancellationToken);
+
+    /// <inheritdoc cref="ChunkIdsAsync(ObjectId, CancellationToken)"/>
+    /// <param name="keep">How many lists the cache keeps (the newest snapshot of each source is checked each run).</param>
+    public async Task<IReadOnlyList<ObjectId>> ChunkIdsAsync(ObjectId snapshot, int keep, CancellationToken cancellationToken)
     {
         var path = Path.Combine(_folder, $"chunks-{snapshot}.bin");
         try
@@ -128,7 +133,7 @@ public sealed class SnapshotCatalog
             System.Security.Cryptography.SHA256.HashData(data.AsSpan(0, distinct.Count * ObjectId.Size), data.AsSpan(distinct.Count * ObjectId.Size));
             await AtomicFile.WriteAsync(path, data, AtomicWriteOptions.Default, cancellationToken).ConfigureAwait(false);
             foreach (var old in Directory.EnumerateFiles(_folder, "chunks-*.bin").Select(f => new FileInfo(f))
-                         .OrderByDescending(f => f.LastWriteTimeUtc).Skip(2))
+                         .OrderByDescending(f => f.LastWriteTimeUtc).Skip(Math.Max(2, keep)))
                 old.Delete();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -139,6 +144,18 @@ public sealed class SnapshotCatalog
     }
 
     internal sealed record CachedProof(string Name, ProofRecord Record);
+
+    /// <summary>
+    /// Cached entries by name. Two processes (or the daemon's health check and its dashboard) that found the same
+    /// entries missing both append them, so a name may appear twice: the entries are equal, one is kept.
+    /// </summary>
+    private static Dictionary<string, T> ByKey<T>(IEnumerable<T> entries, Func<T, string> key)
+    {
+        var result = new Dictionary<string, T>(StringComparer.Ordinal);
+        foreach (var entry in entries)
+            result[key(entry)] = entry;
+        return result;
+    }
 
     private IEnumerable<T> ReadLines<T>(string file)
     {

@@ -173,18 +173,19 @@ public sealed class CopyOperation
     }
 
     /// <summary>The snapshots named (each must read), or every one that reads and apart from them those that do not.</summary>
-    private static async Task<(IReadOnlyList<Snapshot> Snapshots, IReadOnlyList<UnreadableSnapshot> Unreadable)> SelectAsync(
+    /// <summary>The snapshots named, or every one; of the context's source only (copy --source).</summary>
+    private async Task<(IReadOnlyList<Snapshot> Snapshots, IReadOnlyList<UnreadableSnapshot> Unreadable)> SelectAsync(
         BackupRepository source, IReadOnlyList<string> references, CancellationToken cancellationToken)
     {
         if (references.Count == 0)
         {
             var listing = await source.ScanSnapshotsAsync(cancellationToken).ConfigureAwait(false);
-            return (listing.Snapshots, listing.Unreadable);
+            return (_context.SnapshotFilter is { } filter ? listing.Snapshots.Where(filter).ToList() : listing.Snapshots, listing.Unreadable);
         }
         var selected = new List<Snapshot>();
         foreach (var reference in references)
         {
-            var snapshot = await source.ResolveSnapshotAsync(reference, cancellationToken).ConfigureAwait(false);
+            var snapshot = await _context.ResolveSnapshotAsync(source, reference, cancellationToken).ConfigureAwait(false);
             if (selected.All(s => s.Id != snapshot.Id))
                 selected.Add(snapshot);
         }

@@ -17,8 +17,8 @@ public static class DashboardPage
     private static readonly int HistoryDays = (int)StatusOperation.HistoryLength.TotalDays;
 
     /// <summary>
-    /// Rows shown in each per-source table (the newest): the page stays small as snapshots accumulate; every row is in
-    /// /status and 'status --json'.
+    /// Rows shown in each per-source table (the newest): the page stays small as snapshots accumulate; the daemon's
+    /// page links every row (/status), a static page names 'bulwark status --json'.
     /// </summary>
     public const int TableRows = 10;
 
@@ -47,7 +47,7 @@ public static class DashboardPage
             s.Append($"<p class=\"state state-critical\" role=\"alert\">✗ {Html(error)}</p>");
         Health(s, report);
         foreach (var source in report.Sources)
-            Source(s, report, source, zone);
+            Source(s, report, source, zone, standalone);
         Schedule(s, report, zone);
         Rulesets(s, report, zone);
         Modules(s, report);
@@ -87,7 +87,7 @@ public static class DashboardPage
         s.Append("</tbody></table></section>");
     }
 
-    private static void Source(StringBuilder s, StatusReport report, SourceStatus source, TimeZoneInfo zone)
+    private static void Source(StringBuilder s, StatusReport report, SourceStatus source, TimeZoneInfo zone, bool standalone)
     {
         var group = source.Name;
         var id = "s-" + Slug(group);
@@ -123,8 +123,8 @@ public static class DashboardPage
             from, report.Time, v => Duration(TimeSpan.FromSeconds(v))),
             $"<data class=\"drills-passed\" value=\"{passed}\">{passed} passed</data>, <data class=\"drills-failed\" value=\"{drills.Count - passed}\">{drills.Count - passed} failed</data>");
         s.Append("</div>");
-        Tables(s, history, days, drills, zone);
-        Retention(s, source, zone);
+        Tables(s, history, days, drills, zone, standalone);
+        Retention(s, source, zone, standalone);
         s.Append("</section>");
     }
 
@@ -197,34 +197,40 @@ public static class DashboardPage
 
     /// <summary>The newest numbers behind the charts, as tables (folded).</summary>
     private static void Tables(StringBuilder s, IReadOnlyList<SnapshotSummary> history, IReadOnlyList<DayBytes> days,
-        IReadOnlyList<DrillStatus> drills, TimeZoneInfo zone)
+        IReadOnlyList<DrillStatus> drills, TimeZoneInfo zone, bool standalone)
     {
         s.Append($"<details><summary>Backups ({Shown(history.Count)})</summary><table class=\"backups\"><thead><tr><th scope=\"col\">Time</th><th scope=\"col\">Snapshot</th><th scope=\"col\" class=\"num\">Size</th><th scope=\"col\" class=\"num\">Duration</th><th scope=\"col\" class=\"num\">New</th></tr></thead><tbody>");
         foreach (var h in Newest(history))
             s.Append($"<tr data-snapshot=\"{h.Id}\"><td>{Time(h.Time, zone)}</td><td><code>{h.ShortId}</code></td><td class=\"num\">{Data(h.Size, Bytes(h.Size))}</td>" +
                      $"<td class=\"num\">{Data(h.Duration.TotalSeconds, Duration(h.Duration))}</td><td class=\"num\">{(h.NewBytes is { } n ? Data(n, Bytes(n)) : "–")}</td></tr>");
-        s.Append("</tbody></table></details>");
+        s.Append("</tbody></table>").Append(Rest(history.Count - TableRows, standalone)).Append("</details>");
         s.Append($"<details><summary>Bytes added per day ({Shown(days.Count)})</summary><table class=\"added\"><thead><tr><th scope=\"col\">Day</th><th scope=\"col\" class=\"num\">Added</th></tr></thead><tbody>");
         foreach (var d in Newest(days))
             s.Append($"<tr><td>{d.Day:yyyy-MM-dd}</td><td class=\"num\">{Data(d.Bytes, Bytes(d.Bytes))}</td></tr>");
-        s.Append("</tbody></table></details>");
+        s.Append("</tbody></table>").Append(Rest(days.Count - TableRows, standalone)).Append("</details>");
         s.Append($"<details{(drills.Any(d => !d.Passed) ? " open" : "")}><summary>Restore drills ({Shown(drills.Count)})</summary><table class=\"drills\"><thead><tr><th scope=\"col\">Time</th><th scope=\"col\">Snapshot</th><th scope=\"col\">Result</th><th scope=\"col\" class=\"num\">Recovery time</th><th scope=\"col\">Finding</th></tr></thead><tbody>");
         // The newest drills, and every failed one: a failure stays in sight.
-        var shownDrills = drills.Where((d, i) => !d.Passed || i >= drills.Count - TableRows).Reverse();
+        var shownDrills = drills.Where((d, i) => !d.Passed || i >= drills.Count - TableRows).Reverse().ToList();
         foreach (var d in shownDrills)
             s.Append($"<tr><td>{Time(d.Time, zone)}</td><td><code>{Html(d.Snapshot.Length > 8 ? d.Snapshot[..8] : d.Snapshot)}</code></td>" +
                      $"<td>{State(d.Passed ? HealthStatus.Ok : HealthStatus.Critical).Replace(">OK<", ">passed<", StringComparison.Ordinal).Replace(">CRITICAL<", ">FAILED<", StringComparison.Ordinal)}</td>" +
                      $"<td class=\"num\">{(d.RestoreSeconds is { } r ? Data(r, Duration(TimeSpan.FromSeconds(r))) : "–")}</td><td>{Html(d.Summary)}</td></tr>");
-        s.Append("</tbody></table></details>");
+        s.Append("</tbody></table>").Append(Rest(drills.Count - shownDrills.Count, standalone)).Append("</details>");
     }
 
     /// <summary>The newest <see cref="TableRows"/> of a list in time order, newest first.</summary>
     private static IEnumerable<T> Newest<T>(IReadOnlyList<T> items) => items.Skip(Math.Max(0, items.Count - TableRows)).Reverse();
 
     private static string Shown(int count) =>
-        count <= TableRows ? count.ToString(CultureInfo.InvariantCulture) : Invariant($"newest {TableRows} of {count}; all in /status and status --json");
+        count <= TableRows ? count.ToString(CultureInfo.InvariantCulture) : Invariant($"newest {TableRows} of {count}");
 
-    private static void Retention(StringBuilder s, SourceStatus source, TimeZoneInfo zone)
+    /// <summary>Where the rows a table leaves out are: a link on the daemon's page, the command on a static one.</summary>
+    private static string Rest(int hidden, bool standalone) =>
+        hidden <= 0 ? ""
+        : standalone ? Invariant($"<p class=\"muted rest\">The other {hidden} are listed by <code>bulwark status --json</code> on the backup host.</p>")
+        : Invariant($"<p class=\"muted rest\">The other {hidden}: <a href=\"/status\">every row as data (JSON)</a>.</p>");
+
+    private static void Retention(StringBuilder s, SourceStatus source, TimeZoneInfo zone, bool standalone)
     {
         if (source.Retention is not { } retention)
             return;
@@ -239,7 +245,7 @@ public static class DashboardPage
         foreach (var d in Newest(decisions))
             s.Append($"<tr class=\"{(d.Keep ? "kept" : "going")}\"><td>{Time(d.Time, zone)}</td><td><code>{d.Snapshot[..Math.Min(8, d.Snapshot.Length)]}</code></td>" +
                      $"<td class=\"decision\">{(d.Keep ? "kept" : "going")}</td><td>{Html(string.Join("; ", d.Reasons))}</td></tr>");
-        s.Append("</tbody></table></details>");
+        s.Append("</tbody></table>").Append(Rest(decisions.Count - TableRows, standalone)).Append("</details>");
     }
 
     private static void Schedule(StringBuilder s, StatusReport report, TimeZoneInfo zone)

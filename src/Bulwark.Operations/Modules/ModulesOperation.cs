@@ -31,6 +31,8 @@ public sealed class ModulesOperation
     public async Task<ModulesReport> CompareAsync(string? snapshot, CancellationToken cancellationToken)
     {
         await using var repository = await _context.OpenRepositoryAsync(cancellationToken).ConfigureAwait(false);
+        // One source's modules are compared with that source's snapshots only.
+        var filter = _context.SnapshotFilter ?? (_ => true);
         var snapshots = (await repository.ScanSnapshotsAsync(cancellationToken).ConfigureAwait(false)).Snapshots
             .Where(s => s.Manifest.Modules is not null).ToList();
         if (snapshot is null)
@@ -40,7 +42,7 @@ public sealed class ModulesOperation
                 throw new BulwarkException(ErrorKind.Usage, "no modules are configured",
                     "list them under 'modules: paths:' in bulwark.yml, or name a snapshot with --snapshot");
             var current = await Scanner().ScanAsync(files, cancellationToken).ConfigureAwait(false);
-            var previous = snapshots.Count == 0 ? null : snapshots[^1];
+            var previous = snapshots.LastOrDefault(filter);
             return new ModulesReport
             {
                 PreviousSnapshot = previous?.ShortId,
@@ -51,8 +53,10 @@ public sealed class ModulesOperation
         if (chosen.Manifest.Modules is null)
             throw new BulwarkException(ErrorKind.Usage, $"snapshot {chosen.ShortId} recorded no modules",
                 "name a snapshot taken with 'modules:' configured");
-        var before = snapshots.LastOrDefault(s => s.Manifest.Time < chosen.Manifest.Time ||
-                                                  (s.Manifest.Time == chosen.Manifest.Time && s.Id < chosen.Id));
+        // The snapshot before it is of the same source, named with --source or not.
+        var before = snapshots.LastOrDefault(s => s.Manifest.Source.Name == chosen.Manifest.Source.Name &&
+                                                  (s.Manifest.Time < chosen.Manifest.Time ||
+                                                   (s.Manifest.Time == chosen.Manifest.Time && s.Id < chosen.Id)));
         return new ModulesReport
         {
             Snapshot = chosen.ShortId,

@@ -80,8 +80,10 @@ internal sealed class DashboardState : IDisposable
             {
                 return;
             }
-            catch (Exception e) when (e is BulwarkException or IOException or InvalidOperationException)
+            catch (Exception e) when (e is not OperationCanceledException || !stopping.IsCancellationRequested)
             {
+                // Whatever failed, the last good state stays served and the next cycle tries again: an exception
+                // left to end this loop would freeze the page and surface only as the daemon's exit code at stop.
                 Failed?.Invoke($"dashboard refresh failed: {e.Message}");
             }
             using var timeout = new CancellationTokenSource(Interval, _time);

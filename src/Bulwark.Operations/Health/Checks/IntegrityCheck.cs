@@ -8,6 +8,7 @@ namespace Bulwark.Operations.Health.Checks;
 /// <summary>
 /// 'integrity': the newest snapshot is complete — every chunk it references exists — and, with a read-data subset
 /// ('check.read-data-subset' or --read-data-subset), a random part of its chunks reads back and matches its ids.
+/// With 'sources:', the newest snapshot of each source (and of its base backups), as the backup-age check judges each.
 /// Manifests that cannot be read are reported here too. Skipped by a quick check (it lists every chunk).
 /// </summary>
 internal sealed class IntegrityCheck : IHealthCheck
@@ -21,60 +22,78 @@ internal sealed class IntegrityCheck : IHealthCheck
         return await CheckAsync(context, repository, catalog, summaries, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>What was found in one newest snapshot.</summary>
+    private sealed record Newest(SnapshotSummary Snapshot, string? Group, int Chunks, List<string> Problems, int ChunksRead, long BytesRead);
+
     private async Task<HealthFinding> CheckAsync(HealthCheckContext context, BackupRepository repository, SnapshotCatalog catalog,
         IReadOnlyList<SnapshotSummary> summaries, CancellationToken cancellationToken)
     {
         var damaged = catalog.Damaged;
         var subsetPercent = context.Request.ReadDataSubset ?? context.Settings.ReadDataSubset;
-        var problems = damaged.Select(d => $"manifest of {d.Snapshot}: {d.Error}").ToList();
+        var unreadable = damaged.Select(d => $"manifest of {d.Snapshot}: {d.Error}").ToList();
         if (summaries.Count == 0)
         {
             return new HealthFinding
             {
                 Check = Name,
-                Status = problems.Count == 0 ? HealthStatus.Ok : HealthStatus.Critical,
-                Summary = problems.Count == 0 ? "no snapshot to check" : string.Join("; ", problems),
-                Advice = problems.Count == 0 ? null : "run 'bulwark verify' for the full list",
+                Status = unreadable.Count == 0 ? HealthStatus.Ok : HealthStatus.Critical,
+                Summary = unreadable.Count == 0 ? "no snapshot to check" : string.Join("; ", unreadable),
+                Advice = unreadable.Count == 0 ? null : "run 'bulwark verify' for the full list",
             };
         }
-        var latest = summaries[^1];
-        var id = ObjectId.Parse(latest.Id);
-        var (chunksChecked, missing) = await MissingChunksAsync(context, repository, catalog, id, cancellationToken).ConfigureAwait(false);
-        problems.AddRange(missing.Take(3).Select(name => $"{name}: chunk is missing"));
-        var extra = missing.Count > 3 ? $" (and {missing.Count - 3} more)" : "";
-        var readText = "";
-        long bytesRead = 0;
-        if (subsetPercent > 0 && missing.Count == 0)
+        var perSource = context.Bulwark.Settings.Sources.Count > 0;
+        var latest = perSource
+            ? summaries.GroupBy(s => s.Group, StringComparer.Ordinal).Select(g => (Group: (string?)g.Key, Snapshot: g.Last())).ToList()
+            : [(Group: null, Snapshot: summaries[^1])];
+        var missing = await MissingChunksAsync(context, repository, catalog, latest.Select(l => ObjectId.Parse(l.Snapshot.Id)).ToList(),
+            cancellationToken).ConfigureAwait(false);
+        var results = new List<Newest>();
+        foreach (var (group, snapshot) in latest)
         {
-            var (read, chunks, bad) = await ReadSubsetAsync(repository, id, subsetPercent, cancellationToken).ConfigureAwait(false);
-            bytesRead = read;
-            problems.AddRange(bad.Take(3));
-            readText = $"; {HealthText.Percent(subsetPercent)} of its data read back and checked ({HealthText.Count(chunks, "chunk")}, {HealthText.Bytes(read)})";
+            var id = ObjectId.Parse(snapshot.Id);
+            var (chunks, absent) = missing[id];
+            var problems = absent.Take(3).Select(name => $"{name}: chunk is missing").ToList();
+            if (absent.Count > 3)
+                problems[^1] += $" (and {absent.Count - 3} more)";
+            var (read, readChunks) = (0L, 0);
+            if (subsetPercent > 0 && absent.Count == 0)
+            {
+                var (bytes, count, bad) = await ReadSubsetAsync(repository, id, subsetPercent, cancellationToken).ConfigureAwait(false);
+                (read, readChunks) = (bytes, count);
+                problems.AddRange(bad.Take(3));
+            }
+            results.Add(new Newest(snapshot, group, chunks, problems, readChunks, read));
         }
-        var metrics = new List<HealthMetric> { new("integrity_problems", problems.Count, Min: 0) };
+
+        var metrics = new List<HealthMetric> { new("integrity_problems", unreadable.Count + results.Sum(r => r.Problems.Count), Min: 0) };
         if (subsetPercent > 0)
-            metrics.Add(new HealthMetric("bytes_read", bytesRead, "B", Min: 0));
-        if (problems.Count == 0)
+            metrics.Add(new HealthMetric("bytes_read", results.Sum(r => r.BytesRead), "B", Min: 0));
+        if (perSource)
+            metrics.AddRange(results.GroupBy(r => r.Snapshot.SourceName, StringComparer.Ordinal)
+                .Select(g => new HealthMetric("integrity_problems", g.Sum(r => r.Problems.Count), Min: 0, Source: g.Key)));
+        string Of(Newest r) => r.Group is null ? "" : $" of {r.Group}";
+        var broken = results.Where(r => r.Problems.Count > 0).ToList();
+        if (unreadable.Count == 0 && broken.Count == 0)
             return new HealthFinding
             {
                 Check = Name,
                 Status = HealthStatus.Ok,
-                Summary = $"newest snapshot {latest.ShortId} complete ({HealthText.Count(chunksChecked, "chunk")} present){readText}",
+                Summary = string.Join("; ", results.Select(r =>
+                    $"newest snapshot {r.Snapshot.ShortId}{Of(r)} complete ({HealthText.Count(r.Chunks, "chunk")} present)" +
+                    (subsetPercent > 0 ? $"; {HealthText.Percent(subsetPercent)} of its data read back and checked ({HealthText.Count(r.ChunksRead, "chunk")}, {HealthText.Bytes(r.BytesRead)})" : ""))),
                 Metrics = metrics,
             };
         // Unreadable manifests of older snapshots come first and are named as such: the newest may be fine.
-        var newestProblems = problems.Skip(damaged.Count).ToList();
         var parts = new List<string>();
-        if (damaged.Count > 0)
-            parts.Add($"{HealthText.Count(damaged.Count, "manifest")} cannot be read: {string.Join("; ", problems.Take(damaged.Count))}");
-        if (newestProblems.Count > 0)
-            parts.Add($"newest snapshot {latest.ShortId} is damaged: {string.Join("; ", newestProblems)}{extra}");
+        if (unreadable.Count > 0)
+            parts.Add($"{HealthText.Count(damaged.Count, "manifest")} cannot be read: {string.Join("; ", unreadable)}");
+        parts.AddRange(broken.Select(r => $"newest snapshot {r.Snapshot.ShortId}{Of(r)} is damaged: {string.Join("; ", r.Problems)}"));
         return new HealthFinding
         {
             Check = Name,
             Status = HealthStatus.Critical,
             Summary = string.Join("; ", parts),
-            Advice = newestProblems.Count > 0
+            Advice = broken.Count > 0
                 ? "run 'bulwark verify --read-data' for the full list; restore from an earlier snapshot that verifies, and take a new backup now"
                 : "run 'bulwark verify' for the full list; copy the damaged manifest back from another copy of the repository, " +
                   "or set it aside ('A damaged manifest' in docs/RUNBOOK.md): until then cleanup removes nothing",
@@ -83,32 +102,47 @@ internal sealed class IntegrityCheck : IHealthCheck
     }
 
     /// <summary>
-    /// The chunks of a snapshot that are missing. In a local folder each one is looked up (a stat per chunk is
-    /// cheaper than listing a repository that holds many more); on an object store, where a request per chunk is
-    /// slow, the chunk listing is compared (<see cref="RepositoryVerifier"/>).
+    /// The chunks of each snapshot and those missing. In a local folder each one is looked up (a stat per chunk is
+    /// cheaper than listing a repository that holds many more; a chunk shared by snapshots once); on an object store,
+    /// where a request per chunk is slow, the chunk listing is compared once (<see cref="RepositoryVerifier"/>).
     /// </summary>
-    private static async Task<(int Checked, List<string> Missing)> MissingChunksAsync(HealthCheckContext context, BackupRepository repository,
-        SnapshotCatalog catalog, ObjectId id, CancellationToken cancellationToken)
+    private static async Task<Dictionary<ObjectId, (int Checked, List<string> Missing)>> MissingChunksAsync(HealthCheckContext context,
+        BackupRepository repository, SnapshotCatalog catalog, IReadOnlyList<ObjectId> snapshots, CancellationToken cancellationToken)
     {
+        var result = new Dictionary<ObjectId, (int, List<string>)>();
         if (!repository.Capabilities.IsLocal)
         {
-            var report = await RepositoryVerifier.VerifyAsync(repository, [id], readData: false, cancellationToken: cancellationToken).ConfigureAwait(false);
-            return (report.ChunksChecked, report.Problems.Select(p => p.Object).ToList());
-        }
-        var chunks = await catalog.ChunkIdsAsync(id, cancellationToken).ConfigureAwait(false);
-        var missing = new List<string>();
-        await Parallel.ForEachAsync(chunks,
-            new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
-            async (chunk, ct) =>
+            var report = await RepositoryVerifier.VerifyAsync(repository, snapshots, readData: false, cancellationToken: cancellationToken).ConfigureAwait(false);
+            foreach (var id in snapshots)
             {
-                if (!await repository.ChunkExistsAsync(chunk, ct).ConfigureAwait(false))
+                var shortId = id.ToShortString();
+                var chunks = snapshots.Count == 1 ? report.ChunksChecked
+                    : (await catalog.ChunkIdsAsync(id, snapshots.Count + 1, cancellationToken).ConfigureAwait(false)).Count;
+                result[id] = (chunks, report.Problems.Where(p => p.Snapshots.Contains(shortId)).Select(p => p.Object).ToList());
+            }
+            return result;
+        }
+        var present = new System.Collections.Concurrent.ConcurrentDictionary<ObjectId, bool>();
+        foreach (var id in snapshots)
+        {
+            var chunks = await catalog.ChunkIdsAsync(id, snapshots.Count + 1, cancellationToken).ConfigureAwait(false);
+            var missing = new List<string>();
+            await Parallel.ForEachAsync(chunks,
+                new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
+                async (chunk, ct) =>
                 {
-                    lock (missing)
-                        missing.Add(RepositoryLayout.ChunkName(chunk));
-                }
-            }).ConfigureAwait(false);
-        missing.Sort(StringComparer.Ordinal);
-        return (chunks.Count, missing);
+                    if (!present.TryGetValue(chunk, out var exists))
+                        present[chunk] = exists = await repository.ChunkExistsAsync(chunk, ct).ConfigureAwait(false);
+                    if (!exists)
+                    {
+                        lock (missing)
+                            missing.Add(RepositoryLayout.ChunkName(chunk));
+                    }
+                }).ConfigureAwait(false);
+            missing.Sort(StringComparer.Ordinal);
+            result[id] = (chunks.Count, missing);
+        }
+        return result;
     }
 
     /// <summary>Reads a random part of a snapshot's chunks (a different part each run, so that runs add up) and checks each against its id.</summary>

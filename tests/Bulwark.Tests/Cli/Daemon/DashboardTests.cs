@@ -240,7 +240,12 @@ public sealed partial class DashboardTests(ITestOutputHelper output) : IDisposab
             screenshot = Path.Combine(TestServerProcess.RepositoryRoot, "artifacts", "dashboard-dark.png") });
         var css = await Http.GetStringAsync($"{address}/dashboard.css", Ct);
         var js = await Http.GetStringAsync($"{address}/dashboard.js", Ct);
+        var html = await Http.GetStringAsync($"{address}/", Ct);
         Assert.Equal(0, await daemon.StopAsync());
+        // A table that shows its newest rows links the rest for a person, in words a person reads.
+        Assert.Contains("<p class=\"muted rest\">The other ", html);
+        Assert.Contains("<a href=\"/status\">every row as data (JSON)</a>", html);
+        Assert.DoesNotContain("all in /status", html);
         output.WriteLine($"dashboard screenshot: {screenshot}");
 
         Assert.Equal(200, seen.GetProperty("status").GetInt32());
@@ -346,7 +351,8 @@ public sealed partial class DashboardTests(ITestOutputHelper output) : IDisposab
 
         var loginUrl = login.Replace("http://0.0.0.0:", "http://127.0.0.1:", StringComparison.Ordinal);
         var seen = await BrowseAsync(new { url = url + "/", loginUrl, chromium = Chromium });
-        Assert.Equal(0, await daemon.StopAsync());
+        var exit = await daemon.StopAsync();
+        Assert.True(exit == 0, $"daemon exited with {exit}:\n{daemon.Output}");
 
         Assert.Equal(401, seen.GetProperty("withoutToken").GetProperty("status").GetInt32());
         Assert.Equal(200, seen.GetProperty("afterLogin").GetProperty("status").GetInt32());
@@ -371,6 +377,8 @@ public sealed partial class DashboardTests(ITestOutputHelper output) : IDisposab
         Assert.DoesNotContain("https://", html);
         Assert.Equal(8, Regex.Matches(html, "<svg class=\"chart\"").Count);
         Assert.Contains("Source billing", html);
+        Assert.Contains("are listed by <code>bulwark status --json</code>", html);
+        Assert.DoesNotContain("href=\"/status\"", html);
         Assert.Equal(["report.html"], Directory.GetFiles(_directory.Path, "report*").Select(Path.GetFileName));
     }
 
