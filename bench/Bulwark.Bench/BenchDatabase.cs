@@ -80,6 +80,12 @@ public sealed class BenchDatabase : IAsyncDisposable
     public static async Task Run(string program, LocalPostgresServer server, string database, params string[] arguments)
     {
         var (path, _) = await new PgTools().FindAsync(program, null, CancellationToken.None);
+        await Capture(path, server, database, arguments);
+    }
+
+    /// <summary>Runs the program at <paramref name="path"/> against the server (password in its environment); its standard output.</summary>
+    public static async Task<string> Capture(string path, LocalPostgresServer server, string database, params string[] arguments)
+    {
         var info = new ProcessStartInfo(path) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var (k, v) in server.Settings(database).ToEnvironment())
         {
@@ -92,8 +98,8 @@ public sealed class BenchDatabase : IAsyncDisposable
         var stderr = p.StandardError.ReadToEndAsync();
         await p.WaitForExitAsync();
         if (p.ExitCode != 0)
-            throw new InvalidOperationException($"{program} failed: {await stderr}");
-        await stdout;
+            throw new InvalidOperationException($"{Path.GetFileName(path)} failed: {await stderr}");
+        return await stdout;
     }
 
     public ValueTask DisposeAsync() => OwnsServer ? Server.DisposeAsync() : ValueTask.CompletedTask;

@@ -449,23 +449,8 @@ public static class PitrBenchmark
     }
 
     /// <summary>Runs a PostgreSQL client program against the server; its standard output.</summary>
-    private static async Task<string> CaptureAsync(LocalPostgresServer server, string program, string database, params string[] arguments)
-    {
-        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var (k, v) in server.Settings(database).ToEnvironment())
-        {
-            if (v is null) info.Environment.Remove(k); else info.Environment[k] = v;
-        }
-        foreach (var a in arguments)
-            info.ArgumentList.Add(a);
-        using var p = Process.Start(info)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        if (p.ExitCode != 0)
-            throw new InvalidOperationException($"{program} failed: {await stderr}");
-        return await stdout;
-    }
+    private static Task<string> CaptureAsync(LocalPostgresServer server, string program, string database, params string[] arguments) =>
+        BenchDatabase.Capture(program, server, database, arguments);
 
     private static async Task<(int Code, string Output)> Capture(string program, IReadOnlyList<string> arguments, string? runAs, string password)
     {

@@ -67,7 +67,7 @@ public sealed class PhysicalCliTests
         // The server runs as 'postgres' when the tests run as root: it reads the configuration and writes the repository.
         if (Environment.UserName == "root")
             await WalCommandTests.ChownAsync(dir.Path);
-        await using var server = await ArchivingServer.StartAsync(dir, $"dotnet {CliRunner.ProgramPath} wal push %p --config {config}");
+        await using var server = await ArchivingServer.StartAsync(dir, $"{string.Join(' ', CliRunner.Command)} wal push %p --config {config}");
         cli.With("PGPASSWORD", server.Server.Password);
         await server.ExecuteAsync("CREATE TABLE batches (id int PRIMARY KEY, batch int NOT NULL)");
         var backup = await cli.RunAsync("backup", "--physical", "--source", server.Server.Url("postgres"), "--config", config);
