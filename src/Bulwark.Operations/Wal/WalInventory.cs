@@ -188,6 +188,8 @@ public sealed class WalInventory
         timeline == ancestor ||
         (_histories.TryGetValue(timeline, out var history) ? history.Ancestors.Any(a => a.Timeline == ancestor) : timeline > ancestor);
 
+    private static readonly TimeSpan StoreTimePrecision = TimeSpan.FromSeconds(1);
+
     /// <summary>The PITR window over <paramref name="snapshots"/>; null without a base backup, or without WAL after one.</summary>
     public PitrWindow? Window(IReadOnlyList<SnapshotSummary> snapshots)
     {
@@ -195,9 +197,12 @@ public sealed class WalInventory
             return null;
         foreach (var snapshot in snapshots.Where(s => s.IsPhysical && s.StopTime is not null).OrderBy(s => s.Time))
         {
-            if (StartOf(snapshot) is not { } start || newest.Archived < snapshot.StopTime!.Value || Gaps(start).Count > 0)
+            // Object stores keep times to the whole second (S3): a segment archived in the second the backup stopped
+            // may carry an earlier time than the stop.
+            var stop = snapshot.StopTime!.Value;
+            if (StartOf(snapshot) is not { } start || newest.Archived < stop - StoreTimePrecision || Gaps(start).Count > 0)
                 continue;
-            return new PitrWindow(snapshot.StopTime.Value, newest.Archived, snapshot.ShortId, newest.File.Name);
+            return new PitrWindow(stop, newest.Archived > stop ? newest.Archived : stop, snapshot.ShortId, newest.File.Name);
         }
         return null;
     }

@@ -183,6 +183,27 @@ public sealed class WalArchiveStateTests : IDisposable
         Assert.Equal(Seg(1, 6), window.NewestSegment);
     }
 
+    [Fact]
+    public async Task PitrWindow_CountsASegmentArchivedInTheSecondTheBackupStopped_ThoughTheStoreKeepsWholeSeconds()
+    {
+        var repo = await SyntheticRepository.CreateAsync(_directory.Combine("repo"));
+        await PushAsync(repo.Repository, Seg(1, 2));
+        var archived = (await repo.Repository.Wal.ListAsync(cancellationToken: Ct).ToListAsync(Ct)).Single().Archived;
+        // As an S3 listing shows it: the archive time truncated, so it reads earlier than the stop by a fraction.
+        var stop = archived + TimeSpan.FromMilliseconds(600);
+        var snapshot = await repo.AddSnapshotAsync([1], stop - TimeSpan.FromSeconds(5), "cluster", physical: Physical(1, 2, stop));
+
+        var window = (await WalInventory.LoadAsync(repo.Repository, Ct)).Window([Bulwark.Operations.Catalog.SnapshotSummary.From(snapshot)]);
+
+        Assert.NotNull(window);
+        Assert.Equal(stop, window.Earliest);
+        Assert.Equal(stop, window.Latest);
+
+        // A newest segment archived well before the stop is not WAL after the backup: no window.
+        var later = await repo.AddSnapshotAsync([2], stop, "cluster", physical: Physical(1, 2, archived + TimeSpan.FromSeconds(3)));
+        Assert.Null((await WalInventory.LoadAsync(repo.Repository, Ct)).Window([Bulwark.Operations.Catalog.SnapshotSummary.From(later)]));
+    }
+
     private static async Task<List<string>> NamesAsync(BackupRepository repository) =>
         (await repository.Wal.ListAsync(cancellationToken: Ct).ToListAsync(Ct)).Select(f => f.File.Name).Order(StringComparer.Ordinal).ToList();
 }
