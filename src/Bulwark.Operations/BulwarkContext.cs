@@ -176,6 +176,7 @@ public sealed class BulwarkContext
         Time = Time,
         OpenCipher = OpenCipher ?? PassphraseCipher(PassphraseRole.Repository),
         CompressionLevel = Settings.Backup.CompressionLevel,
+        WalCompressionLevel = Settings.Backup.WalCompressionLevel,
         HostName = string.IsNullOrWhiteSpace(Settings.HostName) ? Environment.MachineName : Settings.HostName,
         Warning = Warning,
     };

@@ -6,5 +6,5 @@ namespace Bulwark.Repository;
 public sealed partial class BackupRepository
 {
     /// <summary>The repository's WAL archive.</summary>
-    public WalArchive Wal => new(Backend, Codec);
+    public WalArchive Wal => new(Backend, Codec, Options.WalCompressionLevel);
 }

@@ -17,6 +17,9 @@ public sealed record RepositoryOpenOptions
     /// <summary>zstd level for new objects.</summary>
     public int CompressionLevel { get; init; } = 1;
 
+    /// <summary>zstd level for archived WAL files (each is compressed once, by its own process, and rarely read).</summary>
+    public int WalCompressionLevel { get; init; } = 3;
+
     /// <summary>This host's name as recorded in snapshots and locks.</summary>
     public string HostName { get; init; } = Environment.MachineName;
 

@@ -15,6 +15,12 @@ public sealed class BackupConfig : IConfigSection
     /// </summary>
     public int CompressionLevel { get; set; } = 1;
 
+    /// <summary>
+    /// zstd level of archived WAL files (wal push). Level 3 by default: a segment is compressed once, by its own
+    /// process, and 3 stores ~10 % less WAL than 1 for ~15 ms more per segment (docs/pitr.md, "Numbers").
+    /// </summary>
+    public int WalCompressionLevel { get; set; } = 3;
+
     /// <summary>Compute per-table fingerprints from the dump as it streams in (for restore drills).</summary>
     public bool Fingerprints { get; set; } = true;
 
@@ -22,6 +28,8 @@ public sealed class BackupConfig : IConfigSection
     {
         if (CompressionLevel is < 1 or > 19)
             throw config.Error($"{key}.compression-level", $"{CompressionLevel} is out of range", "use 1 (fastest) to 19 (smallest)");
+        if (WalCompressionLevel is < 1 or > 19)
+            throw config.Error($"{key}.wal-compression-level", $"{WalCompressionLevel} is out of range", "use 1 (fastest) to 19 (smallest)");
         if (Parallelism is < 0 or > 64)
             throw config.Error($"{key}.parallelism", $"{Parallelism} is out of range", "use 0 (automatic) to 64");
     }

@@ -65,6 +65,8 @@ public static class ConfigTemplate
           tags: []
           # zstd level 1 (fastest) to 19 (smallest).
           compression-level: 1
+          # zstd level of archived WAL files ('bulwark wal push', docs/pitr.md).
+          wal-compression-level: 3
 
         # What 'bulwark cleanup' keeps (per database). Keep rules choose, max-age and max-count cap; the newest
         # snapshot, the newest verified one and the newest drilled one are always kept. See docs/retention.md.

@@ -38,11 +38,13 @@ public sealed class WalArchive
 
     private readonly IStorageBackend _backend;
     private readonly ObjectCodec _codec;
+    private readonly int _compressionLevel;
 
-    internal WalArchive(IStorageBackend backend, ObjectCodec codec)
+    internal WalArchive(IStorageBackend backend, ObjectCodec codec, int compressionLevel)
     {
         _backend = backend;
         _codec = codec;
+        _compressionLevel = compressionLevel;
     }
 
     /// <summary>
@@ -133,7 +135,7 @@ public sealed class WalArchive
             using var hash = cipher.CreateIdHash();
             var output = new MemoryStream(buffer, contentStart, buffer.Length - contentStart - sealAfter, writable: true);
             long read = 0;
-            using (var compressor = new CompressionStream(output, new CompressionOptions(_codec.CompressionLevel), PieceSize))
+            using (var compressor = new CompressionStream(output, new CompressionOptions(_compressionLevel), PieceSize))
             {
                 int n;
                 while ((n = await content.ReadAsync(piece.AsMemory(0, PieceSize), cancellationToken).ConfigureAwait(false)) > 0)
@@ -159,7 +161,7 @@ public sealed class WalArchive
         }
         var header = new byte[headerLength];
         WriteHeader(header, file, id, length);
-        using var headerCompressor = new Compressor(new CompressionOptions(_codec.CompressionLevel));
+        using var headerCompressor = new Compressor(new CompressionOptions(_compressionLevel));
         var headerFrame = headerCompressor.Wrap(header);
         var start = contentStart - headerFrame.Length - 1 - sealBefore;
         headerFrame.CopyTo(buffer, contentStart - headerFrame.Length);

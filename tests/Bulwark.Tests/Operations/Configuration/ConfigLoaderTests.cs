@@ -71,6 +71,16 @@ public sealed class ConfigLoaderTests
     }
 
     [Fact]
+    public void WalCompressionLevel_DefaultsToThree_AndIsValidated()
+    {
+        using var dir = new TempDirectory();
+        Assert.Equal(3, Load(dir, "repository: x\n").Config.Backup.WalCompressionLevel);
+        Assert.Equal(6, Load(dir, "repository: x\nbackup:\n  wal-compression-level: 6\n").Config.Backup.WalCompressionLevel);
+        var error = Assert.Throws<BulwarkException>(() => Load(dir, "repository: x\nbackup:\n  wal-compression-level: 0\n"));
+        Assert.Contains("backup.wal-compression-level", error.Message);
+    }
+
+    [Fact]
     public void BadEnvironmentValue_NamesTheVariable()
     {
         using var dir = new TempDirectory();

@@ -51,6 +51,31 @@ public sealed class WalArchiveTests : IDisposable
     }
 
     [Fact]
+    public async Task Put_CompressesAtTheWalLevel_NotTheBackupLevel()
+    {
+        // Text with some structure, where zstd's levels differ (as they do on WAL).
+        var random = new Random(7);
+        var text = new System.Text.StringBuilder();
+        while (text.Length < 1 << 20)
+            text.Append($"INSERT {random.Next(100000)} account-{random.Next(5000)} balance {random.Next(-999, 999)} note {(char)('a' + random.Next(26))}{random.Next(300)}\n");
+        var content = System.Text.Encoding.ASCII.GetBytes(text.ToString());
+        async Task<long> StoredAtAsync(int walLevel)
+        {
+            var folder = _directory.Combine($"repo-{walLevel}");
+            await using var repository = await BackupRepository.InitAsync(new LocalBackend(folder),
+                new RepositoryOpenOptions { CompressionLevel = 1, WalCompressionLevel = walLevel }, cancellationToken: Ct);
+            await repository.Wal.PutAsync(Segment, content, Ct);
+            Assert.Equal(content, (await repository.Wal.GetAsync(Segment, Ct))!.Value.ToArray());
+            return Assert.Single(await repository.Wal.ListAsync(cancellationToken: Ct).ToListAsync(Ct)).StoredSize;
+        }
+
+        var fast = await StoredAtAsync(1);
+        var small = await StoredAtAsync(9);
+
+        Assert.True(small < fast * 0.95, $"level 9 stored {small} bytes, level 1 {fast}");
+    }
+
+    [Fact]
     public async Task Put_RefusesOtherContentUnderTheSameName_AndKeepsTheArchivedFile()
     {
         await using var repository = await InitPlainAsync();
