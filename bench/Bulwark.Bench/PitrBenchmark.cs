@@ -21,7 +21,8 @@ public static class PitrBenchmark
     private const string Database = "bench";
 
     /// <param name="binary">A bulwark executable to measure instead of the checkout's own build.</param>
-    public static async Task RunAsync(string work, int scale, int seconds, string? binary = null)
+    /// <param name="compressionLevel">Bulwark's backup.compression-level (null: its default).</param>
+    public static async Task RunAsync(string work, int scale, int seconds, string? binary = null, int? compressionLevel = null)
     {
         var (program, prefix) = binary is null ? await CheckoutProgram.BuildAsync() : (Path.GetFullPath(binary), []);
         var kind = prefix.Length == 0 ? "native (NativeAOT)" : "dotnet " + string.Join(' ', prefix);
@@ -48,7 +49,7 @@ public static class PitrBenchmark
         await BenchDatabase.Run("pgbench", server, Database, "-i", "-q", "-s", scale.ToString(CultureInfo.InvariantCulture));
         Console.Error.WriteLine($"# pgbench -i -s {scale}: {watch.Elapsed.TotalSeconds:0.0} s; bulwark is {program} ({kind})");
 
-        var bulwark = new BulwarkTool(work, server, program, prefix, runAs);
+        var bulwark = new BulwarkTool(work, server, program, prefix, runAs, compressionLevel);
         var pgbackrest = new PgBackRestTool(Path.Combine(work, "pgbackrest"), server, sockets, runAs);
         await bulwark.PrepareAsync();
         await pgbackrest.PrepareAsync();
@@ -110,6 +111,7 @@ public static class PitrBenchmark
         Row("full base backup, MiB added to the repository", bulwarkFull.AddedMiB, pgbackrestFull.AddedMiB, "0.0");
         Row("second base backup after 1 % of rows changed (pgBackRest: --type=incr), s", bulwarkSecond.Seconds, pgbackrestSecond.Seconds, "0.00");
         Row("second base backup, MiB added to the repository (with the WAL it archived)", bulwarkSecond.AddedMiB, pgbackrestSecond.AddedMiB, "0.0");
+        Row("… of which WAL archived during it, MiB", bulwarkSecond.WalMiB, pgbackrestSecond.WalMiB, "0.0");
         Row($"restore + recovery to the end of the archive ({replayed:0} MiB of WAL to replay), s", bulwarkRestore.Total, pgbackrestRestore.Total, "0.00");
         Row("… of which the restore command, s", bulwarkRestore.Files, pgbackrestRestore.Files, "0.00");
         Row("… of which the server's start and recovery, s", bulwarkRestore.Recovery, pgbackrestRestore.Recovery, "0.00");
@@ -128,7 +130,7 @@ public static class PitrBenchmark
 
     private sealed record Archiving(double Most, double P95, double Mean, double Segments, double Tps, double DrainSeconds, double Failed);
 
-    private sealed record Backup(double Seconds, double AddedMiB, double PeakMiB);
+    private sealed record Backup(double Seconds, double AddedMiB, double PeakMiB, double WalMiB = 0);
 
     private sealed record Restore(double Files, double Recovery)
     {
@@ -213,11 +215,12 @@ public static class PitrBenchmark
     {
         await SwitchAndDrainAsync(server);
         var before = Size(tool.Repository);
+        var walBefore = Size(tool.WalArchive);
         var watch = Stopwatch.StartNew();
         await tool.SecondBackupAsync();
         var seconds = watch.Elapsed.TotalSeconds;
         await SwitchAndDrainAsync(server);
-        return new Backup(seconds, (Size(tool.Repository) - before) / 1048576.0, 0);
+        return new Backup(seconds, (Size(tool.Repository) - before) / 1048576.0, 0, (Size(tool.WalArchive) - walBefore) / 1048576.0);
     }
 
     /// <summary>Bytes of WAL written since <paramref name="lsn"/>.</summary>
@@ -278,13 +281,16 @@ public static class PitrBenchmark
         Task<(long Peak, long Added)> FullBackupAsync();
         Task SecondBackupAsync();
         Task RestoreToEndAsync(string target);
+        /// <summary>Where the repository keeps archived WAL.</summary>
+        string WalArchive { get; }
     }
 
-    private sealed class BulwarkTool(string root, LocalPostgresServer server, string program, string[] prefix, string? runAs) : ITool
+    private sealed class BulwarkTool(string root, LocalPostgresServer server, string program, string[] prefix, string? runAs, int? compressionLevel) : ITool
     {
         private const string Passphrase = "bench-passphrase";
         public string Work { get; } = Path.Combine(root, "bulwark");
         public string Repository => Path.Combine(Work, "repository");
+        public string WalArchive => Path.Combine(Repository, "wal");
         private string Config => Path.Combine(Work, "bulwark.yml");
         private string[] Command(params string[] arguments) => [.. prefix, .. arguments, "--config", Config];
         public string ArchiveCommand => Shell([program, .. Command("wal", "push", "%p")]).Replace("'%p'", "%p", StringComparison.Ordinal);
@@ -302,7 +308,7 @@ public static class PitrBenchmark
             state: {Path.Combine(folder, "state")}
             postgres:
               url: {server.Url("postgres", withPassword: true)}
-            """;
+            """ + (compressionLevel is { } level ? $"\nbackup:\n  compression-level: {level}\n" : "");
 
         public async Task<(long Peak, long Added)> FullBackupAsync()
         {
@@ -337,6 +343,7 @@ public static class PitrBenchmark
     {
         public string Work { get; } = work;
         public string Repository => Path.Combine(Work, "repository");
+        public string WalArchive => Path.Combine(Repository, "archive");
         private string Config => Path.Combine(Work, "pgbackrest.conf");
         public string ArchiveCommand => $"pgbackrest --config={Config} --stanza={Stanza} archive-push %p";
 

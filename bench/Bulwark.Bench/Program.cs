@@ -14,7 +14,7 @@ using Bulwark.Bench;
 // backup, restore, drill, check and peak memory at each scale beside the script and pg_restore), budget
 // (the CPU seconds per GiB of dump of each stage of a backup, beside pg_dump's and zstd's own), pitr (WAL archiving
 // under a pgbench load, base backups and a restore to the end of the archive beside pgBackRest; --scale defaults to 50,
-// --seconds N is the load's length, default 120; --binary PATH measures that bulwark executable). Each prints markdown tables of medians and
+// --seconds N is the load's length, default 120; --compression-level N sets bulwark's backup.compression-level; --binary PATH measures that bulwark executable). Each prints markdown tables of medians and
 // ratios against peers measured in this run. --keep leaves the work folder (repositories, databases' files) behind.
 var names = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && !int.TryParse(a, out _) && (i == 0 || (args[i - 1] != "--binary" && args[i - 1] != "--scales" && args[i - 1] != "--r2r" && args[i - 1] != "--program"))).ToList();
 var scale = Option("--scale", 20);
@@ -67,7 +67,8 @@ try
                 await ScaleBenchmark.RunAsync(scales, work, rounds);
                 break;
             case "pitr":
-                await PitrBenchmark.RunAsync(work, args.Contains("--scale") ? scale : 50, Option("--seconds", 120), Text("--binary"));
+                await PitrBenchmark.RunAsync(work, args.Contains("--scale") ? scale : 50, Option("--seconds", 120), Text("--binary"),
+                    args.Contains("--compression-level") ? Option("--compression-level", 1) : null);
                 break;
             case "dashboard":
                 await DashboardBenchmark.RunAsync(work, Option("--requests", 200));
