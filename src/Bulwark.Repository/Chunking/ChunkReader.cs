@@ -14,11 +14,22 @@ public sealed class ChunkReader
     private bool _eof;
 
     public ChunkReader(FastCdc cdc, Stream source)
+        : this(cdc, source, new byte[WindowSize(cdc)])
     {
+    }
+
+    /// <param name="window">A buffer of <see cref="WindowSize"/> bytes, reused for stream after stream (its content is not read).</param>
+    public ChunkReader(FastCdc cdc, Stream source, byte[] window)
+    {
+        if (window.Length < WindowSize(cdc))
+            throw new ArgumentException($"the window must hold {WindowSize(cdc)} bytes", nameof(window));
         _cdc = cdc;
         _source = source;
-        _buffer = new byte[cdc.Parameters.MaxSize * 2];
+        _buffer = window;
     }
+
+    /// <summary>The buffer a reader needs: twice the largest chunk.</summary>
+    public static int WindowSize(FastCdc cdc) => cdc.Parameters.MaxSize * 2;
 
     /// <summary>Total bytes read from the source so far.</summary>
     public long BytesRead { get; private set; }

@@ -41,6 +41,16 @@ public sealed class StreamUploader
 
     public UploadStatistics Statistics { get; } = new();
 
+    internal BackupRepository Repository => _repository;
+    internal int Parallelism => _parallelism;
+    internal BufferPool Buffers => _buffers;
+
+    /// <summary>
+    /// Starts a batch: streams read one after another whose chunks are stored by workers shared across them, so that
+    /// reading the next stream overlaps storing this one (a base backup's thousand small files).
+    /// </summary>
+    public StreamBatch StartBatch(CancellationToken cancellationToken) => new(this, WorkQueue, cancellationToken);
+
     /// <summary>Chunks this uploader wrote (not reused).</summary>
     public ICollection<ObjectId> WrittenChunks => _written.Keys;
 
@@ -141,43 +151,50 @@ public sealed class StreamUploader
     private async Task WorkAsync(ChannelReader<(int Index, Buffer Chunk)> reader, List<ChunkRef> refs,
         CancellationToken ct)
     {
-        // Created on first use: a worker that only sees known chunks needs no zstd context.
-        ObjectPacker? packer = null;
-        try
-        {
-            await foreach (var (index, chunk) in reader.ReadAllAsync(ct).ConfigureAwait(false))
-                await StoreAsync(index, chunk).ConfigureAwait(false);
-        }
-        finally
-        {
-            packer?.Dispose();
-        }
+        using var slot = new PackerSlot();
+        await foreach (var (index, chunk) in reader.ReadAllAsync(ct).ConfigureAwait(false))
+            await StoreAsync(index, chunk).ConfigureAwait(false);
 
         async Task StoreAsync(int index, Buffer chunk)
         {
             try
             {
-                var data = chunk.Data;
-                var id = _repository.Codec.ComputeId(data.Span);
-                if (!_known.Contains(id) && _written.TryAdd(id, 0))
-                {
-                    packer ??= _repository.Codec.CreatePacker(_repository.Chunker.Parameters.MaxSize);
-                    var packed = packer.Pack(data.Span);
-                    await _repository.WriteChunkAsync(id, packed, ct).ConfigureAwait(false);
-                    Statistics.AddNew(data.Length, packed.Length);
-                }
-                else
-                {
-                    Statistics.AddReused(data.Length);
-                }
+                var stored = await StoreChunkAsync(chunk.Data, slot, ct).ConfigureAwait(false);
                 lock (refs)
-                    refs[index] = new ChunkRef(id, data.Length);
+                    refs[index] = stored;
             }
             finally
             {
                 chunk.Release();
             }
         }
+    }
+
+    /// <summary>Stores a chunk unless the repository or this uploader already holds it; its reference.</summary>
+    internal async Task<ChunkRef> StoreChunkAsync(ReadOnlyMemory<byte> data, PackerSlot slot, CancellationToken ct)
+    {
+        var id = _repository.Codec.ComputeId(data.Span);
+        if (!_known.Contains(id) && _written.TryAdd(id, 0))
+        {
+            // Created on first use: a worker that only sees known chunks needs no zstd context.
+            slot.Packer ??= _repository.Codec.CreatePacker(_repository.Chunker.Parameters.MaxSize);
+            var packed = slot.Packer.Pack(data.Span);
+            await _repository.WriteChunkAsync(id, packed, ct).ConfigureAwait(false);
+            Statistics.AddNew(data.Length, packed.Length);
+        }
+        else
+        {
+            Statistics.AddReused(data.Length);
+        }
+        return new ChunkRef(id, data.Length);
+    }
+
+    /// <summary>A worker's zstd context, made when it first packs a chunk.</summary>
+    internal sealed class PackerSlot : IDisposable
+    {
+        public ObjectPacker? Packer { get; set; }
+
+        public void Dispose() => Packer?.Dispose();
     }
 
     private static async Task ObserveAsync(ChannelReader<Buffer> reader, IReadOnlyList<IStreamObserver> observers,
@@ -200,7 +217,7 @@ public sealed class StreamUploader
     }
 
     /// <summary>A pooled copy of one chunk, returned to the pool when every consumer released it.</summary>
-    private sealed class Buffer
+    internal sealed class Buffer
     {
         private readonly BufferPool _pool;
         private readonly byte[] _array;
@@ -230,7 +247,7 @@ public sealed class StreamUploader
     /// so the pool never grows past that; ArrayPool.Shared instead kept arrays of four sizes per thread and per core,
     /// which the GC never reclaims during a backup.
     /// </summary>
-    private sealed class BufferPool(int size)
+    internal sealed class BufferPool(int size)
     {
         private readonly ConcurrentBag<byte[]> _free = [];
 

@@ -60,7 +60,7 @@ public sealed class PhysicalBackup
             "--pgdata=-", "--format=tar", "--wal-method=fetch", "--checkpoint=fast", "--no-password",
             "--label=bulwark base backup", "--verbose",
         };
-        var streams = new List<StreamEntry>();
+        IReadOnlyList<StreamEntry> streams;
         var files = new List<PhysicalFileEntry>();
         string? label = null;
         byte[]? manifestBytes = null;
@@ -70,7 +70,8 @@ public sealed class PhysicalBackup
         {
             try
             {
-                var target = await uploader.ConfigureAwait(false);
+                // The files are many and mostly small: one batch, so that reading the next overlaps storing this one.
+                await using var batch = (await uploader.ConfigureAwait(false)).StartBatch(cancellationToken);
                 await using var tar = new TarReader(BatchingPipeStream.Wrap(run.StandardOutput), leaveOpen: true);
                 while (await tar.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
                 {
@@ -107,13 +108,13 @@ public sealed class PhysicalBackup
                                 else
                                     control = bytes;
                                 copy.Position = 0;
-                                streams.Add(await target.UploadAsync(name, PhysicalBackupInfo.StreamKind, copy, null, attributes,
-                                    progress, cancellationToken).ConfigureAwait(false));
+                                await batch.AddAsync(name, PhysicalBackupInfo.StreamKind, copy, attributes, progress, cancellationToken)
+                                    .ConfigureAwait(false);
                             }
                             else
                             {
-                                streams.Add(await target.UploadAsync(name, PhysicalBackupInfo.StreamKind, data, null, attributes,
-                                    progress, cancellationToken).ConfigureAwait(false));
+                                await batch.AddAsync(name, PhysicalBackupInfo.StreamKind, data, attributes, progress, cancellationToken)
+                                    .ConfigureAwait(false);
                             }
                             break;
                         }
@@ -124,6 +125,7 @@ public sealed class PhysicalBackup
                 }
                 // The rest of the output (tar padding) is read so that pg_basebackup can finish writing.
                 await run.StandardOutput.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
+                streams = await batch.CompleteAsync().ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
