@@ -17,7 +17,7 @@ public sealed class BackupConfig : IConfigSection
 
     /// <summary>
     /// zstd level of archived WAL files (wal push). Level 3 by default: a segment is compressed once, by its own
-    /// process, and 3 stores ~10 % less WAL than 1 for ~15 ms more per segment (docs/pitr.md, "Numbers").
+    /// process, and 3 stores ~10 % less WAL than 1 for a few milliseconds more per segment (docs/pitr.md, "Numbers").
     /// </summary>
     public int WalCompressionLevel { get; set; } = 3;
 
