@@ -12,8 +12,11 @@ public static class ListCommand
     public static Command Create()
     {
         var command = new Command("list",
-            "List the snapshots, oldest first. A snapshot whose manifest cannot be read is named on standard error " +
-            "(with --json: under \"unreadable\") and the others are listed.");
+            "List the snapshots, oldest first, from the snapshot summaries cached in the state folder (a manifest is " +
+            "read when it is new). A snapshot whose manifest cannot be read is named on standard error (with --json: " +
+            "under \"unreadable\") and the others are listed. A cached manifest is read again when the storage lists " +
+            "its object with another size or write time (truncated, overwritten), so that damage shows here; damage " +
+            "that changes neither (bits rotting in place) is found by 'bulwark verify'.");
         command.Aliases.Add("snapshots");
         var source = SourceOption.Create("List this source's snapshots only");
         command.Options.Add(source);

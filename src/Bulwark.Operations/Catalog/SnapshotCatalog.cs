@@ -34,15 +34,11 @@ public sealed class SnapshotCatalog
     /// <summary>Where the cache lives.</summary>
     public string Folder => _folder;
 
-    /// <summary>Snapshots whose manifest could not be read by the last <see cref="ListAsync(CancellationToken)"/>, by id.</summary>
+    /// <summary>Snapshots whose manifest could not be read by the last <see cref="ListAsync"/>, by id.</summary>
     public IReadOnlyList<UnreadableSnapshot> Damaged { get; private set; } = [];
 
     /// <summary>Every snapshot whose manifest reads, oldest first; those that do not are in <see cref="Damaged"/>.</summary>
-    public Task<IReadOnlyList<SnapshotSummary>> ListAsync(CancellationToken cancellationToken) => ListAsync(false, cancellationToken);
-
-    /// <inheritdoc cref="ListAsync(CancellationToken)"/>
-    /// <param name="checkCached">Also read every cached manifest and check it against its id (without parsing it).</param>
-    public async Task<IReadOnlyList<SnapshotSummary>> ListAsync(bool checkCached, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<SnapshotSummary>> ListAsync(CancellationToken cancellationToken)
     {
         var objects = await _repository.ListSnapshotObjectsAsync(cancellationToken).ConfigureAwait(false);
         var cached = ByKey(ReadLines<SnapshotSummary>(SummariesFile), s => s.Id);
@@ -70,24 +66,6 @@ public sealed class SnapshotCatalog
                     gone.Add(listed.Id.ToString()); // removed by a cleanup since the listing
                 }
             }).ConfigureAwait(false);
-        if (checkCached)
-        {
-            var read = missing.Select(o => o.Id).ToHashSet();
-            await Parallel.ForEachAsync(objects.Where(o => !read.Contains(o.Id)),
-                new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken },
-                async (listed, ct) =>
-                {
-                    try
-                    {
-                        await _repository.CheckManifestObjectAsync(listed.Id, ct).ConfigureAwait(false);
-                    }
-                    catch (BulwarkException e) when (e.Kind == ErrorKind.Integrity)
-                    {
-                        damaged.Add(new UnreadableSnapshot(listed.Id, e.Message));
-                        gone.Add(listed.Id.ToString());
-                    }
-                }).ConfigureAwait(false);
-        }
         Damaged = damaged.OrderBy(d => d.Id).ToList();
         // A summary of a manifest that no longer reads stands for nothing.
         foreach (var id in gone)

@@ -23,7 +23,7 @@ public sealed class SnapshotOperations
     {
         await using var repository = await _context.OpenRepositoryAsync(cancellationToken).ConfigureAwait(false);
         var catalog = new SnapshotCatalog(repository, _context.Config.StateDirectory);
-        var all = await catalog.ListAsync(true, cancellationToken).ConfigureAwait(false);
+        var all = await catalog.ListAsync(cancellationToken).ConfigureAwait(false);
         foreach (var damaged in catalog.Damaged)
             repository.Options.Warning?.Invoke($"snapshot {damaged.ShortId} is left out: {damaged.Error} " +
                                                "(see 'A damaged manifest' in docs/RUNBOOK.md)");
