@@ -13,15 +13,23 @@ public sealed partial class BackupRepository
     private readonly ConcurrentDictionary<ObjectId, byte> _warned = new();
 
     /// <summary>Ids of every committed snapshot.</summary>
-    public async Task<IReadOnlyList<ObjectId>> ListSnapshotIdsAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ObjectId>> ListSnapshotIdsAsync(CancellationToken cancellationToken) =>
+        (await ListSnapshotObjectsAsync(cancellationToken).ConfigureAwait(false)).Select(o => o.Id).ToList();
+
+    /// <summary>
+    /// Ids of every committed snapshot, with the size and last write time the storage lists for its manifest object:
+    /// a manifest is written once, so a change in either means the object was replaced since.
+    /// </summary>
+    public async Task<IReadOnlyList<(ObjectId Id, long Size, DateTimeOffset Modified)>> ListSnapshotObjectsAsync(
+        CancellationToken cancellationToken)
     {
-        var ids = new List<ObjectId>();
+        var objects = new List<(ObjectId, long, DateTimeOffset)>();
         await foreach (var info in Backend.ListAsync(RepositoryLayout.SnapshotsFolder, cancellationToken).ConfigureAwait(false))
         {
             if (RepositoryLayout.TryParseSnapshotName(info.Name, out var id))
-                ids.Add(id);
+                objects.Add((id, info.Size, info.LastModified));
         }
-        return ids;
+        return objects;
     }
 
     /// <summary>

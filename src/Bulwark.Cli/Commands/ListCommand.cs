@@ -12,8 +12,11 @@ public static class ListCommand
     public static Command Create()
     {
         var command = new Command("list",
-            "List the snapshots, oldest first. A snapshot whose manifest cannot be read is named on standard error " +
-            "(with --json: under \"unreadable\") and the others are listed.");
+            "List the snapshots, oldest first, from the snapshot summaries cached in the state folder (a manifest is " +
+            "read when it is new). A snapshot whose manifest cannot be read is named on standard error (with --json: " +
+            "under \"unreadable\") and the others are listed. A cached manifest is read again when the storage lists " +
+            "its object with another size or write time (truncated, overwritten), so that damage shows here; damage " +
+            "that changes neither (bits rotting in place) is found by 'bulwark verify'.");
         command.Aliases.Add("snapshots");
         var source = SourceOption.Create("List this source's snapshots only");
         command.Options.Add(source);
@@ -22,10 +25,10 @@ public static class ListCommand
             var listing = await new SnapshotOperations(SourceOption.Context(run, source)).ListAsync(ct);
             // With several sources, grouped by source (in the configuration's order), each oldest first.
             var order = run.Context.Sources.Select((s, i) => (s.Name, i)).ToDictionary(x => x.Name, x => x.i, StringComparer.Ordinal);
-            var bySource = run.Context.Settings.Sources.Count > 0 || listing.Snapshots.Any(s => s.Manifest.Source.Name is not null);
+            var bySource = run.Context.Settings.Sources.Count > 0 || listing.Snapshots.Any(s => s.Source is not null);
             var snapshots = bySource
-                ? listing.Snapshots.OrderBy(s => order.GetValueOrDefault(SourceNames.FromManifest(s.Manifest.Source.Name), int.MaxValue))
-                    .ThenBy(s => SourceNames.FromManifest(s.Manifest.Source.Name), StringComparer.Ordinal).ToList()
+                ? listing.Snapshots.OrderBy(s => order.GetValueOrDefault(s.SourceName, int.MaxValue))
+                    .ThenBy(s => s.SourceName, StringComparer.Ordinal).ToList()
                 : listing.Snapshots;
             var drills = listing.LatestDrills;
             if (run.Json)
@@ -33,20 +36,20 @@ public static class ListCommand
                 run.Output.WriteJson(new JsonOutputs.List(
                     snapshots.Select(s => new JsonOutputs.ListedSnapshot
                     {
-                        Id = s.Id.ToString(),
+                        Id = s.Id,
                         ShortId = s.ShortId,
-                        Time = s.Manifest.Time,
-                        Kind = s.Manifest.Kind,
-                        Host = s.Manifest.Host,
-                        Source = SourceNames.FromManifest(s.Manifest.Source.Name),
-                        Database = s.Manifest.Source.Database,
-                        Profile = s.Manifest.Source.Profile,
-                        Size = s.Manifest.TotalSize,
-                        NewBytes = s.Manifest.Statistics?.NewBytes,
-                        StoredBytes = s.Manifest.Statistics?.StoredBytes,
-                        DurationSeconds = s.Manifest.Duration.TotalSeconds,
-                        Tags = s.Manifest.Tags,
-                        LastDrill = drills.GetValueOrDefault(s.Id.ToString()) is { } d
+                        Time = s.Time,
+                        Kind = s.IsPhysical ? SnapshotManifest.PhysicalKind : SnapshotManifest.LogicalKind,
+                        Host = s.Host,
+                        Source = s.SourceName,
+                        Database = s.Database,
+                        Profile = s.Profile,
+                        Size = s.Size,
+                        NewBytes = s.NewBytes,
+                        StoredBytes = s.StoredBytes,
+                        DurationSeconds = s.Duration.TotalSeconds,
+                        Tags = s.Tags,
+                        LastDrill = drills.GetValueOrDefault(s.Id) is { } d
                             ? new JsonOutputs.Drill(d.Time, d.Passed, d.Summary)
                             : null,
                     }),
@@ -64,12 +67,12 @@ public static class ListCommand
                 : run.Output.Table("ID", "Time", "Kind", "Host", "Database", "Size", "New", "Duration", "Tags", "Last drill");
             foreach (var s in snapshots)
             {
-                var m = s.Manifest;
-                string[] first = bySource ? [Markup.Escape(SourceNames.FromManifest(m.Source.Name)), s.ShortId] : [s.ShortId];
-                table.AddRow([.. first, Format.Time(m.Time), m.Kind, Markup.Escape(m.Host), Markup.Escape(m.Source.Database ?? (m.Physical is null ? "-" : "(cluster)")),
-                    Format.Bytes(m.TotalSize), m.Statistics is null ? "-" : Format.Bytes(m.Statistics.NewBytes),
-                    Format.Duration(m.Duration), Markup.Escape(string.Join(",", m.Tags)),
-                    Markup.Escape(Drill(drills.GetValueOrDefault(s.Id.ToString()), now))]);
+                string[] first = bySource ? [Markup.Escape(s.SourceName), s.ShortId] : [s.ShortId];
+                table.AddRow([.. first, Format.Time(s.Time), s.IsPhysical ? SnapshotManifest.PhysicalKind : SnapshotManifest.LogicalKind,
+                    Markup.Escape(s.Host), Markup.Escape(s.Database ?? (s.IsPhysical ? "(cluster)" : "-")),
+                    Format.Bytes(s.Size), s.NewBytes is { } added ? Format.Bytes(added) : "-",
+                    Format.Duration(s.Duration), Markup.Escape(string.Join(",", s.Tags)),
+                    Markup.Escape(Drill(drills.GetValueOrDefault(s.Id), now))]);
             }
             run.Output.Write(table);
             run.Output.Line($"{snapshots.Count} snapshot{(snapshots.Count == 1 ? "" : "s")} in {run.Context.RepositoryDisplay}" +

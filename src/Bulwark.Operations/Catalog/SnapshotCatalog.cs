@@ -11,12 +11,16 @@ namespace Bulwark.Operations.Catalog;
 /// Summaries of every snapshot and the proof records of a repository, read through a cache in the state folder
 /// (STATE/cache/REPOSITORY-ID/). Listing the repository is the truth: a snapshot listed but not cached has its
 /// manifest read once; a cached one no longer listed is ignored (and dropped when the cache is rewritten). Manifests
-/// and events are immutable and named by their content, so a cached entry never goes stale; losing or damaging the
-/// cache only costs time. Lines are appended with one write each, so processes sharing the cache do not tear them.
+/// and events are immutable and named by their content, so a cached entry never goes stale; a manifest object whose
+/// listed size or write time differs from the one its summary was made from has been replaced (damaged, or copied
+/// back), and is read again. Losing or damaging the cache only costs time. Lines are appended with one write each, so
+/// processes sharing the cache do not tear them.
 /// </summary>
 public sealed class SnapshotCatalog
 {
-    private const string SummariesFile = "snapshots.jsonl";
+    // The number is the summaries' format: a cache written before a field was added is left behind and rebuilt once.
+    private const string SummariesFile = "snapshots-2.jsonl";
+    private static readonly string[] OldSummaryFiles = ["snapshots.jsonl"];
     private const string ProofsFile = "proofs.jsonl";
     private readonly BackupRepository _repository;
     private readonly string _folder;
@@ -30,40 +34,47 @@ public sealed class SnapshotCatalog
     /// <summary>Where the cache lives.</summary>
     public string Folder => _folder;
 
-    /// <summary>Snapshots whose manifest could not be read by the last <see cref="ListAsync"/> (short id, error).</summary>
-    public IReadOnlyList<(string Snapshot, string Error)> Damaged { get; private set; } = [];
+    /// <summary>Snapshots whose manifest could not be read by the last <see cref="ListAsync"/>, by id.</summary>
+    public IReadOnlyList<UnreadableSnapshot> Damaged { get; private set; } = [];
 
-    /// <summary>Every snapshot, oldest first.</summary>
+    /// <summary>Every snapshot whose manifest reads, oldest first; those that do not are in <see cref="Damaged"/>.</summary>
     public async Task<IReadOnlyList<SnapshotSummary>> ListAsync(CancellationToken cancellationToken)
     {
-        var ids = await _repository.ListSnapshotIdsAsync(cancellationToken).ConfigureAwait(false);
+        var objects = await _repository.ListSnapshotObjectsAsync(cancellationToken).ConfigureAwait(false);
         var cached = ByKey(ReadLines<SnapshotSummary>(SummariesFile), s => s.Id);
-        var missing = ids.Where(id => !cached.ContainsKey(id.ToString())).ToList();
+        var missing = objects.Where(o => !(cached.TryGetValue(o.Id.ToString(), out var summary) &&
+                                           summary.ManifestSize == o.Size && summary.ManifestModified == o.Modified)).ToList();
         var loaded = new ConcurrentBag<SnapshotSummary>();
-        var damaged = new ConcurrentBag<(string, string)>();
+        var damaged = new ConcurrentBag<UnreadableSnapshot>();
+        var gone = new ConcurrentBag<string>();
         await Parallel.ForEachAsync(missing,
             new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
-            async (id, ct) =>
+            async (listed, ct) =>
             {
                 try
                 {
-                    loaded.Add(SnapshotSummary.From(await _repository.LoadSnapshotAsync(id, ct).ConfigureAwait(false)));
+                    var snapshot = await _repository.LoadSnapshotAsync(listed.Id, ct).ConfigureAwait(false);
+                    loaded.Add(SnapshotSummary.From(snapshot) with { ManifestSize = listed.Size, ManifestModified = listed.Modified });
                 }
                 catch (BulwarkException e) when (e.Kind == ErrorKind.Integrity)
                 {
-                    damaged.Add((id.ToShortString(), e.Message));
+                    damaged.Add(new UnreadableSnapshot(listed.Id, e.Message));
+                    gone.Add(listed.Id.ToString());
                 }
                 catch (BulwarkException e) when (e.Kind == ErrorKind.Usage)
                 {
-                    // removed by a cleanup since the listing
+                    gone.Add(listed.Id.ToString()); // removed by a cleanup since the listing
                 }
             }).ConfigureAwait(false);
-        Damaged = damaged.ToList();
+        Damaged = damaged.OrderBy(d => d.Id).ToList();
+        // A summary of a manifest that no longer reads stands for nothing.
+        foreach (var id in gone)
+            cached.Remove(id);
         foreach (var summary in loaded)
             cached[summary.Id] = summary;
-        var listed = ids.Select(id => id.ToString()).Where(cached.ContainsKey).ToHashSet(StringComparer.Ordinal);
-        Save(SummariesFile, loaded.ToList(), cached.Count - listed.Count, () => listed.Select(id => cached[id]));
-        return listed.Select(id => cached[id]).OrderBy(s => s.Time).ThenBy(s => s.Id, StringComparer.Ordinal).ToList();
+        var listedIds = objects.Select(o => o.Id.ToString()).Where(cached.ContainsKey).ToHashSet(StringComparer.Ordinal);
+        Save(SummariesFile, loaded.ToList(), cached.Count - listedIds.Count, () => listedIds.Select(id => cached[id]), OldSummaryFiles);
+        return listedIds.Select(id => cached[id]).OrderBy(s => s.Time).ThenBy(s => s.Id, StringComparer.Ordinal).ToList();
     }
 
     /// <summary>Every proof record (verifications that read data, restore drills), oldest first.</summary>
@@ -84,7 +95,7 @@ public sealed class SnapshotCatalog
         foreach (var proof in loaded)
             cached[proof.Name] = proof;
         var present = names.Where(cached.ContainsKey).ToList();
-        Save(ProofsFile, loaded.ToList(), cached.Count - present.Count, () => present.Select(n => cached[n]));
+        Save(ProofsFile, loaded.ToList(), cached.Count - present.Count, () => present.Select(n => cached[n]), []);
         return present.Select(n => cached[n].Record).ToList();
     }
 
@@ -188,7 +199,7 @@ public sealed class SnapshotCatalog
     }
 
     /// <summary>Appends new entries; rewrites the file when it holds many entries that are gone.</summary>
-    private void Save<T>(string file, IReadOnlyList<T> added, int gone, Func<IEnumerable<T>> all)
+    private void Save<T>(string file, IReadOnlyList<T> added, int gone, Func<IEnumerable<T>> all, string[] replaces)
     {
         if (added.Count == 0 && gone <= 16)
             return;
@@ -196,6 +207,8 @@ public sealed class SnapshotCatalog
         try
         {
             OwnerOnly.CreateFolder(_folder);
+            foreach (var old in replaces)
+                File.Delete(Path.Combine(_folder, old));
             if (gone > 16)
             {
                 AtomicFile.WriteText(path, Lines(all()));

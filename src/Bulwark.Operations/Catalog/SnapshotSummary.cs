@@ -3,7 +3,7 @@ using Bulwark.Repository.Snapshots;
 namespace Bulwark.Operations.Catalog;
 
 /// <summary>
-/// The few facts of a snapshot that check, status and metrics need, without its list of chunks. Kept in a local
+/// The few facts of a snapshot that list, check, status and metrics need, without its list of chunks. Kept in a local
 /// cache by snapshot id: a manifest never changes, so a summary never goes stale.
 /// </summary>
 public sealed record SnapshotSummary
@@ -18,6 +18,8 @@ public sealed record SnapshotSummary
     public string? Database { get; init; }
     /// <summary>The source's name as the manifest records it (null: the default source).</summary>
     public string? Source { get; init; }
+    /// <summary>The connection profile of the source (e.g. "supabase"), when the manifest records one.</summary>
+    public string? Profile { get; init; }
     public IReadOnlyList<string> Tags { get; init; } = [];
     /// <summary>Sum of the stream sizes (the dump's size for a database).</summary>
     public required long Size { get; init; }
@@ -34,6 +36,12 @@ public sealed record SnapshotSummary
     public int? Timeline { get; init; }
     public string? StartWalFile { get; init; }
     public DateTimeOffset? StopTime { get; init; }
+    /// <summary>
+    /// The manifest object's size and last write time as the storage listed them when this summary was made: the
+    /// summary stands for the manifest while the listing shows the same.
+    /// </summary>
+    public long? ManifestSize { get; init; }
+    public DateTimeOffset? ManifestModified { get; init; }
 
     public bool IsPhysical => Kind == SnapshotManifest.PhysicalKind;
 
@@ -68,6 +76,7 @@ public sealed record SnapshotSummary
             SourceKind = m.Source.Kind,
             Database = m.Source.Database,
             Source = m.Source.Name,
+            Profile = m.Source.Profile,
             Tags = m.Tags,
             Size = m.TotalSize,
             NewBytes = m.Statistics?.NewBytes,

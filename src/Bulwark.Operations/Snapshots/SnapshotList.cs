@@ -1,10 +1,11 @@
+using Bulwark.Operations.Catalog;
 using Bulwark.Repository.Snapshots;
 
 namespace Bulwark.Operations.Snapshots;
 
 /// <summary>The snapshots of a repository, oldest first, and the latest drill of each (by full id).</summary>
 public sealed record SnapshotList(
-    IReadOnlyList<Snapshot> Snapshots,
+    IReadOnlyList<SnapshotSummary> Snapshots,
     IReadOnlyList<UnreadableSnapshot> Unreadable,
     IReadOnlyDictionary<string, ProofRecord> LatestDrills)
 {

@@ -1,3 +1,4 @@
+using Bulwark.Operations.Catalog;
 using Bulwark.Operations.Drills;
 
 namespace Bulwark.Operations.Snapshots;
@@ -14,19 +15,24 @@ public sealed class SnapshotOperations
 
     /// <summary>
     /// Every snapshot (of the context's source, when it is one source's), oldest first, those whose manifest cannot
-    /// be read, and the latest drill of each.
+    /// be read, and the latest drill of each. Served from the snapshot summaries cached in the state folder
+    /// (<see cref="SnapshotCatalog"/>): a manifest is read only when it is new, or when its object was replaced since
+    /// its summary was made, which is how a manifest damaged after it was cached is still found.
     /// </summary>
     public async Task<SnapshotList> ListAsync(CancellationToken cancellationToken)
     {
         await using var repository = await _context.OpenRepositoryAsync(cancellationToken).ConfigureAwait(false);
-        var listing = await repository.ScanSnapshotsAsync(cancellationToken).ConfigureAwait(false);
+        var catalog = new SnapshotCatalog(repository, _context.Config.StateDirectory);
+        var all = await catalog.ListAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var damaged in catalog.Damaged)
+            repository.Options.Warning?.Invoke($"snapshot {damaged.ShortId} is left out: {damaged.Error} " +
+                                               "(see 'A damaged manifest' in docs/RUNBOOK.md)");
         var drills = await DrillHistory.LatestDrillsAsync(repository, cancellationToken).ConfigureAwait(false);
-        var snapshots = _context.SnapshotFilter is { } filter ? listing.Snapshots.Where(filter).ToList() : listing.Snapshots;
+        var snapshots = _context.SnapshotFilter is null ? all : all.Where(s => s.SourceName == _context.Source!.Name).ToList();
         Wal.PitrWindow? pitr = null;
-        if (listing.Snapshots.Any(s => s.Manifest.Physical is not null))
-            pitr = (await Wal.WalInventory.LoadAsync(repository, cancellationToken).ConfigureAwait(false))
-                .Window(listing.Snapshots.Select(Catalog.SnapshotSummary.From).ToList());
-        return new SnapshotList(snapshots, listing.Unreadable, drills) { Pitr = pitr };
+        if (all.Any(s => s.IsPhysical))
+            pitr = (await Wal.WalInventory.LoadAsync(repository, cancellationToken).ConfigureAwait(false)).Window(all);
+        return new SnapshotList(snapshots, catalog.Damaged, drills) { Pitr = pitr };
     }
 
     /// <summary>One snapshot by reference ("latest" or an id prefix) and its latest drill, if any.</summary>

@@ -122,6 +122,32 @@ public sealed class DamagedRepositoryCliTests(PostgresFixture pg) : IDisposable
     }
 
     [Fact]
+    public async Task AManifestDamagedAfterListCachedItsSummary_IsStillNamedByList()
+    {
+        var (snapshots, cli) = await BackedUpAsync(2);
+        AssertExit(0, await cli.RunAsync("list"));
+        Assert.Single(Directory.GetFiles(_dir.Combine(".state"), "snapshots-*.jsonl", SearchOption.AllDirectories));
+        var damaged = snapshots[0];
+        await FlipABitAsync(damaged);
+
+        var list = await cli.RunAsync("list");
+        AssertExit(0, list);
+        Assert.Contains(snapshots[1].ShortId, list.Stdout);
+        Assert.Contains("1 snapshot in", list.Stdout);
+        Assert.Contains($"and 1 whose manifest cannot be read: {damaged.ShortId}", list.Stdout);
+        Assert.Contains($"snapshots/{damaged.Id}", list.Stderr);
+
+        var json = await cli.RunAsync("list", "--json");
+        AssertExit(0, json);
+        using var document = JsonDocument.Parse(json.Stdout);
+        var listed = Assert.Single(document.RootElement.GetProperty("snapshots").EnumerateArray());
+        Assert.Equal(snapshots[1].Id.ToString(), listed.GetProperty("id").GetString());
+        var unreadable = Assert.Single(document.RootElement.GetProperty("unreadable").EnumerateArray());
+        Assert.Equal(damaged.Id.ToString(), unreadable.GetProperty("id").GetString());
+        Assert.Equal($"snapshots/{damaged.Id}", unreadable.GetProperty("object").GetString());
+    }
+
+    [Fact]
     public async Task Cleanup_ForgetsAmongReadableSnapshots_DeletesNoChunk_AndSaysWhy_ThenCollectsOnceTheManifestIsSetAside()
     {
         var (snapshots, cli) = await BackedUpAsync(3);

@@ -30,7 +30,7 @@ internal sealed class IntegrityCheck : IHealthCheck
     {
         var damaged = catalog.Damaged;
         var subsetPercent = context.Request.ReadDataSubset ?? context.Settings.ReadDataSubset;
-        var unreadable = damaged.Select(d => $"manifest of {d.Snapshot}: {d.Error}").ToList();
+        var unreadable = damaged.Select(d => $"manifest of {d.ShortId}: {d.Error}").ToList();
         if (summaries.Count == 0)
         {
             return new HealthFinding

@@ -72,7 +72,7 @@ public sealed class DashboardStateTests : FakeClockTest
 
         // Two readers that found the same entries missing both appended them (the daemon's health check and its
         // dashboard at start, or the daemon and a 'bulwark status').
-        foreach (var file in new[] { "snapshots.jsonl", "proofs.jsonl" })
+        foreach (var file in new[] { "snapshots-2.jsonl", "proofs.jsonl" })
         {
             var path = Path.Combine(catalog.Folder, file);
             await File.AppendAllTextAsync(path, await File.ReadAllTextAsync(path, Ct), Ct);

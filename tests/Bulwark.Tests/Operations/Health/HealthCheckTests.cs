@@ -387,7 +387,7 @@ public sealed class HealthCheckTests : FakeClockTest
         await AddDailyAsync(repo, 6, TimeSpan.FromHours(2));
         var first = await CheckAsync(context);
         var cache = new SnapshotCatalog(repo.Repository, context.Config.StateDirectory).Folder;
-        var file = Path.Combine(cache, "snapshots.jsonl");
+        var file = Path.Combine(cache, "snapshots-2.jsonl");
         Assert.Equal(6, (await File.ReadAllLinesAsync(file, Ct)).Length);
 
         // A cached summary stands in for its manifest: the manifest is not read again.
