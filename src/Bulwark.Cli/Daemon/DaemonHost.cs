@@ -30,7 +30,9 @@ internal static class DaemonHost
     /// <summary>Time beyond the shutdown timeout for a cancelled job to unwind (kill pg_dump, remove its lock).</summary>
     private static readonly TimeSpan CancelMargin = TimeSpan.FromSeconds(30);
 
-    public static async Task<int> RunAsync(BulwarkContext context, IPEndPoint? listen, TextWriter log, CancellationToken cancellationToken)
+    /// <param name="verbose">Also log the daemon's memory (the runtime's numbers) after each dashboard refresh.</param>
+    public static async Task<int> RunAsync(BulwarkContext context, IPEndPoint? listen, TextWriter log, CancellationToken cancellationToken,
+        bool verbose = false)
     {
         // Health refreshes, jobs and /status all open the repository: unlock it once for the daemon's life.
         context = context.KeepingKeys();
@@ -45,6 +47,8 @@ internal static class DaemonHost
         var access = listen is null ? null : DashboardAccess.Create(settings.TokenFile, listen, context.Config.ResolvePath);
         using var dashboard = new DashboardState(ct => new StatusOperation(context).RunAsync(scheduler.LatestHealth, ct), context.Time);
         dashboard.Failed += Log;
+        if (verbose)
+            dashboard.Refreshed += () => Log("debug: " + DaemonMemory.Read());
         scheduler.JobFinished += _ => dashboard.Poke();
 
         IHost host;
@@ -101,6 +105,8 @@ internal static class DaemonHost
             Log($"bulwark daemon {Version} started (process {Environment.ProcessId}); repository {context.RepositoryDisplay}; time zone {schedule.TimeZone.Id}");
             foreach (var status in scheduler.Status())
                 Log($"{status.Job}: '{status.Expression}', next run {(status.Next is { } n ? TimeZoneInfo.ConvertTime(n, schedule.TimeZone).ToString("yyyy-MM-dd HH:mm zzz", System.Globalization.CultureInfo.InvariantCulture) : "never")}");
+            if (verbose)
+                Log("debug: " + DaemonMemory.Settings());
             if (schedule.Jobs.Count == 0)
                 Log("no job is scheduled ('schedule:' sets them all to off); serving health only");
             foreach (var address in addresses ?? [])

@@ -123,6 +123,9 @@ public sealed class DaemonTests(PostgresFixture pg) : IDisposable
         Assert.Matches(@"\nbulwark_backup_age_seconds 7\d\d\d\n", metrics);
         Assert.Contains("bulwark_check_status{check=\"backup-age\"} 0", metrics);
         Assert.Contains("bulwark_job_next_run_timestamp_seconds{job=\"check\"}", metrics);
+        // The daemon's own memory, as the kernel and the GC see it.
+        Assert.Matches(@"bulwark_daemon_memory_bytes\{kind=""resident""\} [1-9]\d{6,}", metrics);
+        Assert.Matches(@"bulwark_daemon_memory_bytes\{kind=""gc_heap""\} [1-9]\d{5,}", metrics);
         var s = JsonDocument.Parse(status).RootElement;
         Assert.Equal(3, s.GetProperty("snapshots").GetInt32());
         Assert.Equal(3, s.GetProperty("recent").GetArrayLength());
