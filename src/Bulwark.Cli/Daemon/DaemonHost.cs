@@ -30,6 +30,9 @@ internal static class DaemonHost
     /// <summary>Time beyond the shutdown timeout for a cancelled job to unwind (kill pg_dump, remove its lock).</summary>
     private static readonly TimeSpan CancelMargin = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long the first page waits for the first health check.</summary>
+    private static readonly TimeSpan FirstHealthWait = TimeSpan.FromSeconds(60);
+
     /// <param name="verbose">Also log the daemon's memory (the runtime's numbers) after each dashboard refresh.</param>
     public static async Task<int> RunAsync(BulwarkContext context, IPEndPoint? listen, TextWriter log, CancellationToken cancellationToken,
         bool verbose = false)
@@ -45,7 +48,25 @@ internal static class DaemonHost
         runner.Warning += Log;
 
         var access = listen is null ? null : DashboardAccess.Create(settings.TokenFile, listen, context.Config.ResolvePath);
-        using var dashboard = new DashboardState(ct => new StatusOperation(context).RunAsync(scheduler.LatestHealth, ct), context.Time);
+        // The scheduler's first health check reads every manifest that the snapshot cache lacks. A first page made
+        // beside it would read them all a second time, doubling the garbage (and the peak memory) of the start: the
+        // first refresh waits for that check, then shows its report and reads the cache it filled.
+        var firstHealth = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        runner.HealthReported += _ => firstHealth.TrySetResult();
+        if (settings.HealthIntervalValue is null)
+            firstHealth.TrySetResult();
+        using var dashboard = new DashboardState(async ct =>
+        {
+            try
+            {
+                await firstHealth.Task.WaitAsync(FirstHealthWait, context.Time, ct).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // a check that failed or hangs does not hold the page back
+            }
+            return await new StatusOperation(context).RunAsync(scheduler.LatestHealth, ct).ConfigureAwait(false);
+        }, context.Time);
         dashboard.Failed += Log;
         if (verbose)
             dashboard.Refreshed += () => Log("debug: " + DaemonMemory.Read());

@@ -77,12 +77,8 @@ internal sealed class DashboardState : IDisposable
     /// GC keeps committed for the next allocations. The daemon then idles until the next refresh, so it can afford a
     /// full compacting collection that gives them back to the system.
     /// </summary>
-    private static void Compact()
-    {
-        if (Environment.GetEnvironmentVariable("BULWARK_DAEMON_COMPACT") == "0")
-            return;
+    private static void Compact() =>
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-    }
 
     /// <summary>Refreshes now, then every <see cref="Interval"/> or when poked, until stopped.</summary>
     public async Task RunAsync(CancellationToken stopping)
