@@ -36,7 +36,7 @@ public static class DaemonCommand
                     throw new BulwarkException(ErrorKind.Usage, $"--listen '{text}' is not ADDRESS:PORT", "e.g. --listen 127.0.0.1:9577, or off");
                 endpoint = daemon.ListenEndPoint;
             }
-            return await DaemonHost.RunAsync(context, endpoint, Console.Out, ct);
+            return await DaemonHost.RunAsync(context, endpoint, Console.Out, ct, run.Get(GlobalOptions.Verbose));
         });
         return command.WithExitCodes(ExitCodes.Ok, ExitCodes.Usage, ExitCodes.Repository);
     }

@@ -30,7 +30,12 @@ internal static class DaemonHost
     /// <summary>Time beyond the shutdown timeout for a cancelled job to unwind (kill pg_dump, remove its lock).</summary>
     private static readonly TimeSpan CancelMargin = TimeSpan.FromSeconds(30);
 
-    public static async Task<int> RunAsync(BulwarkContext context, IPEndPoint? listen, TextWriter log, CancellationToken cancellationToken)
+    /// <summary>How long the first page waits for the first health check.</summary>
+    private static readonly TimeSpan FirstHealthWait = TimeSpan.FromSeconds(60);
+
+    /// <param name="verbose">Also log the daemon's memory (the runtime's numbers) after each dashboard refresh.</param>
+    public static async Task<int> RunAsync(BulwarkContext context, IPEndPoint? listen, TextWriter log, CancellationToken cancellationToken,
+        bool verbose = false)
     {
         // Health refreshes, jobs and /status all open the repository: unlock it once for the daemon's life.
         context = context.KeepingKeys();
@@ -43,8 +48,28 @@ internal static class DaemonHost
         runner.Warning += Log;
 
         var access = listen is null ? null : DashboardAccess.Create(settings.TokenFile, listen, context.Config.ResolvePath);
-        using var dashboard = new DashboardState(ct => new StatusOperation(context).RunAsync(scheduler.LatestHealth, ct), context.Time);
+        // The scheduler's first health check reads every manifest that the snapshot cache lacks. A first page made
+        // beside it would read them all a second time, doubling the garbage (and the peak memory) of the start: the
+        // first refresh waits for that check, then shows its report and reads the cache it filled.
+        var firstHealth = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        runner.HealthReported += _ => firstHealth.TrySetResult();
+        if (settings.HealthIntervalValue is null)
+            firstHealth.TrySetResult();
+        using var dashboard = new DashboardState(async ct =>
+        {
+            try
+            {
+                await firstHealth.Task.WaitAsync(FirstHealthWait, context.Time, ct).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // a check that failed or hangs does not hold the page back
+            }
+            return await new StatusOperation(context).RunAsync(scheduler.LatestHealth, ct).ConfigureAwait(false);
+        }, context.Time);
         dashboard.Failed += Log;
+        if (verbose)
+            dashboard.Refreshed += () => Log("debug: " + DaemonMemory.Read());
         scheduler.JobFinished += _ => dashboard.Poke();
 
         IHost host;
@@ -101,6 +126,8 @@ internal static class DaemonHost
             Log($"bulwark daemon {Version} started (process {Environment.ProcessId}); repository {context.RepositoryDisplay}; time zone {schedule.TimeZone.Id}");
             foreach (var status in scheduler.Status())
                 Log($"{status.Job}: '{status.Expression}', next run {(status.Next is { } n ? TimeZoneInfo.ConvertTime(n, schedule.TimeZone).ToString("yyyy-MM-dd HH:mm zzz", System.Globalization.CultureInfo.InvariantCulture) : "never")}");
+            if (verbose)
+                Log("debug: " + DaemonMemory.Settings());
             if (schedule.Jobs.Count == 0)
                 Log("no job is scheduled ('schedule:' sets them all to off); serving health only");
             foreach (var address in addresses ?? [])

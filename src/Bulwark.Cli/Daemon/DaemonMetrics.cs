@@ -6,8 +6,8 @@ namespace Bulwark.Cli.Daemon;
 
 /// <summary>
 /// The daemon's Prometheus metrics: the health report's numbers (bulwark_backup_age_seconds, bulwark_snapshots, …),
-/// each check's status, and per job its last run, last success, next run, duration and counts. Gauges are filled
-/// just before each scrape from the scheduler's state.
+/// each check's status, per job its last run, last success, next run, duration and counts, and the daemon's own
+/// memory. Gauges are filled just before each scrape from the scheduler's state.
 /// </summary>
 internal sealed class DaemonMetrics
 {
@@ -26,6 +26,7 @@ internal sealed class DaemonMetrics
     private readonly Gauge _jobLastDuration;
     private readonly Counter _jobRuns;
     private readonly Gauge _up;
+    private readonly Gauge _memory;
     private readonly Dictionary<string, Gauge> _named = new(StringComparer.Ordinal);
     private readonly MetricFactory _factory;
 
@@ -47,6 +48,8 @@ internal sealed class DaemonMetrics
         _jobLastOk = _factory.CreateGauge("bulwark_job_last_run_ok", "1 when the job's last run succeeded, 0 when it failed or was cancelled", "job");
         _jobFailures = _factory.CreateGauge("bulwark_job_consecutive_failures", "Failed runs of the job since its last success", "job");
         _jobLastDuration = _factory.CreateGauge("bulwark_job_last_duration_seconds", "Duration of the job's last run", "job");
+        _memory = _factory.CreateGauge("bulwark_daemon_memory_bytes",
+            "The daemon's memory: resident and peak (kernel), GC heap size, committed and fragmented after the last collection", "kind");
         _jobRuns = _factory.CreateCounter("bulwark_job_runs_total", "Runs of each job by this daemon, by outcome", "job", "outcome");
         scheduler.JobFinished += result => _jobRuns.WithLabels(result.Job, result.Outcome.ToString().ToLowerInvariant()).Inc();
         Registry.AddBeforeCollectCallback(Update);
@@ -56,6 +59,12 @@ internal sealed class DaemonMetrics
 
     private void Update()
     {
+        var memory = DaemonMemory.Read();
+        _memory.WithLabels("resident").Set(memory.Resident);
+        _memory.WithLabels("peak").Set(memory.Peak);
+        _memory.WithLabels("gc_heap").Set(memory.HeapSize);
+        _memory.WithLabels("gc_committed").Set(memory.Committed);
+        _memory.WithLabels("gc_fragmented").Set(memory.Fragmented);
         if (_scheduler.Started is { } started)
             _up.Set(started.ToUnixTimeMilliseconds() / 1000.0);
         foreach (var job in _scheduler.Status())

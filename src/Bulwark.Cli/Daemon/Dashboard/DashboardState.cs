@@ -39,6 +39,9 @@ internal sealed class DashboardState : IDisposable
     /// <summary>Raised when a refresh failed (the last good state stays served).</summary>
     public event Action<string>? Failed;
 
+    /// <summary>Raised after each refresh that succeeded, and after the memory it left was returned.</summary>
+    public event Action? Refreshed;
+
     public void Dispose() => _wake.Dispose();
 
     /// <summary>Asks for a refresh soon (after a job finished).</summary>
@@ -65,7 +68,17 @@ internal sealed class DashboardState : IDisposable
         var json = JsonSerializer.SerializeToUtf8Bytes(report, CliJson.TypeInfo<StatusReport>());
         _current = new Snapshot(report, page, json);
         _first.TrySetResult(_current);
+        Compact();
+        Refreshed?.Invoke();
     }
+
+    /// <summary>
+    /// A refresh (the first reads every manifest once) and the jobs before it leave their garbage in regions that the
+    /// GC keeps committed for the next allocations. The daemon then idles until the next refresh, so it can afford a
+    /// full compacting collection that gives them back to the system.
+    /// </summary>
+    private static void Compact() =>
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
 
     /// <summary>Refreshes now, then every <see cref="Interval"/> or when poked, until stopped.</summary>
     public async Task RunAsync(CancellationToken stopping)

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Bulwark.Operations.Configuration;
 using Bulwark.Operations.Health;
 using Bulwark.Operations.Scheduling;
@@ -123,9 +124,49 @@ public sealed class DaemonTests(PostgresFixture pg) : IDisposable
         Assert.Matches(@"\nbulwark_backup_age_seconds 7\d\d\d\n", metrics);
         Assert.Contains("bulwark_check_status{check=\"backup-age\"} 0", metrics);
         Assert.Contains("bulwark_job_next_run_timestamp_seconds{job=\"check\"}", metrics);
+        // The daemon's own memory, as the kernel and the GC see it.
+        Assert.Matches(@"bulwark_daemon_memory_bytes\{kind=""resident""\} [1-9]\d{6,}", metrics);
+        // The GC's numbers are those of its last collection: none may have run yet.
+        Assert.Matches(@"bulwark_daemon_memory_bytes\{kind=""gc_heap""\} \d", metrics);
         var s = JsonDocument.Parse(status).RootElement;
         Assert.Equal(3, s.GetProperty("snapshots").GetInt32());
         Assert.Equal(3, s.GetProperty("recent").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task FirstPage_WaitsForTheFirstHealthCheck_SoEachManifestIsReadOnce()
+    {
+        // Enough snapshots that a first page made beside the first health check would read manifests it also reads.
+        const int snapshots = 150;
+        var repo = await SyntheticRepository.CreateAsync(_directory.Combine("repo"));
+        for (var i = 0; i < snapshots; i++)
+            await repo.AddSnapshotAsync(Enumerable.Range(i % 10, 3), DateTimeOffset.UtcNow.AddHours(-2).AddMinutes(i - snapshots), fast: true);
+        var port = FreePort();
+        await WriteCheckOnlyConfigAsync(port);
+        File.SetUnixFileMode(_directory.Combine("bulwark.yml"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        string status = "";
+        var result = await new CliRunner(_directory.Path).RunAsync(["--verbose", "daemon"], process =>
+        {
+            try
+            {
+                status = GetWhenAsync(port, "/status", (code, _) => code == HttpStatusCode.OK).GetAwaiter().GetResult().Body;
+            }
+            finally
+            {
+                Signal(process, "TERM");
+            }
+        }, TimeSpan.FromMinutes(3));
+        Assert.True(result.ExitCode == 0, result.ToString());
+
+        // --verbose logs every storage call: each manifest was read once, by the health check, and the page read the cache.
+        var reads = Regex.Matches(result.Stderr, @"get snapshots/[0-9a-f]{64} ").Count;
+        Assert.Equal(snapshots, reads);
+        var page = JsonDocument.Parse(status).RootElement;
+        Assert.Equal(snapshots, page.GetProperty("snapshots").GetInt32());
+        // The page shows the scheduler's full check (with its integrity finding), not a quick one of its own.
+        Assert.Contains(page.GetProperty("health").GetProperty("findings").EnumerateArray(),
+            f => f.GetProperty("check").GetString() == HealthCheckNames.Integrity);
+        Assert.Contains("debug: memory (MiB): resident ", result.Stdout);
     }
 
     [Fact]
