@@ -3,7 +3,6 @@ using Bulwark.Cli;
 using Bulwark.Cli.Commands;
 using Bulwark.Cli.Infrastructure;
 
-WalGlobalization.Apply(args);
 var root = CliApplication.Build();
 var parseResult = root.Parse(args);
 if (parseResult.Errors.Count > 0 && !HelpWithExitCodes.IsHelp(parseResult.Action))
