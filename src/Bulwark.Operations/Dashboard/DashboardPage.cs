@@ -296,7 +296,7 @@ public static class DashboardPage
         }
         s.Append("<table id=\"modules\"><thead><tr><th scope=\"col\">Module</th><th scope=\"col\">Problem</th></tr></thead><tbody>");
         foreach (var m in report.ModuleConflicts)
-            s.Append($"<tr><th scope=\"row\">{Html(m.Path)}</th><td><span class=\"state state-warning\">! {Html(m.Kind)}</span> {Html(m.Description)}</td></tr>");
+            s.Append($"<tr><th scope=\"row\">{(m.Source is null ? "" : Html(m.Source) + ": ")}{Html(m.Path)}</th><td><span class=\"state state-warning\">! {Html(m.Kind)}</span> {Html(m.Description)}</td></tr>");
         s.Append("</tbody></table></section>");
     }
 

@@ -187,21 +187,30 @@ public sealed class StatusOperation
 
     private const int RecentActivations = 10;
 
-    /// <summary>Modules on disk compared with the last snapshot that recorded them: conflicts, downgrades, missing versions.</summary>
+    /// <summary>
+    /// Modules on disk compared with the last snapshot that recorded them: conflicts, downgrades, missing versions.
+    /// With 'sources:', each source's modules against that source's snapshots.
+    /// </summary>
     private async Task<IReadOnlyList<ModuleProblem>> ModuleProblemsAsync(List<string> errors, CancellationToken cancellationToken)
     {
-        if (_context.Settings.Modules.Paths.Count == 0)
-            return [];
-        try
+        var problems = new List<ModuleProblem>();
+        foreach (var source in Selected())
         {
-            var report = await new ModulesOperation(_context).CompareAsync(null, cancellationToken).ConfigureAwait(false);
-            return report.Problems.Select(p => new ModuleProblem(p.Path, p.Kind.ToString(), p.Describe())).ToList();
+            var context = source.Named ? _context.Whole.ForSource(source) : _context;
+            if (context.Settings.Modules.Paths.Count == 0)
+                continue;
+            try
+            {
+                var report = await new ModulesOperation(context).CompareAsync(null, cancellationToken).ConfigureAwait(false);
+                problems.AddRange(report.Problems.Select(p =>
+                    new ModuleProblem(p.Path, p.Kind.ToString(), p.Describe(), source.Named ? source.Name : null)));
+            }
+            catch (BulwarkException e)
+            {
+                errors.Add(source.Named ? $"modules of source '{source.Name}': {e.Message}" : $"modules: {e.Message}");
+            }
         }
-        catch (BulwarkException e)
-        {
-            errors.Add($"modules: {e.Message}");
-            return [];
-        }
+        return problems;
     }
 
     /// <summary>The configured sources this status is about: all, or the one of --source.</summary>

@@ -121,4 +121,20 @@ public sealed class SourceCopyModulesCliTests(PostgresFixture pg) : IDisposable
         var unknown = await cli.RunAsync("modules", "--source", "nope");
         Assert.True(unknown.ExitCode == 2, unknown.ToString());
     }
+
+    [Fact]
+    public async Task Status_ComparesEachSourcesModulesWithItsOwnSnapshots()
+    {
+        var cli = await FleetAsync();
+        await File.WriteAllTextAsync(_directory.Combine("crm", "mailer.js"), "// @version 2.1.0\nmail(twice);\n", Ct);
+
+        var all = await JsonAsync(cli, "status");
+        var conflict = Assert.Single(all.GetProperty("moduleConflicts").EnumerateArray());
+        Assert.Equal("crm/mailer.js", conflict.GetProperty("path").GetString());
+        Assert.Equal("crm", conflict.GetProperty("source").GetString());
+        var app = await JsonAsync(cli, "status", "--source", "app");
+        Assert.Empty(app.GetProperty("moduleConflicts").EnumerateArray());
+        var crm = await JsonAsync(cli, "status", "--source", "crm");
+        Assert.Equal("crm/mailer.js", Assert.Single(crm.GetProperty("moduleConflicts").EnumerateArray()).GetProperty("path").GetString());
+    }
 }
