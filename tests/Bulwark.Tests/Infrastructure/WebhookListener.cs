@@ -79,7 +79,8 @@ public sealed class WebhookListener : IDisposable
 
     public void Dispose()
     {
-        _listener.Stop();
+        // Close alone: after Stop, Close removes the prefixes a second time, and the managed listener binds the port
+        // anew to do so, which fails ("Address already in use") once another test's server has taken the port.
         _listener.Close();
         try
         {
