@@ -60,24 +60,9 @@ public sealed class PhysicalCliTests
     {
         var ct = TestContext.Current.CancellationToken;
         using var dir = new TempDirectory();
-        var config = dir.Combine("bulwark.yml");
-        await File.WriteAllTextAsync(config, $"repository: {dir.Combine("repo")}\nstate: {dir.Combine("state")}\n", ct);
-        var cli = new CliRunner(dir.Path);
-        Assert.Equal(0, (await cli.RunAsync("init", "--config", config)).ExitCode);
-        // The server runs as 'postgres' when the tests run as root: it reads the configuration and writes the repository.
-        if (Environment.UserName == "root")
-            await WalCommandTests.ChownAsync(dir.Path);
-        await using var server = await ArchivingServer.StartAsync(dir, $"{string.Join(' ', CliRunner.Command)} wal push %p --config {config}");
-        cli.With("PGPASSWORD", server.Server.Password);
-        await server.ExecuteAsync("CREATE TABLE batches (id int PRIMARY KEY, batch int NOT NULL)");
-        var backup = await cli.RunAsync("backup", "--physical", "--source", server.Server.Url("postgres"), "--config", config);
-        Assert.True(backup.ExitCode == 0, backup.ToString());
-
-        await server.ExecuteAsync("INSERT INTO batches SELECT g, 1 FROM generate_series(1, 500) g");
-        var between = await ArchivingServer.ScalarAsync<DateTime>(server.Url(), "SELECT clock_timestamp()");
-        await server.ExecuteAsync("INSERT INTO batches SELECT g, 2 FROM generate_series(501, 1000) g");
-        await ArchivingServer.ArchiveCurrentSegmentAsync(server.Url());
-        var time = new DateTimeOffset(between, TimeSpan.Zero).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        var (cli, config, server) = await ArchivingAsync(dir, ct);
+        await using var _ = server;
+        var time = await server.TwoBatchesAsync();
 
         // No snapshot named: the newest base backup that ended before the time is chosen.
         var target = dir.Combine("pitr");
@@ -100,17 +85,8 @@ public sealed class PhysicalCliTests
     {
         var ct = TestContext.Current.CancellationToken;
         using var dir = new TempDirectory();
-        var config = dir.Combine("bulwark.yml");
-        await File.WriteAllTextAsync(config, $"repository: {dir.Combine("repo")}\nstate: {dir.Combine("state")}\n", ct);
-        var cli = new CliRunner(dir.Path);
-        Assert.Equal(0, (await cli.RunAsync("init", "--config", config)).ExitCode);
-        if (Environment.UserName == "root")
-            await WalCommandTests.ChownAsync(dir.Path);
-        await using var server = await ArchivingServer.StartAsync(dir, $"{string.Join(' ', CliRunner.Command)} wal push %p --config {config}");
-        cli.With("PGPASSWORD", server.Server.Password);
-        await server.ExecuteAsync("CREATE TABLE batches (id int PRIMARY KEY, batch int NOT NULL)");
-        var backup = await cli.RunAsync("backup", "--physical", "--source", server.Server.Url("postgres"), "--config", config);
-        Assert.True(backup.ExitCode == 0, backup.ToString());
+        var (cli, config, server) = await ArchivingAsync(dir, ct);
+        await using var _ = server;
         await server.ExecuteAsync("INSERT INTO batches SELECT g, 1 FROM generate_series(1, 500) g");
         var damaged = await ArchivingServer.ScalarAsync<string>(server.Url(), "SELECT pg_walfile_name(pg_current_wal_lsn())");
         await ArchivingServer.ArchiveCurrentSegmentAsync(server.Url());
@@ -133,5 +109,34 @@ public sealed class PhysicalCliTests
         var log = await File.ReadAllTextAsync(Path.Combine(target, "bulwark_recovery.log"), ct);
         Assert.Contains(damaged, log);
         Assert.DoesNotContain("database system is ready to accept connections", log);
+    }
+
+    /// <summary>
+    /// A repository in <paramref name="dir"/>, a server whose archive_command is this program's 'wal push', a
+    /// 'batches' table (id, batch), and a base backup of it taken with this program.
+    /// </summary>
+    private static async Task<(CliRunner Cli, string Config, ArchivingServer Server)> ArchivingAsync(TempDirectory dir, CancellationToken ct)
+    {
+        var config = dir.Combine("bulwark.yml");
+        await File.WriteAllTextAsync(config, $"repository: {dir.Combine("repo")}\nstate: {dir.Combine("state")}\n", ct);
+        var cli = new CliRunner(dir.Path);
+        Assert.Equal(0, (await cli.RunAsync("init", "--config", config)).ExitCode);
+        // The server runs as 'postgres' when the tests run as root: it reads the configuration and writes the repository.
+        if (Environment.UserName == "root")
+            await WalCommandTests.ChownAsync(dir.Path);
+        var server = await ArchivingServer.StartAsync(dir, $"{string.Join(' ', CliRunner.Command)} wal push %p --config {config}");
+        try
+        {
+            cli.With("PGPASSWORD", server.Server.Password);
+            await server.ExecuteAsync("CREATE TABLE batches (id int PRIMARY KEY, batch int NOT NULL)");
+            var backup = await cli.RunAsync("backup", "--physical", "--source", server.Server.Url("postgres"), "--config", config);
+            Assert.True(backup.ExitCode == 0, backup.ToString());
+            return (cli, config, server);
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
     }
 }

@@ -47,17 +47,13 @@ public sealed class PitrS3CliTests
         var backup = await cli.RunAsync("backup", "--physical", "--source", server.Server.Url("postgres"), "--config", config);
         Assert.True(backup.ExitCode == 0, backup.ToString());
 
-        await server.ExecuteAsync("INSERT INTO batches SELECT g, 1 FROM generate_series(1, 500) g");
-        var between = await ArchivingServer.ScalarAsync<DateTime>(server.Url(), "SELECT clock_timestamp()");
-        await server.ExecuteAsync("INSERT INTO batches SELECT g, 2 FROM generate_series(501, 1000) g");
-        await ArchivingServer.ArchiveCurrentSegmentAsync(server.Url());
+        var time = await server.TwoBatchesAsync();
         // The segments went to the store, not to the folder of cp's archive.
         Assert.Empty(Directory.EnumerateFiles(server.Archive));
         var list = await cli.RunAsync("list", "--config", config);
         Assert.True(list.ExitCode == 0, list.ToString());
         Assert.Contains("point-in-time recovery:", list.Stdout);
 
-        var time = new DateTimeOffset(between, TimeSpan.Zero).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
         var target = dir.Combine("pitr");
         var restore = await cli.RunAsync("restore", "--to-dir", target, "--to-time", time, "--start", "--config", config, "--json");
         Assert.True(restore.ExitCode == 0, restore.ToString());

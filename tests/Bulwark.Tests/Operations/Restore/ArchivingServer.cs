@@ -81,6 +81,19 @@ internal sealed class ArchivingServer : IAsyncDisposable
         return (T)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
     }
 
+    /// <summary>
+    /// Writes two batches of 500 rows into 'batches' (id, batch) and archives them; the server's time between the two,
+    /// as a recovery target text.
+    /// </summary>
+    public async Task<string> TwoBatchesAsync()
+    {
+        await ExecuteAsync("INSERT INTO batches SELECT g, 1 FROM generate_series(1, 500) g");
+        var between = await ScalarAsync<DateTime>(Url(), "SELECT clock_timestamp()");
+        await ExecuteAsync("INSERT INTO batches SELECT g, 2 FROM generate_series(501, 1000) g");
+        await ArchiveCurrentSegmentAsync(Url());
+        return new DateTimeOffset(between, TimeSpan.Zero).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>Switches to a new WAL segment on <paramref name="url"/>'s server and waits until the finished one is archived.</summary>
     public static async Task ArchiveCurrentSegmentAsync(string url)
     {
