@@ -138,6 +138,10 @@ public sealed class BulwarkContext
             await Passphrases.RequireAsync(Config.GetEnvironment, PassphrasePrompt, role, repository.Location, cancellationToken).ConfigureAwait(false),
             cancellationToken).ConfigureAwait(false);
 
+    /// <summary>The passphrase of the repository (BULWARK_PASSWORD(_FILE/_COMMAND), else asked), for a server Bulwark starts.</summary>
+    public Task<string> RepositoryPassphraseAsync(CancellationToken cancellationToken) =>
+        Passphrases.RequireAsync(Config.GetEnvironment, PassphrasePrompt, PassphraseRole.Repository, RepositoryDisplay, cancellationToken);
+
     /// <summary>
     /// The same context, but an encrypted repository is unlocked once and its key kept (<see cref="UnlockedKeys"/>):
     /// for a long-running process, where every health refresh and status request opens the repository.

@@ -40,10 +40,14 @@ public sealed partial class DrillOperation
                 bytes = await DataDirectoryWriter.WriteAsync(repository, snapshot, directory, progress, cancellationToken).ConfigureAwait(false);
                 await RecoveryConfig.WriteAsync(directory, request.RestoreCommand ?? Restore.PhysicalRestoreOperation.WalFetchCommand(_context),
                     target, cancellationToken).ConfigureAwait(false);
+                // Its 'wal fetch' reads the repository as this process does: no one else can reach this server.
+                var access = request.RestoreCommand is null
+                    ? new RecoveryAccess(repository.Encrypted ? await _context.RepositoryPassphraseAsync(cancellationToken).ConfigureAwait(false) : null,
+                        CloudCredentials: true)
+                    : null;
                 // The drill's server must not archive a new timeline into the repository, nor listen on the network.
-                server = await RecoveryServer.StartAsync(directory, sockets, null, "",
-                    new Dictionary<string, string> { ["archive_mode"] = "off", ["archive_command"] = "''" },
-                    _context.PostgresBinDirectory, _context.Time, cancellationToken).ConfigureAwait(false);
+                server = await RecoveryServer.StartAsync(directory, sockets, null, "", RecoveryServer.NoArchiving,
+                    _context.PostgresBinDirectory, _context.Time, cancellationToken, access).ConfigureAwait(false);
                 outcome = await server.WaitForRecoveryAsync(snapshot.Manifest.Source.User ?? "postgres", cancellationToken).ConfigureAwait(false);
                 restoreDuration = Stopwatch.GetElapsedTime(started);
             }

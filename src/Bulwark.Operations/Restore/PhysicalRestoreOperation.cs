@@ -34,10 +34,12 @@ public sealed class PhysicalRestoreOperation
             var restoreCommand = request.RestoreCommand ?? WalFetchCommand(_context);
             Snapshot snapshot;
             long bytes;
+            var encrypted = false;
             var started = Stopwatch.GetTimestamp();
             await using (var repository = await _context.OpenRepositoryAsync(cancellationToken).ConfigureAwait(false))
             await using (var repositoryLock = await repository.LockAsync(LockMode.Shared, "restore", cancellationToken).ConfigureAwait(false))
             {
+                encrypted = repository.Encrypted;
                 snapshot = await ChooseAsync(repository, request, cancellationToken).ConfigureAwait(false);
                 scope.Snapshot = snapshot.ShortId;
                 try
@@ -71,7 +73,12 @@ public sealed class PhysicalRestoreOperation
             scope.Details["target"] = result.Target;
             if (!request.Start)
                 return result;
-            var server = await StartAsync(snapshot, directory, request.Port, cancellationToken).ConfigureAwait(false);
+            // The copy's 'wal fetch' gets the passphrase for its recovery only; the cloud credentials of this process
+            // are not passed on to a server that listens on TCP and outlives it (its user needs credentials of its own).
+            var access = request.RestoreCommand is null && encrypted
+                ? new RecoveryAccess(await _context.RepositoryPassphraseAsync(cancellationToken).ConfigureAwait(false), CloudCredentials: false)
+                : null;
+            var server = await StartAsync(snapshot, directory, request.Port, access, cancellationToken).ConfigureAwait(false);
             scope.Details["reachedLsn"] = server.ReachedLsn ?? "";
             return result with { Server = server };
         });
@@ -101,14 +108,15 @@ public sealed class PhysicalRestoreOperation
                    "choose a later --to-time");
     }
 
-    private async Task<RecoveredServer> StartAsync(Snapshot snapshot, string directory, int? port, CancellationToken cancellationToken)
+    private async Task<RecoveredServer> StartAsync(Snapshot snapshot, string directory, int? port, RecoveryAccess? access,
+        CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var sockets = Path.Combine(Path.GetTempPath(), $"bulwark-{Guid.NewGuid():N}"[..20]);
         // A copy started to look at archives nothing: promoted, it would archive a timeline of its own into the
         // repository, and a later restore to the end would follow that timeline instead of the production server's.
         var server = await RecoveryServer.StartAsync(directory, sockets, port, "127.0.0.1", RecoveryServer.NoArchiving,
-            _context.PostgresBinDirectory, _context.Time, cancellationToken).ConfigureAwait(false);
+            _context.PostgresBinDirectory, _context.Time, cancellationToken, access).ConfigureAwait(false);
         await using var _ = server.ConfigureAwait(false);
         var user = snapshot.Manifest.Source.User ?? "postgres";
         var outcome = await server.WaitForRecoveryAsync(user, cancellationToken).ConfigureAwait(false);

@@ -45,17 +45,23 @@ internal sealed class ServerControl
     }
 
     /// <summary>Runs pg_ctl as the server's user; its exit code and the last lines of its standard error.</summary>
-    public Task<(int Code, string Errors)> TryPgCtlAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
-        TryRunAsync(PgCtl, arguments, cancellationToken);
+    /// <param name="access">For 'pg_ctl start': what the server's restore_command needs of Bulwark's environment.</param>
+    public Task<(int Code, string Errors)> TryPgCtlAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken,
+        ServerEnvironment? access = null) =>
+        TryRunAsync(PgCtl, arguments, cancellationToken, access);
 
     /// <summary>Runs <paramref name="program"/> as the server's user (C locale, from '/'); its exit code and the last lines of its standard error.</summary>
-    public async Task<(int Code, string Errors)> TryRunAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    public async Task<(int Code, string Errors)> TryRunAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken,
+        ServerEnvironment? access = null)
     {
         var (file, args) = RunAs is null
             ? (program, arguments)
             : ("runuser", (IReadOnlyList<string>)["-u", RunAs, "--", program, .. arguments]);
-        await using var run = ProcessRunner.Start(file, args, new Dictionary<string, string?> { ["LC_ALL"] = "C" },
-            redirectInput: false, redirectOutput: true, cancellationToken, workingDirectory: "/");
+        var environment = new Dictionary<string, string?> { ["LC_ALL"] = "C" };
+        if (access?.PassphraseFile is { } passphraseFile)
+            environment["BULWARK_PASSWORD_FILE"] = passphraseFile;
+        await using var run = ProcessRunner.Start(file, args, environment, redirectInput: false, redirectOutput: true, cancellationToken,
+            workingDirectory: "/", keepCloudCredentials: access?.CloudCredentials ?? false);
         var drain = run.StandardOutput.CopyToAsync(Stream.Null, cancellationToken);
         var code = await run.WaitAsync(cancellationToken).ConfigureAwait(false);
         await drain.ConfigureAwait(false);
@@ -70,3 +76,9 @@ internal sealed class ServerControl
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
+
+/// <summary>
+/// What a started server inherits of Bulwark's environment, for a restore_command that runs 'bulwark wal fetch': the
+/// file that holds the repository's passphrase, and whether the cloud credentials are passed on.
+/// </summary>
+internal sealed record ServerEnvironment(string? PassphraseFile, bool CloudCredentials);

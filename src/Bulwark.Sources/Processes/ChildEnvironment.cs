@@ -3,7 +3,8 @@ namespace Bulwark.Sources.Processes;
 /// <summary>
 /// The one place that decides which of our secrets a program we start inherits. Every program starts from our
 /// environment with the secrets taken out; what one needs (the PostgreSQL password for pg_dump) is then given to it
-/// explicitly. Repository passphrases never leave this process.
+/// explicitly. Repository passphrases never reach a child's environment (a server Bulwark starts for recovery reads
+/// one from a private file: <see cref="Postgres.Physical.RecoveryServer"/>).
 /// </summary>
 public static class ChildEnvironment
 {

@@ -36,14 +36,16 @@ public sealed class ProcessRunner : IAsyncDisposable
     /// <paramref name="environment"/> on top: the only way a secret such as PGPASSWORD reaches the program. Variables
     /// set to null there are removed.
     /// </summary>
+    /// <param name="keepCloudCredentials">The cloud credentials of our environment are passed on too.</param>
     public static ProcessRunner Start(string fileName, IEnumerable<string> arguments,
         IReadOnlyDictionary<string, string?>? environment, bool redirectInput, bool redirectOutput,
-        CancellationToken cancellationToken, string? workingDirectory = null) =>
+        CancellationToken cancellationToken, string? workingDirectory = null, bool keepCloudCredentials = false) =>
         Start(new ProcessRequest
         {
             FileName = fileName,
             Arguments = arguments.ToList(),
             Environment = environment,
+            KeepCloudCredentials = keepCloudCredentials,
             WorkingDirectory = workingDirectory,
             MissingAdvice = "install the PostgreSQL client programs, or set 'postgres.bin-dir' in bulwark.yml",
         }, redirectInput, redirectOutput, cancellationToken);

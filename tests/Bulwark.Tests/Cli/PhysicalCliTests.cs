@@ -80,6 +80,44 @@ public sealed class PhysicalCliTests
         Assert.Contains("pg_amcheck --heapallindexed found no corruption", drill.Stdout);
     }
 
+    /// <summary>
+    /// The servers Bulwark starts itself (restore --start, a drill) fetch WAL from an encrypted repository with the
+    /// passphrase Bulwark was given, here BULWARK_PASSWORD, which no program Bulwark starts inherits as such.
+    /// </summary>
+    [Fact]
+    public async Task Pitr_OnAnEncryptedRepository_StartsAndDrills_WithThePassphraseOfBulwarksEnvironment()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var dir = new TempDirectory();
+        const string passphrase = "pitr \u00e9t\u00e9 passphrase";
+        var (cli, config, server) = await ArchivingAsync(dir, ct, passphrase);
+        await using var _ = server;
+        await server.ExecuteAsync("INSERT INTO batches SELECT g, 1 FROM generate_series(1, 500) g");
+        await ArchivingServer.ArchiveCurrentSegmentAsync(server.Url());
+
+        var target = dir.Combine("restored");
+        var restore = await cli.RunAsync("restore", "--to-dir", target, "--to-end", "--start", "--config", config, "--json");
+        Assert.True(restore.ExitCode == 0, restore.ToString());
+        using (var json = JsonDocument.Parse(restore.Stdout))
+        {
+            var started = json.RootElement.GetProperty("server");
+            var port = started.GetProperty("port").GetInt32();
+            Assert.Equal(500L, await ArchivingServer.ScalarAsync<long>(server.Restored(target, port), "SELECT count(*) FROM batches"));
+            // The passphrase was in the server's hands only while it recovered: no file of the copy or of its socket
+            // folder holds it now.
+            var sockets = started.GetProperty("socketDirectory").GetString()!;
+            var files = Directory.EnumerateFiles(target, "*.conf").Concat(Directory.EnumerateFiles(sockets))
+                .Where(f => !f.EndsWith($".s.PGSQL.{port}", StringComparison.Ordinal)).ToList();
+            Assert.NotEmpty(files);
+            foreach (var file in files)
+                Assert.DoesNotContain(passphrase, await File.ReadAllTextAsync(file, ct));
+        }
+
+        var drill = await cli.RunAsync("test-restore", "latest", "--config", config);
+        Assert.True(drill.ExitCode == 0, drill.ToString());
+        Assert.Contains("pg_amcheck --heapallindexed found no corruption", drill.Stdout);
+    }
+
     [Fact]
     public async Task RestoreToEnd_StopsAtADamagedSegment_InsteadOfPromotingACopyThatEndsBeforeIt()
     {
@@ -115,16 +153,26 @@ public sealed class PhysicalCliTests
     /// A repository in <paramref name="dir"/>, a server whose archive_command is this program's 'wal push', a
     /// 'batches' table (id, batch), and a base backup of it taken with this program.
     /// </summary>
-    private static async Task<(CliRunner Cli, string Config, ArchivingServer Server)> ArchivingAsync(TempDirectory dir, CancellationToken ct)
+    private static async Task<(CliRunner Cli, string Config, ArchivingServer Server)> ArchivingAsync(TempDirectory dir, CancellationToken ct,
+        string? passphrase = null)
     {
         var config = dir.Combine("bulwark.yml");
         await File.WriteAllTextAsync(config, $"repository: {dir.Combine("repo")}\nstate: {dir.Combine("state")}\n", ct);
-        var cli = new CliRunner(dir.Path);
-        Assert.Equal(0, (await cli.RunAsync("init", "--config", config)).ExitCode);
+        var cli = new CliRunner(dir.Path).With("BULWARK_PASSWORD", passphrase);
+        var init = await cli.RunAsync(passphrase is null ? ["init", "--config", config] : ["init", "--encrypt", "--config", config]);
+        Assert.True(init.ExitCode == 0, init.ToString());
+        // The server's archive_command reads the passphrase from a file of its own, as its service unit would name it.
+        var push = $"{string.Join(' ', CliRunner.Command)} wal push %p --config {config}";
+        if (passphrase is not null)
+        {
+            var file = dir.Combine("archive-passphrase");
+            await File.WriteAllTextAsync(file, passphrase, ct);
+            push = $"env BULWARK_PASSWORD_FILE={file} {push}";
+        }
         // The server runs as 'postgres' when the tests run as root: it reads the configuration and writes the repository.
         if (Environment.UserName == "root")
             await WalCommandTests.ChownAsync(dir.Path);
-        var server = await ArchivingServer.StartAsync(dir, $"{string.Join(' ', CliRunner.Command)} wal push %p --config {config}");
+        var server = await ArchivingServer.StartAsync(dir, push);
         try
         {
             cli.With("PGPASSWORD", server.Server.Password);

@@ -17,6 +17,8 @@ public sealed class RecoveryServer : IAsyncDisposable
     private readonly TimeProvider _time;
     private bool _stopped;
 
+    private string? _passphraseFile;
+
     private RecoveryServer(string dataDirectory, string socketDirectory, int port, ServerControl control, TimeProvider time)
     {
         DataDirectory = dataDirectory;
@@ -45,10 +47,12 @@ public sealed class RecoveryServer : IAsyncDisposable
 
     /// <summary>
     /// Starts the server without waiting. <paramref name="listen"/> is listen_addresses ('' for the socket only);
-    /// <paramref name="settings"/> are more postgresql.conf lines (archive_mode = off for a drill).
+    /// <paramref name="settings"/> are more postgresql.conf lines (archive_mode = off for a drill); <paramref name="access"/>
+    /// is what its restore_command needs of Bulwark's environment (null: nothing).
     /// </summary>
     public static async Task<RecoveryServer> StartAsync(string dataDirectory, string socketDirectory, int? port, string listen,
-        IReadOnlyDictionary<string, string> settings, string? binDirectory, TimeProvider time, CancellationToken cancellationToken)
+        IReadOnlyDictionary<string, string> settings, string? binDirectory, TimeProvider time, CancellationToken cancellationToken,
+        RecoveryAccess? access = null)
     {
         var control = await ServerControl.FindAsync(binDirectory, cancellationToken).ConfigureAwait(false);
         var chosen = port ?? ServerControl.FreePort();
@@ -74,11 +78,62 @@ public sealed class RecoveryServer : IAsyncDisposable
         await control.ChownAsync(dataDirectory, recursive: true, cancellationToken).ConfigureAwait(false);
         await control.ChownAsync(socketDirectory, recursive: false, cancellationToken).ConfigureAwait(false);
         var server = new RecoveryServer(dataDirectory, socketDirectory, chosen, control, time);
-        var log = server.LogFile;
-        // pg_ctl waits until the server accepts connections (consistent, or promoted without hot_standby) and says
-        // so when it stops instead; the wait itself is bounded by the caller's cancellation.
-        await server.PgCtlAsync(["-D", dataDirectory, "-l", log, "-w", "-t", "86400", "start"], cancellationToken).ConfigureAwait(false);
-        return server;
+        try
+        {
+            if (access?.Passphrase is { } passphrase)
+                server._passphraseFile = await WritePassphraseAsync(control, socketDirectory, passphrase, cancellationToken).ConfigureAwait(false);
+            var log = server.LogFile;
+            // pg_ctl waits until the server accepts connections (consistent, or promoted without hot_standby) and says
+            // so when it stops instead; the wait itself is bounded by the caller's cancellation.
+            var (code, errors) = await control.TryPgCtlAsync(["-D", dataDirectory, "-l", log, "-w", "-t", "86400", "start"], cancellationToken,
+                new ServerEnvironment(server._passphraseFile, access?.CloudCredentials ?? false)).ConfigureAwait(false);
+            if (code != 0)
+                throw server.Failed("start", code, errors);
+            return server;
+        }
+        catch
+        {
+            server.ForgetPassphrase();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The passphrase in a file of the socket folder (mode 0700, the server's user's) that only the server's user may
+    /// read, for its 'wal fetch'. Removed once recovery has ended (<see cref="ForgetPassphrase"/>): a file, unlike the
+    /// server's environment, does not outlive that.
+    /// </summary>
+    private static async Task<string> WritePassphraseAsync(ServerControl control, string socketDirectory, string passphrase,
+        CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(socketDirectory, "repository.passphrase");
+        var options = new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.Write,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        };
+        await using (var stream = new FileStream(path, options))
+            // The reader takes one final newline off, so a passphrase that ends with one keeps it.
+            await stream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(passphrase + "\n"), cancellationToken).ConfigureAwait(false);
+        await control.ChownAsync(path, recursive: false, cancellationToken).ConfigureAwait(false);
+        return path;
+    }
+
+    /// <summary>Removes the passphrase handed to the server, if any: its restore_command runs only during recovery.</summary>
+    private void ForgetPassphrase()
+    {
+        if (_passphraseFile is null)
+            return;
+        try
+        {
+            File.Delete(_passphraseFile);
+            _passphraseFile = null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Left in the private socket folder, which the caller removes (a drill) or the server's user owns.
+        }
     }
 
     /// <summary>A connection over the private socket as <paramref name="user"/>.</summary>
@@ -98,6 +153,18 @@ public sealed class RecoveryServer : IAsyncDisposable
     /// and says where it stopped. Fails with the server's own last log lines when it stops instead.
     /// </summary>
     public async Task<RecoveryOutcome> WaitForRecoveryAsync(string user, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await WaitAsync(user, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ForgetPassphrase();
+        }
+    }
+
+    private async Task<RecoveryOutcome> WaitAsync(string user, CancellationToken cancellationToken)
     {
         var delay = TimeSpan.FromMilliseconds(100);
         while (true)
@@ -188,19 +255,33 @@ public sealed class RecoveryServer : IAsyncDisposable
     /// <summary>Leaves the server running (after --start): disposing no longer stops it.</summary>
     public void Detach() => _stopped = true;
 
-    public async ValueTask DisposeAsync() => await StopAsync(immediate: true, CancellationToken.None).ConfigureAwait(false);
+    public async ValueTask DisposeAsync()
+    {
+        ForgetPassphrase();
+        await StopAsync(immediate: true, CancellationToken.None).ConfigureAwait(false);
+    }
 
     private async Task PgCtlAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
         var (code, errors) = await TryPgCtlAsync(arguments, cancellationToken).ConfigureAwait(false);
         if (code != 0)
-            throw new BulwarkException(ErrorKind.Failed, $"pg_ctl {arguments[^1]} failed (exit {code}): {errors}; the server's log ends: {string.Join(" / ", LastLogLines(3))}",
-                $"see {LogFile}; a target before the end of the base backup, or WAL missing from the archive, stops recovery");
+            throw Failed(arguments[^1], code, errors);
     }
+
+    private BulwarkException Failed(string action, int code, string errors) =>
+        new(ErrorKind.Failed, $"pg_ctl {action} failed (exit {code}): {errors}; the server's log ends: {string.Join(" / ", LastLogLines(3))}",
+            $"see {LogFile}; a target before the end of the base backup, or WAL missing from the archive, stops recovery");
 
     private Task<(int Code, string Errors)> TryPgCtlAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
         _control.TryPgCtlAsync(arguments, cancellationToken);
 }
+
+/// <summary>
+/// What the restore_command of a server Bulwark starts needs to run 'bulwark wal fetch': the repository's passphrase
+/// (null: not encrypted, or another restore_command), and whether the cloud credentials of Bulwark's environment are
+/// passed on (only to a server no one else can reach: a drill's).
+/// </summary>
+public sealed record RecoveryAccess(string? Passphrase, bool CloudCredentials);
 
 /// <summary>Where recovery ended: the last WAL position replayed, the time of the last transaction replayed, the timeline it continues on.</summary>
 public sealed record RecoveryOutcome(string? Lsn, DateTimeOffset? LastTransactionTime, int Timeline, string Superuser);
