@@ -64,5 +64,14 @@ public sealed class PitrS3CliTests
         Assert.Equal(0L, await ArchivingServer.ScalarAsync<long>(url, "SELECT count(*) FROM batches WHERE batch = 2"));
         Assert.False(await ArchivingServer.ScalarAsync<bool>(url, "SELECT pg_is_in_recovery()"));
         Assert.DoesNotContain(S3ServerFixture.SecretKey, await File.ReadAllTextAsync(Path.Combine(target, "postgresql.auto.conf"), ct));
+
+        // A drill, as the daemon runs it with the keys in its environment and no credentials file: its server, which
+        // no one else can reach, fetches WAL with those keys.
+        var daemonLike = new CliRunner(dir.Path)
+            .With("AWS_SHARED_CREDENTIALS_FILE", null).With("AWS_EC2_METADATA_DISABLED", "true")
+            .With("AWS_ACCESS_KEY_ID", S3ServerFixture.AccessKey).With("AWS_SECRET_ACCESS_KEY", S3ServerFixture.SecretKey);
+        var drill = await daemonLike.RunAsync("test-restore", "latest", "--config", config);
+        Assert.True(drill.ExitCode == 0, drill.ToString());
+        Assert.Contains("pg_amcheck --heapallindexed found no corruption", drill.Stdout);
     }
 }
