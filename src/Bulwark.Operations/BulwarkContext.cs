@@ -34,6 +34,8 @@ public sealed class BulwarkContext
     }
 
     private int _swept;
+    /// <summary>The passphrase that opened the repository in this process (see <see cref="RepositoryPassphraseAsync"/>).</summary>
+    private string? _repositoryPassphrase;
 
     public LoadedConfig Config { get; }
     public BulwarkConfig Settings => Config.Config;
@@ -134,13 +136,23 @@ public sealed class BulwarkContext
     /// last is tried first (see <see cref="LastKeyCache"/>).
     /// </summary>
     public Func<BulwarkRepositoryContext, CancellationToken, Task<IObjectCipher>> PassphraseCipher(PassphraseRole role) =>
-        async (repository, cancellationToken) => await LastKeyCache.OpenAsync(Config.StateDirectory, repository,
-            await Passphrases.RequireAsync(Config.GetEnvironment, PassphrasePrompt, role, repository.Location, cancellationToken).ConfigureAwait(false),
-            cancellationToken).ConfigureAwait(false);
+        async (repository, cancellationToken) =>
+        {
+            var passphrase = await Passphrases.RequireAsync(Config.GetEnvironment, PassphrasePrompt, role, repository.Location, cancellationToken)
+                .ConfigureAwait(false);
+            var cipher = await LastKeyCache.OpenAsync(Config.StateDirectory, repository, passphrase, cancellationToken).ConfigureAwait(false);
+            if (role == PassphraseRole.Repository)
+                _repositoryPassphrase = passphrase;
+            return cipher;
+        };
 
-    /// <summary>The passphrase of the repository (BULWARK_PASSWORD(_FILE/_COMMAND), else asked), for a server Bulwark starts.</summary>
-    public Task<string> RepositoryPassphraseAsync(CancellationToken cancellationToken) =>
-        Passphrases.RequireAsync(Config.GetEnvironment, PassphrasePrompt, PassphraseRole.Repository, RepositoryDisplay, cancellationToken);
+    /// <summary>
+    /// The passphrase of the repository, for a server Bulwark starts: the one that opened it in this process, so that a
+    /// person is not asked twice; else BULWARK_PASSWORD(_FILE/_COMMAND), else asked.
+    /// </summary>
+    public async Task<string> RepositoryPassphraseAsync(CancellationToken cancellationToken) =>
+        _repositoryPassphrase ?? await Passphrases.RequireAsync(Config.GetEnvironment, PassphrasePrompt, PassphraseRole.Repository,
+            RepositoryDisplay, cancellationToken).ConfigureAwait(false);
 
     /// <summary>
     /// The same context, but an encrypted repository is unlocked once and its key kept (<see cref="UnlockedKeys"/>):
