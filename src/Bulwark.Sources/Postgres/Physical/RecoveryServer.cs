@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net.Sockets;
+using Bulwark.Storage.Local;
 using Npgsql;
 
 namespace Bulwark.Sources.Postgres.Physical;
@@ -85,10 +86,8 @@ public sealed class RecoveryServer : IAsyncDisposable
             var log = server.LogFile;
             // pg_ctl waits until the server accepts connections (consistent, or promoted without hot_standby) and says
             // so when it stops instead; the wait itself is bounded by the caller's cancellation.
-            var (code, errors) = await control.TryPgCtlAsync(["-D", dataDirectory, "-l", log, "-w", "-t", "86400", "start"], cancellationToken,
+            await server.PgCtlAsync(["-D", dataDirectory, "-l", log, "-w", "-t", "86400", "start"], cancellationToken,
                 new ServerEnvironment(server._passphraseFile, access?.CloudCredentials ?? false)).ConfigureAwait(false);
-            if (code != 0)
-                throw server.Failed("start", code, errors);
             return server;
         }
         catch
@@ -107,13 +106,7 @@ public sealed class RecoveryServer : IAsyncDisposable
         CancellationToken cancellationToken)
     {
         var path = Path.Combine(socketDirectory, "repository.passphrase");
-        var options = new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        };
-        await using (var stream = new FileStream(path, options))
+        await using (var stream = new FileStream(path, OwnerOnly.Options(FileMode.CreateNew, FileAccess.Write)))
             // The reader takes one final newline off, so a passphrase that ends with one keeps it.
             await stream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(passphrase + "\n"), cancellationToken).ConfigureAwait(false);
         await control.ChownAsync(path, recursive: false, cancellationToken).ConfigureAwait(false);
@@ -261,16 +254,13 @@ public sealed class RecoveryServer : IAsyncDisposable
         await StopAsync(immediate: true, CancellationToken.None).ConfigureAwait(false);
     }
 
-    private async Task PgCtlAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    private async Task PgCtlAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken, ServerEnvironment? environment = null)
     {
-        var (code, errors) = await TryPgCtlAsync(arguments, cancellationToken).ConfigureAwait(false);
+        var (code, errors) = await _control.TryPgCtlAsync(arguments, cancellationToken, environment).ConfigureAwait(false);
         if (code != 0)
-            throw Failed(arguments[^1], code, errors);
+            throw new BulwarkException(ErrorKind.Failed, $"pg_ctl {arguments[^1]} failed (exit {code}): {errors}; the server's log ends: {string.Join(" / ", LastLogLines(3))}",
+                $"see {LogFile}; a target before the end of the base backup, or WAL missing from the archive, stops recovery");
     }
-
-    private BulwarkException Failed(string action, int code, string errors) =>
-        new(ErrorKind.Failed, $"pg_ctl {action} failed (exit {code}): {errors}; the server's log ends: {string.Join(" / ", LastLogLines(3))}",
-            $"see {LogFile}; a target before the end of the base backup, or WAL missing from the archive, stops recovery");
 
     private Task<(int Code, string Errors)> TryPgCtlAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
         _control.TryPgCtlAsync(arguments, cancellationToken);
