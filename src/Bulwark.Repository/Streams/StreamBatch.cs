@@ -91,14 +91,7 @@ public sealed class StreamBatch : IAsyncDisposable
         {
             await foreach (var (stream, index, chunk) in _work.Reader.ReadAllAsync(_failure.Token).ConfigureAwait(false))
             {
-                try
-                {
-                    stream.Set(index, await _uploader.StoreChunkAsync(chunk.Data, slot, _failure.Token).ConfigureAwait(false));
-                }
-                finally
-                {
-                    chunk.Release();
-                }
+                stream.Set(index, await _uploader.StoreChunkAsync(chunk, slot, _failure.Token).ConfigureAwait(false));
             }
         }
         catch (OperationCanceledException) when (_failure.IsCancellationRequested)

@@ -157,36 +157,40 @@ public sealed class StreamUploader
 
         async Task StoreAsync(int index, Buffer chunk)
         {
-            try
-            {
-                var stored = await StoreChunkAsync(chunk.Data, slot, ct).ConfigureAwait(false);
-                lock (refs)
-                    refs[index] = stored;
-            }
-            finally
-            {
-                chunk.Release();
-            }
+            var stored = await StoreChunkAsync(chunk, slot, ct).ConfigureAwait(false);
+            lock (refs)
+                refs[index] = stored;
         }
     }
 
-    /// <summary>Stores a chunk unless the repository or this uploader already holds it; its reference.</summary>
-    internal async Task<ChunkRef> StoreChunkAsync(ReadOnlyMemory<byte> data, PackerSlot slot, CancellationToken ct)
+    /// <summary>
+    /// Stores a chunk unless the repository or this uploader already holds it; its reference. The chunk's buffer is
+    /// released once the chunk is packed, before the write: a worker waiting on storage holds only the packed bytes.
+    /// </summary>
+    internal async Task<ChunkRef> StoreChunkAsync(Buffer chunk, PackerSlot slot, CancellationToken ct)
     {
-        var id = _repository.Codec.ComputeId(data.Span);
-        if (!_known.Contains(id) && _written.TryAdd(id, 0))
+        var length = chunk.Data.Length;
+        ObjectId id;
+        ReadOnlyMemory<byte> packed;
+        try
         {
+            id = _repository.Codec.ComputeId(chunk.Data.Span);
+            if (_known.Contains(id) || !_written.TryAdd(id, 0))
+            {
+                Statistics.AddReused(length);
+                return new ChunkRef(id, length);
+            }
             // Created on first use: a worker that only sees known chunks needs no zstd context.
             slot.Packer ??= _repository.Codec.CreatePacker(_repository.Chunker.Parameters.MaxSize);
-            var packed = slot.Packer.Pack(data.Span);
-            await _repository.WriteChunkAsync(id, packed, ct).ConfigureAwait(false);
-            Statistics.AddNew(data.Length, packed.Length);
+            packed = slot.Packer.Pack(chunk.Data.Span);
         }
-        else
+        finally
         {
-            Statistics.AddReused(data.Length);
+            chunk.Release();
         }
-        return new ChunkRef(id, data.Length);
+        await _repository.WriteChunkAsync(id, packed, ct).ConfigureAwait(false);
+        Statistics.AddNew(length, packed.Length);
+        return new ChunkRef(id, length);
     }
 
     /// <summary>A worker's zstd context, made when it first packs a chunk.</summary>
