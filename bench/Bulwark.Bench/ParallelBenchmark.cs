@@ -55,12 +55,6 @@ public static class ParallelBenchmark
         Console.WriteLine();
 
         var m = 0;
-        async Task<string> FreshAsync()
-        {
-            var name = $"par_restore_{m++}";
-            await BenchDatabase.Run("psql", db.Server, "postgres", "-q", "-c", $"CREATE DATABASE {name}");
-            return name;
-        }
         // The target's password comes from PGPASSWORD, not the command line.
         Task Restore(string label, string repository, int j)
         {
@@ -71,14 +65,16 @@ public static class ParallelBenchmark
         }
         var restoreSingle = "bulwark restore (single archive, one job)";
         var restoreParallel = $"bulwark restore --jobs {jobs} (parallel snapshot)";
-        var restoreStock = $"pg_restore -j {jobs} of the -Fd -Z0 folder";
+        var restoreStock = $"CREATE DATABASE, pg_restore -j {jobs} of the -Fd -Z0 folder";
         var restores = await Measure.CompareAsync(rounds,
             (restoreSingle, () => Restore(restoreSingle, single!, 1)),
             (restoreParallel, () => Restore(restoreParallel, parallel!, jobs)),
-            (restoreStock, async () =>
+            (restoreStock, () =>
             {
-                var name = await FreshAsync();
-                await Timed(restoreStock, pgRestore, ["--exit-on-error", $"-j{jobs}", "-d", name, folder], db.Server.Settings(name).ToEnvironment());
+                // Creating the database is timed on both sides, as 'restore --create' does it (0.2-0.3 s here).
+                var name = $"par_restore_{m++}";
+                return Timed(restoreStock, "bash", ["-c", $"psql -X -q -d postgres -c 'CREATE DATABASE {name}' && '{pgRestore}' --exit-on-error -j{jobs} -d {name} '{folder}'"],
+                    db.Server.Settings(name).ToEnvironment());
             }));
         Measure.Print("Restore of the four tables into a new database (no ANALYZE)", restores, restoreSingle);
         PrintCpu(cpu, restoreSingle, restoreParallel, restoreStock);
