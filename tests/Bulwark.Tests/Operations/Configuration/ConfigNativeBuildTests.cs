@@ -51,6 +51,22 @@ public sealed class ConfigNativeBuildTests
         Assert.Contains("wrong type", e.Message);
     }
 
+    [Fact]
+    public void KeyName_NamesEveryConfigurationProperty_AsYamlDotNetsHyphenatedConvention()
+    {
+        var reachable = new HashSet<Type>();
+        Walk(typeof(BulwarkConfig), reachable);
+        var names = reachable.Where(t => t.Namespace?.StartsWith("Bulwark", StringComparison.Ordinal) == true)
+            .SelectMany(t => t.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite))
+            .Select(p => p.Name)
+            .Concat(["S3Bucket", "URL", "Parallelism2", "A"])
+            .Distinct()
+            .ToList();
+        Assert.True(names.Count > 50, $"only {names.Count} properties found");
+        foreach (var name in names)
+            Assert.Equal(YamlDotNet.Serialization.NamingConventions.HyphenatedNamingConvention.Instance.Apply(name), ConfigLoader.KeyName(name));
+    }
+
     private static void Walk(Type type, HashSet<Type> seen)
     {
         if (!seen.Add(type))
