@@ -26,7 +26,6 @@ public static class ConfigLoader
         "BULWARK_DEBUG", "BULWARK_NO_BUILD", "BULWARK_NEW_PASSWORD", "BULWARK_NEW_PASSWORD_FILE",
     ];
 
-
     /// <summary>What the loader reads of a configuration type.</summary>
     internal const DynamicallyAccessedMemberTypes Members =
         DynamicallyAccessedMemberTypes.PublicProperties | DynamicallyAccessedMemberTypes.PublicParameterlessConstructor;
@@ -289,7 +288,7 @@ public static class ConfigLoader
     /// <summary>
     /// A property's key: "DiskFreeWarning" is "disk-free-warning", as YamlDotNet's hyphenated naming convention has it,
     /// but ordinal. That convention lower-cases through the current culture, and the first culture-aware casing of a
-    /// process builds an ICU collator: a fifth of the CPU of a short command such as 'list'.
+    /// process builds an ICU collator: 'list' took 26 ms instead of 15.
     /// </summary>
     public static string KeyName(string propertyName)
     {
