@@ -7,8 +7,8 @@ namespace Bulwark.Operations.Backup;
 public sealed partial class BackupOperation
 {
     /// <summary>
-    /// A base backup ('backup --physical'): the cluster's files stream from pg_basebackup into the repository while it
-    /// opens, deduplicated against the recent base backups, and the manifest with the WAL facts is committed last.
+    /// A base backup ('backup --physical'): the cluster's files stream into the repository while it opens (read from
+    /// the data folder, or from pg_basebackup), deduplicated against the recent base backups, and the manifest with the WAL facts is committed last.
     /// </summary>
     private async Task<BackupResult> RunPhysicalAsync(BackupRequest request, OperationScope scope, IProgress<long>? progress,
         CancellationToken cancellationToken)
@@ -31,8 +31,10 @@ public sealed partial class BackupOperation
         PhysicalBackupResult result;
         try
         {
-            result = await new PhysicalBackup(settings, _context.PostgresBinDirectory, _context.Time)
-                .RunAsync(UploaderOf(opening), progress, cancellationToken).ConfigureAwait(false);
+            var backup = new PhysicalBackup(settings, _context.PostgresBinDirectory, _context.Time, _context.Settings.Backup.PhysicalMethodValue);
+            result = await backup.RunAsync(UploaderOf(opening), progress, cancellationToken).ConfigureAwait(false);
+            if (backup.DirectReadUnavailable is { } why)
+                scope.Details["streamed"] = why;
         }
         catch (Exception e)
         {

@@ -1,3 +1,5 @@
+using Bulwark.Sources.Postgres.Physical;
+
 namespace Bulwark.Operations.Configuration;
 
 /// <summary>How backups run.</summary>
@@ -21,6 +23,20 @@ public sealed class BackupConfig : IConfigSection
     /// </summary>
     public int WalCompressionLevel { get; set; } = 3;
 
+    /// <summary>
+    /// How 'backup --physical' reads the cluster: "auto" straight from the data folder when the server runs on this
+    /// machine and Bulwark may read it, through pg_basebackup otherwise; "direct" or "pg_basebackup" to insist on one.
+    /// </summary>
+    public string PhysicalMethod { get; set; } = "auto";
+
+    /// <summary>The method, checked by <see cref="Validate"/>.</summary>
+    public BaseBackupMethod PhysicalMethodValue => PhysicalMethod switch
+    {
+        "direct" => BaseBackupMethod.Direct,
+        "pg_basebackup" => BaseBackupMethod.PgBaseBackup,
+        _ => BaseBackupMethod.Auto,
+    };
+
     /// <summary>Compute per-table fingerprints from the dump as it streams in (for restore drills).</summary>
     public bool Fingerprints { get; set; } = true;
 
@@ -30,6 +46,8 @@ public sealed class BackupConfig : IConfigSection
             throw config.Error($"{key}.compression-level", $"{CompressionLevel} is out of range", "use 1 (fastest) to 19 (smallest)");
         if (WalCompressionLevel is < 1 or > 19)
             throw config.Error($"{key}.wal-compression-level", $"{WalCompressionLevel} is out of range", "use 1 (fastest) to 19 (smallest)");
+        if (PhysicalMethod is not ("auto" or "direct" or "pg_basebackup"))
+            throw config.Error($"{key}.physical-method", $"'{PhysicalMethod}' is not a method", "use auto, direct or pg_basebackup");
         if (Parallelism is < 0 or > 64)
             throw config.Error($"{key}.parallelism", $"{Parallelism} is out of range", "use 0 (automatic) to 64");
     }

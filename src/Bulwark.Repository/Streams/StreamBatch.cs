@@ -32,8 +32,11 @@ public sealed class StreamBatch : IAsyncDisposable
         _workers = Enumerable.Range(0, uploader.Parallelism).Select(_ => Task.Run(WorkAsync)).ToList();
     }
 
-    /// <summary>Reads <paramref name="source"/> to its end and queues its chunks; its entry comes from <see cref="CompleteAsync"/>.</summary>
-    public async Task AddAsync(string name, string kind, Stream source, IReadOnlyDictionary<string, string>? attributes = null,
+    /// <summary>
+    /// Reads <paramref name="source"/> to its end and queues its chunks; its entry comes from <see cref="CompleteAsync"/>.
+    /// Returns the stream's size and SHA-256 (hex), known once it is read.
+    /// </summary>
+    public async Task<(long Size, string Sha256)> AddAsync(string name, string kind, Stream source, IReadOnlyDictionary<string, string>? attributes = null,
         IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_completed, this);
@@ -61,6 +64,7 @@ public sealed class StreamBatch : IAsyncDisposable
             ExceptionDispatchInfo.Throw(_error);
         }
         stream.Sha256 = Convert.ToHexStringLower(hash.GetHashAndReset());
+        return (stream.Size, stream.Sha256);
     }
 
     /// <summary>Waits until every queued chunk is stored; the streams' entries in the order they were added.</summary>

@@ -18,19 +18,26 @@ namespace Bulwark.Sources.Postgres.Physical;
 /// next base backup (tar headers never land inside a chunk). Nothing is spooled to disk.
 /// PostgreSQL 15's pg_basebackup has no parallel mode: the server sends one file after another; chunks are hashed,
 /// compressed and stored in parallel as for any backup.
+/// When the server runs on this machine and its data folder is readable here, the files are read directly instead
+/// (<see cref="DirectBaseBackup"/>), into the same snapshot.
 /// </summary>
 public sealed class PhysicalBackup
 {
     private readonly PgConnectionSettings _settings;
     private readonly PgTools _tools;
     private readonly TimeProvider _time;
+    private readonly BaseBackupMethod _method;
 
-    public PhysicalBackup(PgConnectionSettings settings, string? binDirectory, TimeProvider time)
+    public PhysicalBackup(PgConnectionSettings settings, string? binDirectory, TimeProvider time, BaseBackupMethod method = BaseBackupMethod.Auto)
     {
         _settings = settings;
         _time = time;
         _tools = new PgTools(binDirectory);
+        _method = method;
     }
+
+    /// <summary>Why the last run streamed through pg_basebackup although a direct read was allowed (null if it read directly or was told to stream).</summary>
+    public string? DirectReadUnavailable { get; private set; }
 
     public const string ManifestFileName = "backup_manifest";
     private const string ControlFileName = "global/pg_control";
@@ -53,6 +60,23 @@ public sealed class PhysicalBackup
             throw new BulwarkException(ErrorKind.Refused,
                 $"the cluster at {_settings.Display} has {facts.Tablespaces} tablespace(s) besides pg_default, which a base backup streamed as one tar cannot hold",
                 "back it up with 'bulwark backup' (logical), or move the tables into pg_default");
+        if (_method != BaseBackupMethod.PgBaseBackup)
+        {
+            var (direct, reason) = await DirectBaseBackup.TryBeginAsync(_settings, facts.VersionNumber, cancellationToken).ConfigureAwait(false);
+            if (direct is not null)
+            {
+                await Task.WhenAny(find).ConfigureAwait(false);
+                await using (direct.ConfigureAwait(false))
+                    return await RunDirectAsync(direct, uploader, facts, progress, cancellationToken).ConfigureAwait(false);
+            }
+            if (_method == BaseBackupMethod.Direct)
+            {
+                await Task.WhenAny(find).ConfigureAwait(false);
+                throw new BulwarkException(ErrorKind.Refused, $"the base backup cannot read the data folder of {_settings.Display} directly: {reason}",
+                    "run Bulwark on the server's machine as a user who may read its data folder (the server's own), or set backup.physical-method to auto");
+            }
+            DirectReadUnavailable = reason;
+        }
         var (program, version) = PgTools.CheckServer("pg_basebackup", await find.ConfigureAwait(false), facts.Version.Major);
 
         var arguments = new List<string>
@@ -147,36 +171,48 @@ public sealed class PhysicalBackup
         var parsed = BackupLabel.Parse(label);
         var stopLsn = StopLsnOf(manifestBytes);
         var stopTime = await ServerTimeAsync(cancellationToken).ConfigureAwait(false);
-        var info = new PhysicalBackupInfo
-        {
-            StartLsn = parsed.StartLsn.ToString(),
-            StopLsn = stopLsn.ToString(),
-            Timeline = parsed.Timeline,
-            StartWalFile = parsed.StartWalFile,
-            // The segment holding the last byte before the stop position.
-            StopWalFile = new Lsn(Math.Max(stopLsn.Value, 1) - 1).SegmentFileName(parsed.Timeline, facts.WalSegmentSize),
-            // The first 8 bytes of pg_control: the cluster's identifier, in the server's byte order (this machine's, as it runs here or one like it).
-            SystemIdentifier = (BitConverter.IsLittleEndian ? BinaryPrimitives.ReadUInt64LittleEndian(control) : BinaryPrimitives.ReadUInt64BigEndian(control))
-                .ToString(CultureInfo.InvariantCulture),
-            ServerVersionNumber = facts.VersionNumber,
-            StartTime = facts.Now,
-            StopTime = stopTime,
-            WalSegmentSize = facts.WalSegmentSize,
-            BackupLabel = label,
-            WalIncluded = "fetch",
-            Files = files,
-        };
-        var source = new SourceInfo
-        {
-            Kind = "postgresql",
-            Server = $"{_settings.Host}:{_settings.Port.ToString(CultureInfo.InvariantCulture)}",
-            ServerVersion = facts.VersionText,
-            DatabaseSize = streams.Sum(s => s.Size),
-            User = facts.User,
-            Profile = "physical",
-        };
-        return new PhysicalBackupResult(streams, source,
-            new Dictionary<string, string> { ["pg_basebackup"] = version.ToString() }, info);
+        // The first 8 bytes of pg_control: the cluster's identifier, in the server's byte order (this machine's, as it runs here or one like it).
+        var identifier = BitConverter.IsLittleEndian ? BinaryPrimitives.ReadUInt64LittleEndian(control) : BinaryPrimitives.ReadUInt64BigEndian(control);
+        return new PhysicalBackupResult(streams, SourceOf(facts, streams),
+            new Dictionary<string, string> { ["pg_basebackup"] = version.ToString() }, Info(facts, parsed, stopLsn, stopTime, files, identifier));
+    }
+
+    private static PhysicalBackupInfo Info(ServerFacts facts, BackupLabel label, Lsn stopLsn, DateTimeOffset stopTime,
+        IReadOnlyList<PhysicalFileEntry> files, ulong systemIdentifier) => new()
+    {
+        StartLsn = label.StartLsn.ToString(),
+        StopLsn = stopLsn.ToString(),
+        Timeline = label.Timeline,
+        StartWalFile = label.StartWalFile,
+        // The segment holding the last byte before the stop position.
+        StopWalFile = new Lsn(Math.Max(stopLsn.Value, 1) - 1).SegmentFileName(label.Timeline, facts.WalSegmentSize),
+        SystemIdentifier = systemIdentifier.ToString(CultureInfo.InvariantCulture),
+        ServerVersionNumber = facts.VersionNumber,
+        StartTime = facts.Now,
+        StopTime = stopTime,
+        WalSegmentSize = facts.WalSegmentSize,
+        BackupLabel = label.Text,
+        WalIncluded = "fetch",
+        Files = files,
+    };
+
+    private SourceInfo SourceOf(ServerFacts facts, IReadOnlyList<StreamEntry> streams) => new()
+    {
+        Kind = "postgresql",
+        Server = $"{_settings.Host}:{_settings.Port.ToString(CultureInfo.InvariantCulture)}",
+        ServerVersion = facts.VersionText,
+        DatabaseSize = streams.Sum(s => s.Size),
+        User = facts.User,
+        Profile = "physical",
+    };
+
+    private async Task<PhysicalBackupResult> RunDirectAsync(DirectBaseBackup direct, Task<StreamUploader> uploader, ServerFacts facts,
+        IProgress<long>? progress, CancellationToken cancellationToken)
+    {
+        var result = await direct.RunAsync(uploader, facts.WalSegmentSize, progress, cancellationToken).ConfigureAwait(false);
+        return new PhysicalBackupResult(result.Streams, SourceOf(facts, result.Streams),
+            new Dictionary<string, string> { ["pg_backup_start"] = facts.VersionText },
+            Info(facts, result.Label, result.StopLsn, result.StopTime, result.Files, direct.SystemIdentifier));
     }
 
     /// <summary>The end of the WAL range of the backup's timeline, from backup_manifest ("WAL-Ranges").</summary>
