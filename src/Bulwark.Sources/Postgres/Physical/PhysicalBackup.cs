@@ -209,7 +209,21 @@ public sealed class PhysicalBackup
     private async Task<PhysicalBackupResult> RunDirectAsync(DirectBaseBackup direct, Task<StreamUploader> uploader, ServerFacts facts,
         IProgress<long>? progress, CancellationToken cancellationToken)
     {
-        var result = await direct.RunAsync(uploader, facts.WalSegmentSize, progress, cancellationToken).ConfigureAwait(false);
+        DirectBaseBackup.Result result;
+        try
+        {
+            result = await direct.RunAsync(uploader, facts.WalSegmentSize, progress, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException e)
+        {
+            // e.g. pg_backup_start refused with wal_level = minimal, or the server went away
+            throw PgErrors.Translate(e, _settings, "taking a base backup of");
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new BulwarkException(ErrorKind.Failed, $"a file of the data folder cannot be read: {e.Message}",
+                "run the backup as the server's user, or set backup.physical-method to pg_basebackup", e);
+        }
         return new PhysicalBackupResult(result.Streams, SourceOf(facts, result.Streams),
             new Dictionary<string, string> { ["pg_backup_start"] = facts.VersionText },
             Info(facts, result.Label, result.StopLsn, result.StopTime, result.Files, direct.SystemIdentifier));
