@@ -31,10 +31,19 @@ public sealed partial class BackupOperation
         PhysicalBackupResult result;
         try
         {
-            var backup = new PhysicalBackup(settings, _context.PostgresBinDirectory, _context.Time, _context.Settings.Backup.PhysicalMethodValue);
+            var backup = new PhysicalBackup(settings, _context.PostgresBinDirectory, _context.Time, _context.Settings.Backup.PhysicalMethodValue,
+                request.Jobs);
             result = await backup.RunAsync(UploaderOf(opening), progress, cancellationToken).ConfigureAwait(false);
             if (backup.DirectReadUnavailable is { } why)
+            {
                 scope.Details["streamed"] = why;
+                if (request.Jobs > 1)
+                {
+                    var ignored = $"--jobs {request.Jobs} did not apply: the data folder could not be read directly ({why}), and pg_basebackup streams through one connection";
+                    scope.Details["warning"] = ignored;
+                    Warning?.Invoke(ignored);
+                }
+            }
         }
         catch (Exception e)
         {

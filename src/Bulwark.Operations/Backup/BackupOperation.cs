@@ -10,6 +10,8 @@ using Bulwark.Sources.Postgres;
 using Bulwark.Sources.Postgres.Fingerprints;
 using Npgsql;
 
+using Bulwark.Sources.Postgres.Physical;
+
 namespace Bulwark.Operations.Backup;
 
 /// <summary>
@@ -85,9 +87,9 @@ public sealed partial class BackupOperation
             throw new BulwarkException(ErrorKind.Usage, $"--jobs {request.Jobs} is out of range", "use 1 to 64");
         if (request.Physical)
         {
-            if (request.Jobs > 1)
-                throw new BulwarkException(ErrorKind.Usage, "--physical takes no --jobs: pg_basebackup streams a base backup through one connection",
-                    "leave out --jobs; unchanged files of the cluster cost nothing on the next base backup");
+            if (request.Jobs > 1 && _context.Settings.Backup.PhysicalMethodValue == BaseBackupMethod.PgBaseBackup)
+                throw new BulwarkException(ErrorKind.Usage, "--physical takes no --jobs with backup.physical-method pg_basebackup: it streams a base backup through one connection",
+                    "leave out --jobs, or let Bulwark read the data folder directly (physical-method auto or direct)");
             return await RunPhysicalAsync(request, scope, progress, cancellationToken).ConfigureAwait(false);
         }
         // Files and modules are resolved first: a missing file fails the backup before the database is dumped.

@@ -38,6 +38,7 @@ internal sealed partial class DirectBaseBackup : IAsyncDisposable
     private readonly string _slot;
     private readonly List<PhysicalFileEntry> _files = [];
     private readonly List<BackupManifestFile.Entry> _manifest = [];
+    private IProgress<long>? _progress;
 
     private DirectBaseBackup(NpgsqlConnection connection, string root, string slot, ulong systemIdentifier)
     {
@@ -138,7 +139,8 @@ internal sealed partial class DirectBaseBackup : IAsyncDisposable
     public sealed record Result(IReadOnlyList<StreamEntry> Streams, IReadOnlyList<PhysicalFileEntry> Files, BackupLabel Label,
         Lsn StopLsn, DateTimeOffset StopTime);
 
-    public async Task<Result> RunAsync(Task<StreamUploader> uploader, long segmentSize, IProgress<long>? progress,
+    /// <param name="readers">Files read at once, each into a batch of its own (--jobs).</param>
+    public async Task<Result> RunAsync(Task<StreamUploader> uploader, long segmentSize, int readers, IProgress<long>? progress,
         CancellationToken cancellationToken)
     {
         // Any failure before pg_backup_stop ends the session, and with it the backup and the slot.
@@ -147,50 +149,106 @@ internal sealed partial class DirectBaseBackup : IAsyncDisposable
             start.Parameters.Add(new NpgsqlParameter { Value = Label });
             await start.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
-        await using var batch = (await uploader.ConfigureAwait(false)).StartBatch(cancellationToken);
-        await CopyFolderAsync(batch, "", progress, cancellationToken).ConfigureAwait(false);
-        if (!await CopyFileAsync(batch, "global/pg_control", true, progress, cancellationToken).ConfigureAwait(false))
-            throw new BulwarkException(ErrorKind.Failed, $"{_root}/global/pg_control vanished during the base backup",
-                "check the server: a running cluster always has it");
+        _progress = progress;
+        var stored = await uploader.ConfigureAwait(false);
+        var batches = new List<StreamBatch>();
+        try
+        {
+            using var failure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            for (var i = 0; i < Math.Max(1, readers); i++)
+                batches.Add(stored.StartBatch(failure.Token));
+            var planned = new List<Planned>();
+            Plan("", planned);
+            var copies = new Copy?[planned.Count];
+            var next = -1;
+            await Task.WhenAll(batches.Select(async batch =>
+            {
+                try
+                {
+                    for (var i = Interlocked.Increment(ref next); i < planned.Count; i = Interlocked.Increment(ref next))
+                        if (planned[i].Folder is null)
+                            copies[i] = await CopyFileAsync(batch, planned[i].Path, failure.Token).ConfigureAwait(false);
+                }
+                catch
+                {
+                    await failure.CancelAsync().ConfigureAwait(false);
+                    throw;
+                }
+            })).ConfigureAwait(false);
+            for (var i = 0; i < planned.Count; i++)
+            {
+                if (planned[i].Folder is { } folder)
+                    _files.Add(folder);
+                else if (copies[i] is { } copy)
+                    Add(copy, inManifest: true);
+            }
+            var batch = batches[0];
+            Add(await CopyFileAsync(batch, "global/pg_control", cancellationToken).ConfigureAwait(false)
+                ?? throw new BulwarkException(ErrorKind.Failed, $"{_root}/global/pg_control vanished during the base backup",
+                    "check the server: a running cluster always has it"), inManifest: true);
 
-        Lsn stop;
-        string labelText, map;
-        await using (var command = new NpgsqlCommand("SELECT lsn::text, labelfile, spcmapfile FROM pg_backup_stop(false)", _connection))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            stop = Lsn.Parse(reader.GetString(0));
-            labelText = reader.GetString(1);
-            map = reader.IsDBNull(2) ? "" : reader.GetString(2);
-        }
-        var label = BackupLabel.Parse(labelText);
-        await AddContentAsync(batch, BackupLabel.FileName, Encoding.UTF8.GetBytes(labelText), true, progress, cancellationToken).ConfigureAwait(false);
-        // Empty without tablespaces, and kept all the same, as pg_basebackup's tar format keeps it.
-        await AddContentAsync(batch, "tablespace_map", Encoding.UTF8.GetBytes(map), true, progress, cancellationToken).ConfigureAwait(false);
-        await CopyWalAsync(batch, label, stop, segmentSize, progress, cancellationToken).ConfigureAwait(false);
-        var manifest = BackupManifestFile.Build(_manifest, label.Timeline, label.StartLsn, stop);
-        await AddContentAsync(batch, PhysicalBackup.ManifestFileName, manifest, false, progress, cancellationToken).ConfigureAwait(false);
-        var streams = await batch.CompleteAsync().ConfigureAwait(false);
+            Lsn stop;
+            string labelText, map;
+            await using (var command = new NpgsqlCommand("SELECT lsn::text, labelfile, spcmapfile FROM pg_backup_stop(false)", _connection))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                stop = Lsn.Parse(reader.GetString(0));
+                labelText = reader.GetString(1);
+                map = reader.IsDBNull(2) ? "" : reader.GetString(2);
+            }
+            var label = BackupLabel.Parse(labelText);
+            Add(await AddContentAsync(batch, BackupLabel.FileName, Encoding.UTF8.GetBytes(labelText), cancellationToken).ConfigureAwait(false), inManifest: true);
+            // Empty without tablespaces, and kept all the same, as pg_basebackup's tar format keeps it.
+            Add(await AddContentAsync(batch, "tablespace_map", Encoding.UTF8.GetBytes(map), cancellationToken).ConfigureAwait(false), inManifest: true);
+            await CopyWalAsync(batch, label, stop, segmentSize, cancellationToken).ConfigureAwait(false);
+            var manifest = BackupManifestFile.Build(_manifest, label.Timeline, label.StartLsn, stop);
+            Add(await AddContentAsync(batch, PhysicalBackup.ManifestFileName, manifest, cancellationToken).ConfigureAwait(false), inManifest: false);
 
-        DateTimeOffset stopTime;
-        await using (var command = new NpgsqlCommand("SELECT clock_timestamp()", _connection))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            stopTime = reader.GetFieldValue<DateTimeOffset>(0);
+            var streams = new Dictionary<string, StreamEntry>(StringComparer.Ordinal);
+            foreach (var each in batches)
+                foreach (var entry in await each.CompleteAsync().ConfigureAwait(false))
+                    streams.Add(entry.Name, entry);
+            var ordered = _files.Where(f => f.Type == PhysicalFileEntry.FileType).Select(f => streams[PhysicalBackupInfo.StreamPrefix + f.Path]).ToList();
+
+            DateTimeOffset stopTime;
+            await using (var command = new NpgsqlCommand("SELECT clock_timestamp()", _connection))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                stopTime = reader.GetFieldValue<DateTimeOffset>(0);
+            }
+            await using (var drop = new NpgsqlCommand("SELECT pg_drop_replication_slot($1)", _connection))
+            {
+                drop.Parameters.Add(new NpgsqlParameter { Value = _slot });
+                await drop.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            return new Result(ordered, _files, label, stop, stopTime);
+
+            void Add(Copy copy, bool inManifest)
+            {
+                _files.Add(copy.Entry);
+                if (inManifest)
+                    _manifest.Add(copy.Manifest);
+            }
         }
-        await using (var drop = new NpgsqlCommand("SELECT pg_drop_replication_slot($1)", _connection))
+        finally
         {
-            drop.Parameters.Add(new NpgsqlParameter { Value = _slot });
-            await drop.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var batch in batches)
+                await batch.DisposeAsync().ConfigureAwait(false);
         }
-        return new Result(streams, _files, label, stop, stopTime);
     }
 
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
 
+    /// <summary>A folder or link entry (made as planned), or a file to read (<see cref="Folder"/> null).</summary>
+    private sealed record Planned(string Path, PhysicalFileEntry? Folder);
+
+    /// <summary>A file read into a batch: its entry, and its line of the backup_manifest.</summary>
+    private sealed record Copy(PhysicalFileEntry Entry, BackupManifestFile.Entry Manifest);
+
     /// <summary>A folder's entries in name order, with pg_basebackup's exclusions (basebackup.c, sendDir).</summary>
-    private async Task CopyFolderAsync(StreamBatch batch, string folder, IProgress<long>? progress, CancellationToken cancellationToken)
+    private void Plan(string folder, List<Planned> planned)
     {
         FileSystemInfo[] entries;
         try
@@ -206,7 +264,6 @@ internal sealed partial class DirectBaseBackup : IAsyncDisposable
         var names = database ? entries.Select(e => e.Name).ToHashSet(StringComparer.Ordinal) : null;
         foreach (var entry in entries)
         {
-            cancellationToken.ThrowIfCancellationRequested();
             var name = entry.Name;
             var path = folder.Length == 0 ? name : $"{folder}/{name}";
             if (name.StartsWith("pgsql_tmp", StringComparison.Ordinal) || FilesExcluded.Contains(name) ||
@@ -220,39 +277,38 @@ internal sealed partial class DirectBaseBackup : IAsyncDisposable
             var link = entry.LinkTarget is not null;
             if (ContentsExcluded.Contains(name) || path == "pg_wal")
             {
-                AddFolder(path, link ? (UnixFileMode)0x1C0 : entry.UnixFileMode);
+                planned.Add(Folder(path, link ? (UnixFileMode)0x1C0 : entry.UnixFileMode));
                 if (path == "pg_wal")
-                    AddFolder("pg_wal/archive_status", link ? (UnixFileMode)0x1C0 : entry.UnixFileMode);
+                    planned.Add(Folder("pg_wal/archive_status", link ? (UnixFileMode)0x1C0 : entry.UnixFileMode));
                 continue;
             }
             if (link)
             {
                 if (folder == "pg_tblspc")
-                    _files.Add(new PhysicalFileEntry { Path = path, Type = PhysicalFileEntry.SymlinkType, Mode = "777", LinkTarget = entry.LinkTarget });
+                    planned.Add(new Planned(path, new PhysicalFileEntry { Path = path, Type = PhysicalFileEntry.SymlinkType, Mode = "777", LinkTarget = entry.LinkTarget }));
                 continue; // pg_basebackup skips other links too
             }
             if (entry is DirectoryInfo)
             {
-                AddFolder(path, entry.UnixFileMode);
-                await CopyFolderAsync(batch, path, progress, cancellationToken).ConfigureAwait(false);
+                planned.Add(Folder(path, entry.UnixFileMode));
+                Plan(path, planned);
             }
             else
             {
-                await CopyFileAsync(batch, path, true, progress, cancellationToken).ConfigureAwait(false);
+                planned.Add(new Planned(path, null));
             }
         }
     }
 
-    private void AddFolder(string path, UnixFileMode mode) =>
-        _files.Add(new PhysicalFileEntry { Path = path, Type = PhysicalFileEntry.DirectoryType, Mode = Octal(mode) });
+    private static Planned Folder(string path, UnixFileMode mode) =>
+        new(path, new PhysicalFileEntry { Path = path, Type = PhysicalFileEntry.DirectoryType, Mode = Octal(mode) });
 
-    /// <returns>False when the file is gone (dropped while the backup ran) or is not a regular file.</returns>
-    private async Task<bool> CopyFileAsync(StreamBatch batch, string path, bool inManifest, IProgress<long>? progress,
-        CancellationToken cancellationToken)
+    /// <returns>Null when the file is gone (dropped while the backup ran) or is not a regular file.</returns>
+    private async Task<Copy?> CopyFileAsync(StreamBatch batch, string path, CancellationToken cancellationToken)
     {
         var full = Path.Combine(_root, path);
         if (!IsRegularFile(full))
-            return false;
+            return null;
         FileStream file;
         try
         {
@@ -264,38 +320,34 @@ internal sealed partial class DirectBaseBackup : IAsyncDisposable
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            return false;
+            return null;
         }
         await using (file.ConfigureAwait(false))
         {
             var mode = File.GetUnixFileMode(file.SafeFileHandle);
             var modified = File.GetLastWriteTimeUtc(file.SafeFileHandle);
-            await AddAsync(batch, path, file, mode, modified, inManifest, progress, cancellationToken).ConfigureAwait(false);
+            return await AddAsync(batch, path, file, mode, modified, cancellationToken).ConfigureAwait(false);
         }
-        return true;
     }
 
-    private Task AddContentAsync(StreamBatch batch, string path, byte[] content, bool inManifest, IProgress<long>? progress,
-        CancellationToken cancellationToken) =>
-        AddAsync(batch, path, new MemoryStream(content, writable: false), (UnixFileMode)0x180, DateTime.UtcNow, inManifest, progress, cancellationToken);
+    private async Task<Copy> AddContentAsync(StreamBatch batch, string path, byte[] content, CancellationToken cancellationToken) =>
+        await AddAsync(batch, path, new MemoryStream(content, writable: false), (UnixFileMode)0x180, DateTime.UtcNow, cancellationToken).ConfigureAwait(false);
 
-    private async Task AddAsync(StreamBatch batch, string path, Stream content, UnixFileMode mode, DateTime modified, bool inManifest,
-        IProgress<long>? progress, CancellationToken cancellationToken)
+    private async Task<Copy> AddAsync(StreamBatch batch, string path, Stream content, UnixFileMode mode, DateTime modified,
+        CancellationToken cancellationToken)
     {
         var octal = Octal(mode);
-        _files.Add(new PhysicalFileEntry { Path = path, Type = PhysicalFileEntry.FileType, Mode = octal });
         var (size, sha256) = await batch.AddAsync(PhysicalBackupInfo.StreamPrefix + path, PhysicalBackupInfo.StreamKind, content,
-            new Dictionary<string, string> { ["mode"] = octal }, progress, cancellationToken).ConfigureAwait(false);
-        if (inManifest)
-            _manifest.Add(new BackupManifestFile.Entry(path, size, modified, sha256));
+            new Dictionary<string, string> { ["mode"] = octal }, _progress, cancellationToken).ConfigureAwait(false);
+        return new Copy(new PhysicalFileEntry { Path = path, Type = PhysicalFileEntry.FileType, Mode = octal },
+            new BackupManifestFile.Entry(path, size, modified, sha256));
     }
 
     /// <summary>
     /// The segments from the start position to the stop, each marked archived (.done) as pg_basebackup marks them, and
     /// the timeline history files; none of pg_wal is in the manifest (pg_verifybackup reads the WAL with pg_waldump).
     /// </summary>
-    private async Task CopyWalAsync(StreamBatch batch, BackupLabel label, Lsn stop, long segmentSize, IProgress<long>? progress,
-        CancellationToken cancellationToken)
+    private async Task CopyWalAsync(StreamBatch batch, BackupLabel label, Lsn stop, long segmentSize, CancellationToken cancellationToken)
     {
         var first = label.StartLsn.Value / (ulong)segmentSize;
         var last = (Math.Max(stop.Value, 1) - 1) / (ulong)segmentSize;
@@ -314,10 +366,11 @@ internal sealed partial class DirectBaseBackup : IAsyncDisposable
             if (!history && file.Length != segmentSize)
                 throw new BulwarkException(ErrorKind.Failed, $"WAL file {name} in {_root}/pg_wal is {file.Length} bytes long, not {segmentSize}",
                     "run the backup again; if it recurs, report it with the server's log");
-            if (!await CopyFileAsync(batch, $"pg_wal/{name}", false, progress, cancellationToken).ConfigureAwait(false))
-                throw new BulwarkException(ErrorKind.Failed, $"WAL file {name} vanished from {_root}/pg_wal during the base backup",
+            var copy = await CopyFileAsync(batch, $"pg_wal/{name}", cancellationToken).ConfigureAwait(false)
+                ?? throw new BulwarkException(ErrorKind.Failed, $"WAL file {name} vanished from {_root}/pg_wal during the base backup",
                     "check that nothing but the server removes files from pg_wal, and run the backup again");
-            await AddContentAsync(batch, $"pg_wal/archive_status/{name}.done", [], false, progress, cancellationToken).ConfigureAwait(false);
+            _files.Add(copy.Entry);
+            _files.Add((await AddContentAsync(batch, $"pg_wal/archive_status/{name}.done", [], cancellationToken).ConfigureAwait(false)).Entry);
         }
     }
 

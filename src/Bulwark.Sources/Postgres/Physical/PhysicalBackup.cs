@@ -27,13 +27,17 @@ public sealed class PhysicalBackup
     private readonly PgTools _tools;
     private readonly TimeProvider _time;
     private readonly BaseBackupMethod _method;
+    private readonly int _jobs;
 
-    public PhysicalBackup(PgConnectionSettings settings, string? binDirectory, TimeProvider time, BaseBackupMethod method = BaseBackupMethod.Auto)
+    /// <param name="jobs">Files read at once by a direct read (pg_basebackup streams through one connection).</param>
+    public PhysicalBackup(PgConnectionSettings settings, string? binDirectory, TimeProvider time, BaseBackupMethod method = BaseBackupMethod.Auto,
+        int jobs = 1)
     {
         _settings = settings;
         _time = time;
         _tools = new PgTools(binDirectory);
         _method = method;
+        _jobs = jobs;
     }
 
     /// <summary>Why the last run streamed through pg_basebackup although a direct read was allowed (null if it read directly or was told to stream).</summary>
@@ -212,7 +216,7 @@ public sealed class PhysicalBackup
         DirectBaseBackup.Result result;
         try
         {
-            result = await direct.RunAsync(uploader, facts.WalSegmentSize, progress, cancellationToken).ConfigureAwait(false);
+            result = await direct.RunAsync(uploader, facts.WalSegmentSize, _jobs, progress, cancellationToken).ConfigureAwait(false);
         }
         catch (NpgsqlException e)
         {

@@ -32,8 +32,8 @@ public sealed class BaseBackupMethodTests
         }, dir.Path, _ => null));
     }
 
-    private static Task<BackupResult> BaseBackupAsync(BulwarkContext context) =>
-        new BackupOperation(context).RunAsync(new BackupRequest { Physical = true }, null, Ct);
+    private static Task<BackupResult> BaseBackupAsync(BulwarkContext context, int jobs = 1) =>
+        new BackupOperation(context).RunAsync(new BackupRequest { Physical = true, Jobs = jobs }, null, Ct);
 
     [Fact]
     public async Task DirectRead_LeavesOutWhatTheServerRecreates_AndRestoresAFolderThatPgVerifybackupAccepts()
@@ -52,7 +52,8 @@ public sealed class BaseBackupMethodTests
         Directory.CreateDirectory(spill);
         await File.WriteAllTextAsync(Path.Combine(spill, "pgsql_tmp999.0"), "spilled rows", Ct);
 
-        var backup = await BaseBackupAsync(context);
+        // Two files read at once.
+        var backup = await BaseBackupAsync(context, jobs: 2);
 
         var manifest = backup.Snapshot.Manifest;
         Assert.Equal(["bulwark", "pg_backup_start"], manifest.Tools.Keys.Order(StringComparer.Ordinal));
@@ -113,6 +114,10 @@ public sealed class BaseBackupMethodTests
         var refused = await Assert.ThrowsAsync<BulwarkException>(() => BaseBackupAsync(requireDirect));
         Assert.Equal(ErrorKind.Refused, refused.Kind);
         Assert.Contains("data_directory", refused.Message);
+
+        var requireStream = await ContextAsync(server, dir, "pg_basebackup");
+        var oneConnection = await Assert.ThrowsAsync<BulwarkException>(() => BaseBackupAsync(requireStream, jobs: 2));
+        Assert.Equal(ErrorKind.Usage, oneConnection.Kind);
 
         var streamed = await BaseBackupAsync(await ContextAsync(server, dir, "auto", streamer));
         Assert.Contains("pg_basebackup", streamed.Snapshot.Manifest.Tools.Keys);
