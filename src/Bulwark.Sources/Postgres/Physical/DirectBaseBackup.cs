@@ -68,9 +68,12 @@ internal sealed partial class DirectBaseBackup : IAsyncDisposable
             bool standby;
             long identifier;
             int process;
+            bool mayBackUp;
             await using (var command = new NpgsqlCommand("""
                 SELECT (SELECT setting FROM pg_settings WHERE name = 'data_directory'), pg_is_in_recovery(),
-                       (SELECT system_identifier FROM pg_control_system()), pg_backend_pid()
+                       (SELECT system_identifier FROM pg_control_system()), pg_backend_pid(),
+                       has_function_privilege('pg_backup_start(text, boolean)', 'EXECUTE')
+                           AND has_function_privilege('pg_backup_stop(boolean)', 'EXECUTE')
                 """, connection))
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -79,6 +82,7 @@ internal sealed partial class DirectBaseBackup : IAsyncDisposable
                 standby = reader.GetBoolean(1);
                 identifier = reader.GetInt64(2);
                 process = reader.GetInt32(3);
+                mayBackUp = reader.GetBoolean(4);
             }
             var (read, error) = directory is null ? (0, null) : ControlIdentifier(directory);
             string? reason = null;
@@ -86,6 +90,8 @@ internal sealed partial class DirectBaseBackup : IAsyncDisposable
                 reason = "the server is a standby";
             else if (directory is null)
                 reason = "the user may not read data_directory (it needs pg_read_all_settings)";
+            else if (!mayBackUp)
+                reason = "the user may not run pg_backup_start and pg_backup_stop (GRANT EXECUTE ON FUNCTION to it, or use a superuser)";
             else if (error is not null)
                 reason = $"its data folder {directory} is not readable here ({error})";
             else if (read != identifier)

@@ -135,6 +135,15 @@ public sealed class BaseBackupMethodTests
             .Select(f => (f.Path, f.Type, f.Mode)).Order().ToList();
         Assert.Equal(streamedFiles, directFiles);
 
+        // The grants docs/pitr.md gives let the same role read the folder directly.
+        await server.ExecuteAsync("GRANT pg_read_all_settings TO streamer");
+        var withoutExecute = await Assert.ThrowsAsync<BulwarkException>(() => BaseBackupAsync(requireDirect));
+        Assert.Contains("pg_backup_start", withoutExecute.Message);
+        await server.ExecuteAsync("GRANT EXECUTE ON FUNCTION pg_backup_start(text, boolean), pg_backup_stop(boolean) TO streamer");
+        var granted = await BaseBackupAsync(requireDirect);
+        Assert.Contains("pg_backup_start", granted.Snapshot.Manifest.Tools.Keys);
+        Assert.Equal("streamer", granted.Snapshot.Manifest.Source.User);
+
         // The streamed snapshot restores and starts as before.
         var target = dir.Combine("streamed");
         var restored = await new PhysicalRestoreOperation(await ContextAsync(server, dir, "auto")).RunAsync(new PhysicalRestoreRequest
