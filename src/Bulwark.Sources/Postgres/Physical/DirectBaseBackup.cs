@@ -157,17 +157,17 @@ internal sealed partial class DirectBaseBackup : IAsyncDisposable
         }
         _progress = progress;
         var stored = await uploader.ConfigureAwait(false);
+        using var failure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var batches = new List<StreamBatch>();
         try
         {
-            using var failure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             for (var i = 0; i < Math.Max(1, readers); i++)
                 batches.Add(stored.StartBatch(failure.Token));
             var planned = new List<Planned>();
             Plan("", planned);
             var copies = new Copy?[planned.Count];
             var next = -1;
-            await Task.WhenAll(batches.Select(async batch =>
+            var reading = batches.Select(async batch =>
             {
                 try
                 {
@@ -180,7 +180,20 @@ internal sealed partial class DirectBaseBackup : IAsyncDisposable
                     await failure.CancelAsync().ConfigureAwait(false);
                     throw;
                 }
-            })).ConfigureAwait(false);
+            }).ToList();
+            try
+            {
+                await Task.WhenAll(reading).ConfigureAwait(false);
+            }
+            catch
+            {
+                // The reader that failed says why; the others were only stopped.
+                var cause = reading.Where(r => r.IsFaulted).Select(r => r.Exception!.InnerException!)
+                    .FirstOrDefault(e => e is not OperationCanceledException);
+                if (cause is not null)
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
+                throw;
+            }
             for (var i = 0; i < planned.Count; i++)
             {
                 if (planned[i].Folder is { } folder)
@@ -391,7 +404,6 @@ internal sealed partial class DirectBaseBackup : IAsyncDisposable
         var buffer = stackalloc byte[256];
         if (Statx(AtCurrentFolder, path, NoFollow, TypeField, buffer) != 0)
             return Marshal.GetLastPInvokeError() is not (2 or 20); // ENOENT, ENOTDIR: gone; else open() says why
-
         var mode = *(ushort*)(buffer + 28); // struct statx: stx_mode
         return (mode & 0xF000) == 0x8000;
     }
