@@ -15,10 +15,12 @@ async function main() {
     page.on('console', (message) => { if (message.type() === 'error') result.consoleErrors.push(message.text()); });
     page.on('pageerror', (error) => result.pageErrors.push(String(error)));
     if (options.loginUrl) {
-      const refused = await page.goto(options.url);
-      result.withoutToken = { status: refused.status(), text: await page.textContent('body') };
-      // The refusal itself logs a console error (a 401 resource); only errors after login count.
-      result.consoleErrors = [];
+      // The refusal logs a console error of its own (a 401 resource), which may arrive late: it is taken on a page
+      // of its own, so that only the logged-in page's errors count.
+      const probe = await context.newPage();
+      const refused = await probe.goto(options.url);
+      result.withoutToken = { status: refused.status(), text: await probe.textContent('body') };
+      await probe.close();
       const login = await page.goto(options.loginUrl);
       result.afterLogin = { status: login.status(), url: page.url() };
       const again = await context.newPage();

@@ -42,10 +42,10 @@ public sealed class LocalPostgresServer : IAsyncDisposable
 
     /// <summary>
     /// Creates and starts a server. <paramref name="settings"/> are extra postgresql.conf lines;
-    /// <paramref name="superuser"/> names the bootstrap superuser.
+    /// <paramref name="superuser"/> names the bootstrap superuser; <paramref name="dataChecksums"/> turns on page checksums.
     /// </summary>
     public static async Task<LocalPostgresServer> StartAsync(string? parent = null, string? binDirectory = null,
-        IReadOnlyDictionary<string, string>? settings = null, string superuser = "postgres",
+        IReadOnlyDictionary<string, string>? settings = null, string superuser = "postgres", bool dataChecksums = false,
         CancellationToken cancellationToken = default)
     {
         var (initdb, version) = await ServerControl.Tools(binDirectory).FindAsync("initdb", null, cancellationToken).ConfigureAwait(false);
@@ -61,7 +61,8 @@ public sealed class LocalPostgresServer : IAsyncDisposable
         {
             await RunAsync(control, initdb,
                 ["-D", Path.Combine(root, "data"), "-U", superuser, "--auth-host=scram-sha-256", "--auth-local=trust",
-                 $"--pwfile={passwordFile}", "-E", "UTF8", "--locale=C", "--no-sync"], cancellationToken).ConfigureAwait(false);
+                 $"--pwfile={passwordFile}", "-E", "UTF8", "--locale=C", "--no-sync", .. (dataChecksums ? new[] { "--data-checksums" } : [])],
+                cancellationToken).ConfigureAwait(false);
             File.Delete(passwordFile);
             for (var attempt = 0; ; attempt++)
             {

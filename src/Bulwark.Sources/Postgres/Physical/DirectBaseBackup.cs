@@ -39,6 +39,10 @@ internal sealed partial class DirectBaseBackup : IAsyncDisposable
     private readonly List<PhysicalFileEntry> _files = [];
     private readonly List<BackupManifestFile.Entry> _manifest = [];
     private IProgress<long>? _progress;
+    private bool _pageChecksums;
+    private uint _pagesPerSegment;
+    private Lsn _start;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _checksumFailures = new();
 
     private DirectBaseBackup(NpgsqlConnection connection, string root, string slot, ulong systemIdentifier)
     {
@@ -68,12 +72,15 @@ internal sealed partial class DirectBaseBackup : IAsyncDisposable
             bool standby;
             long identifier;
             int process;
-            bool mayBackUp;
+            bool mayBackUp, checksums;
+            long pagesPerSegment;
             await using (var command = new NpgsqlCommand("""
                 SELECT (SELECT setting FROM pg_settings WHERE name = 'data_directory'), pg_is_in_recovery(),
                        (SELECT system_identifier FROM pg_control_system()), pg_backend_pid(),
                        has_function_privilege('pg_backup_start(text, boolean)', 'EXECUTE')
-                           AND has_function_privilege('pg_backup_stop(boolean)', 'EXECUTE')
+                           AND has_function_privilege('pg_backup_stop(boolean)', 'EXECUTE'),
+                       current_setting('data_checksums') = 'on' AND current_setting('block_size') = '8192',
+                       (SELECT setting::bigint FROM pg_settings WHERE name = 'segment_size')
                 """, connection))
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -83,6 +90,8 @@ internal sealed partial class DirectBaseBackup : IAsyncDisposable
                 identifier = reader.GetInt64(2);
                 process = reader.GetInt32(3);
                 mayBackUp = reader.GetBoolean(4);
+                checksums = reader.GetBoolean(5);
+                pagesPerSegment = reader.GetInt64(6);
             }
             var (read, error) = directory is null ? (0, null) : ControlIdentifier(directory);
             string? reason = null;
@@ -104,7 +113,11 @@ internal sealed partial class DirectBaseBackup : IAsyncDisposable
                     await using var command = new NpgsqlCommand("SELECT pg_create_physical_replication_slot($1, true, true)", connection);
                     command.Parameters.Add(new NpgsqlParameter { Value = slot });
                     await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                    return (new DirectBaseBackup(connection, directory!, slot, unchecked((ulong)identifier)), null);
+                    return (new DirectBaseBackup(connection, directory!, slot, unchecked((ulong)identifier))
+                    {
+                        _pageChecksums = checksums,
+                        _pagesPerSegment = (uint)pagesPerSegment,
+                    }, null);
                 }
                 catch (PostgresException e)
                 {
@@ -150,10 +163,10 @@ internal sealed partial class DirectBaseBackup : IAsyncDisposable
         CancellationToken cancellationToken)
     {
         // Any failure before pg_backup_stop ends the session, and with it the backup and the slot.
-        await using (var start = new NpgsqlCommand("SELECT pg_backup_start($1, true)", _connection))
+        await using (var start = new NpgsqlCommand("SELECT pg_backup_start($1, true)::text", _connection))
         {
             start.Parameters.Add(new NpgsqlParameter { Value = Label });
-            await start.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            _start = Lsn.Parse((string)(await start.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!);
         }
         _progress = progress;
         var stored = await uploader.ConfigureAwait(false);
@@ -193,6 +206,13 @@ internal sealed partial class DirectBaseBackup : IAsyncDisposable
                 if (cause is not null)
                     System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
                 throw;
+            }
+            if (!_checksumFailures.IsEmpty)
+            {
+                var failures = _checksumFailures.Order(StringComparer.Ordinal).ToList();
+                throw new BulwarkException(ErrorKind.Integrity,
+                    $"{failures.Count} page(s) of the cluster fail their checksum: {string.Join(", ", failures.Take(10))}{(failures.Count > 10 ? ", …" : "")}",
+                    "the data folder holds corrupt pages (pg_basebackup refuses them too): find the tables with pg_amcheck, repair or restore them, then take the base backup again");
             }
             for (var i = 0; i < planned.Count; i++)
             {
@@ -345,7 +365,16 @@ internal sealed partial class DirectBaseBackup : IAsyncDisposable
         {
             var mode = File.GetUnixFileMode(file.SafeFileHandle);
             var modified = File.GetLastWriteTimeUtc(file.SafeFileHandle);
-            return await AddAsync(batch, path, file, mode, modified, cancellationToken).ConfigureAwait(false);
+            Stream content = file;
+            // Relation files carry page checksums (global/ and base/ hold nothing else but a few named files).
+            if (_pageChecksums && (path.StartsWith("base/", StringComparison.Ordinal) || path.StartsWith("global/", StringComparison.Ordinal)) &&
+                RelationFile().Match(Path.GetFileName(path)) is { Success: true } relation)
+            {
+                var segment = relation.Groups[3].Success ? uint.Parse(relation.Groups[3].Value[1..], CultureInfo.InvariantCulture) : 0;
+                content = new PageChecksumStream(file, segment * _pagesPerSegment, _start.Value,
+                    block => _checksumFailures.Enqueue(string.Create(CultureInfo.InvariantCulture, $"{path} block {block}")));
+            }
+            return await AddAsync(batch, path, content, mode, modified, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -32,7 +32,7 @@ internal sealed class ArchivingServer : IAsyncDisposable
     public string RestoreCommand => $"cp '{Archive}/%f' '%p'";
 
     /// <param name="archiveCommand">Instead of cp into the archive folder (e.g. 'bulwark wal push').</param>
-    public static async Task<ArchivingServer> StartAsync(TempDirectory directory, string? archiveCommand = null)
+    public static async Task<ArchivingServer> StartAsync(TempDirectory directory, string? archiveCommand = null, bool dataChecksums = false)
     {
         var archive = directory.Combine("archive");
         Directory.CreateDirectory(archive);
@@ -42,7 +42,7 @@ internal sealed class ArchivingServer : IAsyncDisposable
         {
             ["archive_mode"] = "on",
             ["archive_command"] = $"'{archiveCommand ?? $"test ! -f {archive}/%f && cp %p {archive}/%f"}'",
-        });
+        }, dataChecksums: dataChecksums);
         return new ArchivingServer(server, archive);
     }
 

@@ -197,6 +197,38 @@ public sealed class BaseBackupMethodTests
         Assert.Contains(drill.Notes, n => n.Contains("pg_amcheck --heapallindexed found no corruption", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task DirectRead_OfAClusterWithDataChecksums_ChecksEveryPage_AndRefusesACorruptOne()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await ArchivingServer.StartAsync(dir, dataChecksums: true);
+        var context = await ContextAsync(server, dir, "direct");
+        Assert.Equal("on", await ArchivingServer.ScalarAsync<string>(server.Url(), "SHOW data_checksums"));
+        // No autovacuum: it could write the table's pages back from memory over the damage below.
+        await server.ExecuteAsync("CREATE TABLE kept (id int PRIMARY KEY, body text) WITH (autovacuum_enabled = off)");
+        await server.ExecuteAsync("INSERT INTO kept SELECT g, md5(g::text) FROM generate_series(1, 20000) g");
+        await server.ExecuteAsync("VACUUM FREEZE kept");
+        await server.ExecuteAsync("CHECKPOINT");
+
+        // Every page of a clean cluster passes (the catalog's and the table's, written before the backup started).
+        var clean = await BaseBackupAsync(context);
+        Assert.Contains("pg_backup_start", clean.Snapshot.Manifest.Tools.Keys);
+
+        // One byte of the table's third page changed on disk, behind the server's back.
+        var relation = Path.Combine(server.Server.DataDirectory, await ArchivingServer.ScalarAsync<string>(server.Url(), "SELECT pg_relation_filepath('kept')"));
+        await using (var file = new FileStream(relation, FileMode.Open, FileAccess.ReadWrite))
+        {
+            file.Position = 2 * 8192 + 4000;
+            var original = file.ReadByte();
+            file.Position = 2 * 8192 + 4000;
+            file.WriteByte((byte)(original ^ 0x5A));
+        }
+        var refused = await Assert.ThrowsAsync<BulwarkException>(() => BaseBackupAsync(context));
+        Assert.Equal(ErrorKind.Integrity, refused.Kind);
+        Assert.Contains($"{await ArchivingServer.ScalarAsync<string>(server.Url(), "SELECT pg_relation_filepath('kept')")} block 2", refused.Message);
+        Assert.Equal(0L, await ArchivingServer.ScalarAsync<long>(server.Url(), "SELECT count(*) FROM pg_replication_slots"));
+    }
+
     private static async Task<string> ReadStreamAsync(BulwarkContext context, BackupResult backup, string path)
     {
         await using var repository = await context.OpenRepositoryAsync(Ct);
