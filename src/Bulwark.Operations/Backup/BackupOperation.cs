@@ -118,7 +118,7 @@ public sealed partial class BackupOperation
                 result = await DumpAsync(settings, request, fingerprinting, storage, opening, progress, stopDump.Token).ConfigureAwait(false);
             target = await opening.ConfigureAwait(false);
         }
-        catch (Exception e)
+        catch
         {
             await stopOpening.CancelAsync().ConfigureAwait(false);
             if (storage is not null)
@@ -127,14 +127,14 @@ public sealed partial class BackupOperation
             {
                 await (await opening.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
             }
-            catch (Exception openError) when (openError is not OperationCanceledException || e is OperationCanceledException)
+            catch (Exception openError) when (openError is not OperationCanceledException)
             {
                 // The repository's own failure (missing, locked, wrong passphrase) is what a backup of anything says.
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(openError);
             }
             catch (OperationCanceledException)
             {
-                // Stopped above because the database side failed.
+                // Stopped above because the database side failed (or was stopped: its error, below, says why).
             }
             if (stopDump.IsCancellationRequested && !cancellationToken.IsCancellationRequested && storage?.Failure is { } storageFailure)
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(storageFailure); // why the dump was stopped
