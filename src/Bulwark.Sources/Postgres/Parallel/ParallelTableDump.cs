@@ -103,18 +103,7 @@ internal sealed class ParallelTableDump
         var workers = Enumerable.Range(0, Math.Clamp(copies.Count, 1, Math.Max(1, _options.Jobs)))
             .Select(_ => Task.Run(() => WorkAsync(queue, snapshotId, uploader, results, progress, failed), CancellationToken.None))
             .ToList();
-        try
-        {
-            await Task.WhenAll(workers).ConfigureAwait(false);
-        }
-        catch
-        {
-            var cause = workers.Where(w => w.IsFaulted).Select(w => w.Exception!.InnerException!)
-                .FirstOrDefault(e => e is not OperationCanceledException);
-            if (cause is not null)
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
-            throw;
-        }
+        await Workers.WhenAllAsync(workers).ConfigureAwait(false);
         return copies.OrderBy(t => dumped[(t.Schema, t.Name)]).Select(t => results[t]).ToList();
     }
 

@@ -41,38 +41,14 @@ internal sealed class ParallelTableRestore
         var queue = new ConcurrentQueue<(StreamEntry Stream, (string Schema, string Table, string Copy) Table)>(tables);
         var work = new List<Task>
         {
-            StopOnFailure(PgRestoreAsync(pgRestore, [.. arguments, "--section=data", "--exit-on-error", spool.Path], environment, failed.Token), failed),
+            Workers.StopOthersOnFailure(PgRestoreAsync(pgRestore, [.. arguments, "--section=data", "--exit-on-error", spool.Path], environment, failed.Token), failed),
         };
         work.AddRange(Enumerable.Range(0, Math.Clamp(tables.Count, 1, _options.Jobs))
-            .Select(_ => Task.Run(() => StopOnFailure(LoadAsync(repository, queue, target, progress, failed.Token), failed), CancellationToken.None)));
-        try
-        {
-            await Task.WhenAll(work).ConfigureAwait(false);
-        }
-        catch
-        {
-            var cause = work.Where(w => w.IsFaulted).Select(w => w.Exception!.InnerException!)
-                .FirstOrDefault(e => e is not OperationCanceledException);
-            if (cause is not null)
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
-            throw;
-        }
+            .Select(_ => Task.Run(() => Workers.StopOthersOnFailure(LoadAsync(repository, queue, target, progress, failed.Token), failed), CancellationToken.None)));
+        await Workers.WhenAllAsync(work).ConfigureAwait(false);
 
         await PgRestoreAsync(pgRestore, [.. arguments, "--section=post-data", $"--jobs={_options.Jobs}", spool.Path],
             environment, cancellationToken).ConfigureAwait(false);
-    }
-
-    private static async Task StopOnFailure(Task task, CancellationTokenSource failed)
-    {
-        try
-        {
-            await task.ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            await failed.CancelAsync().ConfigureAwait(false);
-            throw;
-        }
     }
 
     private static async Task PgRestoreAsync(string pgRestore, IReadOnlyList<string> arguments,

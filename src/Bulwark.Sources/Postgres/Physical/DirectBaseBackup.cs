@@ -39,17 +39,21 @@ internal sealed partial class DirectBaseBackup : IAsyncDisposable
     private readonly List<PhysicalFileEntry> _files = [];
     private readonly List<BackupManifestFile.Entry> _manifest = [];
     private IProgress<long>? _progress;
-    private bool _pageChecksums;
-    private uint _pagesPerSegment;
+    private readonly bool _pageChecksums;
+    private readonly uint _pagesPerSegment;
     private Lsn _start;
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _checksumFailures = new();
 
-    private DirectBaseBackup(NpgsqlConnection connection, string root, string slot, ulong systemIdentifier)
+    /// <param name="pageChecksums">The cluster has data checksums (8 KiB pages): relation files are checked as read.</param>
+    private DirectBaseBackup(NpgsqlConnection connection, string root, string slot, ulong systemIdentifier, bool pageChecksums,
+        uint pagesPerSegment)
     {
         _connection = connection;
         _root = root;
         _slot = slot;
         SystemIdentifier = systemIdentifier;
+        _pageChecksums = pageChecksums;
+        _pagesPerSegment = pagesPerSegment;
     }
 
     /// <summary>The cluster's identifier, as its pg_control and the server both gave it.</summary>
@@ -113,11 +117,7 @@ internal sealed partial class DirectBaseBackup : IAsyncDisposable
                     await using var command = new NpgsqlCommand("SELECT pg_create_physical_replication_slot($1, true, true)", connection);
                     command.Parameters.Add(new NpgsqlParameter { Value = slot });
                     await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                    return (new DirectBaseBackup(connection, directory!, slot, unchecked((ulong)identifier))
-                    {
-                        _pageChecksums = checksums,
-                        _pagesPerSegment = (uint)pagesPerSegment,
-                    }, null);
+                    return (new DirectBaseBackup(connection, directory!, slot, unchecked((ulong)identifier), checksums, (uint)pagesPerSegment), null);
                 }
                 catch (PostgresException e)
                 {
@@ -180,33 +180,13 @@ internal sealed partial class DirectBaseBackup : IAsyncDisposable
             Plan("", planned);
             var copies = new Copy?[planned.Count];
             var next = -1;
-            var reading = batches.Select(async batch =>
+            async Task ReadAsync(StreamBatch batch)
             {
-                try
-                {
-                    for (var i = Interlocked.Increment(ref next); i < planned.Count; i = Interlocked.Increment(ref next))
-                        if (planned[i].Folder is null)
-                            copies[i] = await CopyFileAsync(batch, planned[i].Path, failure.Token).ConfigureAwait(false);
-                }
-                catch
-                {
-                    await failure.CancelAsync().ConfigureAwait(false);
-                    throw;
-                }
-            }).ToList();
-            try
-            {
-                await Task.WhenAll(reading).ConfigureAwait(false);
+                for (var i = Interlocked.Increment(ref next); i < planned.Count; i = Interlocked.Increment(ref next))
+                    if (planned[i].Folder is null)
+                        copies[i] = await CopyFileAsync(batch, planned[i].Path, failure.Token).ConfigureAwait(false);
             }
-            catch
-            {
-                // The reader that failed says why; the others were only stopped.
-                var cause = reading.Where(r => r.IsFaulted).Select(r => r.Exception!.InnerException!)
-                    .FirstOrDefault(e => e is not OperationCanceledException);
-                if (cause is not null)
-                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
-                throw;
-            }
+            await Workers.WhenAllAsync(batches.Select(batch => Workers.StopOthersOnFailure(ReadAsync(batch), failure)).ToList()).ConfigureAwait(false);
             if (!_checksumFailures.IsEmpty)
             {
                 var failures = _checksumFailures.Order(StringComparer.Ordinal).ToList();

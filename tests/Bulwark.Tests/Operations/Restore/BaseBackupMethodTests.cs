@@ -35,6 +35,14 @@ public sealed class BaseBackupMethodTests
     private static Task<BackupResult> BaseBackupAsync(BulwarkContext context, int jobs = 1) =>
         new BackupOperation(context).RunAsync(new BackupRequest { Physical = true, Jobs = jobs }, null, Ct);
 
+    /// <summary>Restores <paramref name="backup"/> into <paramref name="directory"/> to the end of the archive, started or not.</summary>
+    private static Task<PhysicalRestoreResult> RestoreToEndAsync(BulwarkContext context, ArchivingServer server, BackupResult backup,
+        string directory, bool start) =>
+        new PhysicalRestoreOperation(context).RunAsync(new PhysicalRestoreRequest
+        {
+            Snapshot = backup.Snapshot.ShortId, Directory = directory, Target = RecoveryTarget.End, Start = start, RestoreCommand = server.RestoreCommand,
+        }, null, Ct);
+
     [Fact]
     public async Task DirectRead_LeavesOutWhatTheServerRecreates_AndRestoresAFolderThatPgVerifybackupAccepts()
     {
@@ -77,21 +85,14 @@ public sealed class BaseBackupMethodTests
         Assert.Equal(0L, await ArchivingServer.ScalarAsync<long>(server.Url(), "SELECT count(*) FROM pg_replication_slots"));
 
         var target = dir.Combine("restored");
-        await new PhysicalRestoreOperation(context).RunAsync(new PhysicalRestoreRequest
-        {
-            Snapshot = backup.Snapshot.ShortId, Directory = target, Target = RecoveryTarget.End, Start = false, RestoreCommand = server.RestoreCommand,
-        }, null, Ct);
+        await RestoreToEndAsync(context, server, backup, target, start: false);
         var verify = await RunAsync((await new PgTools(null).FindAsync("pg_verifybackup", null, Ct)).Path, target);
         Assert.True(verify.Code == 0, verify.Output);
         Assert.False(File.Exists(Path.Combine(target, unlogged)));
 
         await server.ExecuteAsync("INSERT INTO kept VALUES (5001, 'after the backup')");
         await ArchivingServer.ArchiveCurrentSegmentAsync(server.Url());
-        var started = await new PhysicalRestoreOperation(context).RunAsync(new PhysicalRestoreRequest
-        {
-            Snapshot = backup.Snapshot.ShortId, Directory = dir.Combine("started"), Target = RecoveryTarget.End, Start = true,
-            RestoreCommand = server.RestoreCommand,
-        }, null, Ct);
+        var started = await RestoreToEndAsync(context, server, backup, dir.Combine("started"), start: true);
         var url = server.Restored(dir.Combine("started"), started.Server!.Port);
         Assert.Equal(5001L, await ArchivingServer.ScalarAsync<long>(url, "SELECT count(*) FROM kept"));
         Assert.Equal(0L, await ArchivingServer.ScalarAsync<long>(url, "SELECT count(*) FROM scratch"));
@@ -146,10 +147,7 @@ public sealed class BaseBackupMethodTests
 
         // The streamed snapshot restores and starts as before.
         var target = dir.Combine("streamed");
-        var restored = await new PhysicalRestoreOperation(await ContextAsync(server, dir, "auto")).RunAsync(new PhysicalRestoreRequest
-        {
-            Snapshot = streamed.Snapshot.ShortId, Directory = target, Target = RecoveryTarget.End, Start = true, RestoreCommand = server.RestoreCommand,
-        }, null, Ct);
+        var restored = await RestoreToEndAsync(await ContextAsync(server, dir, "auto"), server, streamed, target, start: true);
         Assert.Equal(5000L, await ArchivingServer.ScalarAsync<long>(server.Restored(target, restored.Server!.Port), "SELECT count(*) FROM kept"));
     }
 
@@ -183,10 +181,7 @@ public sealed class BaseBackupMethodTests
         await ArchivingServer.ArchiveCurrentSegmentAsync(server.Url());
 
         var target = dir.Combine("restored");
-        var restored = await new PhysicalRestoreOperation(context).RunAsync(new PhysicalRestoreRequest
-        {
-            Snapshot = backup.Snapshot.ShortId, Directory = target, Target = RecoveryTarget.End, Start = true, RestoreCommand = server.RestoreCommand,
-        }, null, Ct);
+        var restored = await RestoreToEndAsync(context, server, backup, target, start: true);
         Assert.Equal(rows, await ArchivingServer.ScalarAsync<long>(server.Restored(target, restored.Server!.Port), "SELECT count(*) FROM busy"));
 
         var drill = await new Bulwark.Operations.Drills.DrillOperation(context).RunAsync(new Bulwark.Operations.Drills.DrillRequest
