@@ -69,10 +69,10 @@ public sealed class StreamUploader
             : null;
         var refs = new List<ChunkRef>();
         var workers = Enumerable.Range(0, _parallelism)
-            .Select(_ => Task.Run(() => StopOnFailure(WorkAsync(work.Reader, refs, ct), failure), ct)).ToList();
+            .Select(_ => Task.Run(() => Workers.StopOthersOnFailure(WorkAsync(work.Reader, refs, ct), failure), ct)).ToList();
         var observer = observe is null
             ? Task.CompletedTask
-            : Task.Run(() => StopOnFailure(ObserveAsync(observe.Reader, observers!, ct), failure), ct);
+            : Task.Run(() => Workers.StopOthersOnFailure(ObserveAsync(observe.Reader, observers!, ct), failure), ct);
 
         using var streamHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         long size = 0;
@@ -133,19 +133,6 @@ public sealed class StreamUploader
             Chunks = refs,
             Attributes = attributes,
         };
-    }
-
-    private static async Task StopOnFailure(Task task, CancellationTokenSource failure)
-    {
-        try
-        {
-            await task.ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            await failure.CancelAsync().ConfigureAwait(false);
-            throw;
-        }
     }
 
     private async Task WorkAsync(ChannelReader<(int Index, Buffer Chunk)> reader, List<ChunkRef> refs,

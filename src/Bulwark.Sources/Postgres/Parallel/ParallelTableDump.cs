@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Bulwark.Repository;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Repository.Streams;
 using Bulwark.Sources.Postgres.Archive;

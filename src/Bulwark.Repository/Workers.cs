@@ -1,9 +1,9 @@
 using System.Runtime.ExceptionServices;
 
-namespace Bulwark.Sources;
+namespace Bulwark.Repository;
 
 /// <summary>Tasks that work side by side and stop one another when one fails.</summary>
-internal static class Workers
+public static class Workers
 {
     /// <summary>Awaits <paramref name="task"/>; if it fails (other than by being stopped), cancels <paramref name="failed"/> so that the others stop.</summary>
     public static async Task StopOthersOnFailure(Task task, CancellationTokenSource failed)
