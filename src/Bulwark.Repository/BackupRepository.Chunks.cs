@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Bulwark.Repository.Snapshots;
+using Bulwark.Repository.Streams;
 using Bulwark.Storage;
 
 namespace Bulwark.Repository;
@@ -23,11 +24,46 @@ public sealed partial class BackupRepository
     public async Task<byte[]> ReadChunkAsync(ChunkRef chunk, CancellationToken cancellationToken)
     {
         var data = await ReadChunkAsync(chunk.Id, chunk.Length, cancellationToken).ConfigureAwait(false);
-        if (data.Length != chunk.Length)
-            throw new BulwarkException(ErrorKind.Integrity,
-                $"chunk {RepositoryLayout.ChunkName(chunk.Id)} is {data.Length} bytes, but the manifest records {chunk.Length}",
-                "run 'bulwark verify --read-data' to find every snapshot it breaks");
+        CheckLength(chunk, data.Length);
         return data;
+    }
+
+    /// <summary>
+    /// <see cref="ReadChunkAsync(ChunkRef, CancellationToken)"/> into a buffer of <paramref name="buffers"/>, which the
+    /// caller returns once done with it (a failed read returns its own).
+    /// </summary>
+    internal async Task<(byte[] Buffer, int Length)> ReadChunkAsync(ChunkRef chunk, BufferPool buffers, CancellationToken cancellationToken)
+    {
+        var (stored, name) = await GetChunkAsync(chunk.Id, cancellationToken).ConfigureAwait(false);
+        var buffer = buffers.Rent();
+        try
+        {
+            var length = Codec.Unpack(stored, chunk.Id, name, Math.Min(Math.Min(chunk.Length, Config.Chunker.MaxSize), buffers.Size), buffer);
+            CheckLength(chunk, length);
+            return (buffer, length);
+        }
+        catch
+        {
+            buffers.Return(buffer);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Buffers for <see cref="ReadChunkAsync(ChunkRef, BufferPool, CancellationToken)"/>, each the largest chunk's size,
+    /// shared by every stream read from this repository: a pool per stream would leave one garbage pool per table of a
+    /// parallel restore, which only a full collection takes back. Readers bound how many are out at once.
+    /// </summary>
+    internal BufferPool ChunkBuffers => LazyInitializer.EnsureInitialized(ref _chunkBuffers, () => new BufferPool(Config.Chunker.MaxSize));
+
+    private BufferPool? _chunkBuffers;
+
+    private static void CheckLength(ChunkRef chunk, int length)
+    {
+        if (length != chunk.Length)
+            throw new BulwarkException(ErrorKind.Integrity,
+                $"chunk {RepositoryLayout.ChunkName(chunk.Id)} is {length} bytes, but the manifest records {chunk.Length}",
+                "run 'bulwark verify --read-data' to find every snapshot it breaks");
     }
 
     /// <summary>
@@ -39,18 +75,22 @@ public sealed partial class BackupRepository
 
     private async Task<byte[]> ReadChunkAsync(ObjectId id, int maxSize, CancellationToken cancellationToken)
     {
+        var (stored, name) = await GetChunkAsync(id, cancellationToken).ConfigureAwait(false);
+        return Codec.Unpack(stored, id, name, Math.Min(maxSize, Config.Chunker.MaxSize));
+    }
+
+    private async Task<(byte[] Stored, string Name)> GetChunkAsync(ObjectId id, CancellationToken cancellationToken)
+    {
         var name = RepositoryLayout.ChunkName(id);
-        byte[] stored;
         try
         {
-            stored = await Backend.GetAsync(name, cancellationToken).ConfigureAwait(false);
+            return (await Backend.GetAsync(name, cancellationToken).ConfigureAwait(false), name);
         }
         catch (ObjectNotFoundException)
         {
             throw new BulwarkException(ErrorKind.Integrity, $"chunk {name} is missing from {Location}",
                 "run 'bulwark verify' to see which snapshots it breaks");
         }
-        return Codec.Unpack(stored, id, name, Math.Min(maxSize, Config.Chunker.MaxSize));
     }
 
     /// <summary>Every chunk object in the repository.</summary>

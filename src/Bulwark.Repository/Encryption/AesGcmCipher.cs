@@ -8,7 +8,7 @@ namespace Bulwark.Repository.Encryption;
 /// Encryption of an encrypted repository: every object is AES-256-GCM with a random 96-bit nonce, stored as
 /// nonce | ciphertext | tag; ids are HMAC-SHA-256 of the plaintext under a separate key, so names reveal nothing.
 /// A modified object fails its tag; an object swapped for another valid one decrypts but fails the id check that
-/// <see cref="ObjectCodec.Unpack"/> makes, and both name the object.
+/// <see cref="ObjectCodec.Unpack(byte[], ObjectId, string, int)"/> makes, and both name the object.
 /// </summary>
 internal sealed class AesGcmCipher : IObjectCipher
 {

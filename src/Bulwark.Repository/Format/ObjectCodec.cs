@@ -83,15 +83,53 @@ public sealed class ObjectCodec
     public byte[] Unpack(byte[] stored, ObjectId expectedId, string name, int maxSize)
     {
         var plaintext = Decode(stored, name, maxSize);
-        if (Cipher.ComputeId(plaintext) != expectedId)
-            throw new BulwarkException(ErrorKind.Integrity,
-                $"object {name} is damaged: its content does not match its id",
-                "run 'bulwark verify --read-data' to find every damaged object and the snapshots it breaks");
+        CheckId(plaintext, expectedId, name);
         return plaintext;
+    }
+
+    /// <summary>
+    /// <see cref="Unpack(byte[], ObjectId, string, int)"/> into <paramref name="destination"/>, which holds at least
+    /// <paramref name="maxSize"/> bytes; returns the plaintext's length. Reading a stream back this way allocates nothing
+    /// per chunk.
+    /// </summary>
+    public int Unpack(byte[] stored, ObjectId expectedId, string name, int maxSize, byte[] destination)
+    {
+        var packed = Open(stored, name, maxSize);
+        var payload = packed.AsSpan(1);
+        int length;
+        if (packed[0] == Raw)
+        {
+            payload.CopyTo(destination);
+            length = payload.Length;
+        }
+        else
+            length = Decompress(payload, destination.AsSpan(0, DecompressedSize(payload, name, maxSize)), name);
+        CheckId(destination.AsSpan(0, length), expectedId, name);
+        return length;
     }
 
     /// <summary>Opens and decompresses without an id check (for objects not named by their content).</summary>
     public byte[] Decode(byte[] stored, string name, int maxSize)
+    {
+        var packed = Open(stored, name, maxSize);
+        var payload = packed.AsSpan(1);
+        if (packed[0] == Raw)
+            return payload.ToArray();
+        var output = new byte[DecompressedSize(payload, name, maxSize)];
+        var written = Decompress(payload, output, name);
+        return written == output.Length ? output : output.AsSpan(0, written).ToArray();
+    }
+
+    private void CheckId(ReadOnlySpan<byte> plaintext, ObjectId expectedId, string name)
+    {
+        if (Cipher.ComputeId(plaintext) != expectedId)
+            throw new BulwarkException(ErrorKind.Integrity,
+                $"object {name} is damaged: its content does not match its id",
+                "run 'bulwark verify --read-data' to find every damaged object and the snapshots it breaks");
+    }
+
+    /// <summary>The packed form (encoding byte, payload), its size and encoding checked; a raw payload within <paramref name="maxSize"/>.</summary>
+    private byte[] Open(byte[] stored, string name, int maxSize)
     {
         // Sealing adds a nonce and a tag, encoding one byte, and zstd is only kept when smaller than the plaintext.
         if (stored.Length > (long)maxSize + StoredOverhead)
@@ -99,32 +137,41 @@ public sealed class ObjectCodec
         var packed = Cipher.Open(stored, name);
         if (packed.Length == 0)
             throw Damaged(name, "it is empty");
-        switch (packed[0])
+        if (packed[0] == Raw && packed.Length - 1 > maxSize)
+            throw TooLarge(name, $"it holds {packed.Length - 1} bytes", maxSize);
+        if (packed[0] is not (Raw or Zstd))
+            throw Damaged(name, $"it has an unknown encoding {packed[0]}");
+        return packed;
+    }
+
+    private static int DecompressedSize(ReadOnlySpan<byte> payload, string name, int maxSize)
+    {
+        // The frame header's size is the attacker's number: checked before it sizes a buffer. A frame that holds more
+        // than its header says overflows that buffer and fails to decompress.
+        ulong size;
+        try
         {
-            case Raw:
-                if (packed.Length - 1 > maxSize)
-                    throw TooLarge(name, $"it holds {packed.Length - 1} bytes", maxSize);
-                return packed.AsSpan(1).ToArray();
-            case Zstd:
-                try
-                {
-                    var decompressor = s_decompressor ??= new Decompressor();
-                    var payload = packed.AsSpan(1);
-                    // The frame header's size is the attacker's number: checked before it sizes a buffer. A frame
-                    // that holds more than its header says overflows that buffer and fails to decompress.
-                    var size = Decompressor.GetDecompressedSize(payload);
-                    if (size > (ulong)maxSize)
-                        throw TooLarge(name, $"its zstd header claims {size} bytes", maxSize);
-                    var output = new byte[size];
-                    var written = decompressor.Unwrap(payload, output, bufferSizePrecheck: false);
-                    return written == output.Length ? output : output.AsSpan(0, written).ToArray();
-                }
-                catch (ZstdException e)
-                {
-                    throw Damaged(name, "it does not decompress (" + e.Message + ")");
-                }
-            default:
-                throw Damaged(name, $"it has an unknown encoding {packed[0]}");
+            size = Decompressor.GetDecompressedSize(payload);
+        }
+        catch (ZstdException e)
+        {
+            throw Damaged(name, "it does not decompress (" + e.Message + ")");
+        }
+        if (size > (ulong)maxSize)
+            throw TooLarge(name, $"its zstd header claims {size} bytes", maxSize);
+        return (int)size;
+    }
+
+    private static int Decompress(ReadOnlySpan<byte> payload, Span<byte> output, string name)
+    {
+        try
+        {
+            var decompressor = s_decompressor ??= new Decompressor();
+            return decompressor.Unwrap(payload, output, bufferSizePrecheck: false);
+        }
+        catch (ZstdException e)
+        {
+            throw Damaged(name, "it does not decompress (" + e.Message + ")");
         }
     }
 

@@ -19,7 +19,8 @@ public static class StreamReading
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var pending = new Queue<Task<byte[]>>();
+        var buffers = repository.ChunkBuffers;
+        var pending = new Queue<Task<(byte[] Buffer, int Length)>>();
         var next = 0;
         long written = 0;
         try
@@ -29,13 +30,15 @@ public static class StreamReading
                 while (next < entry.Chunks.Count && pending.Count < readAhead)
                 {
                     var chunk = entry.Chunks[next++];
-                    pending.Enqueue(Task.Run(() => repository.ReadChunkAsync(chunk, stop.Token), stop.Token));
+                    pending.Enqueue(Task.Run(() => repository.ReadChunkAsync(chunk, buffers, stop.Token), stop.Token));
                 }
-                var data = await pending.Dequeue().ConfigureAwait(false);
-                hash.AppendData(data);
+                var (buffer, length) = await pending.Dequeue().ConfigureAwait(false);
+                var data = buffer.AsMemory(0, length);
+                hash.AppendData(data.Span);
                 await destination.WriteAsync(data, cancellationToken).ConfigureAwait(false);
-                written += data.Length;
-                progress?.Report(data.Length);
+                buffers.Return(buffer);
+                written += length;
+                progress?.Report(length);
             }
         }
         catch

@@ -232,18 +232,4 @@ public sealed class StreamUploader
                 _pool.Return(_array);
         }
     }
-
-    /// <summary>
-    /// Chunk buffers of the largest chunk's size, owned by this uploader. The queues bound how many are out at once,
-    /// so the pool never grows past that; ArrayPool.Shared instead kept arrays of four sizes per thread and per core,
-    /// which the GC never reclaims during a backup.
-    /// </summary>
-    internal sealed class BufferPool(int size)
-    {
-        private readonly ConcurrentBag<byte[]> _free = [];
-
-        public byte[] Rent() => _free.TryTake(out var array) ? array : GC.AllocateUninitializedArray<byte>(size);
-
-        public void Return(byte[] array) => _free.Add(array);
-    }
 }

@@ -84,7 +84,8 @@ public static class RepositoryVerifier
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var complete = true;
         long size = 0;
-        var pending = new Queue<(ChunkRef Ref, Task<byte[]>? Read)>();
+        var buffers = repository.ChunkBuffers;
+        var pending = new Queue<(ChunkRef Ref, Task<(byte[] Buffer, int Length)>? Read)>();
         var next = 0;
         while (next < stream.Chunks.Count || pending.Count > 0)
         {
@@ -93,7 +94,7 @@ public static class RepositoryVerifier
                 var chunk = stream.Chunks[next++];
                 pending.Enqueue((chunk, bad.Contains(chunk.Id)
                     ? null
-                    : Task.Run(() => repository.ReadChunkAsync(chunk, cancellationToken), cancellationToken)));
+                    : Task.Run(() => repository.ReadChunkAsync(chunk, buffers, cancellationToken), cancellationToken)));
             }
             var (chunkRef, read) = pending.Dequeue();
             if (read is null)
@@ -104,10 +105,11 @@ public static class RepositoryVerifier
             try
             {
                 // ReadChunkAsync(ChunkRef) has checked the length against the reference.
-                var data = await read.ConfigureAwait(false);
-                hash.AppendData(data);
-                size += data.Length;
-                progress?.Report(data.Length);
+                var (buffer, length) = await read.ConfigureAwait(false);
+                hash.AppendData(buffer, 0, length);
+                buffers.Return(buffer);
+                size += length;
+                progress?.Report(length);
             }
             catch (BulwarkException e) when (e.Kind == ErrorKind.Integrity)
             {
