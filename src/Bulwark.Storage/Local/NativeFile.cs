@@ -6,7 +6,10 @@ namespace Bulwark.Storage.Local;
 internal static partial class NativeFile
 {
     private const int ReadOnly = 0;
-    private const int Directory = 0x10000; // O_DIRECTORY on Linux
+    // O_DIRECTORY differs by architecture: 0x10000 on x64 (the generic Linux value), 0x4000 on arm64, arm and ppc64le,
+    // where 0x10000 is O_DIRECT, which a folder refuses (EINVAL): 'init' failed so on linux-arm64 (tools/arm64/cross-check).
+    private static readonly int Directory =
+        RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm or Architecture.Ppc64le ? 0x4000 : 0x10000;
 
     [LibraryImport("libc", SetLastError = true, EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags);

@@ -112,7 +112,9 @@ public static partial class DataDirectoryWriter
     }
 
     private const int OpenReadOnly = 0;
-    private const int OpenDirectory = 0x10000; // O_DIRECTORY on Linux
+    // O_DIRECTORY: 0x10000 on x64, 0x4000 on arm64, arm and ppc64le (where 0x10000 is O_DIRECT); as in NativeFile.
+    private static readonly int OpenDirectory =
+        RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm or Architecture.Ppc64le ? 0x4000 : 0x10000;
 
     [LibraryImport("libc", SetLastError = true, EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags);
