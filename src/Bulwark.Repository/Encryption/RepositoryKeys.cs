@@ -268,8 +268,7 @@ public static class RepositoryKeys
     private static Task<byte[]> DeriveAsync(string passphrase, byte[] salt, KdfParameters kdf, CancellationToken cancellationToken) =>
         Task.Run(() =>
         {
-            // NFC so that the same passphrase typed on different systems gives the same bytes.
-            var bytes = Encoding.UTF8.GetBytes(passphrase.Normalize(NormalizationForm.FormC));
+            var bytes = Encoding.UTF8.GetBytes(PassphraseText.Nfc(passphrase));
             try
             {
                 // libsodium's Argon2id (native, several times faster than a managed one: the unlock is part of every
