@@ -8,12 +8,9 @@ namespace Bulwark.Repository;
 // Chunks: content-addressed, written by id, checked against their id on every read.
 public sealed partial class BackupRepository
 {
-    /// <summary>
-    /// Stores an already packed chunk. It is durable once a snapshot is committed (the commit syncs the backend before
-    /// it writes the manifest), so a chunk left damaged by a power loss before then is referenced by no snapshot.
-    /// </summary>
+    /// <summary>Stores an already packed chunk.</summary>
     public Task WriteChunkAsync(ObjectId id, ReadOnlyMemory<byte> packed, CancellationToken cancellationToken) =>
-        Backend.PutUnsyncedAsync(RepositoryLayout.ChunkName(id), packed, cancellationToken);
+        Backend.PutAsync(RepositoryLayout.ChunkName(id), packed, cancellationToken);
 
     /// <summary>Whether a chunk object exists, without reading it.</summary>
     public async Task<bool> ChunkExistsAsync(ObjectId id, CancellationToken cancellationToken) =>

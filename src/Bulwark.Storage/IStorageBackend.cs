@@ -37,22 +37,6 @@ public interface IStorageBackend : IAsyncDisposable
     /// <summary>Stores <paramref name="data"/> under <paramref name="name"/>, atomically and durably.</summary>
     Task PutAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
 
-    /// <summary>
-    /// Stores <paramref name="data"/> under <paramref name="name"/> as <see cref="PutAsync"/> does (a reader sees the
-    /// whole object or none), but durable only once a later <see cref="SyncAsync"/> has returned, so that one sync serves
-    /// many objects: for what a later commit makes reachable (a snapshot's chunks, made durable before its manifest is
-    /// written). Until then a power loss may leave the object missing or damaged, never a durable object it replaced:
-    /// a backend that cannot promise that stores durably here. The default is <see cref="PutAsync"/>.
-    /// </summary>
-    Task PutUnsyncedAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
-        PutAsync(name, data, cancellationToken);
-
-    /// <summary>
-    /// Makes every object stored by <see cref="PutUnsyncedAsync"/> before this call durable; a failure here means they
-    /// may not be. Nothing to do where every put is durable (the default).
-    /// </summary>
-    Task SyncAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
     /// <summary>Reads a whole object.</summary>
     /// <exception cref="ObjectNotFoundException">The object does not exist.</exception>
     Task<byte[]> GetAsync(string name, CancellationToken cancellationToken);

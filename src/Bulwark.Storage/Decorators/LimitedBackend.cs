@@ -52,21 +52,6 @@ internal sealed class LimitedBackend : IStorageBackend, IBackendDecorator
         }
     }
 
-    public async Task PutUnsyncedAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
-    {
-        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await _inner.PutUnsyncedAsync(name, data, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _slots.Release();
-        }
-    }
-
-    public Task SyncAsync(CancellationToken cancellationToken) => _inner.SyncAsync(cancellationToken);
-
     public async Task<byte[]> GetAsync(string name, CancellationToken cancellationToken)
     {
         await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -42,20 +42,6 @@ internal sealed class LoggingBackend : IStorageBackend, IBackendDecorator
             return (long)data.Length;
         });
 
-    public Task PutUnsyncedAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
-        Logged("put (unsynced)", name, async () =>
-        {
-            await _inner.PutUnsyncedAsync(name, data, cancellationToken).ConfigureAwait(false);
-            return (long)data.Length;
-        });
-
-    public Task SyncAsync(CancellationToken cancellationToken) =>
-        Logged("sync", "", async () =>
-        {
-            await _inner.SyncAsync(cancellationToken).ConfigureAwait(false);
-            return -1L;
-        });
-
     public async Task<byte[]> GetAsync(string name, CancellationToken cancellationToken)
     {
         byte[] result = [];

@@ -93,38 +93,6 @@ public static partial class AtomicFile
     }
 
     /// <summary>
-    /// Creates <paramref name="path"/> with <paramref name="content"/> (0600) unless it exists, without syncing: a reader
-    /// sees the whole file or none, but it is durable only after a sync of its file system, and a power loss before that
-    /// may leave it missing or damaged. A file already there is never replaced, since a durable file replaced so could
-    /// be lost. False when <paramref name="path"/> exists or the file system cannot create it so (Linux only); nothing
-    /// was written then.
-    /// </summary>
-    public static async Task<bool> TryCreateUnsyncedAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
-    {
-        if (!OperatingSystem.IsLinux())
-            return false;
-        var full = Path.GetFullPath(path);
-        var temporary = TemporaryPathFor(full);
-        try
-        {
-            var file = Create(temporary, bufferSize: 0);
-            await using (file.ConfigureAwait(false))
-            {
-                await file.WriteAsync(content, cancellationToken).ConfigureAwait(false);
-                // Write-back starts now, not when the kernel's dirty limit is reached, so the sync at the commit has
-                // little left to wait for.
-                NativeFile.StartWriteBack(file.SafeFileHandle);
-            }
-            cancellationToken.ThrowIfCancellationRequested();
-            return NativeFile.RenameNoReplace(temporary, full);
-        }
-        finally
-        {
-            Discard(temporary);
-        }
-    }
-
-    /// <summary>
     /// Writes <paramref name="content"/> to <paramref name="path"/> atomically and durably, synchronously: for the small
     /// state files that synchronous code keeps (job states, alert state, caches).
     /// </summary>

@@ -5,9 +5,7 @@ namespace Bulwark.Storage.Local;
 /// <summary>
 /// Objects as files below a root folder. A put is an <see cref="AtomicFile"/> write (temporary file in the target
 /// folder, fsync, rename, fsync of the folder), so an object is either wholly there or absent, also after a power
-/// loss. Folders are created 0700 and files 0600 (<see cref="OwnerOnly"/>), whatever the umask. An unsynced put
-/// writes and renames without the two fsyncs (the largest cost of a backup's writes), and <see cref="SyncAsync"/>
-/// makes them all durable with one syncfs of the repository's file system.
+/// loss. Folders are created 0700 and files 0600 (<see cref="OwnerOnly"/>), whatever the umask.
 /// </summary>
 public sealed class LocalBackend : IStorageBackend
 {
@@ -17,13 +15,6 @@ public sealed class LocalBackend : IStorageBackend
     /// </summary>
     private const string TempSuffix = ".tmp";
     private readonly string _root;
-    private readonly Lock _syncLock = new();
-
-    /// <summary>
-    /// A descriptor on the root, opened before the first unsynced put's write: syncfs reports the write-back errors of
-    /// the file system since its descriptor was opened, so one opened later could miss a failed write-back. -1: none.
-    /// </summary>
-    private int _syncFolder = -1;
 
     public LocalBackend(string root)
     {
@@ -93,60 +84,6 @@ public sealed class LocalBackend : IStorageBackend
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw Failure("write", name, e);
-        }
-    }
-
-    public async Task PutUnsyncedAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            await PutAsync(name, data, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-        var path = PathOf(name);
-        try
-        {
-            lock (_syncLock)
-            {
-                if (_syncFolder < 0)
-                    _syncFolder = NativeFile.OpenFolder(_root);
-            }
-            OwnerOnly.CreateFolder(Path.GetDirectoryName(path)!);
-            if (await AtomicFile.TryCreateUnsyncedAsync(path, data, cancellationToken).ConfigureAwait(false))
-                return;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw Failure("write", name, e);
-        }
-        // The name exists: a crash may have left it damaged, so it is replaced, durably (rare: a backup writes only
-        // what no committed snapshot holds).
-        await PutAsync(name, data, cancellationToken).ConfigureAwait(false);
-    }
-
-    public Task SyncAsync(CancellationToken cancellationToken)
-    {
-        int folder;
-        lock (_syncLock)
-        {
-            folder = _syncFolder;
-            _syncFolder = -1;
-        }
-        if (folder < 0)
-            return Task.CompletedTask;
-        try
-        {
-            NativeFile.SyncFileSystem(folder, _root);
-            return Task.CompletedTask;
-        }
-        catch (IOException e)
-        {
-            throw new StorageException($"cannot make the objects written to {_root} durable: {e.Message}", transient: false,
-                "check the disk and the system log; nothing written since the last commit can be trusted", e);
-        }
-        finally
-        {
-            NativeFile.CloseFolder(folder);
         }
     }
 
@@ -269,16 +206,7 @@ public sealed class LocalBackend : IStorageBackend
         return removed;
     }
 
-    public ValueTask DisposeAsync()
-    {
-        lock (_syncLock)
-        {
-            if (_syncFolder >= 0)
-                NativeFile.CloseFolder(_syncFolder);
-            _syncFolder = -1;
-        }
-        return ValueTask.CompletedTask;
-    }
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     private string PathOf(string name)
     {

@@ -126,36 +126,6 @@ public abstract class StorageBackendContract
     }
 
     [Fact]
-    public async Task PutUnsynced_IsReadableAtOnce_AndDurableAfterSync()
-    {
-        await using var backend = await CreateBackendAsync();
-        var data = new byte[50_000];
-        new Random(2).NextBytes(data);
-        await backend.PutUnsyncedAsync("chunks/ab/unsynced", data, Ct);
-        Assert.Equal(data, await backend.GetAsync("chunks/ab/unsynced", Ct));
-        await backend.SyncAsync(Ct);
-        await backend.SyncAsync(Ct); // nothing left to sync
-        Assert.Equal(data, await backend.GetAsync("chunks/ab/unsynced", Ct));
-        Assert.Equal(["chunks/ab/unsynced"], (await ListAsync(backend, "chunks/")).Select(o => o.Name));
-    }
-
-    [Fact]
-    public async Task PutUnsynced_OfAnExistingName_ReplacesIt_AndRenewsItsModificationTime()
-    {
-        // A chunk a crash left damaged is written again by the next backup; garbage collection counts the rewrite.
-        await using var backend = await CreateBackendAsync();
-        await backend.PutAsync("chunks/aa/again", "damaged"u8.ToArray(), Ct);
-        var first = (await backend.StatAsync("chunks/aa/again", Ct))!.Value.LastModified;
-        var later = await StoreTimeAfterAsync(backend, first);
-
-        await backend.PutUnsyncedAsync("chunks/aa/again", "whole content"u8.ToArray(), Ct);
-        await backend.SyncAsync(Ct);
-
-        Assert.Equal("whole content"u8.ToArray(), await backend.GetAsync("chunks/aa/again", Ct));
-        Assert.True((await backend.StatAsync("chunks/aa/again", Ct))!.Value.LastModified >= later);
-    }
-
-    [Fact]
     public async Task CancelledCalls_Throw_AndACancelledPutLeavesThePreviousState()
     {
         await using var backend = await CreateBackendAsync();

@@ -25,18 +25,6 @@ public sealed class LocalBackendTests : StorageBackendContract, IDisposable
     }
 
     [Fact]
-    public async Task PutUnsynced_LeavesNoTemporaryFiles_AlsoWhenTheNameExists()
-    {
-        await using var backend = await CreateBackendAsync();
-        var ct = TestContext.Current.CancellationToken;
-        await backend.PutUnsyncedAsync("chunks/ab/cd", new byte[10], ct);
-        await backend.PutUnsyncedAsync("chunks/ab/cd", new byte[12], ct);
-        await backend.SyncAsync(ct);
-        var file = Assert.Single(Directory.GetFiles(backend.Location, "*", SearchOption.AllDirectories));
-        Assert.Equal(12, new FileInfo(file).Length);
-    }
-
-    [Fact]
     public async Task List_WhileAnotherProcessDeletesObjects_NeverFails()
     {
         // Lock objects come and go while others list them; a listing must not trip over one deleted under it.
