@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Bulwark.Repository.Format;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Repository.Streams;
 using Bulwark.Storage;
@@ -34,11 +35,21 @@ public sealed partial class BackupRepository
     /// </summary>
     internal async Task<(byte[] Buffer, int Length)> ReadChunkAsync(ChunkRef chunk, BufferPool buffers, CancellationToken cancellationToken)
     {
-        var (stored, name) = await GetChunkAsync(chunk.Id, cancellationToken).ConfigureAwait(false);
+        var name = RepositoryLayout.ChunkName(chunk.Id);
+        var stored = buffers.Rent();
         var buffer = buffers.Rent();
         try
         {
-            var length = Codec.Unpack(stored, chunk.Id, name, Math.Min(Math.Min(chunk.Length, Config.Chunker.MaxSize), buffers.Size), buffer);
+            ArraySegment<byte> read;
+            try
+            {
+                read = await Backend.GetAsync(name, stored, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ObjectNotFoundException)
+            {
+                throw Missing(name);
+            }
+            var length = Codec.Unpack(read, chunk.Id, name, Math.Min(Math.Min(chunk.Length, Config.Chunker.MaxSize), buffers.Size), buffer);
             CheckLength(chunk, length);
             return (buffer, length);
         }
@@ -47,14 +58,19 @@ public sealed partial class BackupRepository
             buffers.Return(buffer);
             throw;
         }
+        finally
+        {
+            buffers.Return(stored);
+        }
     }
 
     /// <summary>
-    /// Buffers for <see cref="ReadChunkAsync(ChunkRef, BufferPool, CancellationToken)"/>, each the largest chunk's size,
-    /// shared by every stream read from this repository: a pool per stream would leave one garbage pool per table of a
-    /// parallel restore, which only a full collection takes back. Readers bound how many are out at once.
+    /// Buffers for <see cref="ReadChunkAsync(ChunkRef, BufferPool, CancellationToken)"/>, each the largest stored chunk's
+    /// size, shared by every stream read from this repository: a pool per stream would leave one garbage pool per table
+    /// of a parallel restore, which only a full collection takes back. Readers bound how many are out at once.
     /// </summary>
-    internal BufferPool ChunkBuffers => LazyInitializer.EnsureInitialized(ref _chunkBuffers, () => new BufferPool(Config.Chunker.MaxSize));
+    internal BufferPool ChunkBuffers => LazyInitializer.EnsureInitialized(ref _chunkBuffers,
+        () => new BufferPool(Config.Chunker.MaxSize + ObjectCodec.StoredOverhead));
 
     private BufferPool? _chunkBuffers;
 
@@ -88,10 +104,12 @@ public sealed partial class BackupRepository
         }
         catch (ObjectNotFoundException)
         {
-            throw new BulwarkException(ErrorKind.Integrity, $"chunk {name} is missing from {Location}",
-                "run 'bulwark verify' to see which snapshots it breaks");
+            throw Missing(name);
         }
     }
+
+    private BulwarkException Missing(string name) =>
+        new(ErrorKind.Integrity, $"chunk {name} is missing from {Location}", "run 'bulwark verify' to see which snapshots it breaks");
 
     /// <summary>Every chunk object in the repository.</summary>
     public async IAsyncEnumerable<(ObjectId Id, StorageObjectInfo Info)> ListChunksAsync(

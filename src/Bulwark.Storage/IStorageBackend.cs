@@ -41,6 +41,20 @@ public interface IStorageBackend : IAsyncDisposable
     /// <exception cref="ObjectNotFoundException">The object does not exist.</exception>
     Task<byte[]> GetAsync(string name, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Reads a whole object into <paramref name="buffer"/> when it fits, else into an array of its own, so that reading
+    /// many objects back allocates nothing per object. The default reads an array and copies it.
+    /// </summary>
+    /// <exception cref="ObjectNotFoundException">The object does not exist.</exception>
+    async Task<ArraySegment<byte>> GetAsync(string name, byte[] buffer, CancellationToken cancellationToken)
+    {
+        var data = await GetAsync(name, cancellationToken).ConfigureAwait(false);
+        if (data.Length > buffer.Length)
+            return data;
+        data.CopyTo(buffer, 0);
+        return new ArraySegment<byte>(buffer, 0, data.Length);
+    }
+
     /// <summary>Size and time of an object, or null when it does not exist.</summary>
     Task<StorageObjectInfo?> StatAsync(string name, CancellationToken cancellationToken);
 

@@ -67,11 +67,11 @@ internal sealed class AesGcmCipher : IObjectCipher
         aes.Encrypt(nonce, packed, packed, buffer[(NonceSize + length)..], AssociatedData);
     }
 
-    public ArraySegment<byte> OpenInPlace(byte[] stored, string name)
+    public ArraySegment<byte> OpenInPlace(ArraySegment<byte> stored, string name)
     {
-        if (stored.Length < NonceSize + TagSize)
+        if (stored.Count < NonceSize + TagSize)
             throw Modified(name, "it is too short to be an encrypted object");
-        var length = stored.Length - NonceSize - TagSize;
+        var length = stored.Count - NonceSize - TagSize;
         var ciphertext = stored.AsSpan(NonceSize, length);
         try
         {
@@ -83,7 +83,7 @@ internal sealed class AesGcmCipher : IObjectCipher
             // A failed decryption clears the output: the buffer holds nothing of the object any more.
             throw Modified(name, "it does not authenticate (modified, truncated, or written with another key)");
         }
-        return new ArraySegment<byte>(stored, NonceSize, length);
+        return stored.Slice(NonceSize, length);
     }
 
     public byte[] Open(byte[] stored, string name)

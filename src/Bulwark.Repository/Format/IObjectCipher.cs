@@ -34,7 +34,8 @@ public interface IObjectCipher
     }
 
     /// <summary>Like <see cref="Open"/>, decrypting within <paramref name="stored"/> instead of into a copy.</summary>
-    ArraySegment<byte> OpenInPlace(byte[] stored, string name) => Open(stored, name);
+    ArraySegment<byte> OpenInPlace(ArraySegment<byte> stored, string name) =>
+        Open(stored.Offset == 0 && stored.Count == stored.Array!.Length ? stored.Array : stored.ToArray(), name);
 
     /// <summary>
     /// The chunker parameters actually used: an encrypted repository mixes a secret from its key into the stored gear
@@ -52,4 +53,5 @@ public sealed class PlainCipher : IObjectCipher
     public ObjectId ComputeId(ReadOnlySpan<byte> plaintext) => ObjectId.Sha256(plaintext);
     public byte[] Seal(ReadOnlySpan<byte> packed) => packed.ToArray();
     public byte[] Open(byte[] stored, string name) => stored;
+    public ArraySegment<byte> OpenInPlace(ArraySegment<byte> stored, string name) => stored;
 }

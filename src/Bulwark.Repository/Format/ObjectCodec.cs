@@ -88,13 +88,14 @@ public sealed class ObjectCodec
     }
 
     /// <summary>
-    /// <see cref="Unpack(byte[], ObjectId, string, int)"/> into <paramref name="destination"/>, which holds at least
-    /// <paramref name="maxSize"/> bytes; returns the plaintext's length. Reading a stream back this way allocates nothing
-    /// per chunk.
+    /// <see cref="Unpack(byte[], ObjectId, string, int)"/> of a stored object held in a buffer, into
+    /// <paramref name="destination"/>, which holds at least <paramref name="maxSize"/> bytes; returns the plaintext's
+    /// length. An encrypted object is decrypted where it lies. Reading a stream back this way allocates nothing per chunk.
     /// </summary>
-    public int Unpack(byte[] stored, ObjectId expectedId, string name, int maxSize, byte[] destination)
+    public int Unpack(ArraySegment<byte> stored, ObjectId expectedId, string name, int maxSize, byte[] destination)
     {
-        var packed = Open(stored, name, maxSize);
+        CheckStoredSize(stored.Count, name, maxSize);
+        var packed = CheckPacked(Cipher.OpenInPlace(stored, name), name, maxSize);
         var payload = packed.AsSpan(1);
         int length;
         if (packed[0] == Raw)
@@ -131,14 +132,23 @@ public sealed class ObjectCodec
     /// <summary>The packed form (encoding byte, payload), its size and encoding checked; a raw payload within <paramref name="maxSize"/>.</summary>
     private byte[] Open(byte[] stored, string name, int maxSize)
     {
-        // Sealing adds a nonce and a tag, encoding one byte, and zstd is only kept when smaller than the plaintext.
-        if (stored.Length > (long)maxSize + StoredOverhead)
-            throw TooLarge(name, $"it is {stored.Length} bytes stored", maxSize);
-        var packed = Cipher.Open(stored, name);
-        if (packed.Length == 0)
+        CheckStoredSize(stored.Length, name, maxSize);
+        return CheckPacked(Cipher.Open(stored, name), name, maxSize).Array!;
+    }
+
+    // Sealing adds a nonce and a tag, encoding one byte, and zstd is only kept when smaller than the plaintext.
+    private static void CheckStoredSize(int length, string name, int maxSize)
+    {
+        if (length > (long)maxSize + StoredOverhead)
+            throw TooLarge(name, $"it is {length} bytes stored", maxSize);
+    }
+
+    private static ArraySegment<byte> CheckPacked(ArraySegment<byte> packed, string name, int maxSize)
+    {
+        if (packed.Count == 0)
             throw Damaged(name, "it is empty");
-        if (packed[0] == Raw && packed.Length - 1 > maxSize)
-            throw TooLarge(name, $"it holds {packed.Length - 1} bytes", maxSize);
+        if (packed[0] == Raw && packed.Count - 1 > maxSize)
+            throw TooLarge(name, $"it holds {packed.Count - 1} bytes", maxSize);
         if (packed[0] is not (Raw or Zstd))
             throw Damaged(name, $"it has an unknown encoding {packed[0]}");
         return packed;
@@ -176,7 +186,7 @@ public sealed class ObjectCodec
     }
 
     /// <summary>What sealing and encoding add to a plaintext at most (nonce, tag, encoding byte, with room to spare).</summary>
-    private const int StoredOverhead = 64;
+    internal const int StoredOverhead = 64;
 
     private static BulwarkException TooLarge(string name, string what, int maxSize) =>
         Damaged(name, $"{what}, more than the {ObjectLimits.Describe(maxSize)} it may hold");

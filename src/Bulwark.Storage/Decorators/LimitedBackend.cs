@@ -65,6 +65,19 @@ internal sealed class LimitedBackend : IStorageBackend, IBackendDecorator
         }
     }
 
+    public async Task<ArraySegment<byte>> GetAsync(string name, byte[] buffer, CancellationToken cancellationToken)
+    {
+        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await _inner.GetAsync(name, buffer, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
     public async Task<StorageObjectInfo?> StatAsync(string name, CancellationToken cancellationToken)
     {
         await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);

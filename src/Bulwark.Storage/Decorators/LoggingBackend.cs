@@ -53,6 +53,17 @@ internal sealed class LoggingBackend : IStorageBackend, IBackendDecorator
         return result;
     }
 
+    public async Task<ArraySegment<byte>> GetAsync(string name, byte[] buffer, CancellationToken cancellationToken)
+    {
+        ArraySegment<byte> result = default;
+        await Logged("get", name, async () =>
+        {
+            result = await _inner.GetAsync(name, buffer, cancellationToken).ConfigureAwait(false);
+            return result.Count;
+        }).ConfigureAwait(false);
+        return result;
+    }
+
     public async Task<StorageObjectInfo?> StatAsync(string name, CancellationToken cancellationToken)
     {
         StorageObjectInfo? result = null;

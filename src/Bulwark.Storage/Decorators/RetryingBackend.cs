@@ -63,6 +63,11 @@ internal sealed class RetryingBackend : IStorageBackend, IBackendDecorator
                 await state.Inner.GetAsync(state.Name, ct).ConfigureAwait(false),
             (Inner: _inner, Name: name), cancellationToken).AsTask();
 
+    public Task<ArraySegment<byte>> GetAsync(string name, byte[] buffer, CancellationToken cancellationToken) =>
+        _pipeline.ExecuteAsync(static async (state, ct) =>
+                await state.Inner.GetAsync(state.Name, state.Buffer, ct).ConfigureAwait(false),
+            (Inner: _inner, Name: name, Buffer: buffer), cancellationToken).AsTask();
+
     public Task<StorageObjectInfo?> StatAsync(string name, CancellationToken cancellationToken) =>
         _pipeline.ExecuteAsync(static async (state, ct) =>
                 await state.Inner.StatAsync(state.Name, ct).ConfigureAwait(false),

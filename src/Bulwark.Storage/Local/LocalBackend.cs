@@ -104,6 +104,32 @@ public sealed class LocalBackend : IStorageBackend
         }
     }
 
+    public Task<ArraySegment<byte>> GetAsync(string name, byte[] buffer, CancellationToken cancellationToken)
+    {
+        var path = PathOf(name);
+        try
+        {
+            using var handle = File.OpenHandle(path);
+            var length = RandomAccess.GetLength(handle);
+            if (length > buffer.Length)
+                return Task.FromResult(new ArraySegment<byte>(File.ReadAllBytes(path)));
+            // Synchronous: readers call this on a pool thread, many at once, and a local read rarely waits.
+            var read = 0;
+            int n;
+            while (read < length && (n = RandomAccess.Read(handle, buffer.AsSpan(read, (int)length - read), read)) > 0)
+                read += n;
+            return Task.FromResult(new ArraySegment<byte>(buffer, 0, read));
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new ObjectNotFoundException(_root, name);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Failure("read", name, e);
+        }
+    }
+
     public Task<StorageObjectInfo?> StatAsync(string name, CancellationToken cancellationToken)
     {
         var info = new FileInfo(PathOf(name));

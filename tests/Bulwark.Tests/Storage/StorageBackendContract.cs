@@ -28,6 +28,25 @@ public abstract class StorageBackendContract
     }
 
     [Fact]
+    public async Task GetIntoABuffer_ReadsIntoItWhenTheObjectFits_AndIntoAnArrayOfItsOwnWhenNot()
+    {
+        await using var backend = await CreateBackendAsync();
+        var data = new byte[100_000];
+        new Random(2).NextBytes(data);
+        await backend.PutAsync("chunks/ab/object", data, Ct);
+        var buffer = new byte[150_000];
+        Array.Fill(buffer, (byte)0xEE);
+
+        var fits = await backend.GetAsync("chunks/ab/object", buffer, Ct);
+        Assert.Same(buffer, fits.Array);
+        Assert.Equal(data, fits.ToArray());
+
+        var tooLarge = await backend.GetAsync("chunks/ab/object", new byte[50_000], Ct);
+        Assert.Equal(data, tooLarge.ToArray());
+        await Assert.ThrowsAsync<ObjectNotFoundException>(() => backend.GetAsync("chunks/ab/missing", buffer, Ct));
+    }
+
+    [Fact]
     public async Task EmptyObjects_AreStored()
     {
         await using var backend = await CreateBackendAsync();
