@@ -106,6 +106,7 @@ public sealed class LocalBackend : IStorageBackend
 
     public Task<ArraySegment<byte>> GetAsync(string name, byte[] buffer, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var path = PathOf(name);
         try
         {
