@@ -125,6 +125,9 @@ public static partial class AtomicFile
     /// <summary>Makes the renames in <paramref name="folder"/> durable.</summary>
     public static void SyncDirectory(string folder) => NativeFile.SyncDirectory(folder);
 
+    /// <summary>Makes every file and folder written on the file system that holds <paramref name="folder"/> durable (Linux: syncfs).</summary>
+    public static void SyncFileSystem(string folder) => NativeFile.SyncFileSystem(folder);
+
     private static FileStream Create(string temporary, int bufferSize) =>
         new(temporary, OwnerOnly.Options(FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize));
 

@@ -2,7 +2,10 @@ using System.Runtime.InteropServices;
 
 namespace Bulwark.Storage.Local;
 
-/// <summary>fsync of a directory, which .NET does not expose: a rename is durable only once its folder is synced.</summary>
+/// <summary>
+/// The syncs .NET does not expose: fsync of a directory (a rename is durable only once its folder is synced) and syncfs
+/// (every file and folder written on a file system, for a restored data directory).
+/// </summary>
 internal static partial class NativeFile
 {
     private const int ReadOnly = 0;
@@ -17,20 +20,32 @@ internal static partial class NativeFile
     [LibraryImport("libc", SetLastError = true, EntryPoint = "fsync")]
     private static partial int Fsync(int fd);
 
+    [LibraryImport("libc", SetLastError = true, EntryPoint = "syncfs")]
+    private static partial int SyncFs(int fd);
+
     [LibraryImport("libc", SetLastError = true, EntryPoint = "close")]
     private static partial int Close(int fd);
 
     public static void SyncDirectory(string path)
     {
-        if (!OperatingSystem.IsLinux())
-            return;
+        if (OperatingSystem.IsLinux())
+            WithFolder(path, fd => Fsync(fd) == 0 ? null : $"cannot sync folder {path}");
+    }
+
+    /// <summary>Writes back every file and folder of the file system that holds <paramref name="path"/> (Linux).</summary>
+    public static void SyncFileSystem(string path) =>
+        WithFolder(path, fd => SyncFs(fd) == 0 ? null : $"cannot sync the file system of {path}");
+
+    /// <summary>Opens the folder, runs <paramref name="sync"/> on it (its failure, or null) and closes it.</summary>
+    private static void WithFolder(string path, Func<int, string?> sync)
+    {
         var fd = Open(path, ReadOnly | Directory);
         if (fd < 0)
             throw new IOException($"cannot open folder {path} to sync it (errno {Marshal.GetLastPInvokeError()})");
         try
         {
-            if (Fsync(fd) != 0)
-                throw new IOException($"cannot sync folder {path} (errno {Marshal.GetLastPInvokeError()})");
+            if (sync(fd) is { } failure)
+                throw new IOException($"{failure} (errno {Marshal.GetLastPInvokeError()})");
         }
         finally
         {

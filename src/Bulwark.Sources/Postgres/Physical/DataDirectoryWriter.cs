@@ -1,7 +1,7 @@
-using System.Runtime.InteropServices;
 using Bulwark.Repository;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Repository.Streams;
+using Bulwark.Storage.Local;
 
 namespace Bulwark.Sources.Postgres.Physical;
 
@@ -12,7 +12,7 @@ namespace Bulwark.Sources.Postgres.Physical;
 /// syncfs does) rather than an fsync per file, which for a cluster's thousands of small files costs more than
 /// writing them; elsewhere an fsync per file.
 /// </summary>
-public static partial class DataDirectoryWriter
+public static class DataDirectoryWriter
 {
     /// <summary>Files written at once: relation files are many, and each waits on its chunks.</summary>
     private const int Parallelism = 4;
@@ -99,31 +99,16 @@ public static partial class DataDirectoryWriter
     /// <summary>Flushes the file system that holds <paramref name="directory"/>: every file written into it, and its folders.</summary>
     private static void SyncFileSystem(string directory)
     {
-        var fd = Open(directory, OpenReadOnly | OpenDirectory);
-        if (fd < 0 || SyncFs(fd) != 0)
+        try
         {
-            var errno = Marshal.GetLastPInvokeError();
-            if (fd >= 0)
-                _ = Close(fd);
-            throw new BulwarkException(ErrorKind.Failed, $"the restored files in {directory} could not be flushed to disk (errno {errno})",
-                "check the disk and its free space, then restore again into an empty folder");
+            AtomicFile.SyncFileSystem(directory);
         }
-        _ = Close(fd);
+        catch (IOException e)
+        {
+            throw new BulwarkException(ErrorKind.Failed, $"the restored files in {directory} could not be flushed to disk ({e.Message})",
+                "check the disk and its free space, then restore again into an empty folder", e);
+        }
     }
-
-    private const int OpenReadOnly = 0;
-    // O_DIRECTORY: 0x10000 on x64, 0x4000 on arm64, arm and ppc64le (where 0x10000 is O_DIRECT); as in NativeFile.
-    private static readonly int OpenDirectory =
-        RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm or Architecture.Ppc64le ? 0x4000 : 0x10000;
-
-    [LibraryImport("libc", SetLastError = true, EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags);
-
-    [LibraryImport("libc", SetLastError = true, EntryPoint = "syncfs")]
-    private static partial int SyncFs(int fd);
-
-    [LibraryImport("libc", SetLastError = true, EntryPoint = "close")]
-    private static partial int Close(int fd);
 
     private static UnixFileMode ModeOf(string octal) =>
         (UnixFileMode)(Convert.ToInt32(octal, 8) & 0x1FF) is var mode && mode != 0
