@@ -3,6 +3,7 @@ using Bulwark.Repository.Format;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Repository.Streams;
 using Bulwark.Storage;
+using Bulwark.Storage.Local;
 
 namespace Bulwark.Repository;
 
@@ -13,9 +14,47 @@ public sealed partial class BackupRepository
     public Task WriteChunkAsync(ObjectId id, ReadOnlyMemory<byte> packed, CancellationToken cancellationToken) =>
         Backend.PutAsync(RepositoryLayout.ChunkName(id), packed, cancellationToken);
 
-    /// <summary>Whether a chunk object exists, without reading it.</summary>
-    public async Task<bool> ChunkExistsAsync(ObjectId id, CancellationToken cancellationToken) =>
-        await Backend.StatAsync(RepositoryLayout.ChunkName(id), cancellationToken).ConfigureAwait(false) is not null;
+    /// <summary>
+    /// The chunks of <paramref name="ids"/> that are not stored, in the order given, without reading any. In a local
+    /// folder each is looked up with nothing allocated per chunk (a check looks up every chunk of a snapshot); elsewhere
+    /// each is asked for.
+    /// </summary>
+    public async Task<List<ObjectId>> MissingChunksAsync(IReadOnlyList<ObjectId> ids, CancellationToken cancellationToken)
+    {
+        var missing = new bool[ids.Count];
+        if (ids.Count == 0)
+            return [];
+        if (Capabilities.LocalFolder is { } folder)
+        {
+            using var probe = new LocalFolderProbe(Path.Combine(folder, RepositoryLayout.ChunksFolder));
+            // Contiguous ranges, a few at a time: a cold cache waits on the disk per lookup.
+            var ranges = System.Collections.Concurrent.Partitioner.Create(0, ids.Count, Math.Max(256, ids.Count / 16));
+            Parallel.ForEach(ranges, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, range =>
+            {
+                Span<char> name = stackalloc char[3 + ObjectId.HexLength];
+                for (var i = range.Item1; i < range.Item2; i++)
+                {
+                    ids[i].FormatHex(name[3..]);
+                    name.Slice(3, 2).CopyTo(name);
+                    name[2] = '/';
+                    missing[i] = !probe.FileExists(name);
+                }
+            });
+        }
+        else
+        {
+            await Parallel.ForAsync(0, ids.Count, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
+                async (i, ct) => missing[i] = await Backend.StatAsync(RepositoryLayout.ChunkName(ids[i]), ct).ConfigureAwait(false) is null)
+                .ConfigureAwait(false);
+        }
+        var result = new List<ObjectId>();
+        for (var i = 0; i < ids.Count; i++)
+        {
+            if (missing[i])
+                result.Add(ids[i]);
+        }
+        return result;
+    }
 
     /// <summary>
     /// Reads the chunk a manifest refers to and checks its content against its id and its length against the

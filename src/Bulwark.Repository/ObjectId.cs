@@ -63,6 +63,15 @@ public readonly struct ObjectId : IEquatable<ObjectId>, IComparable<ObjectId>
         return Convert.ToHexStringLower(bytes);
     }
 
+    /// <summary>Writes the 64 hex digits of <see cref="ToString"/> into <paramref name="destination"/>.</summary>
+    public void FormatHex(Span<char> destination)
+    {
+        Span<byte> bytes = stackalloc byte[Size];
+        CopyTo(bytes);
+        if (!Convert.TryToHexStringLower(bytes, destination, out _))
+            throw new ArgumentException("an object id needs 64 characters", nameof(destination));
+    }
+
     /// <summary>The first 8 hex digits, as snapshots are shown to people.</summary>
     public string ToShortString() => ToString()[..8];
 

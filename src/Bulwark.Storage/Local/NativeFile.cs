@@ -3,8 +3,9 @@ using System.Runtime.InteropServices;
 namespace Bulwark.Storage.Local;
 
 /// <summary>
-/// The syncs .NET does not expose: fsync of a directory (a rename is durable only once its folder is synced) and syncfs
-/// (every file and folder written on a file system, for a restored data directory).
+/// The calls .NET does not expose: fsync of a directory (a rename is durable only once its folder is synced), syncfs
+/// (every file and folder written on a file system, for a restored data directory), and statx relative to an open
+/// folder (a lookup that allocates nothing, for <see cref="LocalFolderProbe"/>).
 /// </summary>
 internal static partial class NativeFile
 {
@@ -25,6 +26,45 @@ internal static partial class NativeFile
 
     [LibraryImport("libc", SetLastError = true, EntryPoint = "close")]
     private static partial int Close(int fd);
+
+    [LibraryImport("libc", SetLastError = true, EntryPoint = "statx")]
+    private static partial int Statx(int folder, ref byte path, int flags, uint mask, ref byte result);
+
+    private const int NoAutomount = 0x800; // AT_NO_AUTOMOUNT
+    private const uint TypeField = 0x1; // STATX_TYPE
+    private const int ModeOffset = 28; // stx_mode: the same on every architecture, unlike struct stat
+    private const int StatxSize = 256;
+    private const int FileTypeMask = 0xF000, RegularFile = 0x8000;
+    private const int NoEntry = 2, NotDirectory = 20, NoSystemCall = 38; // ENOENT, ENOTDIR, ENOSYS
+
+    /// <summary>Opens a folder for <see cref="IsFile"/>; -1 when it does not exist.</summary>
+    public static int OpenFolder(string path)
+    {
+        var fd = Open(path, ReadOnly | Directory);
+        if (fd >= 0)
+            return fd;
+        var errno = Marshal.GetLastPInvokeError();
+        return errno is NoEntry or NotDirectory ? -1 : throw new IOException($"cannot open folder {path} (errno {errno})");
+    }
+
+    public static void CloseFolder(int fd) => _ = Close(fd);
+
+    /// <summary>
+    /// Whether <paramref name="nulTerminatedName"/>, relative to the open <paramref name="folder"/>, is a regular file;
+    /// null where the kernel has no statx (the caller asks .NET instead).
+    /// </summary>
+    public static bool? IsFile(int folder, ReadOnlySpan<byte> nulTerminatedName)
+    {
+        Span<byte> result = stackalloc byte[StatxSize];
+        if (Statx(folder, ref MemoryMarshal.GetReference(nulTerminatedName), NoAutomount, TypeField, ref MemoryMarshal.GetReference(result)) == 0)
+            return (BitConverter.ToUInt16(result[ModeOffset..]) & FileTypeMask) == RegularFile;
+        return Marshal.GetLastPInvokeError() switch
+        {
+            NoEntry or NotDirectory => false,
+            NoSystemCall => null,
+            var errno => throw new IOException($"cannot look up {System.Text.Encoding.UTF8.GetString(nulTerminatedName[..^1])} (errno {errno})"),
+        };
+    }
 
     public static void SyncDirectory(string path)
     {

@@ -72,7 +72,7 @@ public sealed class SyntheticRepository
                     await File.WriteAllBytesAsync(path, Repository.Pack(data));
                 }
             }
-            else if (!await Repository.ChunkExistsAsync(id, CancellationToken.None))
+            else if ((await Repository.MissingChunksAsync([id], CancellationToken.None)).Count == 1)
             {
                 await Repository.WriteChunkAsync(id, Repository.Pack(data), CancellationToken.None);
             }

@@ -41,6 +41,41 @@ public sealed class ChunkStoreTests
         Assert.Equal(data, viaStream.ToArray());
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task MissingChunks_AreExactlyTheAbsentOnes_InTheOrderAsked(bool remote)
+    {
+        using var dir = new TempDirectory();
+        var ids = new List<ObjectId>();
+        await using (var writer = await NewRepositoryAsync(dir))
+        {
+            for (var i = 0; i < 600; i++)
+            {
+                var data = BitConverter.GetBytes(i);
+                var id = writer.ContentId(data);
+                await writer.WriteChunkAsync(id, writer.Pack(data), Ct);
+                ids.Add(id);
+            }
+        }
+        string FileOf(ObjectId id) => dir.Combine("repo", RepositoryLayout.ChunkName(id));
+        File.Delete(FileOf(ids[5]));
+        File.Delete(FileOf(ids[450]));
+        File.Delete(FileOf(ids[599]));
+        Directory.CreateDirectory(FileOf(ids[599])); // a folder where a chunk should be is no chunk
+        var never = ObjectId.Sha256("never stored"u8);
+        ids.Insert(300, never);
+
+        var backend = new Bulwark.Tests.Storage.Decorators.FlakyBackend(new LocalBackend(dir.Combine("repo"))) { Remote = remote };
+        await using var repository = await BackupRepository.OpenAsync(backend, new RepositoryOpenOptions(), Ct);
+        Assert.Equal(!remote, repository.Capabilities.IsLocal);
+        Assert.Equal([ids[5], never, ids[451], ids[600]], await repository.MissingChunksAsync(ids, Ct));
+        Assert.Empty(await repository.MissingChunksAsync([], Ct));
+
+        Directory.Delete(dir.Combine("repo", "chunks"), recursive: true);
+        Assert.Equal(ids, await repository.MissingChunksAsync(ids, Ct));
+    }
+
     [Fact]
     public async Task Init_CreatesEveryChunkFolder_OnALocalRepository()
     {

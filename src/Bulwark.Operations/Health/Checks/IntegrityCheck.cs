@@ -103,7 +103,7 @@ internal sealed class IntegrityCheck : IHealthCheck
 
     /// <summary>
     /// The chunks of each snapshot and those missing. In a local folder each one is looked up (a stat per chunk is
-    /// cheaper than listing a repository that holds many more; a chunk shared by snapshots once); on an object store,
+    /// cheaper than listing a repository that holds many more); on an object store,
     /// where a request per chunk is slow, the chunk listing is compared once (<see cref="RepositoryVerifier"/>).
     /// </summary>
     private static async Task<Dictionary<ObjectId, (int Checked, List<string> Missing)>> MissingChunksAsync(HealthCheckContext context,
@@ -122,23 +122,15 @@ internal sealed class IntegrityCheck : IHealthCheck
             }
             return result;
         }
-        var present = new System.Collections.Concurrent.ConcurrentDictionary<ObjectId, bool>();
+        var lists = new List<(ObjectId Snapshot, IReadOnlyList<ObjectId> Chunks)>();
         foreach (var id in snapshots)
+            lists.Add((id, await catalog.ChunkIdsAsync(id, snapshots.Count + 1, cancellationToken).ConfigureAwait(false)));
+        // A chunk shared by snapshots is looked up once.
+        var all = lists.Count == 1 ? lists[0].Chunks : lists.SelectMany(l => l.Chunks).Distinct().ToList();
+        var absent = (await repository.MissingChunksAsync(all, cancellationToken).ConfigureAwait(false)).ToHashSet();
+        foreach (var (id, chunks) in lists)
         {
-            var chunks = await catalog.ChunkIdsAsync(id, snapshots.Count + 1, cancellationToken).ConfigureAwait(false);
-            var missing = new List<string>();
-            await Parallel.ForEachAsync(chunks,
-                new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
-                async (chunk, ct) =>
-                {
-                    if (!present.TryGetValue(chunk, out var exists))
-                        present[chunk] = exists = await repository.ChunkExistsAsync(chunk, ct).ConfigureAwait(false);
-                    if (!exists)
-                    {
-                        lock (missing)
-                            missing.Add(RepositoryLayout.ChunkName(chunk));
-                    }
-                }).ConfigureAwait(false);
+            var missing = absent.Count == 0 ? [] : chunks.Where(absent.Contains).Select(RepositoryLayout.ChunkName).ToList();
             missing.Sort(StringComparer.Ordinal);
             result[id] = (chunks.Count, missing);
         }

@@ -35,8 +35,15 @@ internal sealed class FlakyBackend : IStorageBackend
 
     public string Location => _inner.Location;
 
+    /// <summary>Whether it passes for a remote store (no local folder), so that callers take their object-store path.</summary>
+    public bool Remote { get; init; }
+
     /// <summary>Its failures are transient, as a remote store's may be.</summary>
-    public StorageCapabilities Capabilities => _inner.Capabilities with { TransientFailures = true };
+    public StorageCapabilities Capabilities => _inner.Capabilities with
+    {
+        TransientFailures = true,
+        LocalFolder = Remote ? null : _inner.Capabilities.LocalFolder,
+    };
 
     public Task CreateAsync(CancellationToken cancellationToken) => Call(() => _inner.CreateAsync(cancellationToken));
 
