@@ -89,6 +89,9 @@ public sealed class PgConnectionSettings
         return new PgConnectionSettings(values);
     }
 
+    /// <summary>A connection to this server, not yet open.</summary>
+    public NpgsqlConnection CreateConnection() => PgDataSources.CreateConnection(ToNpgsql().ConnectionString);
+
     /// <summary>Settings for Npgsql.</summary>
     public NpgsqlConnectionStringBuilder ToNpgsql()
     {

@@ -49,7 +49,7 @@ public static class PgErrors
     public static async Task<NpgsqlConnection> OpenAsync(PgConnectionSettings settings, string doing,
         CancellationToken cancellationToken)
     {
-        var connection = new NpgsqlConnection(settings.ToNpgsql().ConnectionString);
+        var connection = settings.CreateConnection();
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);

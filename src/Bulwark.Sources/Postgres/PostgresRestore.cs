@@ -269,7 +269,7 @@ public sealed class PostgresRestore
     {
         var builder = target.ToNpgsql();
         builder.Encoding = GlobalsScript.ByteEncodingName;
-        await using var connection = new NpgsqlConnection(builder.ConnectionString);
+        await using var connection = PgDataSources.CreateConnection(builder.ConnectionString);
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);

@@ -165,7 +165,7 @@ public sealed class RecoveryServer : IAsyncDisposable
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                await using var connection = new NpgsqlConnection(Connection(user).ConnectionString);
+                await using var connection = PgDataSources.CreateConnection(Connection(user).ConnectionString);
                 await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
                 await using var command = new NpgsqlCommand("SELECT pg_is_in_recovery()", connection);
                 if (!(bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!)
