@@ -27,7 +27,7 @@ public sealed partial class BackupOperation
         }
         var started = _context.Time.GetUtcNow();
         using var stopOpening = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var opening = OpenTargetAsync(null, stopOpening.Token, physical: true);
+        var opening = Task.Run(() => OpenTargetAsync(null, stopOpening.Token, physical: true), CancellationToken.None);
         PhysicalBackupResult result;
         try
         {

@@ -107,10 +107,11 @@ public sealed partial class BackupOperation
         PostgresBackupResult? result = null;
         // Fingerprints are computed from the dump as it streams in (see BackupFingerprinting).
         var fingerprinting = settings is not null && _context.Settings.Backup.Fingerprints ? new BackupFingerprinting() : null;
-        // The repository opens while the database side starts (see PostgresBackup.RunAsync).
+        // The repository opens while the database side starts (see PostgresBackup.RunAsync), on its own thread: reading
+        // its settings and deriving keys must not hold back the connection, which is what the dump waits for.
         using var stopOpening = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var stopDump = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, storage?.Failed ?? CancellationToken.None);
-        var opening = OpenTargetAsync(settings?.Database, stopOpening.Token);
+        var opening = Task.Run(() => OpenTargetAsync(settings?.Database, stopOpening.Token), CancellationToken.None);
         BackupTarget target;
         try
         {

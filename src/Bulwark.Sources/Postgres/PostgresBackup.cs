@@ -46,8 +46,9 @@ public sealed class PostgresBackup
             throw new BulwarkException(ErrorKind.Configuration,
                 $"{_settings.Display} is Supabase's transaction pooler, which cannot hold the snapshot a consistent dump needs",
                 "use the session pooler (same host, port 5432) or the direct connection db.<project>.supabase.co:5432");
-        // Looked up while connecting; checked against the server's version once that is known.
-        var findDump = _tools.FindAsync("pg_dump", null, cancellationToken);
+        // Looked up while connecting (on its own thread: the search and `pg_dump --version` start synchronously); checked
+        // against the server's version once that is known.
+        var findDump = Task.Run(() => _tools.FindAsync("pg_dump", null, cancellationToken), CancellationToken.None);
         NpgsqlConnection connection;
         try
         {

@@ -33,4 +33,33 @@ public sealed class PgToolsTests
         var newest = versioned.Max(d => int.Parse(Path.GetFileName(d), System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(newest, version.Major);
     }
+
+    [Theory]
+    [InlineData("pg_dump")]
+    [InlineData("pg_restore")]
+    [InlineData("pg_dumpall")]
+    [InlineData("psql")]
+    [InlineData("pg_basebackup")]
+    public async Task VersionReadFromTheProgramsFile_IsTheOneItPrints(string program)
+    {
+        var (path, _) = await new PgTools().FindAsync(program, null, TestContext.Current.CancellationToken);
+        var printed = await Bulwark.Sources.Processes.ProcessRunner.RunAsync(path, ["--version"], null, TestContext.Current.CancellationToken);
+        var inFile = PgTools.VersionInFile(path);
+        Assert.NotNull(inFile);
+        Assert.Contains($" {inFile.Value.Major}.{inFile.Value.Minor}", printed);
+    }
+
+    [Fact]
+    public void AFileWithoutTheLine_OrWithTwoVersions_IsNotTrusted()
+    {
+        using var dir = new Bulwark.Tests.Infrastructure.TempDirectory();
+        var script = dir.Combine("pg_dump");
+        File.WriteAllText(script, "#!/bin/sh\nexec /usr/lib/postgresql/16/bin/pg_dump \"$@\"\n");
+        Assert.Null(PgTools.VersionInFile(script));
+        File.WriteAllText(script, "pg_dump (PostgreSQL) 15.4\0pg_dump (PostgreSQL) 16.1\0");
+        Assert.Null(PgTools.VersionInFile(script));
+        File.WriteAllText(script, "\0pg_dump (PostgreSQL) 16.1 (Debian 16.1-1)\0pg_dump (PostgreSQL) 16.1\0");
+        Assert.Equal(new PgVersion(16, 1), PgTools.VersionInFile(script));
+        Assert.Null(PgTools.VersionInFile(dir.Combine("absent")));
+    }
 }
