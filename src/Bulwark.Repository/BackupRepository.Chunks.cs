@@ -21,25 +21,33 @@ public sealed partial class BackupRepository
     /// </summary>
     public async Task<List<ObjectId>> MissingChunksAsync(IReadOnlyList<ObjectId> ids, CancellationToken cancellationToken)
     {
-        var missing = new bool[ids.Count];
         if (ids.Count == 0)
             return [];
+        var missing = new bool[ids.Count];
         if (Capabilities.LocalFolder is { } folder)
         {
             using var probe = new LocalFolderProbe(Path.Combine(folder, RepositoryLayout.ChunksFolder));
             // Contiguous ranges, a few at a time: a cold cache waits on the disk per lookup.
             var ranges = System.Collections.Concurrent.Partitioner.Create(0, ids.Count, Math.Max(256, ids.Count / 16));
-            Parallel.ForEach(ranges, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, range =>
+            try
             {
-                Span<char> name = stackalloc char[3 + ObjectId.HexLength];
-                for (var i = range.Item1; i < range.Item2; i++)
+                Parallel.ForEach(ranges, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, range =>
                 {
-                    ids[i].FormatHex(name[3..]);
-                    name.Slice(3, 2).CopyTo(name);
-                    name[2] = '/';
-                    missing[i] = !probe.FileExists(name);
-                }
-            });
+                    Span<char> name = stackalloc char[3 + ObjectId.HexLength];
+                    for (var i = range.Item1; i < range.Item2; i++)
+                    {
+                        ids[i].FormatHex(name[3..]);
+                        name.Slice(3, 2).CopyTo(name);
+                        name[2] = '/';
+                        missing[i] = !probe.FileExists(name);
+                    }
+                });
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+            {
+                // The lookup's own error (a folder that cannot be read), as the backend would report it.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+            }
         }
         else
         {
