@@ -44,7 +44,7 @@ internal static partial class NativeFile
         if (fd >= 0)
             return fd;
         var errno = Marshal.GetLastPInvokeError();
-        return errno is NoEntry or NotDirectory ? -1 : throw new IOException($"cannot open folder {path} (errno {errno})");
+        return errno is NoEntry or NotDirectory ? -1 : throw new IOException($"cannot open folder {path}: {Marshal.GetPInvokeErrorMessage(errno)}");
     }
 
     public static void CloseFolder(int fd) => _ = Close(fd);
@@ -62,7 +62,8 @@ internal static partial class NativeFile
         {
             NoEntry or NotDirectory => false,
             NoSystemCall => null,
-            var errno => throw new IOException($"cannot look up {System.Text.Encoding.UTF8.GetString(nulTerminatedName[..^1])} (errno {errno})"),
+            var errno => throw new IOException(
+                $"cannot look up {System.Text.Encoding.UTF8.GetString(nulTerminatedName[..^1])}: {Marshal.GetPInvokeErrorMessage(errno)}"),
         };
     }
 
