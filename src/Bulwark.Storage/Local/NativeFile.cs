@@ -40,12 +40,19 @@ internal static partial class NativeFile
     /// <summary>Opens a folder for <see cref="IsFile"/>; -1 when it does not exist.</summary>
     public static int OpenFolder(string path)
     {
-        var fd = Open(path, ReadOnly | Directory);
-        if (fd >= 0)
-            return fd;
-        var errno = Marshal.GetLastPInvokeError();
-        return errno is NoEntry or NotDirectory ? -1 : throw new IOException($"cannot open folder {path}: {Marshal.GetPInvokeErrorMessage(errno)}");
+        var fd = OpenFolder(path, out var errno);
+        return fd >= 0 || errno is NoEntry or NotDirectory ? fd : throw new IOException($"cannot open folder {path}: {Reason(errno)}");
     }
+
+    /// <summary>Opens a folder read-only: its descriptor, or -1 and why in <paramref name="errno"/>.</summary>
+    private static int OpenFolder(string path, out int errno)
+    {
+        var fd = Open(path, ReadOnly | Directory);
+        errno = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
+        return fd;
+    }
+
+    private static string Reason(int errno) => $"{Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})";
 
     public static void CloseFolder(int fd) => _ = Close(fd);
 
@@ -62,8 +69,7 @@ internal static partial class NativeFile
         {
             NoEntry or NotDirectory => false,
             NoSystemCall => null,
-            var errno => throw new IOException(
-                $"cannot look up {System.Text.Encoding.UTF8.GetString(nulTerminatedName[..^1])}: {Marshal.GetPInvokeErrorMessage(errno)}"),
+            var errno => throw new IOException($"cannot look up {System.Text.Encoding.UTF8.GetString(nulTerminatedName[..^1])}: {Reason(errno)}"),
         };
     }
 
@@ -80,13 +86,13 @@ internal static partial class NativeFile
     /// <summary>Opens the folder, runs <paramref name="sync"/> on it (its failure, or null) and closes it.</summary>
     private static void WithFolder(string path, Func<int, string?> sync)
     {
-        var fd = Open(path, ReadOnly | Directory);
+        var fd = OpenFolder(path, out var errno);
         if (fd < 0)
-            throw new IOException($"cannot open folder {path} to sync it (errno {Marshal.GetLastPInvokeError()})");
+            throw new IOException($"cannot open folder {path} to sync it: {Reason(errno)}");
         try
         {
             if (sync(fd) is { } failure)
-                throw new IOException($"{failure} (errno {Marshal.GetLastPInvokeError()})");
+                throw new IOException($"{failure}: {Reason(Marshal.GetLastPInvokeError())}");
         }
         finally
         {
