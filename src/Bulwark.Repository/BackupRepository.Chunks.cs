@@ -10,9 +10,42 @@ namespace Bulwark.Repository;
 // Chunks: content-addressed, written by id, checked against their id on every read.
 public sealed partial class BackupRepository
 {
-    /// <summary>Stores an already packed chunk.</summary>
-    public Task WriteChunkAsync(ObjectId id, ReadOnlyMemory<byte> packed, CancellationToken cancellationToken) =>
-        Backend.PutAsync(RepositoryLayout.ChunkName(id), packed, cancellationToken);
+    /// <summary>
+    /// Stores an already packed chunk. Its name becomes durable at the next commit (<see cref="SyncChunkFoldersAsync"/>),
+    /// which is the first write that refers to it: a local folder saves an fsync per chunk.
+    /// </summary>
+    public async Task WriteChunkAsync(ObjectId id, ReadOnlyMemory<byte> packed, CancellationToken cancellationToken)
+    {
+        await Backend.PutUnsyncedAsync(RepositoryLayout.ChunkName(id), packed, cancellationToken).ConfigureAwait(false);
+        // Marked after the put: a sync that clears the mark before this put's rename leaves it marked again.
+        Volatile.Write(ref _unsyncedChunkFolders[id.FirstByte], 1);
+    }
+
+    /// <summary>The chunk folders (by their first byte) that received a chunk since the last sync.</summary>
+    private readonly int[] _unsyncedChunkFolders = new int[256];
+
+    /// <summary>Makes the chunks written since the last call durable; called before a manifest is written.</summary>
+    private async Task SyncChunkFoldersAsync(CancellationToken cancellationToken)
+    {
+        var folders = new List<int>();
+        for (var i = 0; i < _unsyncedChunkFolders.Length; i++)
+        {
+            if (Interlocked.Exchange(ref _unsyncedChunkFolders[i], 0) == 1)
+                folders.Add(i);
+        }
+        if (folders.Count == 0)
+            return;
+        try
+        {
+            await Backend.SyncFoldersAsync([.. folders.Select(RepositoryLayout.ChunkFolder)], cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            foreach (var folder in folders)
+                Volatile.Write(ref _unsyncedChunkFolders[folder], 1);
+            throw;
+        }
+    }
 
     /// <summary>
     /// The chunks of <paramref name="ids"/> that are not stored, in the order given, without reading any. In a local

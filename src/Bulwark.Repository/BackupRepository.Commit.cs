@@ -45,6 +45,7 @@ public sealed partial class BackupRepository
                 $"the manifest would be {json.Length} bytes, more than the {ObjectLimits.Describe(ObjectLimits.Manifest)} a manifest may have",
                 "nothing was committed; back up fewer or smaller streams per snapshot");
         var id = Codec.ComputeId(json);
+        await SyncChunkFoldersAsync(cancellationToken).ConfigureAwait(false);
         await Backend.PutAsync(RepositoryLayout.SnapshotName(id), Codec.Pack(json), cancellationToken).ConfigureAwait(false);
         _manifests[id] = manifest;
         return new Snapshot(id, manifest);

@@ -48,6 +48,9 @@ public readonly struct ObjectId : IEquatable<ObjectId>, IComparable<ObjectId>
         return true;
     }
 
+    /// <summary>The first byte, which names the chunk's folder.</summary>
+    public int FirstByte => (int)(_a >> 56);
+
     public void CopyTo(Span<byte> destination)
     {
         BinaryPrimitives.WriteUInt64BigEndian(destination, _a);

@@ -57,7 +57,10 @@ public static class RepositoryLayout
 
     /// <summary>The 256 folders chunks go to, created by init.</summary>
     public static IReadOnlyList<string> ChunkFolders() =>
-        [.. Enumerable.Range(0, 256).Select(i => $"{ChunksFolder}{i:x2}/")];
+        [.. Enumerable.Range(0, 256).Select(ChunkFolder)];
+
+    /// <summary>The folder of the chunks whose id starts with the byte <paramref name="firstByte"/>: "chunks/ab/".</summary>
+    public static string ChunkFolder(int firstByte) => $"{ChunksFolder}{firstByte:x2}/";
 
     public static string ChunkName(ObjectId id)
     {

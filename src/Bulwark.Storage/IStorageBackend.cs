@@ -37,6 +37,17 @@ public interface IStorageBackend : IAsyncDisposable
     /// <summary>Stores <paramref name="data"/> under <paramref name="name"/>, atomically and durably.</summary>
     Task PutAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// <see cref="PutAsync"/> whose name becomes durable only at <see cref="SyncFoldersAsync"/> of its folder: after a
+    /// crash before that, the object is whole or absent. For objects nothing refers to until a later write (a chunk
+    /// before its snapshot's commit): a local folder then syncs each folder once, not once per object.
+    /// </summary>
+    Task PutUnsyncedAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        PutAsync(name, data, cancellationToken);
+
+    /// <summary>Makes durable the names that <see cref="PutUnsyncedAsync"/> put directly under these folders ("chunks/ab").</summary>
+    Task SyncFoldersAsync(IReadOnlyCollection<string> prefixes, CancellationToken cancellationToken) => Task.CompletedTask;
+
     /// <summary>Reads a whole object.</summary>
     /// <exception cref="ObjectNotFoundException">The object does not exist.</exception>
     Task<byte[]> GetAsync(string name, CancellationToken cancellationToken);

@@ -39,12 +39,21 @@ internal sealed class LimitedBackend : IStorageBackend, IBackendDecorator
     public Task CreateFoldersAsync(IReadOnlyCollection<string> prefixes, CancellationToken cancellationToken) =>
         _inner.CreateFoldersAsync(prefixes, cancellationToken);
 
-    public async Task PutAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    public Task PutAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        Limited(() => _inner.PutAsync(name, data, cancellationToken), cancellationToken);
+
+    public Task PutUnsyncedAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        Limited(() => _inner.PutUnsyncedAsync(name, data, cancellationToken), cancellationToken);
+
+    public Task SyncFoldersAsync(IReadOnlyCollection<string> prefixes, CancellationToken cancellationToken) =>
+        _inner.SyncFoldersAsync(prefixes, cancellationToken);
+
+    private async Task Limited(Func<Task> call, CancellationToken cancellationToken)
     {
         await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await _inner.PutAsync(name, data, cancellationToken).ConfigureAwait(false);
+            await call().ConfigureAwait(false);
         }
         finally
         {

@@ -42,6 +42,20 @@ internal sealed class LoggingBackend : IStorageBackend, IBackendDecorator
             return (long)data.Length;
         });
 
+    public Task PutUnsyncedAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        Logged("put", name, async () =>
+        {
+            await _inner.PutUnsyncedAsync(name, data, cancellationToken).ConfigureAwait(false);
+            return (long)data.Length;
+        });
+
+    public Task SyncFoldersAsync(IReadOnlyCollection<string> prefixes, CancellationToken cancellationToken) =>
+        Logged("sync", $"{prefixes.Count} folders", async () =>
+        {
+            await _inner.SyncFoldersAsync(prefixes, cancellationToken).ConfigureAwait(false);
+            return -1L;
+        });
+
     public async Task<byte[]> GetAsync(string name, CancellationToken cancellationToken)
     {
         byte[] result = [];

@@ -58,6 +58,14 @@ internal sealed class RetryingBackend : IStorageBackend, IBackendDecorator
                 await state.Inner.PutAsync(state.Name, state.Data, ct).ConfigureAwait(false),
             (Inner: _inner, Name: name, Data: data), cancellationToken).AsTask();
 
+    public Task PutUnsyncedAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        _pipeline.ExecuteAsync(static async (state, ct) =>
+                await state.Inner.PutUnsyncedAsync(state.Name, state.Data, ct).ConfigureAwait(false),
+            (Inner: _inner, Name: name, Data: data), cancellationToken).AsTask();
+
+    public Task SyncFoldersAsync(IReadOnlyCollection<string> prefixes, CancellationToken cancellationToken) =>
+        Run((b, _, ct) => b.SyncFoldersAsync(prefixes, ct), "", cancellationToken);
+
     public Task<byte[]> GetAsync(string name, CancellationToken cancellationToken) =>
         _pipeline.ExecuteAsync(static async (state, ct) =>
                 await state.Inner.GetAsync(state.Name, ct).ConfigureAwait(false),

@@ -72,14 +72,38 @@ public sealed class LocalBackend : IStorageBackend
         return Task.CompletedTask;
     }
 
-    public async Task PutAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    public Task PutAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        PutAsync(name, data, AtomicWriteOptions.Default, cancellationToken);
+
+    /// <summary>The file is fsynced before its rename, so it is whole or absent; the folder's fsync waits for <see cref="SyncFoldersAsync"/>.</summary>
+    public Task PutUnsyncedAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        PutAsync(name, data, FolderSyncedLater, cancellationToken);
+
+    public Task SyncFoldersAsync(IReadOnlyCollection<string> prefixes, CancellationToken cancellationToken) =>
+        // Side by side: on a file system without a journal each is a synchronous write of the folder.
+        Parallel.ForEachAsync(prefixes, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, (prefix, _) =>
+        {
+            try
+            {
+                NativeFile.SyncDirectory(PathOf(prefix.TrimEnd('/')));
+            }
+            catch (IOException e)
+            {
+                throw Failure("sync folder", prefix, e);
+            }
+            return ValueTask.CompletedTask;
+        });
+
+    private static readonly AtomicWriteOptions FolderSyncedLater = new() { SyncDirectory = false };
+
+    private async Task PutAsync(string name, ReadOnlyMemory<byte> data, AtomicWriteOptions options, CancellationToken cancellationToken)
     {
         var path = PathOf(name);
         try
         {
             OwnerOnly.CreateFolder(Path.GetDirectoryName(path)!);
             // A rewrite renames a new file into place, so it renews the object's modification time.
-            await AtomicFile.WriteAsync(path, data, AtomicWriteOptions.Default, cancellationToken).ConfigureAwait(false);
+            await AtomicFile.WriteAsync(path, data, options, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -2,6 +2,8 @@ using Bulwark.Repository;
 using Bulwark.Repository.Chunking;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Repository.Streams;
+using Bulwark.Storage;
+using Bulwark.Storage.Decorators;
 using Bulwark.Storage.Local;
 using Bulwark.Tests.Infrastructure;
 
@@ -74,6 +76,54 @@ public sealed class ChunkStoreTests
 
         Directory.Delete(dir.Combine("repo", "chunks"), recursive: true);
         Assert.Equal(ids, await repository.MissingChunksAsync(ids, Ct));
+    }
+
+    [Fact]
+    public async Task NewChunks_AreMadeDurable_BeforeTheManifestThatRefersToThem()
+    {
+        using var dir = new TempDirectory();
+        await (await NewRepositoryAsync(dir)).DisposeAsync();
+        var flaky = new Bulwark.Tests.Storage.Decorators.FlakyBackend(new LocalBackend(dir.Combine("repo")));
+        // Through the decorators a configured repository has, each of which must pass the unsynced put on.
+        var logger = new Bulwark.Tests.Storage.Decorators.DecoratorTests.ListLogger();
+        var backend = flaky.WithRetries(new RetryPolicy { MaxRetries = 1, BaseDelay = TimeSpan.FromMilliseconds(1) }, TimeProvider.System)
+            .WithConcurrencyLimit(4).WithLogging(logger);
+        await using var repository = await BackupRepository.OpenAsync(backend, new RepositoryOpenOptions(), Ct);
+        var data = new byte[400_000];
+        new Random(11).NextBytes(data);
+        var entry = await new StreamUploader(repository, new HashSet<ObjectId>()).UploadAsync("s", "test", new MemoryStream(data), cancellationToken: Ct);
+        var chunks = entry.Chunks.Select(c => RepositoryLayout.ChunkName(c.Id)).ToHashSet();
+        var folders = entry.Chunks.Select(c => RepositoryLayout.ChunkFolder(c.Id.FirstByte)).ToHashSet();
+        Assert.True(folders.Count > 3, $"{folders.Count} folders");
+        Assert.Equal(chunks, flaky.Writes.Where(w => w.StartsWith("unsynced ", StringComparison.Ordinal)).Select(w => w["unsynced ".Length..]).ToHashSet());
+        Assert.DoesNotContain(flaky.Writes, w => w.StartsWith("sync ", StringComparison.Ordinal) || w.StartsWith("put chunks/", StringComparison.Ordinal));
+
+        var manifest = new SnapshotManifest
+        {
+            Time = DateTimeOffset.UnixEpoch, EndTime = DateTimeOffset.UnixEpoch, Host = "h",
+            Source = new SourceInfo { Kind = "test" }, Streams = [entry],
+        };
+        // A sync that fails fails the commit, and the next commit syncs those folders again.
+        flaky.Failure = () => new StorageException("disk on fire", transient: false);
+        flaky.FailNext(1);
+        var failed = await Assert.ThrowsAsync<StorageException>(() => repository.CommitSnapshotAsync(manifest, Ct));
+        Assert.Contains("disk on fire", failed.Message, StringComparison.Ordinal);
+        Assert.Empty(await repository.ListSnapshotsAsync(Ct));
+
+        await repository.CommitSnapshotAsync(manifest, Ct);
+        var writes = flaky.Writes.ToList();
+        var sync = writes.FindIndex(w => w.StartsWith("sync ", StringComparison.Ordinal));
+        var commit = writes.FindIndex(w => w.StartsWith("put snapshots/", StringComparison.Ordinal));
+        Assert.True(sync >= 0 && sync < commit, string.Join('\n', writes));
+        Assert.Equal(folders, writes[sync]["sync ".Length..].Split(' ').ToHashSet());
+        Assert.Equal(commit, writes.FindLastIndex(w => !w.StartsWith("put snapshots/", StringComparison.Ordinal)) + 1);
+
+        // Nothing new written, nothing to sync.
+        var again = await new StreamUploader(repository, chunks.Select(c => ObjectId.Parse(c[^ObjectId.HexLength..])).ToHashSet())
+            .UploadAsync("s", "test", new MemoryStream(data), cancellationToken: Ct);
+        await repository.CommitSnapshotAsync(manifest with { Streams = [again], Time = DateTimeOffset.UnixEpoch.AddDays(1) }, Ct);
+        Assert.Single(flaky.Writes, w => w.StartsWith("sync ", StringComparison.Ordinal));
+        Assert.Equal(2, (await repository.ListSnapshotsAsync(Ct)).Count);
     }
 
     [Fact]

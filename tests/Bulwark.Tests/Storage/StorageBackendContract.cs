@@ -47,6 +47,25 @@ public abstract class StorageBackendContract
     }
 
     [Fact]
+    public async Task UnsyncedPuts_AreWholeObjects_AndTheirFoldersSync()
+    {
+        await using var backend = await CreateBackendAsync();
+        var data = new byte[70_000];
+        new Random(3).NextBytes(data);
+        await backend.PutUnsyncedAsync("chunks/ab/one", data, Ct);
+        await backend.PutUnsyncedAsync("chunks/cd/two", "two"u8.ToArray(), Ct);
+        await backend.PutUnsyncedAsync("chunks/ab/one", "again"u8.ToArray(), Ct);
+        await backend.SyncFoldersAsync(["chunks/ab/", "chunks/cd/"], Ct);
+        Assert.Equal("again"u8.ToArray(), await backend.GetAsync("chunks/ab/one", Ct));
+        Assert.Equal("two"u8.ToArray(), await backend.GetAsync("chunks/cd/two", Ct));
+        var names = new List<string>();
+        await foreach (var info in backend.ListAsync("chunks/", Ct))
+            names.Add(info.Name);
+        Assert.Equal(["chunks/ab/one", "chunks/cd/two"], names.Order());
+        await backend.SyncFoldersAsync([], Ct);
+    }
+
+    [Fact]
     public async Task EmptyObjects_AreStored()
     {
         await using var backend = await CreateBackendAsync();

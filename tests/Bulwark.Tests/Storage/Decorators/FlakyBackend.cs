@@ -47,8 +47,29 @@ internal sealed class FlakyBackend : IStorageBackend
 
     public Task CreateAsync(CancellationToken cancellationToken) => Call(() => _inner.CreateAsync(cancellationToken));
 
+    /// <summary>The puts and folder syncs in the order they finished ("put NAME", "unsynced NAME", "sync FOLDER FOLDER").</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Writes { get; } = new();
+
     public Task PutAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
-        Call(() => _inner.PutAsync(name, data, cancellationToken));
+        Call(async () =>
+        {
+            await _inner.PutAsync(name, data, cancellationToken);
+            Writes.Enqueue($"put {name}");
+        });
+
+    public Task PutUnsyncedAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        Call(async () =>
+        {
+            await _inner.PutUnsyncedAsync(name, data, cancellationToken);
+            Writes.Enqueue($"unsynced {name}");
+        });
+
+    public Task SyncFoldersAsync(IReadOnlyCollection<string> prefixes, CancellationToken cancellationToken) =>
+        Call(async () =>
+        {
+            await _inner.SyncFoldersAsync(prefixes, cancellationToken);
+            Writes.Enqueue($"sync {string.Join(' ', prefixes)}");
+        });
 
     public async Task<byte[]> GetAsync(string name, CancellationToken cancellationToken)
     {

@@ -25,6 +25,18 @@ public sealed class LocalBackendTests : StorageBackendContract, IDisposable
     }
 
     [Fact]
+    public async Task SyncingAFolderThatIsGone_FailsNamingIt()
+    {
+        await using var backend = await CreateBackendAsync();
+        await backend.PutUnsyncedAsync("chunks/ab/cd", new byte[10], TestContext.Current.CancellationToken);
+        Directory.Delete(Path.Combine(backend.Location, "chunks", "ab"), recursive: true);
+        var error = await Assert.ThrowsAsync<StorageException>(() =>
+            backend.SyncFoldersAsync(["chunks/ab/"], TestContext.Current.CancellationToken));
+        Assert.Contains("chunks/ab/", error.Message, StringComparison.Ordinal);
+        Assert.Contains("No such file or directory", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task List_WhileAnotherProcessDeletesObjects_NeverFails()
     {
         // Lock objects come and go while others list them; a listing must not trip over one deleted under it.
