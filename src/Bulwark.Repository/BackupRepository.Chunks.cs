@@ -11,8 +11,10 @@ namespace Bulwark.Repository;
 public sealed partial class BackupRepository
 {
     /// <summary>
-    /// Stores an already packed chunk. Its name becomes durable at the next commit (<see cref="SyncChunkFoldersAsync"/>),
-    /// which is the first write that refers to it: a local folder saves an fsync per chunk.
+    /// Stores an already packed chunk. It becomes durable at the next commit (<see cref="SyncChunkFoldersAsync"/>), the
+    /// first write that refers to it; a local folder writes it in place, without a temporary file, a rename and an fsync
+    /// of its folder per chunk. Until then a crash may leave it cut off, so only chunks that committed snapshots refer to
+    /// are trusted to be there.
     /// </summary>
     public async Task WriteChunkAsync(ObjectId id, ReadOnlyMemory<byte> packed, CancellationToken cancellationToken)
     {

@@ -38,9 +38,12 @@ public interface IStorageBackend : IAsyncDisposable
     Task PutAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
 
     /// <summary>
-    /// <see cref="PutAsync"/> whose name becomes durable only at <see cref="SyncFoldersAsync"/> of its folder: after a
-    /// crash before that, the object is whole or absent. For objects nothing refers to until a later write (a chunk
-    /// before its snapshot's commit): a local folder then syncs each folder once, not once per object.
+    /// Stores an object that nothing reads until a later write refers to it (a chunk, before the manifest that lists it),
+    /// for less than <see cref="PutAsync"/> costs: the object is durable once <see cref="SyncFoldersAsync"/> of its
+    /// folder returns, and until this put returns, or after a crash or failure before that sync, the name may hold part
+    /// of the data. So the caller trusts such an object only once the write that refers to it is made, and otherwise
+    /// puts it again, which replaces whatever is there. A local folder writes the file in place and syncs each folder
+    /// once, not once per object; an object store's put is whole and durable anyway.
     /// </summary>
     Task PutUnsyncedAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
         PutAsync(name, data, cancellationToken);

@@ -28,7 +28,8 @@ public sealed class StreamUploader
     private const int ObserveQueue = 4;
 
     /// <param name="repository">Where chunks go.</param>
-    /// <param name="knownChunks">Chunks referenced by committed snapshots; only those are not written again.</param>
+    /// <param name="knownChunks">Chunks referenced by committed snapshots; only those are not written again (a chunk file
+    /// nothing refers to may be cut off: <see cref="Storage.IStorageBackend.PutUnsyncedAsync"/>).</param>
     /// <param name="parallelism">Chunks hashed, compressed and uploaded at once.</param>
     public StreamUploader(BackupRepository repository, IReadOnlySet<ObjectId> knownChunks, int parallelism = 0)
     {

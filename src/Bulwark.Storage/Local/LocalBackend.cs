@@ -75,9 +75,56 @@ public sealed class LocalBackend : IStorageBackend
     public Task PutAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
         PutAsync(name, data, AtomicWriteOptions.Default, cancellationToken);
 
-    /// <summary>The file is fsynced before its rename, so it is whole or absent; the folder's fsync waits for <see cref="SyncFoldersAsync"/>.</summary>
-    public Task PutUnsyncedAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
-        PutAsync(name, data, FolderSyncedLater, cancellationToken);
+    /// <summary>
+    /// Created under its own name (O_EXCL), written and fsynced: no temporary file and no rename. A file already there
+    /// (cut off by a crash, or a writer beside this one) is replaced whole, as <see cref="PutAsync(string, ReadOnlyMemory{byte}, CancellationToken)"/> does.
+    /// </summary>
+    public async Task PutUnsyncedAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var path = PathOf(name);
+        FileStream? file = null;
+        try
+        {
+            try
+            {
+                file = CreateNew(path);
+            }
+            catch (DirectoryNotFoundException)
+            {
+                OwnerOnly.CreateFolder(Path.GetDirectoryName(path)!);
+                file = CreateNew(path);
+            }
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Failure("write", name, e);
+        }
+        if (file is null)
+        {
+            await PutAsync(name, data, FolderSyncedLater, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        try
+        {
+            using (file)
+            {
+                file.Write(data.Span);
+                file.Flush(flushToDisk: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // What was written stays: a later put of this name replaces it, and nothing refers to it meanwhile.
+            throw Failure("write", name, e);
+        }
+
+        static FileStream CreateNew(string path) =>
+            new(path, OwnerOnly.Options(FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0));
+    }
 
     public Task SyncFoldersAsync(IReadOnlyCollection<string> prefixes, CancellationToken cancellationToken) =>
         // Side by side: on a file system without a journal each is a synchronous write of the folder.

@@ -25,6 +25,29 @@ public sealed class LocalBackendTests : StorageBackendContract, IDisposable
     }
 
     [Fact]
+    public async Task AnUnsyncedPut_ReplacesAFileCutOffUnderItsName_AndMakesAMissingFolder()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var backend = await CreateBackendAsync();
+        var data = new byte[50_000];
+        new Random(4).NextBytes(data);
+        // What a crash in the middle of an earlier write of the same chunk leaves.
+        Directory.CreateDirectory(Path.Combine(backend.Location, "chunks", "ab"));
+        await File.WriteAllBytesAsync(Path.Combine(backend.Location, "chunks", "ab", "cd"), data[..1000], ct);
+        await backend.PutUnsyncedAsync("chunks/ab/cd", data, ct);
+        await backend.PutUnsyncedAsync("chunks/new/ef", data, ct);
+        await backend.SyncFoldersAsync(["chunks/ab/", "chunks/new/"], ct);
+        Assert.Equal(data, await backend.GetAsync("chunks/ab/cd", ct));
+        Assert.Equal(data, await backend.GetAsync("chunks/new/ef", ct));
+        Assert.Equal(2, Directory.GetFiles(backend.Location, "*", SearchOption.AllDirectories).Length);
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(backend.Location, "chunks", "new", "ef")));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(backend.Location, "chunks", "ab", "cd")));
+        }
+    }
+
+    [Fact]
     public async Task SyncingAFolderThatIsGone_FailsNamingIt()
     {
         await using var backend = await CreateBackendAsync();
