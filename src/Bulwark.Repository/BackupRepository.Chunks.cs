@@ -19,7 +19,7 @@ public sealed partial class BackupRepository
     public async Task WriteChunkAsync(ObjectId id, ReadOnlyMemory<byte> packed, CancellationToken cancellationToken)
     {
         await Backend.PutUnsyncedAsync(RepositoryLayout.ChunkName(id), packed, cancellationToken).ConfigureAwait(false);
-        // Marked after the put: a sync that clears the mark before this put's rename leaves it marked again.
+        // Marked after the put: a sync that clears the mark while this put is under way leaves it marked again.
         Volatile.Write(ref _unsyncedChunkFolders[id.FirstByte], 1);
     }
 
