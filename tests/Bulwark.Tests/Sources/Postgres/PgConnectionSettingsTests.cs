@@ -91,6 +91,31 @@ public sealed class PgConnectionSettingsTests
         Assert.Equal(Npgsql.SslMode.VerifyFull, s.ToNpgsql().SslMode);
     }
 
+    [Fact]
+    public void GssEncMode_ReachesNpgsqlAndThePrograms_AndIsDisableOnlyWhereNoKerberosIsSetUp()
+    {
+        var s = Resolve("postgres://u@h/d?gssencmode=require");
+        Assert.Equal(Npgsql.GssEncryptionMode.Require, s.ToNpgsql().GssEncryptionMode);
+        Assert.Equal("require", s.ToEnvironment()["PGGSSENCMODE"]);
+        Assert.Equal(Npgsql.GssEncryptionMode.Prefer,
+            Resolve("host=h dbname=d user=u", new() { ["PGGSSENCMODE"] = "prefer" }).ToNpgsql().GssEncryptionMode);
+        var error = Assert.Throws<BulwarkException>(() => Resolve("postgres://u@h/d?gssencmode=maybe").ToNpgsql());
+        Assert.Contains("gssencmode 'maybe'", error.Message, StringComparison.Ordinal);
+
+        // Not set: left to Npgsql's prefer where a Kerberos cache or configuration may exist.
+        var withCache = Resolve("postgres://u@h/d", new() { ["KRB5CCNAME"] = "FILE:/tmp/krb5cc_1000" });
+        Assert.Equal(Npgsql.GssEncryptionMode.Prefer, withCache.ToNpgsql().GssEncryptionMode);
+        Assert.False(withCache.ToEnvironment().TryGetValue("PGGSSENCMODE", out var unset) && unset is not null);
+
+        static bool Setup(string? variable = null, string? file = null, bool cache = false) => PgConnectionSettings.KerberosMayBeSetUp(
+            name => name == variable ? "x" : null, path => path == file, () => cache);
+        Assert.Equal(!OperatingSystem.IsLinux(), Setup());
+        Assert.True(Setup(variable: "KRB5CCNAME"));
+        Assert.True(Setup(variable: "KRB5_CONFIG"));
+        Assert.True(Setup(file: "/etc/krb5.conf"));
+        Assert.True(Setup(cache: true));
+    }
+
     [Theory]
     [InlineData("postgres://u:secret@h/d", "postgres://u:***@h/d")]
     [InlineData("host=h password=secret user=u", "host=h password=*** user=u")]
