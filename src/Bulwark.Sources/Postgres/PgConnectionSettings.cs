@@ -76,7 +76,7 @@ public sealed class PgConnectionSettings
             if (!values.ContainsKey(key) && environment(variable) is { Length: > 0 } fromEnvironment)
                 values[key] = fromEnvironment;
         }
-        if (!values.ContainsKey("gssencmode") && !KerberosMayBeSetUp(environment, File.Exists, () => Directory.EnumerateFiles("/tmp", "krb5cc_*").Any()))
+        if (!values.ContainsKey("gssencmode") && !KerberosMayBeSetUp(environment, File.Exists, () => KerberosFileCache.Value))
             values["gssencmode"] = "disable";
         values.TryAdd("host", Directory.Exists("/var/run/postgresql") ? "/var/run/postgresql" : "localhost");
         values.TryAdd("port", "5432");
@@ -97,6 +97,22 @@ public sealed class PgConnectionSettings
     /// /tmp/krb5cc_*) the mode is disable, as libpq would behave; Npgsql's prefer would load the Kerberos libraries and
     /// resolve the host first, 15–25 ms before every connection's first packet. Elsewhere than on Linux nothing is changed.
     /// </summary>
+    private static readonly Lazy<bool> KerberosFileCache = new(() =>
+    {
+        try
+        {
+            return Directory.EnumerateFiles("/tmp", "krb5cc_*").Any();
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return false;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return true; // unreadable: a cache may be there
+        }
+    });
+
     internal static bool KerberosMayBeSetUp(Func<string, string?> environment, Func<string, bool> fileExists, Func<bool> fileCacheExists) =>
         !OperatingSystem.IsLinux() || !string.IsNullOrEmpty(environment("KRB5CCNAME")) || !string.IsNullOrEmpty(environment("KRB5_CONFIG")) ||
         fileExists("/etc/krb5.conf") || fileCacheExists();
