@@ -91,12 +91,7 @@ public sealed class PgConnectionSettings
         return new PgConnectionSettings(values);
     }
 
-    /// <summary>
-    /// Whether GSSAPI encryption may be had here. libpq's default (gssencmode prefer) tries it only when a Kerberos
-    /// credential cache exists, so with no Kerberos set up at all (no KRB5CCNAME, KRB5_CONFIG, /etc/krb5.conf or
-    /// /tmp/krb5cc_*) the mode is disable, as libpq would behave; Npgsql's prefer would load the Kerberos libraries and
-    /// resolve the host first, 15–25 ms before every connection's first packet. Elsewhere than on Linux nothing is changed.
-    /// </summary>
+    /// <summary>Whether /tmp holds a Kerberos file cache (MIT Kerberos' default place for one); looked for once.</summary>
     private static readonly Lazy<bool> KerberosFileCache = new(() =>
     {
         try
@@ -113,6 +108,12 @@ public sealed class PgConnectionSettings
         }
     });
 
+    /// <summary>
+    /// Whether GSSAPI encryption may be had here. libpq's default (gssencmode prefer) tries it only when a Kerberos
+    /// credential cache exists, so with no Kerberos set up at all (no KRB5CCNAME, KRB5_CONFIG, /etc/krb5.conf or
+    /// /tmp/krb5cc_*) the mode is disable, as libpq would behave; Npgsql's prefer would load the Kerberos libraries and
+    /// resolve the host first, 15–25 ms before every connection's first packet. Elsewhere than on Linux nothing is changed.
+    /// </summary>
     internal static bool KerberosMayBeSetUp(Func<string, string?> environment, Func<string, bool> fileExists, Func<bool> fileCacheExists) =>
         !OperatingSystem.IsLinux() || !string.IsNullOrEmpty(environment("KRB5CCNAME")) || !string.IsNullOrEmpty(environment("KRB5_CONFIG")) ||
         fileExists("/etc/krb5.conf") || fileCacheExists();

@@ -98,6 +98,7 @@ public sealed class LocalBackend : IStorageBackend
         }
         catch (IOException) when (File.Exists(path))
         {
+            // Already there: replaced whole below.
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
