@@ -32,7 +32,7 @@ internal static partial class StateDebris
             var spool = Path.Combine(stateDirectory, "spool");
             if (Directory.Exists(spool))
             {
-                foreach (var file in Directory.EnumerateFiles(spool, "bulwark-restore-*.dump"))
+                foreach (var file in Directory.EnumerateFiles(spool, "bulwark-restore-*"))
                 {
                     if (!SpoolOwnerRuns(Path.GetFileName(file)))
                         DeleteIfOlder(file, cutoff);
@@ -96,6 +96,6 @@ internal static partial class StateDebris
     [GeneratedRegex(@"^\..+\.[0-9a-f]{32}\.partial$")]
     private static partial Regex PartialPattern();
 
-    [GeneratedRegex(@"^bulwark-restore-(\d+)-[0-9a-f]{32}\.dump$")]
+    [GeneratedRegex(@"^bulwark-restore-(\d+)-[0-9a-f]{32}\.(dump|list)$")]
     private static partial Regex SpoolPattern();
 }

@@ -42,6 +42,12 @@ public sealed record PostgresRestoreOptions
     /// <summary>Runs on the target once it exists (created or not), before anything is restored (drills prepare it here).</summary>
     public Func<PgConnectionSettings, CancellationToken, Task>? BeforeRestore { get; init; }
 
+    /// <summary>
+    /// In a parallel restore, a table with at least this many bytes of rows gets its indexes and constraints built as soon
+    /// as its rows are in; smaller tables' wait for the final pass.
+    /// </summary>
+    internal long EarlyBuildMinimumBytes { get; init; } = Parallel.ParallelTableRestore.EarlyBuildMinimumBytes;
+
     /// <summary>Where a spool file for parallel restore goes; the system temporary folder when null.</summary>
     public string? SpoolDirectory { get; init; }
 

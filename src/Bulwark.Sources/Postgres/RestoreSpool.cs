@@ -9,6 +9,8 @@ namespace Bulwark.Sources.Postgres;
 /// </summary>
 internal sealed class RestoreSpool : IDisposable
 {
+    private readonly List<string> _lists = [];
+
     private RestoreSpool(string path)
     {
         Path = path;
@@ -33,5 +35,35 @@ internal sealed class RestoreSpool : IDisposable
         UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
     });
 
-    public void Dispose() => File.Delete(Path);
+    /// <summary>Writes a list of archive items for pg_restore's --use-list beside the spool file (0600), removed with it.</summary>
+    public async Task<string> WriteListAsync(IEnumerable<string> lines, CancellationToken cancellationToken)
+    {
+        var path = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!,
+            $"bulwark-restore-{Environment.ProcessId}-{Guid.NewGuid():N}.list");
+        lock (_lists)
+            _lists.Add(path);
+        var file = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.Write,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        });
+        await using (file.ConfigureAwait(false))
+        await using (var writer = new StreamWriter(file))
+        {
+            foreach (var line in lines)
+                await writer.WriteLineAsync(line.AsMemory(), cancellationToken).ConfigureAwait(false);
+        }
+        return path;
+    }
+
+    public void Dispose()
+    {
+        File.Delete(Path);
+        lock (_lists)
+        {
+            foreach (var list in _lists)
+                File.Delete(list);
+        }
+    }
 }

@@ -74,6 +74,7 @@ public sealed class FaultCleanupTests(PostgresFixture pg) : IDisposable
             Path.Combine(state, "cache", "0123abcd", "chunks-deadbeef.bin.4242.tmp"),
             Path.Combine(state, "spool", $"bulwark-restore-{hex}.dump"),
             Path.Combine(state, "spool", $"bulwark-restore-{int.MaxValue}-{hex}.dump"),
+            Path.Combine(state, "spool", $"bulwark-restore-{int.MaxValue}-{hex}.list"),
             Path.Combine(output, $".result.dump.{hex}.partial"),
         };
         var kept = new[]
@@ -84,13 +85,15 @@ public sealed class FaultCleanupTests(PostgresFixture pg) : IDisposable
             Path.Combine(state, "spool", $"bulwark-restore-{Environment.ProcessId}-{new string('c', 32)}.dump"),
             Path.Combine(output, $".result.dump.{new string('b', 32)}.partial"),
             Path.Combine(output, "notes.partial"),
+            // a parallel restore's list of items for pg_restore, kept as its spool file is
+            Path.Combine(state, "spool", $"bulwark-restore-{Environment.ProcessId}-{new string('d', 32)}.list"),
         };
         foreach (var file in old.Concat(kept))
         {
             Directory.CreateDirectory(Path.GetDirectoryName(file)!);
             await File.WriteAllTextAsync(file, "debris", Ct);
         }
-        foreach (var file in old.Append(kept[2]).Append(kept[4]))
+        foreach (var file in old.Append(kept[2]).Append(kept[4]).Append(kept[5]))
             File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddHours(-2));
 
         await new RestoreOperation(context).RunAsync(new RestoreRequest { Snapshot = "latest", ToFile = Path.Combine(output, "result.dump") }, null, Ct);

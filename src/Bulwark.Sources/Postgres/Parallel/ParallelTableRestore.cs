@@ -2,20 +2,30 @@ using System.Collections.Concurrent;
 using Bulwark.Repository;
 using Bulwark.Repository.Snapshots;
 using Bulwark.Repository.Streams;
+using Bulwark.Sources.Postgres.Archive;
+using Bulwark.Sources.Postgres.Fingerprints;
 using Bulwark.Sources.Processes;
 using Npgsql;
 
 namespace Bulwark.Sources.Postgres.Parallel;
 
 /// <summary>
-/// Restores a parallel snapshot with N sessions, straight from the repository: pg_restore creates the schema
-/// (pre-data, one transaction) from the archive, which holds no table rows and is spooled whole; then N sessions each
-/// COPY one table's stream at a time into the server (largest first; the table is truncated in the same transaction so
-/// that its rows load frozen, as pg_restore -j does) while pg_restore loads the archive's own data (sequence values,
-/// large objects); then pg_restore -j N builds indexes and constraints (post-data). No table's rows touch the disk.
+/// Restores a parallel snapshot with N jobs, straight from the repository: pg_restore creates the schema (pre-data, one
+/// transaction) from the archive, which holds no table rows and is spooled whole; then the jobs load one table's stream
+/// each at a time (largest first; the table is truncated in the same transaction so that its rows load frozen, as
+/// pg_restore -j does) while pg_restore loads the archive's own data (sequence values, large objects). A job that
+/// frees up first builds the indexes and constraints of a large table already loaded (<see cref="PostDataPlan"/>), as
+/// pg_restore -j does, then loads the next table; what spans tables (foreign keys) or belongs to small ones is built
+/// by one pg_restore -j N at the end. No table's rows touch the disk.
 /// </summary>
 internal sealed class ParallelTableRestore
 {
+    /// <summary>Tables with fewer bytes of rows wait for the final pass: a pg_restore of their own costs more than it saves.</summary>
+    internal const long EarlyBuildMinimumBytes = 16L << 20;
+
+    /// <summary>At most this many tables get a pg_restore of their own for their indexes; the rest are built at the end.</summary>
+    internal const int EarlyBuildMaximumTables = 16;
+
     private readonly PostgresRestoreOptions _options;
 
     public ParallelTableRestore(PostgresRestoreOptions options)
@@ -28,27 +38,72 @@ internal sealed class ParallelTableRestore
         IProgress<long>? progress, CancellationToken cancellationToken)
     {
         var schema = manifest.FindStream(ParallelSnapshot.SchemaStreamName)!;
-        var tables = ParallelSnapshot.Tables(manifest).Select(t => (Stream: t, Table: ParallelSnapshot.Describe(t)))
+        var tables = ParallelSnapshot.Tables(manifest).Select(t => new TableLoad(t, ParallelSnapshot.Describe(t)))
             .OrderByDescending(t => t.Stream.Size).ToList();
         using var spool = RestoreSpool.Create(_options.SpoolDirectory);
         await using (var file = spool.OpenWrite())
             await repository.CopyStreamAsync(schema, file, progress, cancellationToken: cancellationToken).ConfigureAwait(false);
 
-        await PgRestoreAsync(pgRestore, [.. arguments, "--section=pre-data", "--single-transaction", "--exit-on-error", spool.Path],
-            environment, cancellationToken).ConfigureAwait(false);
+        // pg_restore lists the post-data items while another creates the schema: the list does not depend on it.
+        var preData = PgRestoreAsync(pgRestore, [.. arguments, "--section=pre-data", "--single-transaction", "--exit-on-error", spool.Path],
+            environment, cancellationToken);
+        var listing = ProcessRunner.RunAsync(pgRestore, [.. arguments, "--list", "--section=post-data", spool.Path], environment,
+            cancellationToken);
+        await Workers.WhenAllAsync([preData, listing]).ConfigureAwait(false);
+        var plan = await PlanPostDataAsync(await listing.ConfigureAwait(false), spool.Path, tables, cancellationToken).ConfigureAwait(false);
 
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var queue = new ConcurrentQueue<(StreamEntry Stream, (string Schema, string Table, string Copy) Table)>(tables);
-        var work = new List<Task>
+        var sessions = new ConcurrentBag<NpgsqlConnection>();
+        try
         {
-            Workers.StopOthersOnFailure(PgRestoreAsync(pgRestore, [.. arguments, "--section=data", "--exit-on-error", spool.Path], environment, failed.Token), failed),
-        };
-        work.AddRange(Enumerable.Range(0, Math.Clamp(tables.Count, 1, _options.Jobs))
-            .Select(_ => Task.Run(() => Workers.StopOthersOnFailure(LoadAsync(repository, queue, target, progress, failed.Token), failed), CancellationToken.None)));
-        await Workers.WhenAllAsync(work).ConfigureAwait(false);
+            var data = Workers.StopOthersOnFailure(
+                PgRestoreAsync(pgRestore, [.. arguments, "--section=data", "--exit-on-error", spool.Path], environment, failed.Token), failed);
+            var schedule = Workers.StopOthersOnFailure(LoadSchedule.RunAsync(tables, _options.Jobs,
+                t => plan.Early.TryGetValue(t.Key, out var items) ? items.Count : 0,
+                (t, token) => LoadAsync(repository, t, sessions, target, progress, token),
+                async (t, jobs, token) =>
+                {
+                    var list = await spool.WriteListAsync(plan.Early[t.Key], token).ConfigureAwait(false);
+                    await PgRestoreAsync(pgRestore, [.. arguments, $"--use-list={list}", $"--jobs={jobs}", spool.Path], environment, token)
+                        .ConfigureAwait(false);
+                }, failed), failed);
+            await Workers.WhenAllAsync([data, schedule]).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var session in sessions)
+                await session.DisposeAsync().ConfigureAwait(false);
+        }
 
-        await PgRestoreAsync(pgRestore, [.. arguments, "--section=post-data", $"--jobs={_options.Jobs}", spool.Path],
-            environment, cancellationToken).ConfigureAwait(false);
+        if (plan.Final.Count > 0)
+        {
+            var list = await spool.WriteListAsync(plan.Final, cancellationToken).ConfigureAwait(false);
+            await PgRestoreAsync(pgRestore, [.. arguments, $"--use-list={list}", $"--jobs={_options.Jobs}", spool.Path],
+                environment, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The post-data items pg_restore would build (<paramref name="listing"/>, its --list of them), split into each large
+    /// table's own and the final pass's by the dependencies in the archive's table of contents.
+    /// </summary>
+    private async Task<PostDataPlan> PlanPostDataAsync(string listing, string archive, IReadOnlyList<TableLoad> tables,
+        CancellationToken cancellationToken)
+    {
+        var early = tables.Where(t => t.Stream.Size >= _options.EarlyBuildMinimumBytes).Take(EarlyBuildMaximumTables)
+            .Select(t => t.Key).ToHashSet();
+        var toc = new FingerprintBuilder();
+        var parser = new CustomArchiveParser(toc);
+        await using var file = new FileStream(archive, FileMode.Open, FileAccess.Read, FileShare.Read, 1, useAsync: false);
+        var buffer = new byte[64 * 1024];
+        while (!parser.TocComplete)
+        {
+            var read = await file.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+                break; // pg_restore read this archive just now; an archive that ends here has no post-data to plan
+            parser.Feed(buffer.AsSpan(0, read));
+        }
+        return PostDataPlan.Build(toc.Entries, listing, early);
     }
 
     private static async Task PgRestoreAsync(string pgRestore, IReadOnlyList<string> arguments,
@@ -61,49 +116,73 @@ internal sealed class ParallelTableRestore
             throw PostgresRestore.RestoreFailed(code, restore.ErrorSummary, parallel: true);
     }
 
-    private async Task LoadAsync(BackupRepository repository,
-        ConcurrentQueue<(StreamEntry Stream, (string Schema, string Table, string Copy) Table)> queue, PgConnectionSettings target,
-        IProgress<long>? progress, CancellationToken cancellationToken)
+    /// <summary>Loads one table's rows in a session of its own (one kept from an earlier load, or a new one).</summary>
+    private async Task LoadAsync(BackupRepository repository, TableLoad load, ConcurrentBag<NpgsqlConnection> sessions,
+        PgConnectionSettings target, IProgress<long>? progress, CancellationToken cancellationToken)
     {
-        await using var connection = await PgErrors.OpenAsync(target, "connecting to", cancellationToken).ConfigureAwait(false);
-        var settings = string.Join("; ", _options.SessionSettings.Select(s => $"SET {s.Key} = '{s.Value.Replace("'", "''", StringComparison.Ordinal)}'")
-            .Append("SET row_security = off"));
-        await using (var set = new NpgsqlCommand(settings, connection))
-            await set.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        while (queue.TryDequeue(out var item))
+        var (schema, table, copy) = load.Table;
+        if (!sessions.TryTake(out var connection))
         {
-            var (stream, (schema, table, copy)) = item;
-            var qualified = $"{PostgresRestore.QuoteIdentifier(schema)}.{PostgresRestore.QuoteIdentifier(table)}";
+            connection = await PgErrors.OpenAsync(target, "connecting to", cancellationToken).ConfigureAwait(false);
             try
             {
-                await using (var begin = new NpgsqlCommand($"BEGIN; TRUNCATE TABLE ONLY {qualified}", connection))
-                    await begin.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                var statement = copy[..^" FROM stdin;\n".Length] + " FROM STDIN WITH (FREEZE)";
-                var writer = (NpgsqlCopyTextWriter)await connection.BeginTextImportAsync(statement, cancellationToken).ConfigureAwait(false);
-                try
-                {
-                    // The stored COPY text goes to the server as it is (UTF-8, the session's encoding and the backup's).
-                    await repository.CopyStreamAsync(stream, writer.BaseStream, progress, cancellationToken: cancellationToken)
-                        .ConfigureAwait(false);
-                }
-                catch
-                {
-                    await writer.CancelAsync().ConfigureAwait(false);
-                    throw;
-                }
-                await writer.DisposeAsync().ConfigureAwait(false);
-                await using var commit = new NpgsqlCommand("COMMIT", connection);
-                await commit.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                var settings = string.Join("; ", _options.SessionSettings.Select(s => $"SET {s.Key} = '{s.Value.Replace("'", "''", StringComparison.Ordinal)}'")
+                    .Append("SET row_security = off"));
+                await using var set = new NpgsqlCommand(settings, connection);
+                await set.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (PostgresException e)
+            catch
             {
-                throw new BulwarkException(ErrorKind.Failed, $"loading the rows of {schema}.{table} failed: {e.SqlState}: {e.MessageText}",
-                    "no data of this table was kept; fix the cause and run the restore again", e);
-            }
-            catch (NpgsqlException e)
-            {
-                throw PgErrors.Translate(e, target, $"loading {schema}.{table} into");
+                await connection.DisposeAsync().ConfigureAwait(false);
+                throw;
             }
         }
+        var qualified = $"{PostgresRestore.QuoteIdentifier(schema)}.{PostgresRestore.QuoteIdentifier(table)}";
+        var loaded = false;
+        try
+        {
+            await using (var begin = new NpgsqlCommand($"BEGIN; TRUNCATE TABLE ONLY {qualified}", connection))
+                await begin.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            var statement = copy[..^" FROM stdin;\n".Length] + " FROM STDIN WITH (FREEZE)";
+            var writer = (NpgsqlCopyTextWriter)await connection.BeginTextImportAsync(statement, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                // The stored COPY text goes to the server as it is (UTF-8, the session's encoding and the backup's).
+                await repository.CopyStreamAsync(load.Stream, writer.BaseStream, progress, cancellationToken: cancellationToken)
+                    .ConfigureAwait(false);
+            }
+            catch
+            {
+                await writer.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
+            await writer.DisposeAsync().ConfigureAwait(false);
+            await using (var commit = new NpgsqlCommand("COMMIT", connection))
+                await commit.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            loaded = true;
+        }
+        catch (PostgresException e)
+        {
+            throw new BulwarkException(ErrorKind.Failed, $"loading the rows of {schema}.{table} failed: {e.SqlState}: {e.MessageText}",
+                "no data of this table was kept; fix the cause and run the restore again", e);
+        }
+        catch (NpgsqlException e)
+        {
+            throw PgErrors.Translate(e, target, $"loading {schema}.{table} into");
+        }
+        finally
+        {
+            // A session that failed mid-load is in no state for the next table.
+            if (loaded)
+                sessions.Add(connection);
+            else
+                await connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A table stream of the snapshot and the table it fills.</summary>
+    private sealed record TableLoad(StreamEntry Stream, (string Schema, string Table, string Copy) Table)
+    {
+        public (string Schema, string Table) Key => (Table.Schema, Table.Table);
     }
 }

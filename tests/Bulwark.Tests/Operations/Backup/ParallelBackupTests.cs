@@ -62,6 +62,34 @@ public sealed class ParallelBackupTests(PostgresFixture pg)
     }
 
     [Fact]
+    public async Task ParallelRestore_BuildingEachTablesIndexesOnceItsRowsAreIn_RestoresAnIdenticalDatabase()
+    {
+        using var dir = new TempDirectory();
+        var source = await pg.CreateDatabaseAsync("pearly");
+        await pg.ExecuteAsync(source, AwkwardDatabase.Sql);
+        await pg.ExecuteAsync(source, Bulwark.Tests.Sources.Postgres.Parallel.PostDataPlanTests.Sql);
+        var context = TestConfig.Context(dir, pg.Url(source));
+        await new InitOperation(context).RunAsync(null, dir.Path, Ct);
+        var backup = await new BackupOperation(context).RunAsync(new BackupRequest { Jobs = 2 }, null, Ct);
+
+        // Every table counts as large, so each one's indexes, keys, triggers and policies are built as soon as its rows
+        // are in, beside the loads of the others; foreign keys and partitioned parents' indexes wait for the end.
+        var target = pg.NewDatabaseName("pearlyr");
+        await using (var repository = await context.OpenRepositoryAsync(Ct))
+        {
+            await new PostgresRestore(new PostgresRestoreOptions { Create = true, Jobs = 2, EarlyBuildMinimumBytes = 0 })
+                .RunAsync(repository, backup.Snapshot, pg.Server.Settings(target), null, Ct);
+        }
+
+        var comparison = await PgDumpComparer.CompareAsync(pg.Server.Settings(source), pg.Server.Settings(target), null, cancellationToken: Ct);
+        Assert.True(comparison.Equal, string.Join("\n", comparison.Differences));
+        Assert.Equal(await TablesOfAsync(source), await TablesOfAsync(target));
+        Assert.True(await pg.ScalarAsync<bool>(target,
+            "SELECT convalidated FROM pg_constraint WHERE conname = 'child_big_id_fkey'"));
+        await Bulwark.Tests.Sources.Postgres.Archive.FreezingArchiveStreamTests.AssertFrozenAsync(pg, target, ["app.people", "public.big"]);
+    }
+
+    [Fact]
     public async Task ParallelBackup_ReadsEveryTableInOneSnapshot_SoATransferAcrossTablesIsAllOrNothing()
     {
         using var dir = new TempDirectory();
