@@ -92,7 +92,7 @@ public sealed class LocalBackend : IStorageBackend
             }
             catch (DirectoryNotFoundException)
             {
-                OwnerOnly.CreateFolder(Path.GetDirectoryName(path)!);
+                CreateFolderDurably(Path.GetDirectoryName(path)!);
                 file = CreateNew(path);
             }
         }
@@ -142,6 +142,22 @@ public sealed class LocalBackend : IStorageBackend
             return ValueTask.CompletedTask;
         });
 
+    /// <summary>
+    /// Creates a put's folder when it is missing (init creates them all; this is for one removed by hand) and syncs the
+    /// parent of each folder it created, so that the folder's entry is as durable as the file put into it.
+    /// </summary>
+    private static void CreateFolderDurably(string folder)
+    {
+        var missing = new Stack<string>();
+        for (var at = folder; !Directory.Exists(at) && Path.GetDirectoryName(at) is { } parent; at = parent)
+            missing.Push(at);
+        if (missing.Count == 0)
+            return;
+        OwnerOnly.CreateFolder(folder);
+        foreach (var created in missing)
+            NativeFile.SyncDirectory(Path.GetDirectoryName(created)!);
+    }
+
     private static readonly AtomicWriteOptions FolderSyncedLater = new() { SyncDirectory = false };
 
     private async Task PutAsync(string name, ReadOnlyMemory<byte> data, AtomicWriteOptions options, CancellationToken cancellationToken)
@@ -149,7 +165,7 @@ public sealed class LocalBackend : IStorageBackend
         var path = PathOf(name);
         try
         {
-            OwnerOnly.CreateFolder(Path.GetDirectoryName(path)!);
+            CreateFolderDurably(Path.GetDirectoryName(path)!);
             // A rewrite renames a new file into place, so it renews the object's modification time.
             await AtomicFile.WriteAsync(path, data, options, cancellationToken).ConfigureAwait(false);
         }
