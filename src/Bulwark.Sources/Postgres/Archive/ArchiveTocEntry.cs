@@ -10,7 +10,7 @@ public sealed record ArchiveTocEntry
     public required string Tag { get; init; }
     /// <summary>What the entry is: "TABLE", "TABLE DATA", "INDEX", "SEQUENCE SET", …</summary>
     public required string Description { get; init; }
-    /// <summary>pre-data (1), data (2), post-data (3), none (4).</summary>
+    /// <summary>pg_dump's section: none (1: comments, ACLs; they follow the entry before them), pre-data (2), data (3), post-data (4).</summary>
     public int Section { get; init; }
     /// <summary>The SQL that creates the object.</summary>
     public string? Definition { get; init; }

@@ -58,6 +58,10 @@ public sealed class PostDataPlanTests(PostgresFixture pg)
     {
         var (toc, listing) = await DumpAsync();
 
+        // pg_dump's section numbers, which the plan reads: data entries are 3, post-data entries 4.
+        Assert.All(toc.Where(e => e.Description is "TABLE DATA" or "SEQUENCE SET"), e => Assert.Equal(3, e.Section));
+        Assert.All(toc.Where(e => e.Description is "INDEX" or "FK CONSTRAINT"), e => Assert.Equal(4, e.Section));
+
         var plan = PostDataPlan.Build(toc, listing, new HashSet<(string, string)> { ("public", "big"), ("public", "child"), ("public", "m_2025") });
 
         static void Holds(IReadOnlyList<string> lines, params string[] items) =>
