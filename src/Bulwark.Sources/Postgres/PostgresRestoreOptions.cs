@@ -44,7 +44,7 @@ public sealed record PostgresRestoreOptions
 
     /// <summary>
     /// In a parallel restore, a table with at least this many bytes of rows gets its indexes and constraints built as soon
-    /// as its rows are in; smaller tables' wait for the final pass.
+    /// as its rows are in; the items of smaller tables wait for the final pass.
     /// </summary>
     internal long EarlyBuildMinimumBytes { get; init; } = Parallel.ParallelTableRestore.EarlyBuildMinimumBytes;
 
