@@ -24,38 +24,39 @@ internal sealed class RestoreSpool : IDisposable
     {
         folder ??= System.IO.Path.GetTempPath();
         OwnerOnly.CreateFolder(folder);
-        return new RestoreSpool(System.IO.Path.Combine(folder, $"bulwark-restore-{Environment.ProcessId}-{Guid.NewGuid():N}.dump"));
+        return new RestoreSpool(NewPath(folder, "dump"));
     }
+
+    /// <summary>
+    /// A new file's path in <paramref name="folder"/>, named as the state sweep knows a restore's temporary files: by
+    /// the process that uses them.
+    /// </summary>
+    public static string NewPath(string folder, string extension) =>
+        System.IO.Path.Combine(folder, $"bulwark-restore-{Environment.ProcessId}-{Guid.NewGuid():N}.{extension}");
 
     /// <summary>Creates the file (it must not exist) for writing, readable by its owner only.</summary>
-    public FileStream OpenWrite() => new(Path, new FileStreamOptions
-    {
-        Mode = FileMode.CreateNew,
-        Access = FileAccess.Write,
-        UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-    });
+    public FileStream OpenWrite() => CreateNew(Path);
 
-    /// <summary>Writes a list of archive items for pg_restore's --use-list beside the spool file (0600), removed with it.</summary>
-    public async Task<string> WriteListAsync(IEnumerable<string> lines, CancellationToken cancellationToken)
+    /// <summary>Writes <paramref name="text"/> to a new file (it must not exist), readable by its owner only.</summary>
+    public static async Task WriteNewAsync(string path, string text, CancellationToken cancellationToken)
     {
-        var path = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!,
-            $"bulwark-restore-{Environment.ProcessId}-{Guid.NewGuid():N}.list");
-        lock (_lists)
-            _lists.Add(path);
-        var file = new FileStream(path, new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        });
+        var file = CreateNew(path);
         await using (file.ConfigureAwait(false))
         await using (var writer = new StreamWriter(file))
-        {
-            foreach (var line in lines)
-                await writer.WriteLineAsync(line.AsMemory(), cancellationToken).ConfigureAwait(false);
-        }
+            await writer.WriteAsync(text.AsMemory(), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes a list of archive items for pg_restore's --use-list beside the spool file, removed with it.</summary>
+    public async Task<string> WriteListAsync(IEnumerable<string> lines, CancellationToken cancellationToken)
+    {
+        var path = NewPath(System.IO.Path.GetDirectoryName(Path)!, "list");
+        lock (_lists)
+            _lists.Add(path);
+        await WriteNewAsync(path, string.Concat(lines.Select(l => l + "\n")), cancellationToken).ConfigureAwait(false);
         return path;
     }
+
+    private static FileStream CreateNew(string path) => new(path, OwnerOnly.Options(FileMode.CreateNew, FileAccess.Write));
 
     public void Dispose()
     {

@@ -61,12 +61,7 @@ internal sealed class ParallelTableRestore
             var schedule = Workers.StopOthersOnFailure(LoadSchedule.RunAsync(tables, _options.Jobs,
                 t => plan.Early.TryGetValue(t.Key, out var items) ? items.Count : 0,
                 (t, token) => LoadAsync(repository, t, sessions, target, progress, token),
-                async (t, jobs, token) =>
-                {
-                    var list = await spool.WriteListAsync(plan.Early[t.Key], token).ConfigureAwait(false);
-                    await PgRestoreAsync(pgRestore, [.. arguments, $"--use-list={list}", $"--jobs={jobs}", spool.Path], environment, token)
-                        .ConfigureAwait(false);
-                }, failed), failed);
+                (t, jobs, token) => BuildAsync(plan.Early[t.Key], jobs, token), failed), failed);
             await Workers.WhenAllAsync([data, schedule]).ConfigureAwait(false);
         }
         finally
@@ -76,10 +71,14 @@ internal sealed class ParallelTableRestore
         }
 
         if (plan.Final.Count > 0)
+            await BuildAsync(plan.Final, _options.Jobs, cancellationToken).ConfigureAwait(false);
+
+        // pg_restore of the listed post-data items only, with that many jobs.
+        async Task BuildAsync(IReadOnlyList<string> items, int jobs, CancellationToken token)
         {
-            var list = await spool.WriteListAsync(plan.Final, cancellationToken).ConfigureAwait(false);
-            await PgRestoreAsync(pgRestore, [.. arguments, $"--use-list={list}", $"--jobs={_options.Jobs}", spool.Path],
-                environment, cancellationToken).ConfigureAwait(false);
+            var list = await spool.WriteListAsync(items, token).ConfigureAwait(false);
+            await PgRestoreAsync(pgRestore, [.. arguments, $"--use-list={list}", $"--jobs={jobs}", spool.Path], environment, token)
+                .ConfigureAwait(false);
         }
     }
 

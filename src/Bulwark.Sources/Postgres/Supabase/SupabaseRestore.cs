@@ -78,10 +78,10 @@ internal sealed class SupabaseRestore
         });
         var folder = _options.SpoolDirectory ?? Path.GetTempPath();
         OwnerOnly.CreateFolder(folder);
-        var list = Path.Combine(folder, $"bulwark-restore-{Environment.ProcessId}-{Guid.NewGuid():N}.list");
+        var list = RestoreSpool.NewPath(folder, "list");
         try
         {
-            await File.WriteAllTextAsync(list, plan.ListFile(), cancellationToken).ConfigureAwait(false);
+            await RestoreSpool.WriteNewAsync(list, plan.ListFile(), cancellationToken).ConfigureAwait(false);
             await RunScriptAsync(repository, dump, list, executor, progress, cancellationToken).ConfigureAwait(false);
             foreach (var grant in plan.Grants)
                 await executor.GrantAsync(grant, cancellationToken).ConfigureAwait(false);
